@@ -1,0 +1,105 @@
+"""casemgr: two-way case management for school–community partnerships."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+
+from casemgr.config import Config, ConfigError, data_dir, development_secret
+
+__all__ = ["create_app", "ConfigError"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """A top-level folder (templates, static, migrations, seed): inside the package
+    in an installed wheel, beside it in a source checkout or editable install."""
+    for candidate in (PACKAGE_DIR / name, PACKAGE_DIR.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise RuntimeError(f"casemgr is installed without its {name}/ folder")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
+    )
+    app.config.from_object(Config)
+    app.config.update(Config.from_environ())
+    app.config.update(config or {})
+    init_database_url(app)
+    init_secret_key(app)
+    init_extensions(app)
+    register_blueprints(app)
+    register_error_pages(app)
+    register_security_headers(app)
+    return app
+
+
+def init_database_url(app: Flask) -> None:
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        from casemgr import embedded_db
+
+        logging.getLogger("pgserver").setLevel(logging.WARNING)
+        app.config["SQLALCHEMY_DATABASE_URI"] = embedded_db.start(data_dir() / "embedded")
+
+
+def init_secret_key(app: Flask) -> None:
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = development_secret(data_dir())
+
+
+def init_extensions(app: Flask) -> None:
+    from casemgr import identity, models  # noqa: F401  (models register their tables)
+    from casemgr.extensions import csrf, db, htmx, login_manager, migrate, principal
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    principal.init_app(app)
+    identity.init_app(app)
+    if app.config.get("CHECK_DATABASE_ON_START", True):
+        check_database(app)
+
+
+def check_database(app: Flask) -> None:
+    """Fail at start, in one line, when the database cannot be reached."""
+    from casemgr.extensions import db
+
+    with app.app_context():
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.DBAPIError as exc:
+            url = db.engine.url
+            where = f"{url.host or 'local socket'}/{url.database}"
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise ConfigError(f"cannot connect to the database at {where}: {reason}") from None
+
+
+def register_blueprints(app: Flask) -> None:
+    from casemgr import navigation
+    from casemgr.views import auth, home
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(home.bp)
+    navigation.init_app(app)
+
+
+def register_error_pages(app: Flask) -> None:
+    from casemgr.views import errors
+
+    errors.init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from casemgr.views import security
+
+    security.init_app(app)

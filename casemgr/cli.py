@@ -1,0 +1,98 @@
+"""The `casemgr` command: a Flask CLI group (run, shell, routes, db ...) plus the
+casemgr commands, each a thin layer over library code."""
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, ScriptInfo, pass_script_info, with_appcontext
+from flask_migrate.cli import db as db_commands
+
+from casemgr import ConfigError, create_app
+
+DEMO_PASSWORD = "casemgr-demo"
+
+
+class CasemgrGroup(FlaskGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # Flask would build the app (and reach the database) just to list commands.
+        self._load_plugin_commands()
+        return sorted(click.Group.list_commands(self, ctx))
+
+
+@click.group(cls=CasemgrGroup, create_app=create_app, add_version_option=False, load_dotenv=False)
+def cli() -> None:
+    """casemgr: case management for school–community partnerships."""
+
+
+cli.add_command(db_commands, "db")
+
+
+def _refuse_in_production() -> None:
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("demo data is never written to a production database (CASEMGR_ENV=production)")
+
+
+@cli.command("seed")
+@click.option("--students", default=2000, show_default=True, type=click.IntRange(50, 100_000), help="How many students.")
+@click.option("--seed", "seed_value", default=1, show_default=True, type=int, help="Random seed: the same seed gives the same district.")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The 'today' of the mock district (default: today).")
+@click.option("--reset", is_flag=True, help="Empty the database first (all data is lost).")
+@with_appcontext
+def seed_command(students: int, seed_value: int, as_of, reset: bool) -> None:
+    """Fill an empty database with a deterministic mock district and demo logins."""
+    from casemgr.seed import generator
+
+    _refuse_in_production()
+    if reset:
+        generator.reset_database()
+    elif not generator.database_is_empty():
+        raise click.ClickException("the database already holds data; use --reset to replace it")
+    started = time.perf_counter()
+    summary = generator.generate(students=students, seed=seed_value, as_of=as_of.date() if as_of else date.today())
+    click.echo(f"Seeded {summary.describe()} in {time.perf_counter() - started:.1f} s.")
+    _print_logins()
+
+
+def _print_logins() -> None:
+    from casemgr.seed.generator import DEMO_LOGINS
+
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    for email, role in DEMO_LOGINS:
+        click.echo(f"  {email:<28} {role}")
+
+
+@cli.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--students", default=2000, show_default=True, type=click.IntRange(50, 100_000))
+@pass_script_info
+def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
+    """Start the database, migrate, seed a district if empty, and serve the app."""
+    from flask_migrate import upgrade
+
+    from casemgr.seed import generator
+
+    started = time.perf_counter()
+    app = info.load_app()
+    with app.app_context():
+        _refuse_in_production()
+        upgrade(directory=app.extensions["migrate"].directory)
+        if generator.database_is_empty():
+            click.echo(f"Seeding a mock district of {students} students ...")
+            summary = generator.generate(students=students, seed=1, as_of=date.today())
+            click.echo(f"Seeded {summary.describe()}.")
+    click.echo(f"Ready in {time.perf_counter() - started:.1f} s: http://{host}:{port}/")
+    _print_logins()
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="casemgr")
+    except ConfigError as exc:
+        click.echo(f"casemgr: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,116 @@
+"""Settings read from the environment.
+
+DATABASE_URL      PostgreSQL URL (postgresql+psycopg://...); unset: the embedded server.
+SECRET_KEY        signs sessions; required when CASEMGR_ENV=production.
+CASEMGR_ENV       development (default) or production.
+CASEMGR_DATA_DIR  where the embedded database and the development secret live.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message is one line for the operator."""
+
+
+def default_data_dir() -> Path:
+    """A per-user data folder.
+
+    The embedded PostgreSQL, when run by root, opens every parent of its data folder
+    to other users, so root's data lives under /var/lib (already world-traversable)
+    rather than under /root.
+    """
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path("/var/lib/casemgr")
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "casemgr"
+
+
+def data_dir() -> Path:
+    path = Path(os.environ.get("CASEMGR_DATA_DIR") or default_data_dir()).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path.resolve()
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept postgres://, postgresql:// and postgresql+psycopg:// alike; anything
+    else is a configuration error."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ConfigError("DATABASE_URL is not a valid database URL") from None
+    if parsed.get_backend_name() not in ("postgresql", "postgres"):
+        raise ConfigError(
+            f"DATABASE_URL must point to PostgreSQL, not {parsed.get_backend_name()!r}"
+        )
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def development_secret(folder: Path) -> str:
+    """Generated once, kept in the data folder, readable by its owner only."""
+    path = folder / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, key.encode())
+    except Exception:
+        os.close(fd)
+        raise
+    os.close(fd)
+    return key
+
+
+class Config:
+    ENV_NAME = "development"
+    TESTING = False
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "casemgr_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    WTF_CSRF_SSL_STRICT = True
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "America/New_York"
+    LANGUAGES = ("en", "es")
+
+    @classmethod
+    def from_environ(cls, environ: os._Environ | dict | None = None) -> dict:
+        """Settings that come from the environment, checked."""
+        env = os.environ if environ is None else environ
+        settings: dict = {}
+        production = env.get("CASEMGR_ENV", "development") == "production"
+        settings["ENV_NAME"] = "production" if production else "development"
+        if env.get("DATABASE_URL"):
+            settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(env["DATABASE_URL"])
+        elif production:
+            raise ConfigError("DATABASE_URL is required when CASEMGR_ENV=production")
+        secret = env.get("SECRET_KEY")
+        if production:
+            if not secret or len(secret) < 32:
+                raise ConfigError(
+                    "SECRET_KEY (at least 32 characters) is required when CASEMGR_ENV=production"
+                )
+            settings["SESSION_COOKIE_SECURE"] = True
+            settings["REMEMBER_COOKIE_SECURE"] = True
+        settings["SECRET_KEY"] = secret or None
+        return settings

@@ -1,0 +1,34 @@
+"""All models, imported so the metadata (and Alembic) sees every table."""
+from casemgr.models.agreements import DataSharingAgreement, RosterEntry, ServiceAgreement, service_agreement_schools
+from casemgr.models.audit import DisclosureEntry, ImportBatch
+from casemgr.models.casework import Flag, Note, Referral, ReferralEvent, SupportPlan, SupportPlanCheckIn
+from casemgr.models.consent import Consent, ConsentRevocation
+from casemgr.models.people import Organization, User
+from casemgr.models.records import (
+    AttendanceDay,
+    Assessment,
+    CalendarDay,
+    CourseMark,
+    CreditRecord,
+    DisciplineIncident,
+    FafsaRecord,
+)
+from casemgr.models.settings import ThresholdSettings
+from casemgr.models.students import (
+    Guardian,
+    GuardianLink,
+    SchoolEnrollment,
+    SchoolYear,
+    Section,
+    SectionEnrollment,
+    Student,
+)
+
+__all__ = [
+    "Assessment", "AttendanceDay", "CalendarDay", "Consent", "ConsentRevocation", "CourseMark",
+    "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureEntry", "FafsaRecord",
+    "Flag", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
+    "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",
+    "ServiceAgreement", "Student", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "User",
+    "service_agreement_schools",
+]

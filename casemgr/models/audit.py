@@ -1,0 +1,69 @@
+"""The disclosure log (FERPA 34 CFR 99.32) and the record of imports."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casemgr.extensions import db
+from casemgr.models.base import PublicId, one_of
+from casemgr.models.enums import DisclosureAction, ImportStatus
+from casemgr.models.people import Organization, User
+
+
+class DisclosureEntry(db.Model):
+    """Who saw (or was refused) which categories of which student, on what basis.
+
+    Append-only in the database: UPDATE, DELETE and TRUNCATE raise (SPEC §4 rule 6).
+    """
+
+    __tablename__ = "disclosure_log"
+    __table_args__ = (
+        one_of("action", DisclosureAction),
+        sa.Index("ix_disclosure_log_student_at", "student_id", "occurred_at"),
+        sa.Index("ix_disclosure_log_user_at", "user_id", "occurred_at"),
+        sa.Index("ix_disclosure_log_org_at", "organization_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
+    student_id: Mapped[int | None] = mapped_column(sa.ForeignKey("students.id"))
+    action: Mapped[str] = mapped_column(sa.String(16))
+    categories: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), default=list, server_default="{}")
+    # the legal ground per category, e.g. {"attendance": "consent:<uuid>"}
+    basis: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    allowed: Mapped[bool]
+    reason: Mapped[str | None] = mapped_column(sa.Text)  # why a request was denied
+    request_path: Mapped[str | None] = mapped_column(sa.String(500))
+
+    user: Mapped[User | None] = relationship()
+    organization: Mapped[Organization | None] = relationship()
+
+
+class ImportBatch(PublicId, db.Model):
+    """One import of one file: who, when, what, and how it ended."""
+
+    __tablename__ = "import_batches"
+    __table_args__ = (one_of("status", ImportStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    file_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    dry_run: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    status: Mapped[str] = mapped_column(sa.String(10))
+    started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    rows_read: Mapped[int] = mapped_column(default=0, server_default="0")
+    rows_inserted: Mapped[int] = mapped_column(default=0, server_default="0")
+    rows_updated: Mapped[int] = mapped_column(default=0, server_default="0")
+    error_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    errors: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")

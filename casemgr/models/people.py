@@ -1,0 +1,92 @@
+"""Organizations and the people who sign in."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casemgr.extensions import db
+from casemgr.models.base import CreatedAt, PublicId, one_of
+from casemgr.models.enums import OrgKind, Role
+
+if TYPE_CHECKING:
+    from casemgr.models.students import Student
+
+
+class Organization(PublicId, CreatedAt, db.Model):
+    """A district, one of its schools, a youth-serving partner or a research partner."""
+
+    __tablename__ = "organizations"
+    __table_args__ = (
+        one_of("kind", OrgKind),
+        sa.CheckConstraint("level IS NULL OR level IN ('elementary', 'middle', 'high')", name="level_valid"),
+        sa.CheckConstraint(
+            "(kind = 'school') = (district_id IS NOT NULL AND level IS NOT NULL)",
+            name="school_has_district_and_level",
+        ),
+        # lets students and sections reference (school, district) together
+        sa.UniqueConstraint("id", "district_id", name="uq_organizations_id_district"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    level: Mapped[str | None] = mapped_column(sa.String(16))
+
+    district: Mapped[Organization | None] = relationship(remote_side=[id])
+
+    @property
+    def kind_enum(self) -> OrgKind:
+        return OrgKind(self.kind)
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.code} {self.kind}>"
+
+
+class User(UserMixin, PublicId, CreatedAt, db.Model):
+    """A person who signs in: one role, one organization (SPEC §2)."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        one_of("role", Role),
+        sa.CheckConstraint("(role = 'student') = (student_id IS NOT NULL)", name="student_role_has_student"),
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+        sa.CheckConstraint("locale IS NULL OR locale IN ('en', 'es')", name="locale_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    job_title: Mapped[str | None] = mapped_column(sa.String(120))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(20), index=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    student_id: Mapped[int | None] = mapped_column(sa.ForeignKey("students.id"), unique=True)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    locale: Mapped[str | None] = mapped_column(sa.String(5))
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # partner staff compliance (SPEC §2): both needed before a youth worker sees anything
+    confidentiality_signed_on: Mapped[date | None]
+    ferpa_trained_on: Mapped[date | None]
+
+    organization: Mapped[Organization] = relationship(lazy="joined")
+    student: Mapped[Student | None] = relationship(foreign_keys=[student_id])
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return self.active
+
+    def get_id(self) -> str:  # flask-login keeps the public id in the session
+        return str(self.uuid)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

@@ -1,0 +1,190 @@
+"""Students, their school years and enrollments, guardians and class sections."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casemgr.extensions import db
+from casemgr.models.base import CreatedAt, PublicId, one_of
+from casemgr.models.enums import Subject
+from casemgr.models.people import Organization, User
+
+
+class SchoolYear(db.Model):
+    """A district's school year: `year` is the calendar year it starts in."""
+
+    __tablename__ = "school_years"
+    __table_args__ = (
+        sa.UniqueConstraint("district_id", "year"),
+        sa.CheckConstraint("starts_on < ends_on", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    year: Mapped[int] = mapped_column(sa.SmallInteger)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}–{self.year + 1}"
+
+
+class Student(PublicId, CreatedAt, db.Model):
+    __tablename__ = "students"
+    __table_args__ = (
+        sa.UniqueConstraint("district_id", "local_id"),
+        sa.ForeignKeyConstraint(
+            ["school_id", "district_id"],
+            ["organizations.id", "organizations.district_id"],
+            name="fk_students_school_in_district",
+        ),
+        # grade -1 is pre-kindergarten, 0 kindergarten
+        sa.CheckConstraint("grade BETWEEN -1 AND 12", name="grade_range"),
+        sa.CheckConstraint("birth_date > '1900-01-01'", name="birth_date_plausible"),
+        sa.Index("ix_students_school_grade", "school_id", "grade"),
+        sa.Index("ix_students_last_first", "last_name", "first_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    # the state student number: unique across the whole partnership (SPEC §2)
+    state_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    local_id: Mapped[str] = mapped_column(sa.String(32))
+    first_name: Mapped[str] = mapped_column(sa.String(100))
+    middle_name: Mapped[str | None] = mapped_column(sa.String(100))
+    last_name: Mapped[str] = mapped_column(sa.String(100))
+    preferred_name: Mapped[str | None] = mapped_column(sa.String(100))
+    birth_date: Mapped[date]
+    grade: Mapped[int] = mapped_column(sa.SmallInteger)
+    postsecondary: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # demographics for subgroup reports
+    gender: Mapped[str | None] = mapped_column(sa.String(20))
+    ethnicity: Mapped[str | None] = mapped_column(sa.String(60))
+    low_income: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    english_learner: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    disability: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    home_language: Mapped[str | None] = mapped_column(sa.String(40))
+
+    school: Mapped[Organization] = relationship(foreign_keys=[school_id])
+    district: Mapped[Organization] = relationship(foreign_keys=[district_id], overlaps="school")
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.preferred_name or self.first_name} {self.last_name}"
+
+    @property
+    def grade_label(self) -> str:
+        return {-1: "Pre-K", 0: "Kindergarten"}.get(self.grade, f"Grade {self.grade}")
+
+    def age_on(self, day: date) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+    def is_eligible_on(self, day: date) -> bool:
+        """FERPA rights pass to the student at 18 or on entering postsecondary."""
+        return self.postsecondary or self.age_on(day) >= 18
+
+    def __repr__(self) -> str:
+        return f"<Student {self.state_id}>"
+
+
+class SchoolEnrollment(db.Model):
+    """A stay at a school: days enrolled count from entry to exit (SPEC §5)."""
+
+    __tablename__ = "school_enrollments"
+    __table_args__ = (
+        sa.UniqueConstraint("student_id", "school_id", "entry_date"),
+        sa.CheckConstraint("exit_date IS NULL OR exit_date >= entry_date", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("students.id", ondelete="CASCADE"), index=True)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    school_year: Mapped[int] = mapped_column(sa.SmallInteger)
+    entry_date: Mapped[date]
+    exit_date: Mapped[date | None]
+
+
+class Guardian(PublicId, CreatedAt, db.Model):
+    """A parent or guardian as the district knows them; `user_id` once they sign in."""
+
+    __tablename__ = "guardians"
+    __table_args__ = (sa.UniqueConstraint("district_id", "local_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    local_id: Mapped[str] = mapped_column(sa.String(32))
+    first_name: Mapped[str] = mapped_column(sa.String(100))
+    last_name: Mapped[str] = mapped_column(sa.String(100))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    preferred_language: Mapped[str] = mapped_column(sa.String(5), default="en", server_default="en")
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class GuardianLink(db.Model):
+    """A guardian of a student; only `educational_rights` lets them see and consent."""
+
+    __tablename__ = "guardian_links"
+    __table_args__ = (one_of("relation", ("mother", "father", "parent", "guardian", "grandparent", "other")),)
+
+    guardian_id: Mapped[int] = mapped_column(sa.ForeignKey("guardians.id", ondelete="CASCADE"), primary_key=True)
+    student_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("students.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    relation: Mapped[str] = mapped_column(sa.String(20))
+    educational_rights: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+
+    guardian: Mapped[Guardian] = relationship()
+    student: Mapped[Student] = relationship()
+
+
+class Section(PublicId, db.Model):
+    """A class section; the teacher of record sees its students (SPEC §2)."""
+
+    __tablename__ = "sections"
+    __table_args__ = (
+        sa.UniqueConstraint("school_id", "school_year", "local_id"),
+        one_of("subject", Subject),
+        one_of("term", ("year", "S1", "S2", "Q1", "Q2", "Q3", "Q4")),
+        sa.CheckConstraint("credits >= 0 AND credits <= 10", name="credits_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    school_year: Mapped[int] = mapped_column(sa.SmallInteger)
+    local_id: Mapped[str] = mapped_column(sa.String(40))
+    course_code: Mapped[str] = mapped_column(sa.String(40))
+    course_title: Mapped[str] = mapped_column(sa.String(200))
+    subject: Mapped[str] = mapped_column(sa.String(20))
+    term: Mapped[str] = mapped_column(sa.String(4), default="year")
+    credits: Mapped[Decimal] = mapped_column(sa.Numeric(4, 2), default=Decimal("1.00"))
+    teacher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+
+    school: Mapped[Organization] = relationship()
+    teacher: Mapped[User | None] = relationship()
+
+
+class SectionEnrollment(db.Model):
+    __tablename__ = "section_enrollments"
+    __table_args__ = (sa.CheckConstraint("exit_date IS NULL OR exit_date >= entry_date", name="dates_ordered"),)
+
+    section_id: Mapped[int] = mapped_column(sa.ForeignKey("sections.id", ondelete="CASCADE"), primary_key=True)
+    student_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("students.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    entry_date: Mapped[date]
+    exit_date: Mapped[date | None]

@@ -1,0 +1,22 @@
+"""The navigation each role sees. An entry shows only once its page exists, so no
+link points at a feature that has not been built."""
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+from casemgr.models.enums import Role
+
+# role -> [(label, endpoint)]; later capabilities add their pages here
+NAVIGATION: dict[Role, list[tuple[str, str]]] = {role: [("Home", "home.index")] for role in Role}
+
+
+def nav_items() -> list[tuple[str, str]]:
+    if not current_user.is_authenticated:
+        return []
+    endpoints = current_app.view_functions
+    return [(label, endpoint) for label, endpoint in NAVIGATION[current_user.role_enum] if endpoint in endpoints]
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(lambda: {"nav_items": nav_items})

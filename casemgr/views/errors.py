@@ -1,0 +1,53 @@
+"""Error pages that say what happened and reveal nothing else."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from casemgr.extensions import db
+from casemgr.views.rendering import render
+
+MESSAGES = {
+    400: ("Something was wrong with that request", "Please go back, check the form and try again."),
+    401: ("Please sign in", "You need to sign in to see this page."),
+    403: ("Not allowed", "Your account does not have access to this page."),
+    404: ("Page not found", "There is no page at this address, or it is not available to you."),
+    405: ("Not allowed", "This page cannot be used that way."),
+    413: ("Too large", "That upload is larger than casemgr accepts."),
+    429: ("Too many attempts", "Please wait a few minutes and try again."),
+    500: ("Something went wrong", "casemgr could not finish that request. Nothing was changed. Please try again."),
+}
+
+
+def _page(status: int, title: str | None = None, message: str | None = None):
+    default_title, default_message = MESSAGES.get(status, MESSAGES[500])
+    return render(
+        "errors/error.html",
+        "errors/_error.html",
+        status=status,
+        code=status,
+        title=title or default_title,
+        message=message or default_message,
+    )
+
+
+def handle_http_error(error: HTTPException):
+    return _page(error.code or 500)
+
+
+def handle_csrf_error(error: CSRFError):
+    return _page(400, "This form has expired", "Please reload the page and submit the form again.")
+
+
+def handle_unexpected_error(error: Exception):
+    db.session.rollback()
+    if isinstance(error, HTTPException):
+        return handle_http_error(error)
+    return _page(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(InternalServerError, handle_unexpected_error)

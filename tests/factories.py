@@ -1,0 +1,159 @@
+"""Factory functions for test data: each creates one thing, flushes, returns it."""
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from casemgr.extensions import db
+from casemgr.models import (
+    Consent,
+    DataSharingAgreement,
+    Guardian,
+    GuardianLink,
+    Organization,
+    RosterEntry,
+    Student,
+    User,
+)
+from casemgr.models.enums import Category, Role
+from casemgr.passwords import hash_password
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+_password_hash: str | None = None
+
+
+def _n() -> int:
+    return next(_counter)
+
+
+def _hash() -> str:
+    global _password_hash
+    if _password_hash is None:
+        _password_hash = hash_password(PASSWORD)
+    return _password_hash
+
+
+def _add(obj):
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def create_district(name: str | None = None) -> Organization:
+    n = _n()
+    return _add(Organization(kind="district", code=f"D{n}", name=name or f"District {n}"))
+
+
+def create_school(district: Organization | None = None, level: str = "high", name: str | None = None) -> Organization:
+    district = district or create_district()
+    n = _n()
+    return _add(
+        Organization(kind="school", code=f"S{n}", name=name or f"School {n}", district_id=district.id, level=level)
+    )
+
+
+def create_partner(name: str | None = None) -> Organization:
+    n = _n()
+    return _add(Organization(kind="partner", code=f"P{n}", name=name or f"Partner {n}"))
+
+
+def create_research_org() -> Organization:
+    n = _n()
+    return _add(Organization(kind="research", code=f"R{n}", name=f"Research Partner {n}"))
+
+
+def create_student(school: Organization | None = None, **fields) -> Student:
+    school = school or create_school()
+    n = _n()
+    values = dict(
+        district_id=school.district_id,
+        school_id=school.id,
+        state_id=f"ST{n:08d}",
+        local_id=f"L{n}",
+        first_name=f"Student{n}",
+        last_name="Testcase",
+        birth_date=date(2010, 5, 17),
+        grade=9,
+    )
+    values.update(fields)
+    return _add(Student(**values))
+
+
+def create_user(role: Role | str = Role.COUNSELOR, organization: Organization | None = None, **fields) -> User:
+    role = Role(role)
+    if organization is None:
+        organization = {
+            Role.DISTRICT_ADMIN: create_district,
+            Role.PARENT: create_district,
+            Role.PRINCIPAL: create_school,
+            Role.COUNSELOR: create_school,
+            Role.TEACHER: create_school,
+            Role.PARTNER_ADMIN: create_partner,
+            Role.YOUTH_WORKER: create_partner,
+            Role.RESEARCHER: create_research_org,
+        }[role]() if role is not Role.STUDENT else None
+    n = _n()
+    values = dict(
+        email=f"user{n}@example.test",
+        full_name=f"Test User {n}",
+        role=str(role),
+        password_hash=_hash(),
+    )
+    if role is Role.STUDENT:
+        student = fields.pop("student", None) or create_student()
+        values["student_id"] = student.id
+        organization = organization or db.session.get(Organization, student.district_id)
+    values["organization_id"] = organization.id
+    values.update(fields)
+    return _add(User(**values))
+
+
+def create_guardian(student: Student, user: User | None = None, educational_rights: bool = True, relation: str = "mother") -> Guardian:
+    n = _n()
+    guardian = _add(
+        Guardian(
+            district_id=student.district_id,
+            local_id=f"G{n}",
+            first_name=f"Guardian{n}",
+            last_name="Testcase",
+            user_id=user.id if user else None,
+        )
+    )
+    _add(GuardianLink(guardian_id=guardian.id, student_id=student.id, relation=relation, educational_rights=educational_rights))
+    return guardian
+
+
+def create_agreement(partner: Organization, district: Organization, categories=None, **fields) -> DataSharingAgreement:
+    values = dict(
+        district_id=district.id,
+        organization_id=partner.id,
+        categories=[str(c) for c in (categories or [Category.IDENTITY, Category.ATTENDANCE])],
+        purpose="Attendance mentoring",
+        starts_on=date(2026, 8, 1),
+        ends_on=date(2027, 7, 31),
+    )
+    values.update(fields)
+    return _add(DataSharingAgreement(**values))
+
+
+def create_consent(student: Student, partner: Organization, categories=None, **fields) -> Consent:
+    values = dict(
+        student_id=student.id,
+        organization_id=partner.id,
+        categories=[str(c) for c in (categories or [Category.IDENTITY, Category.ATTENDANCE])],
+        purpose="Attendance mentoring",
+        signer_name="Pat Testcase",
+        signer_relationship="parent",
+        signed_on=date(2026, 9, 1),
+        expires_on=date(2027, 6, 30),
+        method="paper",
+    )
+    values.update(fields)
+    return _add(Consent(**values))
+
+
+def add_to_roster(student: Student, partner: Organization, **fields) -> RosterEntry:
+    values = dict(organization_id=partner.id, student_id=student.id, added_on=date(2026, 9, 1))
+    values.update(fields)
+    return _add(RosterEntry(**values))
