@@ -6,6 +6,7 @@ CASEMGR_TEST_DATABASE_URL (a fresh database is created in it and dropped afterwa
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import tempfile
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -109,6 +111,15 @@ def db(app):
             connection.close()
 
 
+class RequestIsolatedClient(FlaskClient):
+    """Runs each request in a fresh context, as a real server would: the test's own
+    app context (and its `g`) is not reused by the request."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture()
 def client(app, db):
+    app.test_client_class = RequestIsolatedClient
     return app.test_client()

@@ -1,0 +1,78 @@
+"""Configuration from the environment, and the one-line failures an operator sees."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from casemgr.config import Config, ConfigError, development_secret, normalise_database_url
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV")}
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", "from casemgr.cli import main; main()", *args],
+        capture_output=True, text=True, env=environ, timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("postgresql://casemgr@127.0.0.1:1/casemgr", "cannot connect to the database at 127.0.0.1/casemgr"),
+        ("this is not a url", "DATABASE_URL is not a valid database URL"),
+        ("mysql://root@localhost/casemgr", "DATABASE_URL must point to PostgreSQL"),
+    ],
+)
+def test_bad_database_url_ends_with_one_clear_line(url, expected):
+    result = run_cli("db", "upgrade", DATABASE_URL=url)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("casemgr: ")
+    assert expected in lines[0]
+
+
+def test_production_requires_a_secret_key():
+    result = run_cli("db", "upgrade", CASEMGR_ENV="production", DATABASE_URL="postgresql://x@127.0.0.1:1/x")
+    assert result.returncode == 2
+    assert "SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_requires_a_database_url():
+    with pytest.raises(ConfigError, match="DATABASE_URL is required"):
+        Config.from_environ({"CASEMGR_ENV": "production", "SECRET_KEY": "x" * 40})
+
+
+def test_production_settings_use_secure_cookies():
+    settings = Config.from_environ(
+        {"CASEMGR_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgres://u:p@db/casemgr"}
+    )
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/casemgr"
+
+
+@pytest.mark.parametrize("given", ["postgres://u@h/d", "postgresql://u@h/d", "postgresql+psycopg://u@h/d"])
+def test_database_urls_are_normalised_to_psycopg(given):
+    assert normalise_database_url(given) == "postgresql+psycopg://u@h/d"
+
+
+def test_development_secret_is_generated_once_and_private():
+    folder = tempfile.mkdtemp()
+    first = development_secret(__import__("pathlib").Path(folder))
+    second = development_secret(__import__("pathlib").Path(folder))
+    assert first == second and len(first) >= 32
+    assert oct(os.stat(os.path.join(folder, "secret_key")).st_mode & 0o777) == "0o600"
+
+
+def test_help_lists_commands_without_touching_the_database():
+    result = run_cli("--help", DATABASE_URL="postgresql://casemgr@127.0.0.1:1/casemgr")
+    assert result.returncode == 0
+    for command in ("db", "demo", "seed", "run", "shell"):
+        assert command in result.stdout

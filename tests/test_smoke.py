@@ -1,4 +1,0 @@
-def test_login_page_renders(client):
-    response = client.get("/login")
-    assert response.status_code == 200
-    assert b"Sign in" in response.data
