@@ -86,11 +86,13 @@ def check_database(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
-    from casemgr.views import auth, home
+    from casemgr.views import auth, formatting, home, students
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
+    app.register_blueprint(students.bp)
     navigation.init_app(app)
+    formatting.init_app(app)
 
 
 def register_error_pages(app: Flask) -> None:

@@ -1,0 +1,14 @@
+"""The date the policy and indicators run on: today in the district's time zone."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+
+def today() -> date:
+    zone = "America/New_York"
+    if has_app_context():
+        zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", zone)
+    return datetime.now(ZoneInfo(zone)).date()

@@ -1,0 +1,379 @@
+"""THE access policy (SPEC §4): who may see which category of which student, and why.
+
+Every rule is written once, as a list of `Grant`s for a user: a set of categories, a
+SQL condition on the `students` row, and the legal basis. The two faces are built
+from those grants, so they cannot drift apart:
+
+* per record, `categories_visible(user, student)` evaluates every grant's condition
+  and basis for one student in one query;
+* per list, `visible_students(user, category)` ORs the same conditions into a WHERE
+  clause, used by every list, search, count and export.
+
+Deny by default: a role with no rule sees nothing; a category no grant names is hidden.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from casemgr.clock import today as default_today
+from casemgr.extensions import db
+from casemgr.models import (
+    Consent,
+    Note,
+    ConsentRevocation,
+    DataSharingAgreement,
+    Guardian,
+    GuardianLink,
+    RosterEntry,
+    Section,
+    SectionEnrollment,
+    Student,
+    User,
+)
+from casemgr.models.enums import FAMILY, Category, NoteAudience, Role
+
+ALL_CATEGORIES = frozenset(Category)
+TEACHER_CATEGORIES = frozenset(
+    {Category.IDENTITY, Category.ATTENDANCE, Category.GRADES, Category.ASSESSMENTS, Category.NOTES}
+)
+FERPA_TRAINING_VALID_DAYS = 365
+
+SCHOOL_OFFICIAL = "school_official"
+TEACHER_OF_RECORD = "teacher_of_record"
+GUARDIAN = "guardian"
+SELF = "self"
+CONSENT_PREFIX = "consent:"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """`categories` of every student for whom `condition` holds, on `basis`."""
+
+    categories: frozenset[Category]
+    condition: ColumnElement[bool]
+    basis: ColumnElement[str]
+
+
+def years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def eligible_student(today: date) -> ColumnElement[bool]:
+    """FERPA rights have passed to the student: 18 or older, or in postsecondary."""
+    return sa.or_(Student.postsecondary.is_(True), Student.birth_date <= years_before(today, 18))
+
+
+def is_compliant(user: User, today: date) -> bool:
+    """Partner staff see nothing until they have signed the confidentiality agreement
+    and completed FERPA training within the last 12 months (SPEC §2)."""
+    return (
+        user.confidentiality_signed_on is not None
+        and user.confidentiality_signed_on <= today
+        and user.ferpa_trained_on is not None
+        and user.ferpa_trained_on <= today
+        and (today - user.ferpa_trained_on).days < FERPA_TRAINING_VALID_DAYS
+    )
+
+
+def active_consent(organization_id: int, today: date, category: Category | None = None) -> sa.Select:
+    """Consents naming the organization for the outer student, active on `today`."""
+    query = sa.select(Consent.id).where(
+        Consent.student_id == Student.id,
+        Consent.organization_id == organization_id,
+        Consent.signed_on <= today,
+        Consent.expires_on >= today,
+        ~sa.exists().where(ConsentRevocation.consent_id == Consent.id),
+    )
+    if category is not None:
+        query = query.where(Consent.categories.contains([str(category)]))
+    return query
+
+
+def on_roster(organization_id: int, today: date) -> ColumnElement[bool]:
+    return sa.exists().where(
+        RosterEntry.student_id == Student.id,
+        RosterEntry.organization_id == organization_id,
+        RosterEntry.added_on <= today,
+        sa.or_(RosterEntry.removed_on.is_(None), RosterEntry.removed_on > today),
+    )
+
+
+def active_agreements(organization_id: int, today: date) -> list[DataSharingAgreement]:
+    return list(
+        db.session.scalars(
+            sa.select(DataSharingAgreement).where(
+                DataSharingAgreement.organization_id == organization_id,
+                DataSharingAgreement.starts_on <= today,
+                DataSharingAgreement.ends_on >= today,
+                sa.or_(DataSharingAgreement.ended_on.is_(None), DataSharingAgreement.ended_on > today),
+            )
+        )
+    )
+
+
+def _literal(basis: str) -> ColumnElement[str]:
+    return sa.literal(basis, sa.Text)
+
+
+# --- the rules of SPEC §2, one function per role -------------------------------------
+
+
+def district_admin_grants(user: User, today: date) -> list[Grant]:
+    return [Grant(ALL_CATEGORIES, Student.district_id == user.organization_id, _literal(SCHOOL_OFFICIAL))]
+
+
+def school_official_grants(user: User, today: date) -> list[Grant]:
+    return [Grant(ALL_CATEGORIES, Student.school_id == user.organization_id, _literal(SCHOOL_OFFICIAL))]
+
+
+def teacher_grants(user: User, today: date) -> list[Grant]:
+    in_my_section = sa.exists().where(
+        SectionEnrollment.student_id == Student.id,
+        SectionEnrollment.section_id == Section.id,
+        Section.teacher_id == user.id,
+        SectionEnrollment.entry_date <= today,
+        sa.or_(SectionEnrollment.exit_date.is_(None), SectionEnrollment.exit_date >= today),
+    )
+    return [Grant(TEACHER_CATEGORIES, in_my_section, _literal(TEACHER_OF_RECORD))]
+
+
+def partner_grants(user: User, today: date) -> list[Grant]:
+    """(agreement categories) ∩ (categories of active consents naming the organization),
+    for students on the organization's roster, while the staff member is compliant."""
+    if not is_compliant(user, today):
+        return []
+    grants = []
+    rostered = on_roster(user.organization_id, today)
+    for agreement in active_agreements(user.organization_id, today):
+        for category in sorted(Category(c) for c in agreement.categories):
+            consent = active_consent(user.organization_id, today, category)
+            newest_consent = (
+                consent.with_only_columns(sa.cast(Consent.uuid, sa.Text))
+                .order_by(Consent.signed_on.desc(), Consent.id.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+            grants.append(
+                Grant(
+                    frozenset({category}),
+                    sa.and_(Student.district_id == agreement.district_id, rostered, consent.exists()),
+                    sa.literal(CONSENT_PREFIX, sa.Text) + newest_consent,
+                )
+            )
+    return grants
+
+
+def parent_grants(user: User, today: date) -> list[Grant]:
+    """Parents with educational rights, until the rights pass to the student."""
+    my_child = sa.exists().where(
+        GuardianLink.student_id == Student.id,
+        GuardianLink.educational_rights.is_(True),
+        GuardianLink.guardian_id == Guardian.id,
+        Guardian.user_id == user.id,
+    )
+    return [Grant(ALL_CATEGORIES, sa.and_(my_child, ~eligible_student(today)), _literal(GUARDIAN))]
+
+
+def student_grants(user: User, today: date) -> list[Grant]:
+    if user.student_id is None:
+        return []
+    return [Grant(ALL_CATEGORIES, Student.id == user.student_id, _literal(SELF))]
+
+
+def no_grants(user: User, today: date) -> list[Grant]:
+    return []
+
+
+RULES: dict[Role, Callable[[User, date], list[Grant]]] = {
+    Role.DISTRICT_ADMIN: district_admin_grants,
+    Role.PRINCIPAL: school_official_grants,
+    Role.COUNSELOR: school_official_grants,
+    Role.TEACHER: teacher_grants,
+    Role.PARTNER_ADMIN: partner_grants,
+    Role.YOUTH_WORKER: partner_grants,
+    Role.PARENT: parent_grants,
+    Role.STUDENT: student_grants,
+    Role.RESEARCHER: no_grants,  # aggregate reports only, never a named record
+}
+
+
+def grants_for(user: User, today: date | None = None) -> list[Grant]:
+    if not user.is_active:
+        return []
+    return RULES[user.role_enum](user, today or default_today())
+
+
+# --- face 1: one record ---------------------------------------------------------------
+
+
+def categories_visible(user: User, student: Student, today: date | None = None) -> dict[Category, str]:
+    """{category: basis} for what `user` may see of `student`; empty when nothing."""
+    grants = grants_for(user, today)
+    if not grants:
+        return {}
+    columns = []
+    for grant in grants:
+        columns.append(grant.condition)
+        columns.append(grant.basis)
+    row = db.session.execute(sa.select(*columns).where(Student.id == student.id)).one_or_none()
+    if row is None:
+        return {}
+    visible: dict[Category, str] = {}
+    for index, grant in enumerate(grants):
+        if row[2 * index]:
+            for category in sorted(grant.categories):
+                visible.setdefault(category, row[2 * index + 1])
+    return visible
+
+
+# --- face 2: lists ----------------------------------------------------------------------
+
+
+def visible_students(user: User, category: Category | None = None, today: date | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on `Student`: exactly the students `user` may see (in `category`,
+    or in any category). Use it in every list, search, count and export."""
+    conditions = [
+        grant.condition for grant in grants_for(user, today) if category is None or category in grant.categories
+    ]
+    return sa.or_(sa.false(), *conditions)
+
+
+def visible_student_ids(user: User, category: Category | None = None, today: date | None = None) -> sa.Select:
+    return sa.select(Student.id).where(visible_students(user, category, today))
+
+
+def categories_of(visible: dict[Category, str]) -> Iterable[str]:
+    return [str(c) for c in sorted(visible)]
+
+
+# --- access to one student's page, and why a category is hidden ------------------------
+
+CATEGORY_LABELS = {
+    Category.IDENTITY: "identity",
+    Category.ATTENDANCE: "attendance",
+    Category.GRADES: "grades",
+    Category.ASSESSMENTS: "assessments",
+    Category.BEHAVIOR: "behavior",
+    Category.COLLEGE: "college",
+    Category.NOTES: "notes",
+    Category.SERVICES: "services",
+}
+
+
+@dataclass(frozen=True)
+class StudentAccess:
+    """What one user may see of one student on one day."""
+
+    user: User
+    student: Student
+    visible: dict[Category, str]
+    roster_only: bool  # partner staff: the name on their own roster, nothing else
+    today: date
+
+    def can_see(self, category: Category) -> bool:
+        return category in self.visible
+
+    @property
+    def hidden(self) -> list[Category]:
+        return [c for c in Category if c not in self.visible]
+
+
+def student_access(user: User, student: Student, today: date | None = None) -> StudentAccess | None:
+    """None when the user may not see this student at all (answer 404)."""
+    today = today or default_today()
+    visible = categories_visible(user, student, today)
+    roster_only = False
+    if not visible and user.role_enum in (Role.PARTNER_ADMIN, Role.YOUTH_WORKER) and is_compliant(user, today):
+        roster_only = bool(
+            db.session.scalar(sa.select(on_roster(user.organization_id, today)).where(Student.id == student.id))
+        )
+    if not visible and not roster_only:
+        return None
+    return StudentAccess(user, student, visible, roster_only, today)
+
+
+def why_hidden(access: StudentAccess, category: Category) -> str:
+    """SPEC §4 rule 5: say why, without any of the data."""
+    user, student, today = access.user, access.student, access.today
+    label = CATEGORY_LABELS[category]
+    role = user.role_enum
+    if role is Role.TEACHER:
+        return f"Teachers see attendance, grades, assessments and notes of students in their own sections, not {label}."
+    if role in (Role.PARENT,) and not access.visible:
+        return "Your child now holds the rights to their own record."
+    if role not in (Role.PARTNER_ADMIN, Role.YOUTH_WORKER):
+        return f"Your role does not give access to {label}."
+    org = user.organization.name
+    agreements = active_agreements(user.organization_id, today)
+    covering = [a for a in agreements if a.district_id == student.district_id]
+    if not covering:
+        return f"{org} has no active data-sharing agreement with {student.district.name}."
+    if not any(str(category) in a.categories for a in covering):
+        return f"{org}'s data-sharing agreement does not include {label}."
+    consents = list(
+        db.session.scalars(
+            sa.select(Consent)
+            .where(Consent.student_id == student.id, Consent.organization_id == user.organization_id)
+            .order_by(Consent.signed_on.desc(), Consent.id.desc())
+        )
+    )
+    signer = "the student" if student.is_eligible_on(today) else "a parent"
+    covering_consents = [c for c in consents if str(category) in c.categories]
+    if not covering_consents:
+        return f"No active consent from {signer} for {org} covering {label}."
+    latest = covering_consents[0]
+    if latest.revocation is not None:
+        return f"The consent for {org} covering {label} was revoked on {latest.revocation.revoked_at:%-d %B %Y}."
+    if latest.expires_on < today:
+        return f"The consent for {org} covering {label} expired on {latest.expires_on:%-d %B %Y}."
+    if latest.signed_on > today:
+        return f"The consent for {org} covering {label} starts on {latest.signed_on:%-d %B %Y}."
+    return f"No active consent from {signer} for {org} covering {label}."
+
+
+def partner_block_reason(user: User, today: date | None = None) -> str | None:
+    """Why a partner staff member sees no student data at all, or None."""
+    today = today or default_today()
+    if user.role_enum not in (Role.PARTNER_ADMIN, Role.YOUTH_WORKER) or is_compliant(user, today):
+        return None
+    if user.confidentiality_signed_on is None or user.confidentiality_signed_on > today:
+        return "You have not signed the confidentiality agreement."
+    if user.ferpa_trained_on is None or user.ferpa_trained_on > today:
+        return "You have not completed FERPA training."
+    return "Your FERPA training is more than 12 months old."
+
+
+# --- notes: the audience of each note (SPEC §4 rule 4) --------------------------------
+
+RESTRICTED_READERS = frozenset({Role.PRINCIPAL, Role.COUNSELOR, Role.DISTRICT_ADMIN})
+
+
+def note_text_readable(user: User) -> ColumnElement[bool]:
+    """Notes whose text `user` may read, among the notes of a student whose `notes`
+    category they can see."""
+    role = user.role_enum
+    if role in FAMILY:
+        return Note.audience == str(NoteAudience.FAMILY)
+    readable = [
+        Note.audience.in_([str(NoteAudience.SHARED), str(NoteAudience.FAMILY)]),
+        sa.and_(Note.audience == str(NoteAudience.ORGANIZATION), Note.organization_id == user.organization_id),
+    ]
+    if role in RESTRICTED_READERS:
+        readable.append(Note.audience == str(NoteAudience.RESTRICTED))
+    return sa.or_(*readable)
+
+
+def note_listed(user: User) -> ColumnElement[bool]:
+    """Notes that appear in the list: the readable ones, plus (for staff) the fact that a
+    restricted note exists, never its text."""
+    if user.role_enum in FAMILY:
+        return note_text_readable(user)
+    return sa.or_(note_text_readable(user), Note.audience == str(NoteAudience.RESTRICTED))

@@ -1,0 +1,56 @@
+"""Appending to the disclosure log (SPEC §4 rule 6, FERPA 34 CFR 99.32)."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from flask import has_request_context, request
+
+from casemgr.extensions import db
+from casemgr.models import DisclosureEntry, Student, User
+from casemgr.models.enums import Category, DisclosureAction
+
+
+def _path() -> str | None:
+    return request.full_path.rstrip("?")[:500] if has_request_context() else None
+
+
+def log_view(
+    user: User,
+    student: Student,
+    visible: Mapping[Category, str],
+    action: DisclosureAction = DisclosureAction.VIEW,
+) -> DisclosureEntry:
+    """An allowed read of `visible` categories (basis per category)."""
+    entry = DisclosureEntry(
+        user_id=user.id,
+        organization_id=user.organization_id,
+        student_id=student.id,
+        action=str(action),
+        categories=[str(c) for c in sorted(visible)],
+        basis={str(c): basis for c, basis in visible.items()},
+        allowed=True,
+        request_path=_path(),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def log_denied(
+    user: User,
+    student: Student | None,
+    reason: str,
+    categories: Iterable[Category] = (),
+) -> DisclosureEntry:
+    entry = DisclosureEntry(
+        user_id=user.id,
+        organization_id=user.organization_id,
+        student_id=student.id if student is not None else None,
+        action=str(DisclosureAction.DENIED),
+        categories=[str(c) for c in sorted(categories)],
+        basis={},
+        allowed=False,
+        reason=reason,
+        request_path=_path(),
+    )
+    db.session.add(entry)
+    return entry

@@ -1,0 +1,153 @@
+"""Reading one student's records, category by category, for a page that the policy
+has already allowed. Nothing here decides access; it only loads what it is asked for."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from casemgr.extensions import db
+from casemgr.models import (
+    Assessment,
+    AttendanceDay,
+    CourseMark,
+    CreditRecord,
+    DisciplineIncident,
+    FafsaRecord,
+    Flag,
+    Note,
+    Organization,
+    Referral,
+    RosterEntry,
+    Section,
+    SupportPlan,
+)
+from casemgr.models.enums import ABSENT_STATUSES, AttendanceStatus, Category
+from casemgr.policy import StudentAccess, note_listed, note_text_readable, why_hidden
+
+RECENT_ABSENCES = 30
+
+
+@dataclass
+class RecordSection:
+    """One category of the student page: its records, or why they are hidden."""
+
+    category: Category
+    visible: bool
+    basis: str | None = None
+    reason: str | None = None
+    data: dict = field(default_factory=dict)
+
+
+def load_attendance(access: StudentAccess) -> dict:
+    rows = db.session.execute(
+        sa.select(AttendanceDay.status, sa.func.count())
+        .where(AttendanceDay.student_id == access.student.id)
+        .group_by(AttendanceDay.status)
+    ).all()
+    counts = Counter({status: n for status, n in rows})
+    days = sum(counts.values())
+    absent = sum(counts[str(s)] for s in ABSENT_STATUSES)
+    recent = db.session.execute(
+        sa.select(AttendanceDay.day, AttendanceDay.status)
+        .where(AttendanceDay.student_id == access.student.id, AttendanceDay.status != str(AttendanceStatus.PRESENT))
+        .order_by(AttendanceDay.day.desc())
+        .limit(RECENT_ABSENCES)
+    ).all()
+    return {"counts": counts, "days": days, "absent": absent, "recent": recent}
+
+
+def load_grades(access: StudentAccess) -> dict:
+    marks = db.session.execute(
+        sa.select(CourseMark, Section)
+        .join(Section, Section.id == CourseMark.section_id)
+        .where(CourseMark.student_id == access.student.id)
+        .order_by(CourseMark.school_year.desc(), Section.course_title, CourseMark.term)
+    ).all()
+    credits = db.session.scalars(
+        sa.select(CreditRecord).where(CreditRecord.student_id == access.student.id).order_by(CreditRecord.school_year)
+    ).all()
+    return {"marks": marks, "credits": credits}
+
+
+def load_assessments(access: StudentAccess) -> dict:
+    rows = db.session.scalars(
+        sa.select(Assessment)
+        .where(Assessment.student_id == access.student.id)
+        .order_by(Assessment.administered_on.desc(), Assessment.test_code)
+    ).all()
+    return {"assessments": rows}
+
+
+def load_behavior(access: StudentAccess) -> dict:
+    rows = db.session.scalars(
+        sa.select(DisciplineIncident)
+        .where(DisciplineIncident.student_id == access.student.id)
+        .order_by(DisciplineIncident.occurred_on.desc())
+    ).all()
+    return {"incidents": rows}
+
+
+def load_college(access: StudentAccess) -> dict:
+    rows = db.session.scalars(
+        sa.select(FafsaRecord).where(FafsaRecord.student_id == access.student.id).order_by(FafsaRecord.school_year.desc())
+    ).all()
+    return {"fafsa": rows}
+
+
+def load_notes(access: StudentAccess) -> dict:
+    readable = note_text_readable(access.user)
+    rows = db.session.execute(
+        sa.select(Note, readable.label("readable"))
+        .options(selectinload(Note.author), selectinload(Note.organization))
+        .where(Note.student_id == access.student.id, note_listed(access.user))
+        .order_by(Note.created_at.desc(), Note.id.desc())
+    ).all()
+    return {"notes": rows}
+
+
+def load_services(access: StudentAccess) -> dict:
+    student_id = access.student.id
+    programs = db.session.execute(
+        sa.select(RosterEntry, Organization.name)
+        .join(Organization, Organization.id == RosterEntry.organization_id)
+        .where(RosterEntry.student_id == student_id)
+        .order_by(RosterEntry.added_on.desc())
+    ).all()
+    flags = db.session.scalars(
+        sa.select(Flag).where(Flag.student_id == student_id).order_by(Flag.created_at.desc())
+    ).all()
+    plans = db.session.scalars(
+        sa.select(SupportPlan).where(SupportPlan.student_id == student_id).order_by(SupportPlan.starts_on.desc())
+    ).all()
+    referrals = db.session.scalars(
+        sa.select(Referral)
+        .options(selectinload(Referral.organization))
+        .where(Referral.student_id == student_id)
+        .order_by(Referral.created_at.desc())
+    ).all()
+    return {"programs": programs, "flags": flags, "plans": plans, "referrals": referrals}
+
+
+def load_identity(access: StudentAccess) -> dict:
+    return {"student": access.student}
+
+
+LOADERS = {
+    Category.IDENTITY: load_identity,
+    Category.ATTENDANCE: load_attendance,
+    Category.GRADES: load_grades,
+    Category.ASSESSMENTS: load_assessments,
+    Category.BEHAVIOR: load_behavior,
+    Category.COLLEGE: load_college,
+    Category.NOTES: load_notes,
+    Category.SERVICES: load_services,
+}
+
+
+def record_section(access: StudentAccess, category: Category) -> RecordSection:
+    if not access.can_see(category):
+        return RecordSection(category, visible=False, reason=why_hidden(access, category))
+    return RecordSection(category, visible=True, basis=access.visible[category], data=LOADERS[category](access))

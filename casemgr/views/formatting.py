@@ -1,0 +1,69 @@
+"""Template filters and globals: dates, numbers and labels in words."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask
+
+from casemgr.models.enums import AttendanceStatus, Category
+
+CATEGORY_LABELS = {
+    Category.IDENTITY: "Identity",
+    Category.ATTENDANCE: "Attendance",
+    Category.GRADES: "Grades and credits",
+    Category.ASSESSMENTS: "Assessments",
+    Category.BEHAVIOR: "Behavior",
+    Category.COLLEGE: "College and FAFSA",
+    Category.NOTES: "Notes",
+    Category.SERVICES: "Services",
+}
+ATTENDANCE_LABELS = {
+    AttendanceStatus.PRESENT: "Present",
+    AttendanceStatus.TARDY: "Late",
+    AttendanceStatus.EXCUSED: "Excused absence",
+    AttendanceStatus.UNEXCUSED: "Unexcused absence",
+    AttendanceStatus.SUSPENDED: "Out-of-school suspension",
+}
+BASIS_LABELS = {
+    "school_official": "school official",
+    "teacher_of_record": "teacher of record",
+    "guardian": "parent or guardian",
+    "self": "your own record",
+}
+
+
+def longdate(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return f"{value.day} {value:%B %Y}"
+
+
+def number(value: Decimal | float | int | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal | float) and value == int(value):
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) else str(value.normalize())
+
+
+def category_label(category: str) -> str:
+    return CATEGORY_LABELS[Category(category)]
+
+
+def attendance_label(status: str) -> str:
+    return ATTENDANCE_LABELS[AttendanceStatus(status)]
+
+
+def basis_label(basis: str | None) -> str:
+    if basis and basis.startswith("consent:"):
+        return "a family's consent to your organization"
+    return BASIS_LABELS.get(basis or "", basis or "")
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(longdate)
+    app.add_template_filter(number)
+    app.add_template_global(category_label)
+    app.add_template_global(attendance_label)
+    app.add_template_global(basis_label)

@@ -1,0 +1,73 @@
+"""The student record page: one section per category, each also an htmx fragment."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from casemgr import policy
+from casemgr.extensions import db
+from casemgr.models import Student
+from casemgr.models.enums import Category
+from casemgr.services import disclosure
+from casemgr.student_record import record_section
+from casemgr.views.rendering import render
+
+bp = Blueprint("students", __name__, url_prefix="/students")
+
+
+def load_access_or_404(student_id: uuid.UUID) -> policy.StudentAccess:
+    """Load, then check: a student the user may not see answers 404, exactly like one
+    that does not exist, and the refusal is logged."""
+    student = db.session.scalar(select(Student).where(Student.uuid == student_id))
+    access = policy.student_access(current_user, student) if student is not None else None
+    if access is None:
+        if student is not None:
+            disclosure.log_denied(current_user, student, "no access to this student", Category)
+            db.session.commit()
+        abort(404)
+    return access
+
+
+def log_page_view(access: policy.StudentAccess, categories: list[Category]) -> None:
+    shown = {c: access.visible[c] for c in categories if c in access.visible}
+    hidden = [c for c in categories if c not in access.visible]
+    if shown:
+        disclosure.log_view(access.user, access.student, shown)
+    if hidden and not shown:
+        disclosure.log_denied(access.user, access.student, "consent needed", hidden)
+
+
+@bp.get("/<uuid:student_id>")
+@login_required
+def show(student_id: uuid.UUID):
+    access = load_access_or_404(student_id)
+    sections = [record_section(access, category) for category in Category]
+    log_page_view(access, list(Category))
+    db.session.commit()
+    return render("students/show.html", access=access, student=access.student, sections=sections)
+
+
+@bp.get("/<uuid:student_id>/sections/<category>")
+@login_required
+def section(student_id: uuid.UUID, category: str):
+    try:
+        chosen = Category(category)
+    except ValueError:
+        abort(404)
+    access = load_access_or_404(student_id)
+    shown = record_section(access, chosen)
+    if shown.visible:
+        disclosure.log_view(access.user, access.student, {chosen: shown.basis})
+    else:
+        disclosure.log_denied(access.user, access.student, shown.reason, [chosen])
+    db.session.commit()
+    return render(
+        "students/section.html",
+        "students/partials/_section.html",
+        access=access,
+        student=access.student,
+        section=shown,
+    )

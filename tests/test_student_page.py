@@ -1,0 +1,118 @@
+"""The student record page: sections per category, shown or explained, and logged."""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from casemgr.models import AttendanceDay, ConsentRevocation, DisclosureEntry, DisciplineIncident
+from casemgr.models.enums import Role
+from tests.factories import (
+    add_to_roster,
+    create_agreement,
+    create_consent,
+    create_partner,
+    create_school,
+    create_student,
+    create_user,
+)
+from tests.helpers import login
+
+TODAY = date.today()
+
+
+def _attendance(db, student, statuses):
+    for offset, status in enumerate(statuses):
+        db.session.add(AttendanceDay(student_id=student.id, school_id=student.school_id,
+                                     day=date(2026, 9, 1 + offset), status=status))
+    db.session.flush()
+
+
+def _log(db, student):
+    return db.session.scalars(
+        sa.select(DisclosureEntry).where(DisclosureEntry.student_id == student.id).order_by(DisclosureEntry.id)
+    ).all()
+
+
+def test_counselor_sees_every_section_and_the_view_is_logged(client, db):
+    school = create_school()
+    student = create_student(school)
+    _attendance(db, student, ["present", "unexcused", "excused"])
+    counselor = create_user(Role.COUNSELOR, school)
+    login(client, counselor)
+    response = client.get(f"/students/{student.uuid}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert student.state_id in html
+    assert "Absent 2 of 3 recorded school days" in html
+    assert "Hidden." not in html
+    [entry] = _log(db, student)
+    assert entry.allowed and entry.action == "view" and len(entry.categories) == 8
+    assert entry.basis["attendance"] == "school_official"
+    assert entry.user_id == counselor.id and entry.organization_id == school.id
+
+
+def test_counselor_of_another_school_gets_404_and_a_denied_entry(client, db):
+    student = create_student()
+    login(client, create_user(Role.COUNSELOR))
+    response = client.get(f"/students/{student.uuid}")
+    assert response.status_code == 404
+    assert student.last_name not in response.get_data(as_text=True)
+    [entry] = _log(db, student)
+    assert not entry.allowed and entry.action == "denied"
+
+
+def test_unknown_student_is_the_same_404(client, db):
+    login(client, create_user(Role.COUNSELOR))
+    response = client.get("/students/6f1c1d7e-3a4b-4c5d-8e9f-0a1b2c3d4e5f")
+    assert response.status_code == 404
+
+
+def test_worker_sees_only_consented_categories_and_why_the_rest_are_hidden(client, db):
+    school = create_school()
+    student = create_student(school)
+    _attendance(db, student, ["unexcused"])
+    db.session.add(DisciplineIncident(student_id=student.id, school_id=school.id, incident_code="X1",
+                                      occurred_on=date(2026, 9, 9), school_year=2026,
+                                      incident_type="Fight-secret", action="out_of_school_suspension"))
+    partner = create_partner("Northside Youth")
+    district = school.district
+    create_agreement(partner, district, categories=["identity", "attendance", "grades"],
+                     starts_on=date(TODAY.year - 1, 1, 1), ends_on=date(TODAY.year + 1, 12, 31))
+    create_consent(student, partner, categories=["identity", "attendance"],
+                   signed_on=date(TODAY.year - 1, 1, 1), expires_on=date(TODAY.year + 1, 1, 1))
+    add_to_roster(student, partner, added_on=date(TODAY.year - 1, 1, 1))
+    worker = create_user(Role.YOUTH_WORKER, partner, confidentiality_signed_on=date(TODAY.year - 1, 1, 1),
+                         ferpa_trained_on=TODAY)
+    login(client, worker)
+    html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
+    assert "Absent 1 of 1" in html
+    assert "Fight-secret" not in html
+    assert "No active consent from a parent for Northside Youth covering grades." in html
+    assert "Northside Youth&#39;s data-sharing agreement does not include behavior." in html
+
+    fragment = client.get(f"/students/{student.uuid}/sections/behavior", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.get_data(as_text=True)
+    assert "Fight-secret" not in fragment.get_data(as_text=True)
+    entries = _log(db, student)
+    assert [e.allowed for e in entries] == [True, False]
+    assert entries[0].categories == ["attendance", "identity"]
+
+
+def test_revocation_hides_the_category_on_the_next_request(client, db):
+    school = create_school()
+    student = create_student(school)
+    _attendance(db, student, ["unexcused"])
+    partner = create_partner()
+    create_agreement(partner, school.district, starts_on=date(TODAY.year - 1, 1, 1), ends_on=date(TODAY.year + 1, 1, 1))
+    consent = create_consent(student, partner, signed_on=date(TODAY.year - 1, 1, 1), expires_on=date(TODAY.year + 1, 1, 1))
+    add_to_roster(student, partner, added_on=date(TODAY.year - 1, 1, 1))
+    worker = create_user(Role.YOUTH_WORKER, partner, confidentiality_signed_on=TODAY, ferpa_trained_on=TODAY)
+    login(client, worker)
+    assert "Absent 1 of 1" in client.get(f"/students/{student.uuid}").get_data(as_text=True)
+    db.session.add(ConsentRevocation(consent_id=consent.id))
+    db.session.flush()
+    html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
+    assert "Absent 1 of 1" not in html
+    assert "Consent needed." in html
