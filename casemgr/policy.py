@@ -377,3 +377,23 @@ def note_listed(user: User) -> ColumnElement[bool]:
     if user.role_enum in FAMILY:
         return note_text_readable(user)
     return sa.or_(note_text_readable(user), Note.audience == str(NoteAudience.RESTRICTED))
+
+
+# --- who manages consents -----------------------------------------------------------
+
+CONSENT_MANAGERS = frozenset({Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.COUNSELOR})
+
+
+def may_manage_consents(access: StudentAccess) -> bool:
+    """School officials of the student record paper consents and revoke them."""
+    return access.user.role_enum in CONSENT_MANAGERS and access.visible.get(Category.IDENTITY) == SCHOOL_OFFICIAL
+
+
+def consent_organizations_visible(access: StudentAccess) -> int | None | bool:
+    """Whose consents the user may list: None for every organization's, an
+    organization id for only their own, False for none."""
+    if may_manage_consents(access):
+        return None
+    if access.user.role_enum in (Role.PARTNER_ADMIN, Role.YOUTH_WORKER):
+        return access.user.organization_id
+    return False

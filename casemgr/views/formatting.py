@@ -61,9 +61,25 @@ def basis_label(basis: str | None) -> str:
     return BASIS_LABELS.get(basis or "", basis or "")
 
 
+CONSENT_STATE_LABELS = {
+    "active": "Active",
+    "expiring": "Expiring within 30 days",
+    "expired": "Expired",
+    "revoked": "Revoked",
+    "pending": "Not yet in effect",
+    "missing": "No consent",
+}
+
+
+def consent_state_label(state: str) -> str:
+    return CONSENT_STATE_LABELS[state]
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(longdate)
     app.add_template_filter(number)
     app.add_template_global(category_label)
     app.add_template_global(attendance_label)
     app.add_template_global(basis_label)
+    app.add_template_global(consent_state_label)
+    app.add_template_filter(category_label, "category_label_filter")

@@ -47,7 +47,13 @@ def show(student_id: uuid.UUID):
     sections = [record_section(access, category) for category in Category]
     log_page_view(access, list(Category))
     db.session.commit()
-    return render("students/show.html", access=access, student=access.student, sections=sections)
+    return render(
+        "students/show.html",
+        access=access,
+        student=access.student,
+        sections=sections,
+        show_consents=policy.consent_organizations_visible(access) is not False,
+    )
 
 
 @bp.get("/<uuid:student_id>/sections/<category>")
