@@ -9,6 +9,8 @@ from casemgr.models.enums import Role
 
 # role -> [(label, endpoint)]; later capabilities add their pages here
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {role: [("Home", "home.index")] for role in Role}
+NAVIGATION[Role.DISTRICT_ADMIN] += [("Agreements", "admin.agreements"), ("Disclosure log", "admin.disclosures")]
+NAVIGATION[Role.PARTNER_ADMIN] += [("Staff", "partner.staff")]
 
 
 def nav_items() -> list[tuple[str, str]]:

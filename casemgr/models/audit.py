@@ -11,6 +11,7 @@ from casemgr.extensions import db
 from casemgr.models.base import PublicId, one_of
 from casemgr.models.enums import DisclosureAction, ImportStatus
 from casemgr.models.people import Organization, User
+from casemgr.models.students import Student
 
 
 class DisclosureEntry(db.Model):
@@ -44,6 +45,7 @@ class DisclosureEntry(db.Model):
 
     user: Mapped[User | None] = relationship()
     organization: Mapped[Organization | None] = relationship()
+    student: Mapped[Student | None] = relationship()
 
 
 class ImportBatch(PublicId, db.Model):

@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
 
 from casemgr.models.enums import AttendanceStatus, Category
 
@@ -31,6 +33,17 @@ BASIS_LABELS = {
     "guardian": "parent or guardian",
     "self": "your own record",
 }
+
+
+def datetime_filter(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return f"{local.day} {local:%B %Y, %H:%M}"
+
+
+def service_label(service: str) -> str:
+    return service.replace("_", " ").capitalize()
 
 
 def longdate(value: date | datetime | None) -> str:
@@ -83,3 +96,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(basis_label)
     app.add_template_global(consent_state_label)
     app.add_template_filter(category_label, "category_label_filter")
+    app.add_template_filter(service_label, "service_label_filter")
+    app.add_template_filter(datetime_filter, "datetime")

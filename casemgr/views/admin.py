@@ -1,0 +1,244 @@
+"""The district data steward's pages: agreements and the disclosure log."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import aliased, selectinload
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from casemgr.clock import today
+from casemgr.extensions import db
+from casemgr.identity import admin_permission
+from casemgr.models import DataSharingAgreement, DisclosureEntry, Organization, ServiceAgreement, Student, User
+from casemgr.models.enums import Category, OrgKind, Service
+from casemgr.services import agreements as agreement_service
+from casemgr.views.forms import CheckboxListField
+from casemgr.views.formatting import category_label, service_label
+from casemgr.views.rendering import render
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+LOG_PAGE_SIZE = 50
+
+
+@bp.before_request
+@login_required
+def require_district_admin():
+    if not admin_permission.can():
+        abort(403)
+
+
+def _district() -> Organization:
+    return current_user.organization
+
+
+def _partners() -> list[Organization]:
+    return list(db.session.scalars(sa.select(Organization).where(Organization.kind == OrgKind.PARTNER).order_by(Organization.name)))
+
+
+def _schools() -> list[Organization]:
+    return list(
+        db.session.scalars(
+            sa.select(Organization)
+            .where(Organization.kind == OrgKind.SCHOOL, Organization.district_id == _district().id)
+            .order_by(Organization.name)
+        )
+    )
+
+
+class DataSharingAgreementForm(FlaskForm):
+    organization = SelectField("Partner organization", validators=[DataRequired("Choose the partner organization.")])
+    categories = CheckboxListField("Categories the organization may receive", validators=[DataRequired("Choose at least one category.")])
+    purpose = TextAreaField("Purpose", validators=[DataRequired("State the purpose of the agreement."), Length(max=2000)])
+    starts_on = DateField("Starts on", validators=[DataRequired("Enter the start date (YYYY-MM-DD).")])
+    ends_on = DateField("Ends on", validators=[DataRequired("Enter the end date (YYYY-MM-DD).")])
+
+
+class ServiceAgreementForm(FlaskForm):
+    organization = SelectField("Partner organization", validators=[DataRequired("Choose the partner organization.")])
+    services = CheckboxListField("Services offered", validators=[DataRequired("Choose at least one service.")])
+    schools = CheckboxListField("At these schools", validators=[DataRequired("Choose at least one school.")])
+    capacity = IntegerField("Capacity (students at a time)", validators=[InputRequired("Enter a capacity of at least 1."), NumberRange(min=1, max=100_000, message="Enter a capacity between 1 and 100,000.")])
+    starts_on = DateField("Starts on", validators=[DataRequired("Enter the start date (YYYY-MM-DD).")])
+    ends_on = DateField("Ends on", validators=[DataRequired("Enter the end date (YYYY-MM-DD).")])
+
+
+class ConfirmForm(FlaskForm):
+    pass
+
+
+@bp.get("/agreements")
+def agreements():
+    district, day = _district(), today()
+    sharing = db.session.scalars(
+        sa.select(DataSharingAgreement)
+        .options(selectinload(DataSharingAgreement.organization))
+        .where(DataSharingAgreement.district_id == district.id)
+        .order_by(DataSharingAgreement.starts_on.desc())
+    ).all()
+    services = db.session.scalars(
+        sa.select(ServiceAgreement)
+        .options(selectinload(ServiceAgreement.organization), selectinload(ServiceAgreement.schools))
+        .where(ServiceAgreement.district_id == district.id)
+        .order_by(ServiceAgreement.starts_on.desc())
+    ).all()
+    state = agreement_service.agreement_state
+    return render(
+        "admin/agreements.html",
+        sharing=[(a, state(a, day)) for a in sharing],
+        services=[(a, state(a, day)) for a in services],
+        end_form=ConfirmForm(),
+    )
+
+
+def _default_dates(form) -> None:
+    if not form.is_submitted():
+        day = today()
+        form.starts_on.data = day
+        form.ends_on.data = day.replace(year=day.year + 1) - timedelta(days=1)
+
+
+@bp.route("/agreements/new", methods=["GET", "POST"])
+def new_agreement():
+    partners = _partners()
+    form = DataSharingAgreementForm()
+    form.organization.choices = [("", "Choose…")] + [(str(p.uuid), p.name) for p in partners]
+    form.categories.choices = [(str(c), category_label(c)) for c in Category]
+    _default_dates(form)
+    if form.validate_on_submit():
+        partner = next((p for p in partners if str(p.uuid) == form.organization.data), None)
+        try:
+            agreement_service.create_data_sharing_agreement(
+                _district(), partner, [Category(c) for c in form.categories.data], form.purpose.data,
+                form.starts_on.data, form.ends_on.data, current_user,
+            )
+        except agreement_service.AgreementError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Data-sharing agreement with {partner.name} saved.", "success")
+            return redirect(url_for("admin.agreements"))
+    status = 400 if form.is_submitted() else 200
+    return render("admin/agreement_form.html", form=form, heading="New data-sharing agreement", status=status)
+
+
+@bp.route("/service-agreements/new", methods=["GET", "POST"])
+def new_service_agreement():
+    partners, schools = _partners(), _schools()
+    form = ServiceAgreementForm()
+    form.organization.choices = [("", "Choose…")] + [(str(p.uuid), p.name) for p in partners]
+    form.services.choices = [(str(s), service_label(s)) for s in Service]
+    form.schools.choices = [(str(s.uuid), s.name) for s in schools]
+    _default_dates(form)
+    if form.validate_on_submit():
+        partner = next((p for p in partners if str(p.uuid) == form.organization.data), None)
+        chosen = [s for s in schools if str(s.uuid) in form.schools.data]
+        try:
+            agreement_service.create_service_agreement(
+                _district(), partner, [Service(s) for s in form.services.data], chosen, form.capacity.data,
+                form.starts_on.data, form.ends_on.data, current_user,
+            )
+        except agreement_service.AgreementError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Service agreement with {partner.name} saved.", "success")
+            return redirect(url_for("admin.agreements"))
+    status = 400 if form.is_submitted() else 200
+    return render("admin/agreement_form.html", form=form, heading="New service agreement", status=status)
+
+
+def _end(model, agreement_id: uuid.UUID):
+    agreement = db.session.scalar(
+        sa.select(model).where(model.uuid == agreement_id, model.district_id == _district().id)
+    )
+    if agreement is None:
+        abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        agreement_service.end_agreement(agreement, today())
+    except agreement_service.AgreementError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"Agreement with {agreement.organization.name} ended today.", "success")
+    return redirect(url_for("admin.agreements"))
+
+
+@bp.post("/agreements/<uuid:agreement_id>/end")
+def end_agreement(agreement_id: uuid.UUID):
+    return _end(DataSharingAgreement, agreement_id)
+
+
+@bp.post("/service-agreements/<uuid:agreement_id>/end")
+def end_service_agreement(agreement_id: uuid.UUID):
+    return _end(ServiceAgreement, agreement_id)
+
+
+# --- the disclosure log ------------------------------------------------------------------
+
+
+class LogFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    student = StringField("Student (state or local ID)", validators=[Optional(), Length(max=32)])
+    user = StringField("User (email)", validators=[Optional(), Length(max=254)])
+    organization = SelectField("Organization", validators=[Optional()])
+    start = DateField("From", validators=[Optional()])
+    end = DateField("To", validators=[Optional()])
+
+
+def _day_start(day) -> datetime:
+    return datetime.combine(day, time.min, ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+
+
+@bp.get("/disclosures")
+def disclosures():
+    district = _district()
+    form = LogFilterForm(request.args)
+    organizations = db.session.scalars(sa.select(Organization).order_by(Organization.kind, Organization.name)).all()
+    form.organization.choices = [("", "Any organization")] + [(str(o.uuid), o.name) for o in organizations]
+    subject = aliased(Student)
+    query = (
+        sa.select(DisclosureEntry)
+        .join(subject, subject.id == DisclosureEntry.student_id)
+        .outerjoin(User, User.id == DisclosureEntry.user_id)
+        .outerjoin(Organization, Organization.id == DisclosureEntry.organization_id)
+        .options(
+            selectinload(DisclosureEntry.student),
+            selectinload(DisclosureEntry.user),
+            selectinload(DisclosureEntry.organization),
+        )
+        .where(subject.district_id == district.id)
+        .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
+    )
+    if form.validate():
+        if form.student.data:
+            key = form.student.data.strip()
+            query = query.where(sa.or_(subject.state_id == key, subject.local_id == key))
+        if form.user.data:
+            query = query.where(User.email == form.user.data.strip().lower())
+        if form.organization.data:
+            query = query.where(Organization.uuid == uuid.UUID(form.organization.data))
+        if form.start.data:
+            query = query.where(DisclosureEntry.occurred_at >= _day_start(form.start.data))
+        if form.end.data:
+            query = query.where(DisclosureEntry.occurred_at < _day_start(form.end.data + timedelta(days=1)))
+        if form.start.data and form.end.data and form.end.data < form.start.data:
+            form.end.errors.append("The end date is before the start date.")
+    page = request.args.get("page", 1, type=int)
+    results = db.paginate(query, page=max(page, 1), per_page=LOG_PAGE_SIZE, error_out=False, count=True)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render("admin/disclosures.html", "admin/partials/_disclosure_rows.html", form=form, results=results, args=args)

@@ -1,0 +1,125 @@
+"""District admins create and end agreements; partner admins record compliance."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from casemgr.models import DataSharingAgreement, ServiceAgreement, User
+from casemgr.models.enums import Role
+from tests.factories import create_agreement, create_district, create_partner, create_school, create_user
+from tests.helpers import csrf_token, login
+
+TODAY = date.today()
+
+
+def _count(db, model):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_admin_creates_a_data_sharing_agreement(client, db):
+    admin = create_user(Role.DISTRICT_ADMIN)
+    partner = create_partner("Northside Youth")
+    login(client, admin)
+    path = "/admin/agreements/new"
+    response = client.post(path, data={
+        "organization": str(partner.uuid), "categories": ["attendance", "identity"],
+        "purpose": "Mentoring", "starts_on": TODAY.isoformat(), "ends_on": (TODAY + timedelta(days=365)).isoformat(),
+        "csrf_token": csrf_token(client, path),
+    })
+    assert response.status_code == 302
+    agreement = db.session.scalar(sa.select(DataSharingAgreement))
+    assert agreement.district_id == admin.organization_id
+    assert agreement.categories == ["attendance", "identity"]
+    page = client.get("/admin/agreements").get_data(as_text=True)
+    assert "Northside Youth" in page and "Active" in page
+
+
+def test_agreement_form_rejects_bad_input_and_writes_nothing(client, db):
+    login(client, create_user(Role.DISTRICT_ADMIN))
+    partner = create_partner()
+    path = "/admin/agreements/new"
+    cases = [
+        ({"organization": "", "categories": ["attendance"], "purpose": "x", "starts_on": "2026-09-01", "ends_on": "2027-06-30"},
+         "Choose the partner organization."),
+        ({"organization": str(partner.uuid), "categories": [], "purpose": "x", "starts_on": "2026-09-01", "ends_on": "2027-06-30"},
+         "Choose at least one category."),
+        ({"organization": str(partner.uuid), "categories": ["shoe_size"], "purpose": "x", "starts_on": "2026-09-01", "ends_on": "2027-06-30"},
+         "is not a valid choice for this field."),
+        ({"organization": str(partner.uuid), "categories": ["attendance"], "purpose": "x", "starts_on": "2027-09-01", "ends_on": "2027-06-30"},
+         "The end date must be on or after the start date."),
+        ({"organization": str(partner.uuid), "categories": ["attendance"], "purpose": "x", "starts_on": "soon", "ends_on": "2027-06-30"},
+         "Enter the start date (YYYY-MM-DD)."),
+    ]
+    for data, message in cases:
+        data["csrf_token"] = csrf_token(client, path)
+        response = client.post(path, data=data)
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True)
+    assert _count(db, DataSharingAgreement) == 0
+
+
+def test_admin_creates_a_service_agreement_for_own_schools_only(client, db):
+    admin = create_user(Role.DISTRICT_ADMIN)
+    own_school = create_school(admin.organization)
+    foreign_school = create_school()
+    partner = create_partner()
+    login(client, admin)
+    path = "/admin/service-agreements/new"
+    base = {"organization": str(partner.uuid), "services": ["tutoring"], "capacity": "25",
+            "starts_on": TODAY.isoformat(), "ends_on": (TODAY + timedelta(days=200)).isoformat()}
+    refused = client.post(path, data=dict(base, schools=[str(foreign_school.uuid)], csrf_token=csrf_token(client, path)))
+    assert refused.status_code == 400
+    zero = client.post(path, data=dict(base, capacity="0", schools=[str(own_school.uuid)], csrf_token=csrf_token(client, path)))
+    assert "Enter a capacity between 1 and 100,000." in zero.get_data(as_text=True)
+    assert _count(db, ServiceAgreement) == 0
+    ok = client.post(path, data=dict(base, schools=[str(own_school.uuid)], csrf_token=csrf_token(client, path)))
+    assert ok.status_code == 302
+    agreement = db.session.scalar(sa.select(ServiceAgreement))
+    assert [s.id for s in agreement.schools] == [own_school.id] and agreement.capacity == 25
+
+
+def test_admin_ends_an_agreement_and_cannot_touch_another_districts(client, db):
+    admin = create_user(Role.DISTRICT_ADMIN)
+    partner = create_partner()
+    mine = create_agreement(partner, admin.organization, starts_on=TODAY - timedelta(days=30), ends_on=TODAY + timedelta(days=30))
+    theirs = create_agreement(partner, create_district(), starts_on=TODAY - timedelta(days=30), ends_on=TODAY + timedelta(days=30))
+    login(client, admin)
+    token = csrf_token(client, "/admin/agreements")
+    assert client.post(f"/admin/agreements/{theirs.uuid}/end", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/admin/agreements/{mine.uuid}/end", data={"csrf_token": token}).status_code == 302
+    db.session.refresh(mine)
+    db.session.refresh(theirs)
+    assert mine.ended_on == TODAY and theirs.ended_on is None
+    assert client.post(f"/admin/agreements/{mine.uuid}/end", data={}).status_code == 400
+
+
+def test_admin_pages_are_for_district_admins_only(client, db):
+    for role in [r for r in Role if r is not Role.DISTRICT_ADMIN]:
+        login(client, create_user(role))
+        for path in ("/admin/agreements", "/admin/agreements/new", "/admin/disclosures"):
+            assert client.get(path).status_code == 403, (role, path)
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+
+def test_partner_admin_records_compliance_dates(client, db):
+    partner = create_partner()
+    admin = create_user(Role.PARTNER_ADMIN, partner, confidentiality_signed_on=TODAY, ferpa_trained_on=TODAY)
+    worker = create_user(Role.YOUTH_WORKER, partner, full_name="Ana Ruiz")
+    outsider = create_user(Role.YOUTH_WORKER)
+    login(client, admin)
+    page = client.get("/partner/staff").get_data(as_text=True)
+    assert "Ana Ruiz" in page and "You have not signed the confidentiality agreement." in page
+    assert outsider.full_name not in page
+    path = f"/partner/staff/{worker.uuid}/compliance"
+    future = client.post(path, data={"confidentiality_signed_on": (TODAY + timedelta(days=2)).isoformat(),
+                                     "ferpa_trained_on": TODAY.isoformat(), "csrf_token": csrf_token(client, path)})
+    assert "The signature date cannot be in the future." in future.get_data(as_text=True)
+    db.session.refresh(worker)
+    assert worker.confidentiality_signed_on is None
+    old = TODAY - timedelta(days=400)
+    ok = client.post(path, data={"confidentiality_signed_on": TODAY.isoformat(), "ferpa_trained_on": old.isoformat(),
+                                 "csrf_token": csrf_token(client, path)})
+    assert ok.status_code == 302
+    assert "Your FERPA training is more than 12 months old." in client.get("/partner/staff").get_data(as_text=True)
+    assert client.get(f"/partner/staff/{outsider.uuid}/compliance").status_code == 404
