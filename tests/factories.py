@@ -4,6 +4,8 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
+from sqlalchemy import select
+
 from casemgr.extensions import db
 from casemgr.models import (
     Consent,
@@ -110,16 +112,21 @@ def create_user(role: Role | str = Role.COUNSELOR, organization: Organization | 
 
 
 def create_guardian(student: Student, user: User | None = None, educational_rights: bool = True, relation: str = "mother") -> Guardian:
-    n = _n()
-    guardian = _add(
-        Guardian(
-            district_id=student.district_id,
-            local_id=f"G{n}",
-            first_name=f"Guardian{n}",
-            last_name="Testcase",
-            user_id=user.id if user else None,
+    """Link a guardian to `student`; a user who is already a guardian keeps one record."""
+    guardian = None
+    if user is not None:
+        guardian = db.session.scalar(select(Guardian).where(Guardian.user_id == user.id))
+    if guardian is None:
+        n = _n()
+        guardian = _add(
+            Guardian(
+                district_id=student.district_id,
+                local_id=f"G{n}",
+                first_name=f"Guardian{n}",
+                last_name="Testcase",
+                user_id=user.id if user else None,
+            )
         )
-    )
     _add(GuardianLink(guardian_id=guardian.id, student_id=student.id, relation=relation, educational_rights=educational_rights))
     return guardian
 

@@ -1,0 +1,309 @@
+"""The route-walking authorization test (SPEC §8).
+
+Every route of the app is classified here; an unclassified route fails the first test,
+so a new route cannot slip through. The second walks every classified route for every
+role against the cases of the access policy and asserts the status code, and that no
+hidden category's data appears anywhere in the response.
+
+The expected outcomes below are written out by hand from SPEC §2–§4, not computed by
+the policy module they check.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import url_for
+
+from casemgr.models import (
+    Assessment,
+    AttendanceDay,
+    ConsentRevocation,
+    CourseMark,
+    DisciplineIncident,
+    FafsaRecord,
+    Note,
+    Section,
+    SectionEnrollment,
+)
+from casemgr.models.enums import Category, Role
+from tests.factories import (
+    add_to_roster,
+    create_agreement,
+    create_consent,
+    create_district,
+    create_guardian,
+    create_partner,
+    create_research_org,
+    create_school,
+    create_student,
+    create_user,
+)
+from tests.helpers import csrf_token, login
+
+TODAY = date.today()
+LONG_AGO = TODAY - timedelta(days=200)
+LATER = TODAY + timedelta(days=200)
+
+# endpoint -> how it is walked
+ROUTES = {
+    "static": "public",
+    "auth.login": "public",
+    "auth.logout": "signed_in_post",
+    "home.index": "signed_in",
+    "students.show": "student",
+    "students.section": "student_section",
+    "consents.history": "student_consents",
+    "consents.new": "student_consent_form",
+    "consents.revoke": "consent_revoke",
+    "admin.agreements": "district_admin",
+    "admin.new_agreement": "district_admin",
+    "admin.new_service_agreement": "district_admin",
+    "admin.end_agreement": "district_admin_post",
+    "admin.end_service_agreement": "district_admin_post",
+    "admin.disclosures": "district_admin",
+    "partner.staff": "partner_admin",
+    "partner.compliance_form": "partner_admin",
+}
+
+
+def test_every_route_is_classified(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    unclassified = endpoints - set(ROUTES)
+    assert not unclassified, f"classify these routes in tests/test_authorization.py: {sorted(unclassified)}"
+    assert not set(ROUTES) - endpoints, "ROUTES lists endpoints that no longer exist"
+
+
+ALL = frozenset(Category)
+TEACHER = frozenset({Category.IDENTITY, Category.ATTENDANCE, Category.GRADES, Category.ASSESSMENTS, Category.NOTES})
+ROSTER_ONLY = "roster only"  # 200, the name on the roster, no category
+
+# What each category's records look like on a page: a marker planted in that category.
+MARKERS = {
+    Category.IDENTITY: "LIDMARK",
+    Category.ATTENDANCE: "recorded school days",
+    Category.GRADES: "GRADESMARK",
+    Category.ASSESSMENTS: "ASSESSMARK",
+    Category.BEHAVIOR: "BEHAVIORMARK",
+    Category.COLLEGE: "FAFSA 20",
+    Category.NOTES: "NOTESMARK",
+    Category.SERVICES: "SERVICESMARK",
+}
+
+
+@dataclass
+class World:
+    users: dict = field(default_factory=dict)
+    students: dict = field(default_factory=dict)
+    consents: dict = field(default_factory=dict)
+    agreements: dict = field(default_factory=dict)
+
+
+def _plant_records(db, student, teacher, n):
+    section = Section(school_id=student.school_id, school_year=TODAY.year, local_id=f"SEC{n}",
+                      course_code="ENG9", course_title=f"GRADESMARK English {n}", subject="english",
+                      teacher_id=teacher.id if teacher else None)
+    db.session.add(section)
+    db.session.flush()
+    if teacher:
+        db.session.add(SectionEnrollment(section_id=section.id, student_id=student.id, entry_date=LONG_AGO))
+    db.session.add_all([
+        AttendanceDay(student_id=student.id, school_id=student.school_id, day=TODAY - timedelta(days=3), status="unexcused"),
+        CourseMark(student_id=student.id, section_id=section.id, term="Q1", school_year=TODAY.year, mark="B",
+                   failing=False, recorded_on=TODAY),
+        Assessment(student_id=student.id, test_code="ASSESSMARK", administered_on=LONG_AGO, school_year=TODAY.year,
+                   subject="math", scale_score=700, performance_level=3),
+        DisciplineIncident(student_id=student.id, school_id=student.school_id, incident_code=f"I{n}",
+                           occurred_on=TODAY, school_year=TODAY.year, incident_type="BEHAVIORMARK", action="detention"),
+        FafsaRecord(student_id=student.id, school_year=TODAY.year, status="submitted", status_on=TODAY),
+    ])
+    db.session.flush()
+
+
+def build_world(db) -> World:
+    w = World()
+    district = create_district("Riverside Schools")
+    high = create_school(district, "high", "Riverside High")
+    middle = create_school(district, "middle", "Riverside Middle")
+    elsewhere = create_school(create_district("Hill District"), "high", "Hill High")
+    northside = create_partner("Northside Youth")
+    eastside = create_partner("Eastside Tutoring")
+    w.agreements["northside"] = create_agreement(
+        northside, district, categories=["identity", "attendance", "grades", "notes", "services"],
+        starts_on=LONG_AGO, ends_on=LATER)
+    w.agreements["eastside"] = create_agreement(
+        eastside, district, categories=list(Category), starts_on=LONG_AGO, ends_on=LATER, ended_on=TODAY - timedelta(days=1))
+
+    u = w.users
+    u["district_admin"] = create_user(Role.DISTRICT_ADMIN, district)
+    u["principal"] = create_user(Role.PRINCIPAL, high)
+    u["counselor"] = create_user(Role.COUNSELOR, high)
+    u["teacher"] = create_user(Role.TEACHER, high)
+    u["partner_admin"] = create_user(Role.PARTNER_ADMIN, northside, confidentiality_signed_on=LONG_AGO, ferpa_trained_on=LONG_AGO)
+    u["youth_worker"] = create_user(Role.YOUTH_WORKER, northside, confidentiality_signed_on=LONG_AGO, ferpa_trained_on=LONG_AGO)
+    u["noncompliant_worker"] = create_user(Role.YOUTH_WORKER, northside, confidentiality_signed_on=LONG_AGO,
+                                           ferpa_trained_on=TODAY - timedelta(days=400))
+    u["eastside_worker"] = create_user(Role.YOUTH_WORKER, eastside, confidentiality_signed_on=LONG_AGO, ferpa_trained_on=LONG_AGO)
+    u["parent"] = create_user(Role.PARENT, district)
+    u["researcher"] = create_user(Role.RESEARCHER, create_research_org())
+
+    s = w.students
+    minor = date(TODAY.year - 15, 3, 1)
+    s["own"] = create_student(high, local_id="LIDMARK1", birth_date=minor)
+    s["other_school"] = create_student(middle, local_id="LIDMARK2", birth_date=minor)
+    s["no_consent"] = create_student(high, local_id="LIDMARK3", birth_date=minor)
+    s["revoked"] = create_student(high, local_id="LIDMARK4", birth_date=minor)
+    s["expired"] = create_student(high, local_id="LIDMARK5", birth_date=minor)
+    s["agreement_ended"] = create_student(high, local_id="LIDMARK6", birth_date=minor)
+    s["eligible"] = create_student(high, local_id="LIDMARK7", birth_date=date(TODAY.year - 19, 1, 1), grade=12)
+    s["other_child"] = create_student(high, local_id="LIDMARK8", birth_date=minor)
+    s["other_district"] = create_student(elsewhere, local_id="LIDMARK9", birth_date=minor)
+    for n, (name, student) in enumerate(s.items()):
+        _plant_records(db, student, u["teacher"] if name == "own" else None, n)
+        db.session.add(Note(student_id=student.id, author_id=u["counselor"].id, organization_id=high.id,
+                            audience="shared", topic="attendance", body=f"NOTESMARK about {name}"))
+    u["student"] = create_user(Role.STUDENT, student=s["eligible"])
+
+    create_guardian(s["own"], user=u["parent"])
+    create_guardian(s["eligible"], user=u["parent"])
+    create_guardian(s["other_child"])  # someone else's child
+
+    for name in ("own", "no_consent", "revoked", "expired", "eligible"):
+        add_to_roster(s[name], northside, added_on=LONG_AGO, program="SERVICESMARK mentoring")
+    add_to_roster(s["agreement_ended"], eastside, added_on=LONG_AGO)
+    c = w.consents
+    c["own"] = create_consent(s["own"], northside, ["identity", "attendance", "behavior"], signed_on=LONG_AGO, expires_on=LATER)
+    c["revoked"] = create_consent(s["revoked"], northside, ["identity", "attendance"], signed_on=LONG_AGO, expires_on=LATER)
+    db.session.add(ConsentRevocation(consent_id=c["revoked"].id))
+    c["expired"] = create_consent(s["expired"], northside, ["identity", "attendance"], signed_on=LONG_AGO,
+                                  expires_on=TODAY - timedelta(days=1))
+    c["agreement_ended"] = create_consent(s["agreement_ended"], eastside, list(Category), signed_on=LONG_AGO, expires_on=LATER)
+    c["eligible"] = create_consent(s["eligible"], northside, ["identity", "attendance", "grades"], signed_on=LONG_AGO,
+                                   expires_on=LATER, signer_relationship="eligible_student")
+    db.session.flush()
+    return w
+
+
+NORTHSIDE_VIEW = {
+    "own": frozenset({Category.IDENTITY, Category.ATTENDANCE}),  # behavior: consented, not in the agreement
+    "no_consent": ROSTER_ONLY,
+    "revoked": ROSTER_ONLY,
+    "expired": ROSTER_ONLY,
+    "eligible": frozenset({Category.IDENTITY, Category.ATTENDANCE, Category.GRADES}),
+}
+HIGH_SCHOOL = {"own", "no_consent", "revoked", "expired", "agreement_ended", "eligible", "other_child"}
+
+EXPECTED = {
+    "district_admin": {name: ALL for name in HIGH_SCHOOL | {"other_school"}},
+    "principal": {name: ALL for name in HIGH_SCHOOL},
+    "counselor": {name: ALL for name in HIGH_SCHOOL},
+    "teacher": {"own": TEACHER},
+    "partner_admin": NORTHSIDE_VIEW,
+    "youth_worker": NORTHSIDE_VIEW,
+    "noncompliant_worker": {},
+    "eastside_worker": {"agreement_ended": ROSTER_ONLY},
+    "parent": {"own": ALL},  # the eligible child holds their own rights now
+    "student": {"eligible": ALL},
+    "researcher": {},
+}
+CONSENT_MANAGERS = {"district_admin", "principal", "counselor"}
+PARTNER_STAFF = {"partner_admin", "youth_worker", "noncompliant_worker", "eastside_worker"}
+
+
+def _assert_no_hidden_data(html: str, hidden: set[Category], where: str) -> None:
+    for category in hidden:
+        assert MARKERS[category] not in html, f"{where}: {category} data leaked"
+
+
+def _student_requests(app, world, who, name):
+    """(method, url, data, expected status) for every student route, for one user and student."""
+    student = world.students[name]
+    expected = EXPECTED[who].get(name)
+    reachable = expected is not None
+    page = 200 if reachable else 404
+    manager = who in CONSENT_MANAGERS and reachable
+    history = 200 if manager or (who in PARTNER_STAFF and reachable) else 404
+    consent = world.consents.get(name)
+    with app.test_request_context():
+        yield "GET", url_for("students.show", student_id=student.uuid), None, page
+        for category in Category:
+            yield "GET", url_for("students.section", student_id=student.uuid, category=category), None, page
+        yield "GET", url_for("consents.history", student_id=student.uuid), None, history
+        yield "GET", url_for("consents.new", student_id=student.uuid), None, 200 if manager else 404
+        yield "POST", url_for("consents.new", student_id=student.uuid), {}, 400 if manager else 404
+        if consent is not None:
+            yield "GET", url_for("consents.revoke", consent_id=consent.uuid), None, 200 if manager else 404
+            yield "POST", url_for("consents.revoke", consent_id=consent.uuid), {"reason": "forged"}, 302 if manager else 404
+
+
+ROLES = sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_student_routes_for_every_role_and_case(app, client, db, who):
+    world = build_world(db)
+    user = world.users[who]
+    login(client, user)
+    token = csrf_token(client, "/")
+    for name in world.students:
+        expected = EXPECTED[who].get(name)
+        visible = set() if expected in (None, ROSTER_ONLY) else set(expected)
+        hidden = set(Category) - visible
+        for method, url, data, status in _student_requests(app, world, who, name):
+            if method == "POST":
+                response = client.post(url, data={**data, "csrf_token": token})
+            else:
+                response = client.get(url)
+            where = f"{who} {method} {url} ({name})"
+            assert response.status_code == status, where
+            _assert_no_hidden_data(response.get_data(as_text=True), hidden, where)
+        if expected == ROSTER_ONLY:
+            html = client.get(url_for_student(app, world.students[name])).get_data(as_text=True)
+            assert "Consent needed." in html
+    revocations = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentRevocation))
+    assert revocations == (5 if who in CONSENT_MANAGERS else 1)
+
+
+def url_for_student(app, student):
+    with app.test_request_context():
+        return url_for("students.show", student_id=student.uuid)
+
+
+def _global_requests(app, world, who):
+    admin = who == "district_admin"
+    partner_admin = who == "partner_admin"
+    colleague = world.users["youth_worker"]
+    with app.test_request_context():
+        yield "GET", url_for("home.index"), 200
+        yield "GET", url_for("auth.login"), 302
+        for endpoint in ("admin.agreements", "admin.new_agreement", "admin.new_service_agreement", "admin.disclosures"):
+            yield "GET", url_for(endpoint), 200 if admin else 403
+        yield "POST", url_for("admin.end_agreement", agreement_id=world.agreements["northside"].uuid), 302 if admin else 403
+        yield "POST", url_for("admin.end_service_agreement", agreement_id=world.agreements["northside"].uuid), 404 if admin else 403
+        yield "GET", url_for("partner.staff"), 200 if partner_admin else 403
+        yield "GET", url_for("partner.compliance_form", user_id=colleague.uuid), 200 if partner_admin else 403
+        yield "POST", url_for("partner.compliance_form", user_id=colleague.uuid), 302 if partner_admin else 403
+        yield "GET", url_for("static", filename="css/casemgr.css"), 200
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_role_pages_for_every_role(app, client, db, who):
+    world = build_world(db)
+    login(client, world.users[who])
+    token = csrf_token(client, "/")
+    for method, url, status in _global_requests(app, world, who):
+        response = client.post(url, data={"csrf_token": token}) if method == "POST" else client.get(url)
+        assert response.status_code == status, f"{who} {method} {url}"
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
+    world = build_world(db)
+    student = world.students["own"]
+    for path in ("/", f"/students/{student.uuid}", f"/students/{student.uuid}/consents", "/admin/agreements", "/partner/staff"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
+    assert client.get("/login").status_code == 200
