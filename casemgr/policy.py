@@ -229,9 +229,9 @@ def categories_visible(user: User, student: Student, today: date | None = None) 
     visible: dict[Category, str] = {}
     for index, grant in enumerate(grants):
         if row[2 * index]:
-            for category in sorted(grant.categories):
+            for category in grant.categories:
                 visible.setdefault(category, row[2 * index + 1])
-    return visible
+    return {category: visible[category] for category in Category if category in visible}
 
 
 # --- face 2: lists ----------------------------------------------------------------------
@@ -397,3 +397,62 @@ def consent_organizations_visible(access: StudentAccess) -> int | None | bool:
     if access.user.role_enum in (Role.PARTNER_ADMIN, Role.YOUTH_WORKER):
         return access.user.organization_id
     return False
+
+
+# --- face 3: who can see this student, which categories, and why ------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user: User
+    visible: dict[Category, str]
+
+
+def candidate_viewers(student: Student, today: date) -> list[User]:
+    """Everyone whom some rule could let in: the district's admins, the school's staff,
+    the teachers of the student's sections, staff of organizations with the student on
+    their roster, guardians with accounts, and the student. The rules then decide."""
+    teacher_ids = sa.select(Section.teacher_id).join(
+        SectionEnrollment, SectionEnrollment.section_id == Section.id
+    ).where(SectionEnrollment.student_id == student.id)
+    roster_orgs = sa.select(RosterEntry.organization_id).where(RosterEntry.student_id == student.id)
+    guardian_users = (
+        sa.select(Guardian.user_id)
+        .join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+        .where(GuardianLink.student_id == student.id)
+    )
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.active.is_(True),
+                sa.or_(
+                    sa.and_(User.role == str(Role.DISTRICT_ADMIN), User.organization_id == student.district_id),
+                    sa.and_(
+                        User.role.in_([str(Role.PRINCIPAL), str(Role.COUNSELOR)]),
+                        User.organization_id == student.school_id,
+                    ),
+                    sa.and_(User.role == str(Role.TEACHER), User.id.in_(teacher_ids)),
+                    sa.and_(
+                        User.role.in_([str(Role.PARTNER_ADMIN), str(Role.YOUTH_WORKER)]),
+                        User.organization_id.in_(roster_orgs),
+                    ),
+                    sa.and_(User.role == str(Role.PARENT), User.id.in_(guardian_users)),
+                    User.student_id == student.id,
+                ),
+            )
+            .order_by(User.organization_id, User.role, User.full_name)
+        )
+    )
+
+
+def who_can_see(student: Student, today: date | None = None) -> list[Viewer]:
+    """Each person who can see some of the student's record today, through the very
+    rules of `categories_visible`."""
+    today = today or default_today()
+    viewers = []
+    for user in candidate_viewers(student, today):
+        visible = categories_visible(user, student, today)
+        if visible:
+            viewers.append(Viewer(user, visible))
+    return viewers

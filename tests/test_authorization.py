@@ -55,6 +55,7 @@ ROUTES = {
     "home.index": "signed_in",
     "students.show": "student",
     "students.section": "student_section",
+    "students.access_list": "student_access_list",
     "consents.history": "student_consents",
     "consents.new": "student_consent_form",
     "consents.revoke": "consent_revoke",
@@ -231,6 +232,7 @@ def _student_requests(app, world, who, name):
         for category in Category:
             yield "GET", url_for("students.section", student_id=student.uuid, category=category), None, page
         yield "GET", url_for("consents.history", student_id=student.uuid), None, history
+        yield "GET", url_for("students.access_list", student_id=student.uuid), None, 200 if manager else 404
         yield "GET", url_for("consents.new", student_id=student.uuid), None, 200 if manager else 404
         yield "POST", url_for("consents.new", student_id=student.uuid), {}, 400 if manager else 404
         if consent is not None:

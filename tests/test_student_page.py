@@ -116,3 +116,24 @@ def test_revocation_hides_the_category_on_the_next_request(client, db):
     html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
     assert "Absent 1 of 1" not in html
     assert "Consent needed." in html
+
+
+def test_who_can_see_this_record(client, db):
+    school = create_school()
+    student = create_student(school)
+    partner = create_partner("Northside Youth")
+    create_agreement(partner, school.district, categories=["identity", "attendance"],
+                     starts_on=date(TODAY.year - 1, 1, 1), ends_on=date(TODAY.year + 1, 1, 1))
+    create_consent(student, partner, signed_on=date(TODAY.year - 1, 1, 1), expires_on=date(TODAY.year + 1, 1, 1))
+    add_to_roster(student, partner, added_on=date(TODAY.year - 1, 1, 1))
+    worker = create_user(Role.YOUTH_WORKER, partner, full_name="Ana Ruiz", confidentiality_signed_on=TODAY, ferpa_trained_on=TODAY)
+    blocked = create_user(Role.YOUTH_WORKER, partner, full_name="Blocked Worker")
+    counselor = create_user(Role.COUNSELOR, school, full_name="Carla Counselor")
+    create_user(Role.COUNSELOR, full_name="Elsewhere Counselor")
+    login(client, counselor)
+    assert "Who can see this record" in client.get(f"/students/{student.uuid}").get_data(as_text=True)
+    html = client.get(f"/students/{student.uuid}/access").get_data(as_text=True)
+    assert "Carla Counselor" in html and "Everything" in html
+    assert "Ana Ruiz" in html and "Identity, Attendance" in html
+    assert "Blocked Worker" not in html and "Elsewhere Counselor" not in html
+    assert blocked and worker

@@ -97,4 +97,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(consent_state_label)
     app.add_template_filter(category_label, "category_label_filter")
     app.add_template_filter(service_label, "service_label_filter")
+    app.add_template_filter(basis_label, "basis_label_filter")
     app.add_template_filter(datetime_filter, "datetime")

@@ -53,6 +53,7 @@ def show(student_id: uuid.UUID):
         student=access.student,
         sections=sections,
         show_consents=policy.consent_organizations_visible(access) is not False,
+        show_access=policy.may_manage_consents(access),
     )
 
 
@@ -77,3 +78,14 @@ def section(student_id: uuid.UUID, category: str):
         student=access.student,
         section=shown,
     )
+
+
+@bp.get("/<uuid:student_id>/access")
+@login_required
+def access_list(student_id: uuid.UUID):
+    """Who can see this record (SPEC §4): for school officials, to explain and debug access."""
+    access = load_access_or_404(student_id)
+    if not policy.may_manage_consents(access):
+        abort(404)
+    viewers = policy.who_can_see(access.student, access.today)
+    return render("students/access.html", access=access, student=access.student, viewers=viewers)
