@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, pass_script_info, with_appcontext
 from flask_migrate.cli import db as db_commands
+from werkzeug.serving import run_simple
 
 from casemgr import ConfigError, create_app
 
@@ -87,7 +88,8 @@ def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
             click.echo(f"Seeded {summary.describe()}.")
     click.echo(f"Ready in {time.perf_counter() - started:.1f} s: http://{host}:{port}/")
     _print_logins()
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # app.run() refuses to block inside a Flask CLI command; serve with werkzeug directly.
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
 def main() -> None:

@@ -90,3 +90,15 @@ def start(folder: Path, database: str = DATABASE_NAME, *, cleanup_mode: str | No
         url = sa.make_url(server.get_uri()).set(drivername="postgresql+psycopg")
         _ensure_database(url, database)
     return url.set(database=database).render_as_string(hide_password=False)
+
+
+def stop(folder: Path) -> None:
+    """Let go of the embedded server for `folder` now rather than at exit (it stops
+    when no other process uses it)."""
+    import pgserver
+
+    pgdata = (folder / "pgdata").resolve()
+    server = pgserver.PostgresServer._instances.get(pgdata)
+    if server is not None:
+        with _locked(folder / "embedded-db.lock"):
+            server.cleanup()

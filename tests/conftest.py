@@ -58,6 +58,7 @@ def pg_server_url(tmp_path_factory) -> sa.URL:
     folder = Path(tempfile.mkdtemp(prefix="casemgr-test-db-"))
     url = embedded_db.start(folder, database="postgres", cleanup_mode="delete")
     yield sa.make_url(url)
+    embedded_db.stop(folder)
     shutil.rmtree(folder, ignore_errors=True)
 
 

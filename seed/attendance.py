@@ -1,0 +1,125 @@
+"""School calendars, enrollments, daily attendance and suspensions.
+
+Attendance is the bulk of the data (a year of 100,000 students is 19 million rows), so
+each school gets a table of ready-made row tails, one per (day, status), and a
+student's rows are a C-level join over that table with a string of status codes.
+"""
+from __future__ import annotations
+
+import operator
+import random
+from psycopg import Cursor
+
+from casemgr.models.enums import AttendanceStatus, DisciplineAction
+from casemgr.seed.bulk import copy_rows, copy_text
+from casemgr.seed.world import MockDistrict, Student, rng_for
+
+STATUSES = (
+    AttendanceStatus.PRESENT, AttendanceStatus.TARDY, AttendanceStatus.EXCUSED,
+    AttendanceStatus.UNEXCUSED, AttendanceStatus.SUSPENDED,
+)
+PRESENT, TARDY, EXCUSED, UNEXCUSED, SUSPENDED = range(5)
+INCIDENT_TYPES = (
+    ("Fighting", "Physical altercation with another student."),
+    ("Threat or intimidation", "Threatened another student."),
+    ("Drug or alcohol possession", "Possession of a prohibited substance on campus."),
+    ("Weapon possession", "Brought a prohibited item to school."),
+    ("Harassment or bullying", "Repeated harassment of a classmate."),
+)
+MINOR_INCIDENTS = (
+    ("Defiance or disruption", DisciplineAction.DETENTION),
+    ("Vaping or tobacco", DisciplineAction.IN_SCHOOL_SUSPENSION),
+    ("Inappropriate language", DisciplineAction.DETENTION),
+    ("Leaving class without permission", DisciplineAction.DETENTION),
+)
+
+
+def write_calendar(cur: Cursor, d: MockDistrict) -> None:
+    """Every weekday of the school year per school; holidays are not instructional."""
+    instructional = set(d.calendar.instructional)
+    rows = (
+        (school.id, day, d.year, day in instructional)
+        for school in d.schools
+        for day in d.calendar.weekdays
+    )
+    columns = ("school_id", "day", "school_year", "instructional")
+    d.counts["calendar_days"] = copy_rows(cur, "calendar_days", columns, rows)
+
+
+def write_enrollments(cur: Cursor, d: MockDistrict) -> None:
+    days = d.calendar.instructional
+    rows = (
+        (s.id, s.school.id, d.year, days[s.entry], days[s.exit] if s.exit is not None else None)
+        for s in d.students
+    )
+    columns = ("student_id", "school_id", "school_year", "entry_date", "exit_date")
+    d.counts["school_enrollments"] = copy_rows(cur, "school_enrollments", columns, rows)
+
+
+def write_attendance(cur: Cursor, d: MockDistrict) -> None:
+    rng = rng_for(d.seed, "attendance")
+    elapsed = d.calendar.elapsed
+    tails = {
+        school.id: [[f"\t{day}\t{school.id}\t{status}\n" for status in STATUSES] for day in elapsed]
+        for school in d.schools
+    }
+    total = 0
+    with copy_text(cur, "attendance_days", ("student_id", "day", "school_id", "status")) as out:
+        for student in d.students:
+            last = len(elapsed) if student.exit is None else min(student.exit + 1, len(elapsed))
+            if last <= student.entry:
+                continue
+            codes = status_codes(rng, student, last - student.entry)
+            key = str(student.id)
+            out.write(key + key.join(map(operator.getitem, tails[student.school.id][student.entry:last], codes)))
+            total += len(codes)
+    d.counts["attendance_days"] = total
+
+
+def status_codes(rng: random.Random, student: Student, days: int) -> bytearray:
+    """One status code per enrolled day: absences to the student's rate, some tardies,
+    and out-of-school suspension days; records the absences on the student."""
+    codes = bytearray(days)
+    absences = min(days, int(student.absence_rate * days + rng.random()))
+    tardy_rate = rng.uniform(0.0, 0.05) if rng.random() < 0.8 else rng.uniform(0.05, 0.15)
+    tardies = min(days - absences, int(tardy_rate * days + rng.random()))
+    chosen = rng.sample(range(days), absences + tardies)
+    excused_share = rng.uniform(0.3, 0.8) if student.absence_rate < 0.2 else rng.uniform(0.1, 0.4)
+    for position in chosen[:absences]:
+        codes[position] = EXCUSED if rng.random() < excused_share else UNEXCUSED
+    for position in chosen[absences:]:
+        codes[position] = TARDY
+    if student.suspension:
+        first, length = student.suspension
+        start = first - student.entry
+        codes[start:start + length] = bytes([SUSPENDED]) * len(codes[start:start + length])
+    student.enrolled_days = days
+    student.absent_days = days - codes.count(PRESENT) - codes.count(TARDY)
+    return codes
+
+
+def write_discipline(cur: Cursor, d: MockDistrict) -> None:
+    """Out-of-school suspensions behind the 'suspended' attendance days, and a few
+    lesser incidents for other secondary students."""
+    rng = rng_for(d.seed, "discipline")
+    elapsed = d.calendar.elapsed
+    rows = []
+    for student in d.students:
+        if student.suspension:
+            first, length = student.suspension
+            kind, description = rng.choice(INCIDENT_TYPES)
+            rows.append((student, elapsed[first], kind, DisciplineAction.OUT_OF_SCHOOL_SUSPENSION,
+                         f"{length}.0", description))
+        elif student.school.level != "elementary" and elapsed and rng.random() < 0.04:
+            last = len(elapsed) - 1 if student.exit is None else min(student.exit, len(elapsed) - 1)
+            if last >= student.entry:
+                kind, action = rng.choice(MINOR_INCIDENTS)
+                days = "1.0" if action == DisciplineAction.IN_SCHOOL_SUSPENSION else "0.0"
+                rows.append((student, elapsed[rng.randint(student.entry, last)], kind, action, days, None))
+    columns = ("student_id", "school_id", "incident_code", "occurred_on", "school_year", "incident_type", "action",
+               "days", "description")
+    d.counts["discipline_incidents"] = copy_rows(
+        cur, "discipline_incidents", columns,
+        ((s.id, s.school.id, f"INC{d.year}-{n + 1:06d}", day, d.year, kind, str(action), days, text)
+         for n, (s, day, kind, action, days, text) in enumerate(rows)),
+    )

@@ -1,0 +1,211 @@
+"""The organizations of the mock district and the agreements between them (ORM: few rows)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from casemgr.extensions import db
+from casemgr.models import (
+    DataSharingAgreement,
+    Organization,
+    SchoolYear,
+    ServiceAgreement,
+    ThresholdSettings,
+)
+from casemgr.models.enums import Category as C
+from casemgr.models.enums import OrgKind
+from casemgr.models.enums import Service as S
+from casemgr.seed.names import school_name
+from casemgr.seed.world import LEVEL_GRADES, MockDistrict, Partner, School
+
+DISTRICT_CODE = "LVUSD"
+DISTRICT_NAME = "Lakeview Unified School District"
+RESEARCH_NAME = "Metro Education Research Collaborative"
+
+# Students per school that the generator aims for, by level.
+SCHOOL_SIZE = {"elementary": 450, "middle": 750, "high": 1100}
+GRADE_WEIGHTS = {grade: 1.0 for grade in range(0, 9)} | {9: 1.06, 10: 0.97, 11: 0.92, 12: 0.88}
+LEVEL_SUFFIX = {"elementary": ("Elementary School", 0), "middle": ("Middle School", 17), "high": ("High School", 29)}
+
+
+@dataclass(frozen=True)
+class PartnerProfile:
+    code: str
+    name: str
+    purpose: str
+    categories: tuple[str, ...]
+    services: tuple[str, ...]
+    program: str
+    grades: range
+    # which schools of a level it serves: (position in level, schools in level) -> bool
+    reach: str
+
+
+PARTNERS = (
+    PartnerProfile(
+        "NSY", "Northside Youth", "After-school mentoring and attendance support for middle and high school students",
+        (C.IDENTITY, C.ATTENDANCE, C.GRADES, C.BEHAVIOR, C.NOTES, C.SERVICES),
+        (S.MENTORING, S.ATTENDANCE_SUPPORT, S.FAMILY_SUPPORT), "Northside Mentoring", range(6, 13), "every_third",
+    ),
+    PartnerProfile(
+        "CBM", "College Bound Mentors", "College application and FAFSA completion support for juniors and seniors",
+        (C.IDENTITY, C.GRADES, C.ASSESSMENTS, C.COLLEGE, C.NOTES, C.SERVICES),
+        (S.COLLEGE_APPLICATION, S.FAFSA_HELP, S.MENTORING), "Senior Success", range(11, 13), "all",
+    ),
+    PartnerProfile(
+        "FRC", "Family Resource Center", "Family support, basic needs and attendance outreach",
+        (C.IDENTITY, C.ATTENDANCE, C.NOTES, C.SERVICES),
+        (S.FAMILY_SUPPORT, S.ATTENDANCE_SUPPORT, S.OTHER), "Family Navigation", range(0, 13), "every_second",
+    ),
+    PartnerProfile(
+        "ETC", "Eastside Tutoring Collective", "Reading and math tutoring in elementary and middle school",
+        (C.IDENTITY, C.GRADES, C.ASSESSMENTS, C.SERVICES),
+        (S.TUTORING,), "Reading and Math Tutoring", range(1, 9), "eastside",
+    ),
+)
+EXTRA_PARTNERS = (
+    PartnerProfile(
+        "WBG", "Westside Boys & Girls Club", "After-school programs and mentoring",
+        (C.IDENTITY, C.ATTENDANCE, C.NOTES, C.SERVICES), (S.MENTORING, S.OTHER), "Club After School",
+        range(0, 13), "every_fourth",
+    ),
+    PartnerProfile(
+        "HAP", "Harbor Arts Project", "Arts enrichment and mentoring",
+        (C.IDENTITY, C.ATTENDANCE, C.SERVICES), (S.OTHER, S.MENTORING), "Studio Arts", range(3, 13), "every_fourth",
+    ),
+    PartnerProfile(
+        "BFC", "Bright Futures Counseling", "School-based family counseling",
+        (C.IDENTITY, C.ATTENDANCE, C.BEHAVIOR, C.NOTES, C.SERVICES), (S.FAMILY_SUPPORT,), "Family Counseling",
+        range(0, 13), "every_third",
+    ),
+    PartnerProfile(
+        "LTS", "Lakeview Library Teen Services", "Homework help and college application workshops",
+        (C.IDENTITY, C.GRADES, C.COLLEGE, C.SERVICES), (S.TUTORING, S.COLLEGE_APPLICATION), "Teen Study Hall",
+        range(6, 13), "every_second",
+    ),
+)
+ENDED_AGREEMENT = "ETC"  # its data-sharing agreement was ended early by the district
+
+
+def serves(reach: str, position: int, count: int) -> bool:
+    return {
+        "all": True,
+        "every_second": position % 2 == 0,
+        "every_third": position % 3 == 0,
+        "every_fourth": position % 4 == (1 if count > 1 else 0),
+        "eastside": position % 3 == 1 or count == 1,
+    }[reach]
+
+
+def school_counts(students: int) -> dict[str, int]:
+    total = sum(GRADE_WEIGHTS.values())
+    return {
+        level: max(1, round(students * sum(GRADE_WEIGHTS[g] for g in grades) / total / SCHOOL_SIZE[level]))
+        for level, grades in LEVEL_GRADES.items()
+    }
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=timezone.utc)
+
+
+def create_organizations(d: MockDistrict, students: int) -> None:
+    """District, schools, partners and the research organization, with their ids."""
+    created = start_of(date(d.year, 7, 1))
+    district = Organization(kind=OrgKind.DISTRICT, code=DISTRICT_CODE, name=DISTRICT_NAME, created_at=created)
+    db.session.add(district)
+    db.session.flush()
+    d.district_id, d.district_code, d.district_name = district.id, DISTRICT_CODE, DISTRICT_NAME
+    rows: list[tuple[Organization, object]] = []
+    for level, count in school_counts(students).items():
+        suffix, offset = LEVEL_SUFFIX[level]
+        for index in range(count):
+            code = f"{DISTRICT_CODE}-{level[0].upper()}{index + 1:03d}"
+            org = Organization(
+                kind=OrgKind.SCHOOL, code=code, name=school_name(index, offset, suffix),
+                district_id=district.id, level=level, created_at=created,
+            )
+            rows.append((org, School(0, code, org.name, level)))
+    profiles = PARTNERS + EXTRA_PARTNERS[: min(len(EXTRA_PARTNERS), students // 20_000)]
+    for profile in profiles:
+        org = Organization(kind=OrgKind.PARTNER, code=profile.code, name=profile.name, created_at=created)
+        rows.append((org, profile))
+    research = Organization(kind=OrgKind.RESEARCH, code="MERC", name=RESEARCH_NAME, created_at=created)
+    db.session.add_all([org for org, _ in rows] + [research])
+    db.session.flush()
+    d.research_id = research.id
+    for org, item in rows:
+        if isinstance(item, School):
+            item.id = org.id
+            d.schools.append(item)
+        else:
+            d.partners.append(_partner(org.id, item, d))
+
+
+def _partner(org_id: int, profile: PartnerProfile, d: MockDistrict) -> Partner:
+    partner = Partner(
+        id=org_id, code=profile.code, name=profile.name, purpose=profile.purpose,
+        categories=[str(c) for c in profile.categories], services=[str(s) for s in profile.services],
+        program=profile.program, grades=profile.grades, agreement_active=profile.code != ENDED_AGREEMENT,
+    )
+    for level in LEVEL_GRADES:
+        if not set(LEVEL_GRADES[level]) & set(profile.grades):
+            continue
+        level_schools = d.schools_of(level)
+        partner.schools += [s for i, s in enumerate(level_schools) if serves(profile.reach, i, len(level_schools))]
+    return partner
+
+
+def create_school_year(d: MockDistrict) -> None:
+    db.session.add(
+        SchoolYear(district_id=d.district_id, year=d.year, starts_on=d.calendar.starts_on, ends_on=d.calendar.ends_on)
+    )
+
+
+def create_agreements(d: MockDistrict, admin_id: int) -> None:
+    """A data-sharing and a service agreement per partner, for this school year; one
+    partner's agreement already ended, and one partner also has last year's."""
+    starts_on, ends_on = date(d.year, 8, 1), date(d.year + 1, 7, 31)
+    created = start_of(date(d.year, 7, 15))
+    objects: list[object] = []
+    for partner in d.partners:
+        ended_on = None
+        if not partner.agreement_active:
+            ended_on = min(max(d.as_of - timedelta(days=21), starts_on), d.as_of)
+        objects.append(DataSharingAgreement(
+            district_id=d.district_id, organization_id=partner.id, categories=partner.categories,
+            purpose=partner.purpose, starts_on=starts_on, ends_on=ends_on, ended_on=ended_on,
+            created_by_id=admin_id, created_at=created,
+        ))
+        objects.append(ServiceAgreement(
+            district_id=d.district_id, organization_id=partner.id, services=partner.services,
+            capacity=partner.capacity, starts_on=starts_on, ends_on=ends_on,
+            created_by_id=admin_id, created_at=created,
+        ))
+    college_bound = d.partner("CBM")
+    objects.append(DataSharingAgreement(
+        district_id=d.district_id, organization_id=college_bound.id, categories=college_bound.categories,
+        purpose=college_bound.purpose, starts_on=date(d.year - 1, 8, 1), ends_on=date(d.year, 7, 31),
+        created_by_id=admin_id, created_at=start_of(date(d.year - 1, 7, 15)),
+    ))
+    db.session.add_all(objects)
+    db.session.flush()
+    _link_service_schools(d, [o for o in objects if isinstance(o, ServiceAgreement)])
+
+
+def _link_service_schools(d: MockDistrict, agreements: list[ServiceAgreement]) -> None:
+    from casemgr.models import service_agreement_schools
+
+    rows = [
+        {"agreement_id": agreement.id, "school_id": school.id}
+        for agreement, partner in zip(agreements, d.partners, strict=True)
+        for school in partner.schools
+    ]
+    if rows:
+        db.session.execute(service_agreement_schools.insert(), rows)
+
+
+def create_thresholds(d: MockDistrict, admin_id: int) -> None:
+    db.session.add(ThresholdSettings(
+        district_id=d.district_id, version=1, created_by_id=admin_id, created_at=start_of(date(d.year, 7, 15)),
+    ))

@@ -1,0 +1,189 @@
+"""The mock district as plain Python objects, shared by the generator's steps.
+
+Students, guardians and staff live here as slotted dataclasses (never ORM objects) so
+100,000 students cost seconds; each step reads what earlier steps decided and writes
+its own tables.
+"""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from casemgr.seed.schoolyear import SchoolCalendar
+
+LEVEL_GRADES = {"elementary": range(0, 6), "middle": range(6, 9), "high": range(9, 13)}
+
+
+def rng_for(seed: int, topic: str) -> random.Random:
+    """One independent, reproducible stream per topic, so changing how one table is
+    generated leaves every other table as it was (str seeds hash with SHA-512, not hash())."""
+    return random.Random(f"casemgr-seed/{seed}/{topic}")
+
+
+def moment(day: date, rng: random.Random, first_hour: int = 8, last_hour: int = 17) -> datetime:
+    """A time in working hours on `day`, in UTC."""
+    seconds = rng.randrange(first_hour * 3600, last_hour * 3600)
+    return datetime.combine(day, time(), tzinfo=timezone.utc) + timedelta(seconds=seconds)
+
+
+def day_between(rng: random.Random, first: date, last: date) -> date:
+    if last <= first:
+        return first
+    return first + timedelta(days=rng.randrange((last - first).days + 1))
+
+
+@dataclass(slots=True, eq=False)
+class School:
+    id: int
+    code: str
+    name: str
+    level: str
+
+    @property
+    def grades(self) -> range:
+        return LEVEL_GRADES[self.level]
+
+
+@dataclass(slots=True, eq=False)
+class Guardian:
+    id: int
+    local_id: str
+    first_name: str
+    last_name: str
+    language: str
+    email: str | None = None
+    phone: str | None = None
+    user_id: int | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(slots=True, eq=False)
+class GuardianLink:
+    guardian: Guardian
+    relation: str
+    educational_rights: bool
+
+
+@dataclass(slots=True, eq=False)
+class Student:
+    id: int
+    state_id: str
+    local_id: str
+    first_name: str
+    middle_name: str | None
+    last_name: str
+    preferred_name: str | None
+    birth_date: date
+    grade: int
+    school: School
+    gender: str
+    ethnicity: str
+    low_income: bool
+    english_learner: bool
+    disability: bool
+    home_language: str
+    guardians: list[GuardianLink] = field(default_factory=list)
+    # enrollment, as positions in the calendar's instructional days
+    entry: int = 0
+    exit: int | None = None
+    # what drives the indicators
+    absence_rate: float = 0.0
+    ability: float = 0.0
+    struggling: bool = False
+    suspension: tuple[int, int] | None = None  # (first day index, days)
+    absent_days: int = 0
+    enrolled_days: int = 0
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: date) -> int:
+        years = day.year - self.birth_date.year
+        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+
+    def signers(self) -> list[GuardianLink]:
+        return [link for link in self.guardians if link.educational_rights]
+
+
+@dataclass(slots=True, eq=False)
+class StaffMember:
+    id: int
+    email: str
+    full_name: str
+    role: str
+    organization_id: int
+    job_title: str | None = None
+    student_id: int | None = None
+    locale: str | None = None
+    confidentiality_signed_on: date | None = None
+    ferpa_trained_on: date | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Partner:
+    id: int
+    code: str
+    name: str
+    purpose: str
+    categories: list[str]
+    services: list[str]
+    program: str
+    grades: range
+    schools: list[School] = field(default_factory=list)
+    agreement_active: bool = True
+    capacity: int = 0
+    admin: StaffMember | None = None
+    workers: list[StaffMember] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class Section:
+    id: int
+    school: School
+    local_id: str
+    course_code: str
+    course_title: str
+    subject: str
+    credits: str
+    teacher: StaffMember | None
+    students: list[Student] = field(default_factory=list)
+
+
+@dataclass
+class MockDistrict:
+    seed: int
+    calendar: SchoolCalendar
+    district_id: int = 0
+    district_code: str = ""
+    district_name: str = ""
+    research_id: int = 0
+    schools: list[School] = field(default_factory=list)
+    partners: list[Partner] = field(default_factory=list)
+    students: list[Student] = field(default_factory=list)
+    guardians: list[Guardian] = field(default_factory=list)
+    staff: list[StaffMember] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    demo: dict[str, object] = field(default_factory=dict)
+    # (student id, partner id) -> consent state, filled by the casework step
+    consent_states: dict[tuple[int, int], str] = field(default_factory=dict)
+    counts: Counter = field(default_factory=Counter)
+
+    @property
+    def as_of(self) -> date:
+        return self.calendar.as_of
+
+    @property
+    def year(self) -> int:
+        return self.calendar.year
+
+    def schools_of(self, level: str) -> list[School]:
+        return [s for s in self.schools if s.level == level]
+
+    def partner(self, code: str) -> Partner:
+        return next(p for p in self.partners if p.code == code)
