@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SEED_AS_OF = date(2026, 11, 20)
+SEED_AS_OF = date.today()  # the served app runs on today's date, so the data must too
 SEED_STUDENTS = 120
 DEMO_PASSWORD = "casemgr-demo"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -62,9 +62,16 @@ def chromium_executable() -> str:
     return path
 
 
+class LiveServer:
+    def __init__(self, app, url: str):
+        self.app = app
+        self.url = url
+
+
 @pytest.fixture(scope="session")
 def live_server(pg_server_url):
-    """The seeded app, served on a free port of 127.0.0.1 for the whole run."""
+    """The seeded app, served on a free port of 127.0.0.1 for the whole run; `.app`
+    lets a test look up what it needs in the database."""
     from flask_migrate import upgrade
 
     from casemgr.seed import generator
@@ -79,7 +86,7 @@ def live_server(pg_server_url):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -109,7 +116,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture()
 def page(request, browser, live_server):
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
@@ -122,9 +129,18 @@ def page(request, browser, live_server):
 
 
 @pytest.fixture()
+def second_page(browser, live_server):
+    """Another person at another computer: a separate browser context."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture()
 def phone_page(request, browser, live_server):
     context = browser.new_context(
-        base_url=live_server, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        base_url=live_server.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
     page = context.new_page()
     yield page

@@ -1,0 +1,76 @@
+"""Shared set-up for the benchmark scripts: a seeded database of a given size, kept
+between runs, and timing helpers. Benchmarks are run by hand, never by pytest."""
+from __future__ import annotations
+
+import statistics
+import time
+from contextlib import contextmanager
+from datetime import date
+
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from casemgr import create_app
+from casemgr.config import data_dir
+from casemgr.extensions import db
+
+
+def perf_app(students: int, database_url: str | None = None):
+    """An app on a database holding a seeded district of `students` students; seeded
+    on first use (minutes at 50,000), reused afterwards."""
+    if database_url is None:
+        from casemgr import embedded_db
+
+        database_url = embedded_db.start(data_dir() / "embedded", database=f"casemgr_perf_{students}")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        from casemgr.seed import generator
+
+        if generator.database_is_empty():
+            started = time.perf_counter()
+            print(f"seeding {students:,} students (once) ...", flush=True)
+            generator.generate(students=students, seed=1, as_of=date.today())
+            print(f"seeded in {time.perf_counter() - started:.1f} s", flush=True)
+    return app
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.engine = engine
+        self.count = 0
+
+    def _count(self, *args, **kwargs):
+        self.count += 1
+
+    @contextmanager
+    def counting(self):
+        self.count = 0
+        sa.event.listen(self.engine, "before_cursor_execute", self._count)
+        try:
+            yield self
+        finally:
+            sa.event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def median_ms(action, runs: int, warmup: int = 5) -> float:
+    for _ in range(warmup):
+        action()
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def print_table(title: str, rows: list[tuple[str, str, str]]) -> None:
+    print(f"\n{title}")
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'result':>12}  target")
+    for name, result, target in rows:
+        print(f"{name:<{width}}  {result:>12}  {target}")
+
+
+def db_session():
+    return db.session
