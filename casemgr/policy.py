@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from functools import cached_property
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.sql.elements import ColumnElement
 
 from casemgr.clock import today as default_today
@@ -52,11 +54,20 @@ CONSENT_PREFIX = "consent:"
 
 @dataclass(frozen=True)
 class Grant:
-    """`categories` of every student for whom `condition` holds, on `basis`."""
+    """`categories` of every student for whom `scope` and `condition` hold, on `basis`.
+
+    `scope` is the part a rule's grants share (a partner's roster, say): the list face
+    puts it once in front of their ORed conditions, where PostgreSQL can join on it.
+    """
 
     categories: frozenset[Category]
     condition: ColumnElement[bool]
     basis: ColumnElement[str]
+    scope: ColumnElement[bool] | None = None
+
+    @property
+    def full_condition(self) -> ColumnElement[bool]:
+        return self.condition if self.scope is None else sa.and_(self.scope, self.condition)
 
 
 def years_before(day: date, years: int) -> date:
@@ -84,13 +95,17 @@ def is_compliant(user: User, today: date) -> bool:
 
 
 def active_consent(organization_id: int, today: date, category: Category | None = None) -> sa.Select:
-    """Consents naming the organization for the outer student, active on `today`."""
+    """Consents naming the organization for the outer student, active on `today`.
+
+    Correlated EXISTS throughout the rules: one index probe per student on a record,
+    and PostgreSQL hashes or joins them for lists."""
     query = sa.select(Consent.id).where(
         Consent.student_id == Student.id,
         Consent.organization_id == organization_id,
         Consent.signed_on <= today,
         Consent.expires_on >= today,
-        ~sa.exists().where(ConsentRevocation.consent_id == Consent.id),
+        # uncorrelated, so PostgreSQL hashes the (few) revocations once per query
+        Consent.id.not_in(sa.select(ConsentRevocation.consent_id)),
     )
     if category is not None:
         query = query.where(Consent.categories.contains([str(category)]))
@@ -107,6 +122,15 @@ def on_roster(organization_id: int, today: date) -> ColumnElement[bool]:
 
 
 def active_agreements(organization_id: int, today: date) -> list[DataSharingAgreement]:
+    """The organization's agreements in force on `today`, read once per request."""
+    key = ("active_agreements", organization_id, today)
+    cache = g.setdefault("policy_cache", {}) if has_request_context() else {}
+    if key not in cache:
+        cache[key] = _load_active_agreements(organization_id, today)
+    return cache[key]
+
+
+def _load_active_agreements(organization_id: int, today: date) -> list[DataSharingAgreement]:
     return list(
         db.session.scalars(
             sa.select(DataSharingAgreement).where(
@@ -151,7 +175,7 @@ def partner_grants(user: User, today: date) -> list[Grant]:
     if not is_compliant(user, today):
         return []
     grants = []
-    rostered = on_roster(user.organization_id, today)
+    rostered = on_roster(user.organization_id, today)  # one object: the shared scope
     for agreement in active_agreements(user.organization_id, today):
         for category in sorted(Category(c) for c in agreement.categories):
             consent = active_consent(user.organization_id, today, category)
@@ -164,8 +188,9 @@ def partner_grants(user: User, today: date) -> list[Grant]:
             grants.append(
                 Grant(
                     frozenset({category}),
-                    sa.and_(Student.district_id == agreement.district_id, rostered, consent.exists()),
+                    sa.and_(Student.district_id == agreement.district_id, consent.exists()),
                     sa.literal(CONSENT_PREFIX, sa.Text) + newest_consent,
+                    scope=rostered,
                 )
             )
     return grants
@@ -221,7 +246,7 @@ def categories_visible(user: User, student: Student, today: date | None = None) 
         return {}
     columns = []
     for grant in grants:
-        columns.append(grant.condition)
+        columns.append(grant.full_condition)
         columns.append(grant.basis)
     row = db.session.execute(sa.select(*columns).where(Student.id == student.id)).one_or_none()
     if row is None:
@@ -240,10 +265,15 @@ def categories_visible(user: User, student: Student, today: date | None = None) 
 def visible_students(user: User, category: Category | None = None, today: date | None = None) -> ColumnElement[bool]:
     """A WHERE clause on `Student`: exactly the students `user` may see (in `category`,
     or in any category). Use it in every list, search, count and export."""
-    conditions = [
-        grant.condition for grant in grants_for(user, today) if category is None or category in grant.categories
+    by_scope: dict[int, tuple[ColumnElement[bool] | None, list[ColumnElement[bool]]]] = {}
+    for grant in grants_for(user, today):
+        if category is None or category in grant.categories:
+            by_scope.setdefault(id(grant.scope), (grant.scope, []))[1].append(grant.condition)
+    alternatives = [
+        sa.or_(*conditions) if scope is None else sa.and_(scope, sa.or_(*conditions))
+        for scope, conditions in by_scope.values()
     ]
-    return sa.or_(sa.false(), *conditions)
+    return sa.or_(sa.false(), *alternatives)
 
 
 def visible_student_ids(user: User, category: Category | None = None, today: date | None = None) -> sa.Select:
@@ -285,6 +315,17 @@ class StudentAccess:
     def hidden(self) -> list[Category]:
         return [c for c in Category if c not in self.visible]
 
+    @cached_property
+    def own_consents(self) -> list[Consent]:
+        """The student's consents naming the user's organization, newest first."""
+        return list(
+            db.session.scalars(
+                sa.select(Consent)
+                .where(Consent.student_id == self.student.id, Consent.organization_id == self.user.organization_id)
+                .order_by(Consent.signed_on.desc(), Consent.id.desc())
+            )
+        )
+
 
 def student_access(user: User, student: Student, today: date | None = None) -> StudentAccess | None:
     """None when the user may not see this student at all (answer 404)."""
@@ -318,13 +359,7 @@ def why_hidden(access: StudentAccess, category: Category) -> str:
         return f"{org} has no active data-sharing agreement with {student.district.name}."
     if not any(str(category) in a.categories for a in covering):
         return f"{org}'s data-sharing agreement does not include {label}."
-    consents = list(
-        db.session.scalars(
-            sa.select(Consent)
-            .where(Consent.student_id == student.id, Consent.organization_id == user.organization_id)
-            .order_by(Consent.signed_on.desc(), Consent.id.desc())
-        )
-    )
+    consents = access.own_consents
     signer = "the student" if student.is_eligible_on(today) else "a parent"
     covering_consents = [c for c in consents if str(category) in c.categories]
     if not covering_consents:

@@ -45,9 +45,7 @@ def log_page_view(access: policy.StudentAccess, categories: list[Category]) -> N
 def show(student_id: uuid.UUID):
     access = load_access_or_404(student_id)
     sections = [record_section(access, category) for category in Category]
-    log_page_view(access, list(Category))
-    db.session.commit()
-    return render(
+    response = render(
         "students/show.html",
         access=access,
         student=access.student,
@@ -55,6 +53,10 @@ def show(student_id: uuid.UUID):
         show_consents=policy.consent_organizations_visible(access) is not False,
         show_access=policy.may_manage_consents(access),
     )
+    # logged once the page is built and before it leaves: no log entry, no disclosure
+    log_page_view(access, list(Category))
+    db.session.commit()
+    return response
 
 
 @bp.get("/<uuid:student_id>/sections/<category>")
@@ -66,18 +68,19 @@ def section(student_id: uuid.UUID, category: str):
         abort(404)
     access = load_access_or_404(student_id)
     shown = record_section(access, chosen)
-    if shown.visible:
-        disclosure.log_view(access.user, access.student, {chosen: shown.basis})
-    else:
-        disclosure.log_denied(access.user, access.student, shown.reason, [chosen])
-    db.session.commit()
-    return render(
+    response = render(
         "students/section.html",
         "students/partials/_section.html",
         access=access,
         student=access.student,
         section=shown,
     )
+    if shown.visible:
+        disclosure.log_view(access.user, access.student, {chosen: shown.basis})
+    else:
+        disclosure.log_denied(access.user, access.student, shown.reason, [chosen])
+    db.session.commit()
+    return response
 
 
 @bp.get("/<uuid:student_id>/access")

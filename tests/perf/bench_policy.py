@@ -1,6 +1,6 @@
 """Benchmark of the access policy (issue: the access policy).
 
-    python tests/perf/bench_policy.py [--students 50000] [--database-url URL]
+    python -m tests.perf.bench_policy [--students 50000] [--database-url URL]
 
 Measures, on a seeded district: that the visible-students filter is one SQL query
 whatever the role, the median time of a 50-row filtered list, and the median server
