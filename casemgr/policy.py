@@ -14,6 +14,7 @@ Deny by default: a role with no rule sees nothing; a category no grant names is 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from calendar import isleap
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -70,16 +71,21 @@ class Grant:
         return self.condition if self.scope is None else sa.and_(self.scope, self.condition)
 
 
-def years_before(day: date, years: int) -> date:
+def latest_birth_date_of_age(today: date, years: int) -> date:
+    """The latest birth date of someone who is `years` old on `today`. A 29 February
+    birthday falls on 28 February in other years."""
+    year = today.year - years
+    if (today.month, today.day) == (2, 28) and not isleap(today.year) and isleap(year):
+        return date(year, 2, 29)
     try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
+        return today.replace(year=year)
+    except ValueError:  # today is 29 February
+        return date(year, 2, 28)
 
 
 def eligible_student(today: date) -> ColumnElement[bool]:
     """FERPA rights have passed to the student: 18 or older, or in postsecondary."""
-    return sa.or_(Student.postsecondary.is_(True), Student.birth_date <= years_before(today, 18))
+    return sa.or_(Student.postsecondary.is_(True), Student.birth_date <= latest_birth_date_of_age(today, 18))
 
 
 def is_compliant(user: User, today: date) -> bool:

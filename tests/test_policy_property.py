@@ -43,12 +43,9 @@ from tests import policy_oracle as oracle
 CATEGORIES = tuple(Category)
 CHECK_OFFSETS = (-1, 0, 1, 365)  # the days checked, relative to the world's "today"
 
-# Whether worlds include students born on 29 February whose 18th birthday falls on
-# (or next to) a checked day. Off while casemgr.policy counts that birthday as
-# 1 March instead of 28 February (see test_leap_day_birthday_eligible_on_28_february,
-# a strict xfail): with it on, this test fails on that known bug in most runs. Turn it
-# on, and drop that xfail, once the policy is fixed.
-LEAP_DAY_BIRTHDAYS_IN_WORLDS = False
+# Worlds include students born on 29 February whose 18th birthday falls on (or next
+# to) a checked day: the policy once counted that birthday as 1 March.
+LEAP_DAY_BIRTHDAYS_IN_WORLDS = True
 
 _serial = itertools.count(1)
 
@@ -701,12 +698,6 @@ def test_guardian_without_educational_rights_sees_nothing(db):
     assert faces(db, other_parent, student) == dict.fromkeys(CATEGORIES, "guardian")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: casemgr.policy.eligible_student (years_before) makes a 29 February birthday's 18th "
-    "birthday 1 March, the rule says 28 February; once fixed, drop this mark and set "
-    "LEAP_DAY_BIRTHDAYS_IN_WORLDS = True",
-)
 def test_leap_day_birthday_eligible_on_28_february(db):
     """Born 29 February 2008: the 18th birthday is counted as 28 February 2026."""
     parent, student, _ = _parent_and_child(date(2008, 2, 29))

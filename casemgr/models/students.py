@@ -1,6 +1,7 @@
 """Students, their school years and enrollments, guardians and class sections."""
 from __future__ import annotations
 
+from calendar import isleap
 from datetime import date
 from decimal import Decimal
 
@@ -82,8 +83,12 @@ class Student(PublicId, CreatedAt, db.Model):
         return {-1: "Pre-K", 0: "Kindergarten"}.get(self.grade, f"Grade {self.grade}")
 
     def age_on(self, day: date) -> int:
+        """Whole years; a 29 February birthday falls on 28 February in other years."""
+        birthday = (self.birth_date.month, self.birth_date.day)
+        if birthday == (2, 29) and not isleap(day.year):
+            birthday = (2, 28)
         years = day.year - self.birth_date.year
-        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+        if (day.month, day.day) < birthday:
             years -= 1
         return years
 
