@@ -58,6 +58,23 @@ def seed_command(students: int, seed_value: int, as_of, reset: bool) -> None:
     _print_logins()
 
 
+@cli.command("recompute")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Compute as of this date (default: today).")
+@with_appcontext
+def recompute_command(as_of) -> None:
+    """Recompute every student's indicators and tier."""
+    from casemgr import indicators
+
+    started = time.perf_counter()
+    results = indicators.recompute(as_of=as_of.date() if as_of else None)
+    for result in results:
+        click.echo(
+            f"{result.students:,} students, school year {result.school_year}, as of {result.as_of}, "
+            f"thresholds version {result.settings_version}"
+        )
+    click.echo(f"Recomputed in {time.perf_counter() - started:.1f} s.")
+
+
 def _print_logins() -> None:
     from casemgr.seed.generator import DEMO_LOGINS
 

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_migrate import upgrade
 
+from casemgr import indicators
 from casemgr.extensions import db
 from casemgr.models import Organization
 from casemgr.passwords import hash_password
@@ -100,6 +101,7 @@ def generate(students: int, seed: int, as_of: date) -> Summary:
         raise SeedError("the database already holds a district; reset it first")
     with _garbage_collector_paused():
         d = build(students, seed, as_of)
+    indicators.recompute(as_of=as_of)  # as an import would
     return summarize(d)
 
 

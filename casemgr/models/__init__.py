@@ -3,6 +3,7 @@ from casemgr.models.agreements import DataSharingAgreement, RosterEntry, Service
 from casemgr.models.audit import DisclosureEntry, ImportBatch
 from casemgr.models.casework import Flag, Note, Referral, ReferralEvent, SupportPlan, SupportPlanCheckIn
 from casemgr.models.consent import Consent, ConsentRevocation
+from casemgr.models.indicators import StudentIndicator
 from casemgr.models.people import Organization, User
 from casemgr.models.records import (
     AttendanceDay,
@@ -29,6 +30,6 @@ __all__ = [
     "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureEntry", "FafsaRecord",
     "Flag", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
     "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",
-    "ServiceAgreement", "Student", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "User",
+    "ServiceAgreement", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "User",
     "service_agreement_schools",
 ]

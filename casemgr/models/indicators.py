@@ -1,0 +1,56 @@
+"""Each student's computed indicators and tier for a school year (SPEC §5).
+
+Rows are written set-based by `casemgr.indicators.recompute`; each keeps the date it
+was computed "as of" and the threshold settings version it used.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casemgr.extensions import db
+from casemgr.models.base import one_of
+from casemgr.models.settings import ThresholdSettings
+
+ATTENDANCE_BANDS = ("on_track", "watch", "at_risk", "critical")
+
+
+class StudentIndicator(db.Model):
+    __tablename__ = "student_indicators"
+    __table_args__ = (
+        sa.CheckConstraint("tier BETWEEN 1 AND 3", name="tier_range"),
+        sa.CheckConstraint("attendance_band IS NULL OR attendance_band IN ('on_track', 'watch', 'at_risk', 'critical')",
+                           name="attendance_band_valid"),
+        sa.CheckConstraint("fafsa_status IS NULL OR fafsa_status IN ('not_started', 'submitted', 'incomplete', 'complete')",
+                           name="fafsa_status_valid"),
+        sa.CheckConstraint("days_absent >= 0 AND days_enrolled >= 0", name="days_non_negative"),
+        sa.Index("ix_student_indicators_year_tier", "school_year", "tier"),
+    )
+
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("students.id", ondelete="CASCADE"), primary_key=True)
+    school_year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    as_of: Mapped[date]
+    settings_id: Mapped[int] = mapped_column(sa.ForeignKey("threshold_settings.id"))
+    computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    days_enrolled: Mapped[int]
+    days_absent: Mapped[int]
+    attendance_rate: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 4))
+    attendance_band: Mapped[str | None] = mapped_column(sa.String(10))
+    chronic_absence: Mapped[bool]
+    severe_absence: Mapped[bool]
+    course_failures: Mapped[int] = mapped_column(sa.SmallInteger)
+    core_failure: Mapped[bool]  # a failing mark in English or math
+    ninth_grade_on_track: Mapped[bool | None]
+    credits_earned: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    credits_expected: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    credits_on_track: Mapped[bool | None]
+    suspensions: Mapped[int] = mapped_column(sa.SmallInteger)
+    fafsa_status: Mapped[str | None] = mapped_column(sa.String(12))
+    fafsa_off_track: Mapped[bool | None]
+    off_track_count: Mapped[int] = mapped_column(sa.SmallInteger)
+    tier: Mapped[int] = mapped_column(sa.SmallInteger)
+
+    settings: Mapped[ThresholdSettings] = relationship()
