@@ -9,7 +9,11 @@ from casemgr.models.enums import Role
 
 # role -> [(label, endpoint)]; later capabilities add their pages here
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {role: [("Home", "home.index")] for role in Role}
-NAVIGATION[Role.DISTRICT_ADMIN] += [("Agreements", "admin.agreements"), ("Disclosure log", "admin.disclosures")]
+NAVIGATION[Role.DISTRICT_ADMIN] += [
+    ("Caseload", "caseload.index"), ("Agreements", "admin.agreements"), ("Disclosure log", "admin.disclosures"),
+]
+NAVIGATION[Role.PRINCIPAL] += [("Caseload", "caseload.index")]
+NAVIGATION[Role.COUNSELOR] += [("Caseload", "caseload.index")]
 NAVIGATION[Role.PARTNER_ADMIN] += [("Staff", "partner.staff")]
 
 

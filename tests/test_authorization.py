@@ -53,6 +53,7 @@ ROUTES = {
     "auth.login": "public",
     "auth.logout": "signed_in_post",
     "home.index": "signed_in",
+    "caseload.index": "school_officials",
     "students.show": "student",
     "students.section": "student_section",
     "students.access_list": "student_access_list",
@@ -287,6 +288,7 @@ def _global_requests(app, world, who):
         yield "GET", url_for("partner.staff"), 200 if partner_admin else 403
         yield "GET", url_for("partner.compliance_form", user_id=colleague.uuid), 200 if partner_admin else 403
         yield "POST", url_for("partner.compliance_form", user_id=colleague.uuid), 302 if partner_admin else 403
+        yield "GET", url_for("caseload.index"), 200 if who in ("district_admin", "principal", "counselor") else 403
         yield "GET", url_for("static", filename="css/casemgr.css"), 200
 
 

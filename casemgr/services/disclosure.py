@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import sqlalchemy as sa
 from flask import has_request_context, request
 
 from casemgr.extensions import db
@@ -54,3 +55,25 @@ def log_denied(
     )
     db.session.add(entry)
     return entry
+
+
+def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[Category], basis: str) -> None:
+    """A list page showing some categories of many students: one entry per student, in
+    one statement."""
+    shown = [str(c) for c in sorted(categories)]
+    path = _path()
+    rows = [
+        {
+            "user_id": user.id,
+            "organization_id": user.organization_id,
+            "student_id": student_id,
+            "action": str(DisclosureAction.VIEW),
+            "categories": shown,
+            "basis": {c: basis for c in shown},
+            "allowed": True,
+            "request_path": path,
+        }
+        for student_id in student_ids
+    ]
+    if rows:
+        db.session.execute(sa.insert(DisclosureEntry), rows)

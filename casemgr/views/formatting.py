@@ -88,6 +88,17 @@ def consent_state_label(state: str) -> str:
     return CONSENT_STATE_LABELS[state]
 
 
+BAND_LABELS = {"on_track": "on track", "watch": "watch", "at_risk": "at risk", "critical": "critical"}
+
+
+def band_label(band: str | None) -> str:
+    return BAND_LABELS.get(band or "", "")
+
+
+def grade_label(grade: int) -> str:
+    return {-1: "Pre-K", 0: "Kindergarten"}.get(grade, f"Grade {grade}")
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(longdate)
     app.add_template_filter(number)
@@ -95,6 +106,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(attendance_label)
     app.add_template_global(basis_label)
     app.add_template_global(consent_state_label)
+    app.add_template_global(band_label)
+    app.add_template_global(grade_label)
     app.add_template_filter(category_label, "category_label_filter")
     app.add_template_filter(service_label, "service_label_filter")
     app.add_template_filter(basis_label, "basis_label_filter")
