@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
+from casemgr.indicator_cards import tier_sentence
 from casemgr.models.enums import AttendanceStatus, Category
 
 CATEGORY_LABELS = {
@@ -107,6 +108,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(basis_label)
     app.add_template_global(consent_state_label)
     app.add_template_global(band_label)
+    app.add_template_global(tier_sentence)
     app.add_template_global(grade_label)
     app.add_template_filter(category_label, "category_label_filter")
     app.add_template_filter(service_label, "service_label_filter")

@@ -1,0 +1,120 @@
+"""The indicator cards of the student page: the stored indicators in words, and the
+month-by-month attendance behind the chart (SPEC §5, §6)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from casemgr.extensions import db
+from casemgr.indicators import school_year_for
+from casemgr.models import StudentIndicator
+from casemgr.models.enums import Category
+from casemgr.policy import StudentAccess
+
+TIER_CATEGORIES = frozenset({Category.ATTENDANCE, Category.GRADES, Category.BEHAVIOR, Category.COLLEGE})
+
+MONTHLY_SQL = sa.text(
+    """
+SELECT date_trunc('month', cd.day)::date AS month,
+       count(DISTINCT cd.day) AS enrolled,
+       count(DISTINCT a.day) FILTER (WHERE a.status IN ('excused', 'unexcused', 'suspended')) AS absent
+FROM school_enrollments se
+JOIN calendar_days cd
+  ON cd.school_id = se.school_id AND cd.instructional
+ AND cd.day >= se.entry_date AND cd.day <= LEAST(COALESCE(se.exit_date, :as_of), :as_of)
+ AND cd.day BETWEEN :year_start AND :year_end
+LEFT JOIN attendance_days a ON a.student_id = se.student_id AND a.day = cd.day
+WHERE se.student_id = :student_id
+GROUP BY 1
+ORDER BY 1
+"""
+)
+
+
+@dataclass(frozen=True)
+class Month:
+    month: date
+    enrolled: int
+    absent: int
+
+    @property
+    def rate(self) -> float:
+        return (self.enrolled - self.absent) / self.enrolled if self.enrolled else 0.0
+
+
+@dataclass
+class Cards:
+    indicator: StudentIndicator | None
+    show_tier: bool
+    show_attendance: bool
+    show_grades: bool
+    show_college: bool
+    months: list[Month] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return self.indicator is not None and (
+            self.show_tier or self.show_attendance or self.show_grades or self.show_college
+        )
+
+
+def percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+def tier_reasons(row: StudentIndicator) -> list[str]:
+    """Why the student is in their tier, in words."""
+    reasons = []
+    missed = percent(row.days_absent, row.days_enrolled)
+    if row.severe_absence:
+        reasons.append(f"severe chronic absence, {missed}% of days missed")
+    elif row.chronic_absence:
+        reasons.append(f"chronic absence, {missed}% of days missed")
+    if row.course_failures:
+        failures = f"{row.course_failures} course failure{'s' if row.course_failures != 1 else ''}"
+        reasons.append(failures + (" (English or math)" if row.core_failure else ""))
+    if row.ninth_grade_on_track is False:
+        reasons.append("off track in 9th grade")
+    if row.credits_on_track is False:
+        reasons.append(f"behind on credits ({_number(row.credits_earned)} of {_number(row.credits_expected)})")
+    if row.suspensions:
+        reasons.append(f"{row.suspensions} suspension{'s' if row.suspensions != 1 else ''} this year")
+    if row.fafsa_off_track:
+        reasons.append(f"FAFSA not complete ({(row.fafsa_status or 'not_started').replace('_', ' ')})")
+    return reasons
+
+
+def tier_sentence(row: StudentIndicator) -> str:
+    reasons = tier_reasons(row)
+    return f"Tier {row.tier}: " + ("; ".join(reasons) if reasons else "on track")
+
+
+def _number(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return str(int(value)) if value == int(value) else str(value.normalize())
+
+
+def load_cards(access: StudentAccess) -> Cards:
+    student = access.student
+    year = school_year_for(student.district_id, access.today)
+    indicator = None
+    if year is not None:
+        indicator = db.session.get(StudentIndicator, (student.id, year.year))
+    cards = Cards(
+        indicator=indicator,
+        show_tier=TIER_CATEGORIES <= access.visible.keys(),
+        show_attendance=access.can_see(Category.ATTENDANCE),
+        show_grades=access.can_see(Category.GRADES),
+        show_college=access.can_see(Category.COLLEGE) and student.grade == 12,
+    )
+    if indicator is not None and cards.show_attendance:
+        rows = db.session.execute(
+            MONTHLY_SQL,
+            {"student_id": student.id, "as_of": indicator.as_of, "year_start": year.starts_on, "year_end": year.ends_on},
+        ).all()
+        cards.months = [Month(month, enrolled, absent) for month, enrolled, absent in rows]
+    return cards
