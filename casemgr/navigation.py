@@ -10,7 +10,8 @@ from casemgr.models.enums import Role
 # role -> [(label, endpoint)]; later capabilities add their pages here
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {role: [("Home", "home.index")] for role in Role}
 NAVIGATION[Role.DISTRICT_ADMIN] += [
-    ("Caseload", "caseload.index"), ("Agreements", "admin.agreements"), ("Disclosure log", "admin.disclosures"),
+    ("Caseload", "caseload.index"), ("Agreements", "admin.agreements"), ("Thresholds", "admin.thresholds"),
+    ("Disclosure log", "admin.disclosures"),
 ]
 NAVIGATION[Role.PRINCIPAL] += [("Caseload", "caseload.index")]
 NAVIGATION[Role.COUNSELOR] += [("Caseload", "caseload.index")]

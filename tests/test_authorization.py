@@ -66,6 +66,7 @@ ROUTES = {
     "admin.end_agreement": "district_admin_post",
     "admin.end_service_agreement": "district_admin_post",
     "admin.disclosures": "district_admin",
+    "admin.thresholds": "district_admin",
     "partner.staff": "partner_admin",
     "partner.compliance_form": "partner_admin",
 }
@@ -281,7 +282,8 @@ def _global_requests(app, world, who):
     with app.test_request_context():
         yield "GET", url_for("home.index"), 200
         yield "GET", url_for("auth.login"), 302
-        for endpoint in ("admin.agreements", "admin.new_agreement", "admin.new_service_agreement", "admin.disclosures"):
+        for endpoint in ("admin.agreements", "admin.new_agreement", "admin.new_service_agreement", "admin.disclosures",
+                         "admin.thresholds"):
             yield "GET", url_for(endpoint), 200 if admin else 403
         yield "POST", url_for("admin.end_agreement", agreement_id=world.agreements["northside"].uuid), 302 if admin else 403
         yield "POST", url_for("admin.end_service_agreement", agreement_id=world.agreements["northside"].uuid), 404 if admin else 403

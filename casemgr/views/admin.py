@@ -10,15 +10,26 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import aliased, selectinload
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.identity import admin_permission
-from casemgr.models import DataSharingAgreement, DisclosureEntry, Organization, ServiceAgreement, Student, User
+from casemgr import indicators
+from casemgr.indicators import current_settings
+from casemgr.models import (
+    DataSharingAgreement,
+    DisclosureEntry,
+    Organization,
+    ServiceAgreement,
+    Student,
+    ThresholdSettings,
+    User,
+)
 from casemgr.models.enums import Category, OrgKind, Service
 from casemgr.services import agreements as agreement_service
+from casemgr.services import thresholds as threshold_service
 from casemgr.views.forms import CheckboxListField
 from casemgr.views.formatting import category_label, service_label
 from casemgr.views.rendering import render
@@ -184,6 +195,84 @@ def end_agreement(agreement_id: uuid.UUID):
 @bp.post("/service-agreements/<uuid:agreement_id>/end")
 def end_service_agreement(agreement_id: uuid.UUID):
     return _end(ServiceAgreement, agreement_id)
+
+
+# --- indicator thresholds ------------------------------------------------------------------
+
+
+def _percent(label: str, low: int = 1, high: int = 100):
+    return DecimalField(label, places=1, validators=[
+        InputRequired(f"Enter {label.lower()} as a percentage."),
+        NumberRange(min=low, max=high, message=f"Enter a percentage between {low} and {high}."),
+    ])
+
+
+def _number(label: str, low: float, high: float, integer: bool = False):
+    field = IntegerField if integer else DecimalField
+    return field(label, validators=[
+        InputRequired(f"Enter {label.lower()}."),
+        NumberRange(min=low, max=high, message=f"Enter a number between {low:g} and {high:g}."),
+    ])
+
+
+class ThresholdsForm(FlaskForm):
+    band_watch_below = _percent("On track from (attendance %)")
+    band_at_risk_below = _percent("Watch from (attendance %)")
+    band_critical_below = _percent("At risk from (attendance %)")
+    chronic_absence_rate = _percent("Chronic absence from (% of days missed)")
+    severe_absence_rate = _percent("Severe chronic absence from (% of days missed)")
+    min_enrolled_days = _number("Days enrolled before chronic absence counts", 1, 60, integer=True)
+    ninth_grade_min_credits = _number("9th grade on track: credits at least", 0, 30)
+    ninth_grade_max_core_failures = _number("9th grade on track: core semester Fs at most", 0, 10, integer=True)
+    credits_grade9 = _number("Credits by the end of grade 9", 0, 60)
+    credits_grade10 = _number("Credits by the end of grade 10", 0, 60)
+    credits_grade11 = _number("Credits by the end of grade 11", 0, 60)
+    credits_grade12 = _number("Credits by the end of grade 12", 0, 60)
+    fafsa_deadline_month = _number("FAFSA complete by (month)", 1, 12, integer=True)
+    fafsa_deadline_day = _number("FAFSA complete by (day)", 1, 31, integer=True)
+
+    PERCENT_FIELDS = ("band_watch_below", "band_at_risk_below", "band_critical_below",
+                      "chronic_absence_rate", "severe_absence_rate")
+
+    def load(self, settings) -> None:
+        for name in threshold_service.FIELDS:
+            value = getattr(settings, name)
+            getattr(self, name).data = value * 100 if name in self.PERCENT_FIELDS else value
+
+    def values(self) -> dict:
+        return {
+            name: (getattr(self, name).data / 100 if name in self.PERCENT_FIELDS else getattr(self, name).data)
+            for name in threshold_service.FIELDS
+        }
+
+
+@bp.route("/thresholds", methods=["GET", "POST"])
+def thresholds():
+    district = _district()
+    current = current_settings(district.id)
+    form = ThresholdsForm()
+    if not form.is_submitted():
+        form.load(current)
+    if form.validate_on_submit():
+        try:
+            saved = threshold_service.save_new_version(district.id, form.values(), current_user)
+        except threshold_service.ThresholdError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            if saved.version == current.version:
+                flash("Nothing changed: the thresholds stay at version %d." % saved.version, "info")
+            else:
+                indicators.recompute(district.id)
+                flash(f"Thresholds saved as version {saved.version}; every student's indicators were recomputed.", "success")
+            db.session.commit()
+            return redirect(url_for("admin.thresholds"))
+    history = db.session.scalars(
+        sa.select(ThresholdSettings).where(ThresholdSettings.district_id == district.id)
+        .order_by(ThresholdSettings.version.desc())
+    ).all()
+    status = 400 if form.is_submitted() else 200
+    return render("admin/thresholds.html", form=form, current=current, history=history, status=status)
 
 
 # --- the disclosure log ------------------------------------------------------------------
