@@ -87,10 +87,12 @@ def check_database(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
     from casemgr.views import admin, auth, caseload, consents, formatting, home, partner, students
+    from casemgr.views import casework
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(caseload.bp)
+    app.register_blueprint(casework.bp)
     app.register_blueprint(consents.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(partner.bp)

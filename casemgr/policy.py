@@ -13,7 +13,7 @@ Deny by default: a role with no rule sees nothing; a category no grant names is 
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from calendar import isleap
 from dataclasses import dataclass
 from datetime import date
@@ -286,10 +286,6 @@ def visible_student_ids(user: User, category: Category | None = None, today: dat
     return sa.select(Student.id).where(visible_students(user, category, today))
 
 
-def categories_of(visible: dict[Category, str]) -> Iterable[str]:
-    return [str(c) for c in sorted(visible)]
-
-
 # --- access to one student's page, and why a category is hidden ------------------------
 
 CATEGORY_LABELS = {
@@ -497,3 +493,30 @@ def who_can_see(student: Student, today: date | None = None) -> list[Viewer]:
         if visible:
             viewers.append(Viewer(user, visible))
     return viewers
+
+
+# --- who writes casework: flags and support plans (SPEC §6) ---------------------------
+
+CASEWORK_WRITERS = frozenset({Role.PRINCIPAL, Role.COUNSELOR})
+
+
+def may_write_casework(access: StudentAccess) -> bool:
+    """Counselors and the principal of the student's own school flag needs and run
+    support plans. District admins read casework but do not write it: they are the
+    data stewards, not the student's school team."""
+    return access.user.role_enum in CASEWORK_WRITERS and access.visible.get(Category.SERVICES) == SCHOOL_OFFICIAL
+
+
+def casework_staff(student: Student) -> sa.Select:
+    """The people who may own a student's support plan: exactly those for whom
+    `may_write_casework` holds (active counselors and principals of the student's
+    school). Teachers are left out because they cannot see `services` at all."""
+    return (
+        sa.select(User)
+        .where(
+            User.active.is_(True),
+            User.role.in_([str(r) for r in CASEWORK_WRITERS]),
+            User.organization_id == student.school_id,
+        )
+        .order_by(User.full_name)
+    )

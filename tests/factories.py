@@ -10,11 +10,14 @@ from casemgr.extensions import db
 from casemgr.models import (
     Consent,
     DataSharingAgreement,
+    Flag,
     Guardian,
     GuardianLink,
     Organization,
     RosterEntry,
     Student,
+    SupportPlan,
+    SupportPlanCheckIn,
     User,
 )
 from casemgr.models.enums import Category, Role
@@ -164,3 +167,27 @@ def add_to_roster(student: Student, partner: Organization, **fields) -> RosterEn
     values = dict(organization_id=partner.id, student_id=student.id, added_on=date(2026, 9, 1))
     values.update(fields)
     return _add(RosterEntry(**values))
+
+
+def create_flag(student: Student, raised_by: User, need: str = "attendance_support", **fields) -> Flag:
+    values = dict(student_id=student.id, need=need, raised_by_id=raised_by.id)
+    values.update(fields)
+    return _add(Flag(**values))
+
+
+def create_support_plan(student: Student, owner: User, **fields) -> SupportPlan:
+    values = dict(
+        student_id=student.id,
+        tier=2,
+        goal="Attend every day for six weeks",
+        strategies="Weekly meeting with the counselor",
+        owner_id=owner.id,
+        created_by_id=owner.id,
+        starts_on=date.today(),
+    )
+    values.update(fields)
+    return _add(SupportPlan(**values))
+
+
+def create_check_in(plan: SupportPlan, recorded_by: User, occurred_on: date, summary: str = "Met and talked") -> SupportPlanCheckIn:
+    return _add(SupportPlanCheckIn(plan_id=plan.id, occurred_on=occurred_on, summary=summary, recorded_by_id=recorded_by.id))

@@ -24,21 +24,27 @@ from casemgr.models import (
     CourseMark,
     DisciplineIncident,
     FafsaRecord,
+    Flag,
     Note,
     Section,
     SectionEnrollment,
+    SupportPlan,
+    SupportPlanCheckIn,
 )
 from casemgr.models.enums import Category, Role
 from tests.factories import (
     add_to_roster,
     create_agreement,
+    create_check_in,
     create_consent,
     create_district,
+    create_flag,
     create_guardian,
     create_partner,
     create_research_org,
     create_school,
     create_student,
+    create_support_plan,
     create_user,
 )
 from tests.helpers import csrf_token, login
@@ -60,6 +66,13 @@ ROUTES = {
     "consents.history": "student_consents",
     "consents.new": "student_consent_form",
     "consents.revoke": "consent_revoke",
+    "casework.timeline": "student_timeline",
+    "casework.plan": "casework_read",
+    "casework.new_flag": "casework_write",
+    "casework.close_flag": "casework_write",
+    "casework.new_plan": "casework_write",
+    "casework.record_check_in": "casework_write",
+    "casework.close_plan": "casework_write",
     "admin.agreements": "district_admin",
     "admin.new_agreement": "district_admin",
     "admin.new_service_agreement": "district_admin",
@@ -102,6 +115,8 @@ class World:
     students: dict = field(default_factory=dict)
     consents: dict = field(default_factory=dict)
     agreements: dict = field(default_factory=dict)
+    flags: dict = field(default_factory=dict)
+    plans: dict = field(default_factory=dict)
 
 
 def _plant_records(db, student, teacher, n):
@@ -185,8 +200,21 @@ def build_world(db) -> World:
     c["agreement_ended"] = create_consent(s["agreement_ended"], eastside, list(Category), signed_on=LONG_AGO, expires_on=LATER)
     c["eligible"] = create_consent(s["eligible"], northside, ["identity", "attendance", "grades"], signed_on=LONG_AGO,
                                    expires_on=LATER, signer_relationship="eligible_student")
+    _plant_casework(w, middle)
     db.session.flush()
     return w
+
+
+def _plant_casework(w: World, middle) -> None:
+    """A flag and a support plan (with a check-in) for the own student and for a
+    student of another school of the same district."""
+    middle_counselor = create_user(Role.COUNSELOR, middle)
+    for name, author in (("own", w.users["counselor"]), ("other_school", middle_counselor)):
+        student = w.students[name]
+        w.flags[name] = create_flag(student, author, details=f"SERVICESMARK flag of {name}")
+        w.plans[name] = create_support_plan(student, author, flag_id=w.flags[name].id, starts_on=LONG_AGO,
+                                            goal=f"SERVICESMARK goal of {name}")
+        create_check_in(w.plans[name], author, TODAY - timedelta(days=1), "SERVICESMARK check-in")
 
 
 NORTHSIDE_VIEW = {
@@ -212,6 +240,7 @@ EXPECTED = {
     "researcher": {},
 }
 CONSENT_MANAGERS = {"district_admin", "principal", "counselor"}
+CASEWORK_WRITERS = {"principal", "counselor"}
 PARTNER_STAFF = {"partner_admin", "youth_worker", "noncompliant_worker", "eastside_worker"}
 
 
@@ -240,6 +269,40 @@ def _student_requests(app, world, who, name):
         if consent is not None:
             yield "GET", url_for("consents.revoke", consent_id=consent.uuid), None, 200 if manager else 404
             yield "POST", url_for("consents.revoke", consent_id=consent.uuid), {"reason": "forged"}, 302 if manager else 404
+        yield from _casework_requests(world, who, name)
+
+
+def _casework_requests(world, who, name):
+    """Casework: read with `services`, written only by the school's counselors and
+    principal. A non-writer's POST carries a complete, valid forged form and must
+    still get 404; a writer's carries an empty one and gets its validation errors."""
+    student = world.students[name]
+    expected = EXPECTED[who].get(name)
+    reachable = expected is not None
+    services = expected not in (None, ROSTER_ONLY) and Category.SERVICES in expected
+    writer = who in CASEWORK_WRITERS and reachable
+    flag, plan = world.flags.get(name), world.plans.get(name)
+
+    def forged(**data):
+        return {} if writer else data
+
+    write_page, write_post = (200, 400) if writer else (404, 404)
+    yield "GET", url_for("casework.timeline", student_id=student.uuid), None, 200 if reachable else 404
+    yield "GET", url_for("casework.new_flag", student_id=student.uuid), None, write_page
+    yield "POST", url_for("casework.new_flag", student_id=student.uuid), forged(need="other", details="forged"), write_post
+    yield "GET", url_for("casework.new_plan", student_id=student.uuid), None, write_page
+    plan_form = dict(tier="1", goal="forged", strategies="forged", owner=str(world.users["counselor"].uuid),
+                     starts_on=TODAY.isoformat(), duration_weeks="6", checkin_every_days="7")
+    yield "POST", url_for("casework.new_plan", student_id=student.uuid), forged(**plan_form), write_post
+    if plan is not None:
+        yield "GET", url_for("casework.plan", plan_id=plan.uuid), None, 200 if services else 404
+        check_in = forged(occurred_on=TODAY.isoformat(), summary="forged")
+        yield "POST", url_for("casework.record_check_in", plan_id=plan.uuid), check_in, write_post
+        yield "GET", url_for("casework.close_plan", plan_id=plan.uuid), None, write_page
+        yield "POST", url_for("casework.close_plan", plan_id=plan.uuid), forged(outcome="forged"), write_post
+    if flag is not None:
+        yield "GET", url_for("casework.close_flag", flag_id=flag.uuid), None, write_page
+        yield "POST", url_for("casework.close_flag", flag_id=flag.uuid), {}, 302 if writer else 404
 
 
 ROLES = sorted(EXPECTED)
@@ -268,6 +331,16 @@ def test_student_routes_for_every_role_and_case(app, client, db, who):
             assert "Consent needed." in html
     revocations = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentRevocation))
     assert revocations == (5 if who in CONSENT_MANAGERS else 1)
+    _assert_casework_unchanged_but_for_writers(db, who)
+
+
+def _assert_casework_unchanged_but_for_writers(db, who):
+    def count(model, *where):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+    assert (count(Flag), count(SupportPlan), count(SupportPlanCheckIn)) == (2, 2, 2), who
+    assert count(SupportPlan, SupportPlan.status == "closed") == 0, who
+    assert count(Flag, Flag.status == "closed") == (1 if who in CASEWORK_WRITERS else 0), who
 
 
 def url_for_student(app, student):
@@ -309,7 +382,8 @@ def test_role_pages_for_every_role(app, client, db, who):
 def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
     world = build_world(db)
     student = world.students["own"]
-    for path in ("/", f"/students/{student.uuid}", f"/students/{student.uuid}/consents", "/admin/agreements", "/partner/staff"):
+    for path in ("/", f"/students/{student.uuid}", f"/students/{student.uuid}/consents", "/admin/agreements", "/partner/staff",
+                 f"/plans/{world.plans['own'].uuid}", f"/students/{student.uuid}/flags/new"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
     assert client.get("/login").status_code == 200

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 from flask import has_request_context, request
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from casemgr.extensions import db
 from casemgr.models import DisclosureEntry, Student, User
@@ -58,22 +59,25 @@ def log_denied(
 
 
 def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[Category], basis: str) -> None:
-    """A list page showing some categories of many students: one entry per student, in
-    one statement."""
+    """A list page showing some categories of many students: one entry per student,
+    written by a single INSERT … SELECT over the ids."""
+    ids = list(student_ids)
+    if not ids:
+        return
     shown = [str(c) for c in sorted(categories)]
-    path = _path()
-    rows = [
-        {
-            "user_id": user.id,
-            "organization_id": user.organization_id,
-            "student_id": student_id,
-            "action": str(DisclosureAction.VIEW),
-            "categories": shown,
-            "basis": {c: basis for c in shown},
-            "allowed": True,
-            "request_path": path,
-        }
-        for student_id in student_ids
-    ]
-    if rows:
-        db.session.execute(sa.insert(DisclosureEntry), rows)
+    listed = sa.select(sa.func.unnest(sa.literal(ids, ARRAY(sa.Integer))).label("student_id")).subquery()
+    db.session.execute(
+        sa.insert(DisclosureEntry).from_select(
+            ["user_id", "organization_id", "student_id", "action", "categories", "basis", "allowed", "request_path"],
+            sa.select(
+                sa.literal(user.id),
+                sa.literal(user.organization_id),
+                listed.c.student_id,
+                sa.literal(str(DisclosureAction.VIEW)),
+                sa.literal(shown, ARRAY(sa.Text)),
+                sa.literal({c: basis for c in shown}, JSONB),
+                sa.true(),
+                sa.literal(_path(), sa.String),
+            ),
+        )
+    )

@@ -12,16 +12,17 @@ from flask_migrate import upgrade
 
 from casemgr import create_app
 from casemgr.config import data_dir
-from casemgr.extensions import db
 
 
-def perf_app(students: int, database_url: str | None = None):
-    """An app on a database holding a seeded district of `students` students; seeded
-    on first use (minutes at 50,000), reused afterwards."""
+def perf_app(students: int, database_url: str | None = None, as_of: date | None = None):
+    """An app on a database holding a seeded district of `students` students as of a
+    date (default today); seeded on first use (a minute at 50,000), reused afterwards."""
+    as_of = as_of or date.today()
     if database_url is None:
         from casemgr import embedded_db
 
-        database_url = embedded_db.start(data_dir() / "embedded", database=f"casemgr_perf_{students}")
+        name = f"casemgr_perf_{students}" + ("" if as_of == date.today() else f"_{as_of:%Y%m%d}")
+        database_url = embedded_db.start(data_dir() / "embedded", database=name)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
@@ -30,7 +31,7 @@ def perf_app(students: int, database_url: str | None = None):
         if generator.database_is_empty():
             started = time.perf_counter()
             print(f"seeding {students:,} students (once) ...", flush=True)
-            generator.generate(students=students, seed=1, as_of=date.today())
+            generator.generate(students=students, seed=1, as_of=as_of)
             print(f"seeded in {time.perf_counter() - started:.1f} s", flush=True)
     return app
 
@@ -70,7 +71,3 @@ def print_table(title: str, rows: list[tuple[str, str, str]]) -> None:
     print(f"{'measure':<{width}}  {'result':>12}  target")
     for name, result, target in rows:
         print(f"{name:<{width}}  {result:>12}  {target}")
-
-
-def db_session():
-    return db.session

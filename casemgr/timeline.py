@@ -1,0 +1,200 @@
+"""A student's timeline: what happened around the student, newest first, from
+several tables merged in one query.
+
+Each kind of event is an `EventKind`: the category a user must see for it to appear,
+a query giving one row per event (day, at, ref_id, actor_id), a loader for the rows it
+refers to, and the partial that draws it. A page of the timeline is one UNION ALL over
+the kinds the user may see (each branch already cut to the page, so it stays cheap on a
+long history), then one query per loader and one for the people named. Notes and
+referrals join by appending their kinds to `EVENT_KINDS`.
+
+Events sort by their day (what a person reads), then by when they were recorded.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy.orm import joinedload
+
+from casemgr.extensions import db
+from casemgr.models import Flag, SupportPlan, SupportPlanCheckIn, User
+from casemgr.models.enums import CaseStatus, Category
+from casemgr.policy import StudentAccess, why_hidden
+
+PAGE_SIZE = 10
+MAX_PAGE = 10_000
+DEFAULT_ZONE = "America/New_York"
+
+Loader = Callable[[list[int]], dict[int, Any]]
+
+
+@dataclass(frozen=True)
+class EventKind:
+    name: str
+    category: Category
+    rows: Callable[[StudentAccess, str], sa.Select]  # (access, time zone) -> day, at, ref_id, actor_id
+    load: Loader
+    template: str
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    kind: EventKind
+    day: date
+    at: datetime | None
+    subject: Any
+    actor: User | None
+
+
+@dataclass
+class TimelinePage:
+    """One page of the timeline, or why it is hidden."""
+
+    visible: bool
+    page: int = 1
+    events: list[TimelineEvent] = field(default_factory=list)
+    has_older: bool = False
+    shown: dict[Category, str] = field(default_factory=dict)  # category -> basis, for the log
+    reason: str | None = None
+
+    @property
+    def has_newer(self) -> bool:
+        return self.page > 1
+
+
+def _zone() -> str:
+    return current_app.config.get("BABEL_DEFAULT_TIMEZONE", DEFAULT_ZONE) if has_app_context() else DEFAULT_ZONE
+
+
+def local_day(column, zone: str):
+    return sa.cast(sa.func.timezone(zone, column), sa.Date)
+
+
+# --- flags and support plans ------------------------------------------------------------
+
+
+def load_flags(ids: list[int]) -> dict[int, Flag]:
+    return {f.id: f for f in db.session.scalars(sa.select(Flag).where(Flag.id.in_(ids)))}
+
+
+def load_plans(ids: list[int]) -> dict[int, SupportPlan]:
+    query = sa.select(SupportPlan).options(joinedload(SupportPlan.owner)).where(SupportPlan.id.in_(ids))
+    return {p.id: p for p in db.session.scalars(query)}
+
+
+def load_check_ins(ids: list[int]) -> dict[int, SupportPlanCheckIn]:
+    query = sa.select(SupportPlanCheckIn).options(joinedload(SupportPlanCheckIn.plan)).where(SupportPlanCheckIn.id.in_(ids))
+    return {c.id: c for c in db.session.scalars(query)}
+
+
+def flags_raised(access: StudentAccess, zone: str) -> sa.Select:
+    return sa.select(
+        local_day(Flag.created_at, zone), Flag.created_at, Flag.id, Flag.raised_by_id
+    ).where(Flag.student_id == access.student.id)
+
+
+def flags_closed(access: StudentAccess, zone: str) -> sa.Select:
+    return sa.select(
+        local_day(Flag.closed_at, zone), Flag.closed_at, Flag.id, Flag.closed_by_id
+    ).where(Flag.student_id == access.student.id, Flag.status == str(CaseStatus.CLOSED))
+
+
+def plans_opened(access: StudentAccess, zone: str) -> sa.Select:
+    return sa.select(
+        local_day(SupportPlan.created_at, zone), SupportPlan.created_at, SupportPlan.id, SupportPlan.created_by_id
+    ).where(SupportPlan.student_id == access.student.id)
+
+
+def plan_check_ins(access: StudentAccess, zone: str) -> sa.Select:
+    return (
+        sa.select(SupportPlanCheckIn.occurred_on, SupportPlanCheckIn.created_at, SupportPlanCheckIn.id,
+                  SupportPlanCheckIn.recorded_by_id)
+        .join(SupportPlan, SupportPlan.id == SupportPlanCheckIn.plan_id)
+        .where(SupportPlan.student_id == access.student.id)
+    )
+
+
+def plans_closed(access: StudentAccess, zone: str) -> sa.Select:
+    """A plan records the day it closed, not the moment nor who closed it: `at` is
+    NULL, which sorts it after everything else of that day (PostgreSQL's DESC puts
+    NULLs first)."""
+    return sa.select(
+        SupportPlan.closed_on,
+        sa.cast(sa.null(), sa.DateTime(timezone=True)),
+        SupportPlan.id,
+        sa.cast(sa.null(), sa.Integer),
+    ).where(SupportPlan.student_id == access.student.id, SupportPlan.status == str(CaseStatus.CLOSED))
+
+
+EVENT_KINDS: list[EventKind] = [
+    EventKind("flag_raised", Category.SERVICES, flags_raised, load_flags, "casework/partials/_event_flag_raised.html"),
+    EventKind("flag_closed", Category.SERVICES, flags_closed, load_flags, "casework/partials/_event_flag_closed.html"),
+    EventKind("plan_opened", Category.SERVICES, plans_opened, load_plans, "casework/partials/_event_plan_opened.html"),
+    EventKind("plan_check_in", Category.SERVICES, plan_check_ins, load_check_ins,
+              "casework/partials/_event_plan_check_in.html"),
+    EventKind("plan_closed", Category.SERVICES, plans_closed, load_plans, "casework/partials/_event_plan_closed.html"),
+]
+
+
+def timeline_categories() -> list[Category]:
+    return [c for c in Category if any(k.category == c for k in EVENT_KINDS)]
+
+
+def _merged_rows(access: StudentAccess, kinds: list[EventKind], offset: int, limit: int) -> list[sa.Row]:
+    zone = _zone()
+    branches = []
+    for kind in kinds:
+        inner = kind.rows(access, zone)
+        day, at, ref_id, actor_id = inner.selected_columns
+        cut = (
+            inner.with_only_columns(
+                sa.literal(kind.name, sa.Text).label("kind"),
+                day.label("day"), at.label("at"), ref_id.label("ref_id"), actor_id.label("actor_id"),
+            )
+            .order_by(sa.desc("day"), sa.desc("at"), sa.desc("ref_id"))
+            .limit(offset + limit)
+            .subquery()
+        )
+        branches.append(sa.select(cut.c.kind, cut.c.day, cut.c.at, cut.c.ref_id, cut.c.actor_id))
+    merged = sa.union_all(*branches).subquery()
+    query = (
+        sa.select(merged)
+        .order_by(merged.c.day.desc(), merged.c.at.desc(), merged.c.kind, merged.c.ref_id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(db.session.execute(query))
+
+
+def timeline_page(access: StudentAccess, page: int = 1, size: int = PAGE_SIZE) -> TimelinePage:
+    """The page's events for what `access` lets the user see; hidden, with the reason,
+    when the user sees none of the timeline's categories."""
+    kinds = [k for k in EVENT_KINDS if access.can_see(k.category)]
+    if not kinds:
+        hidden = timeline_categories()
+        return TimelinePage(visible=False, reason=why_hidden(access, hidden[0]))
+    page = min(max(page, 1), MAX_PAGE)
+    rows = _merged_rows(access, kinds, (page - 1) * size, size + 1)
+    has_older, rows = len(rows) > size, rows[:size]
+    by_name = {k.name: k for k in kinds}
+
+    wanted: dict[Loader, set[int]] = defaultdict(set)
+    for row in rows:
+        wanted[by_name[row.kind].load].add(row.ref_id)
+    loaded = {load: load(sorted(ids)) for load, ids in wanted.items()}
+    actor_ids = {row.actor_id for row in rows if row.actor_id is not None}
+    actors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
+
+    events = [
+        TimelineEvent(kind, row.day, row.at, loaded[kind.load][row.ref_id], actors.get(row.actor_id))
+        for row in rows
+        for kind in (by_name[row.kind],)
+    ]
+    shown = {k.category: access.visible[k.category] for k in kinds}
+    return TimelinePage(visible=True, page=page, events=events, has_older=has_older, shown=shown)

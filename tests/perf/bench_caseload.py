@@ -1,0 +1,61 @@
+"""Benchmark of the indicators and the caseload (issue: risk indicators).
+
+    python -m tests.perf.bench_caseload [--students 50000] [--runs 50]
+
+Seeds (once) a district with a full year of daily attendance (as of the last day of
+the school year), then measures a full recompute of every student's indicators, and
+the caseload page's median server time and SQL query count for several page sizes,
+sorts and filters.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import date
+
+import sqlalchemy as sa
+
+from casemgr import indicators
+from casemgr.extensions import db
+from casemgr.models import AttendanceDay
+from tests.perf.bench_policy import signed_in_client
+from tests.perf.common import QueryCounter, median_ms, perf_app, print_table
+
+
+def last_school_day(today: date) -> date:
+    year = today.year if today.month >= 8 else today.year - 1
+    return date(year + 1, 6, 11)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--students", type=int, default=50_000)
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+    as_of = last_school_day(date.today())
+    app = perf_app(args.students, as_of=as_of)
+    rows = []
+    with app.app_context():
+        attendance = db.session.scalar(sa.select(sa.func.count()).select_from(AttendanceDay))
+        rows.append(("attendance rows", f"{attendance:,}", "a full year"))
+        started = time.perf_counter()
+        [result] = indicators.recompute(as_of=as_of)
+        rows.append((f"full recompute, {result.students:,} students", f"{time.perf_counter() - started:.2f} s", "≤ 10 s"))
+    for email in ("counselor@example.org", "admin@example.org"):
+        client = signed_in_client(app, email)
+        for query in ("", "?tier=3", "?sort=attendance&dir=asc", "?sort=name&page=5", "?indicator=chronic&grade=9",
+                      "?q=mar"):
+            path = f"/caseload{query}"
+            assert client.get(path).status_code == 200
+            with app.app_context():
+                counter = QueryCounter(db.engine)
+                with counter.counting():
+                    client.get(path)
+            name = f"caseload {email.split('@')[0]} {query or '(default)'}"
+            rows.append((f"{name}: SQL queries", str(counter.count), "≤ 10"))
+            rows.append((f"{name}: median", f"{median_ms(lambda: client.get(path), args.runs):.2f} ms", "≤ 30 ms"))
+    print_table(f"Indicators and caseload at {args.students:,} students, as of {as_of}", rows)
+
+
+if __name__ == "__main__":
+    main()
