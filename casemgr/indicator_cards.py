@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from casemgr.extensions import db
 from casemgr.indicators import school_year_for
-from casemgr.models import StudentIndicator
+from casemgr.models import Student, StudentIndicator
 from casemgr.models.enums import Category
 from casemgr.policy import StudentAccess
 
@@ -98,12 +98,16 @@ def _number(value: Decimal | None) -> str:
     return str(int(value)) if value == int(value) else str(value.normalize())
 
 
+def current_indicator(student: Student, today: date) -> StudentIndicator | None:
+    """The student's indicators for the school year of `today`, if computed."""
+    year = school_year_for(student.district_id, today)
+    return db.session.get(StudentIndicator, (student.id, year.year)) if year is not None else None
+
+
 def load_cards(access: StudentAccess) -> Cards:
     student = access.student
     year = school_year_for(student.district_id, access.today)
-    indicator = None
-    if year is not None:
-        indicator = db.session.get(StudentIndicator, (student.id, year.year))
+    indicator = db.session.get(StudentIndicator, (student.id, year.year)) if year is not None else None
     cards = Cards(
         indicator=indicator,
         show_tier=TIER_CATEGORIES <= access.visible.keys(),

@@ -48,3 +48,11 @@ def test_no_cards_before_indicators_are_computed(client, db, school):  # noqa: F
     html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
     assert "Risk tier" not in html
     assert client.get(f"/students/{student.uuid}").status_code == 200
+
+
+def test_a_new_support_plan_starts_from_the_computed_tier(client, db, school):  # noqa: F811
+    student = enrolled_student(db, school, absences=5)  # severe: tier 3
+    indicators.recompute(student.district_id, AS_OF)
+    login(client, create_user(Role.COUNSELOR, school))
+    html = client.get(f"/students/{student.uuid}/plans/new").get_data(as_text=True)
+    assert '<option selected value="3">' in html or '<option value="3" selected>' in html

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, ValidationErro
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
+from casemgr.indicator_cards import current_indicator
 from casemgr.models import Flag, Student, SupportPlan, User
 from casemgr.models.enums import Category, Service
 from casemgr.services import casework as casework_service
@@ -217,6 +218,9 @@ def _plan_form(access: policy.StudentAccess) -> tuple[SupportPlanForm, list[Flag
         form.starts_on.data = today()
         form.duration_weeks.data = casework_service.DEFAULT_DURATION_WEEKS
         form.checkin_every_days.data = casework_service.DEFAULT_CHECK_IN_EVERY_DAYS
+        computed = current_indicator(student, today())
+        if computed is not None:  # start from the computed tier; the counselor may change it
+            form.tier.data = str(computed.tier)
     return form, flags, staff
 
 
