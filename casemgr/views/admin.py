@@ -30,7 +30,7 @@ from casemgr.models import (
 from casemgr.models.enums import Category, OrgKind, Service
 from casemgr.services import agreements as agreement_service
 from casemgr.services import thresholds as threshold_service
-from casemgr.views.forms import CheckboxListField
+from casemgr.views.forms import CheckboxListField, saved
 from casemgr.views.formatting import category_label, service_label
 from casemgr.views.rendering import render
 
@@ -124,16 +124,10 @@ def new_agreement():
     _default_dates(form)
     if form.validate_on_submit():
         partner = next((p for p in partners if str(p.uuid) == form.organization.data), None)
-        try:
-            agreement_service.create_data_sharing_agreement(
-                _district(), partner, [Category(c) for c in form.categories.data], form.purpose.data,
-                form.starts_on.data, form.ends_on.data, current_user,
-            )
-        except agreement_service.AgreementError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
+        if saved(form, lambda: agreement_service.create_data_sharing_agreement(
+            _district(), partner, [Category(c) for c in form.categories.data], form.purpose.data,
+            form.starts_on.data, form.ends_on.data, current_user,
+        ), agreement_service.AgreementError):
             flash(f"Data-sharing agreement with {partner.name} saved.", "success")
             return redirect(url_for("admin.agreements"))
     status = 400 if form.is_submitted() else 200
@@ -151,16 +145,10 @@ def new_service_agreement():
     if form.validate_on_submit():
         partner = next((p for p in partners if str(p.uuid) == form.organization.data), None)
         chosen = [s for s in schools if str(s.uuid) in form.schools.data]
-        try:
-            agreement_service.create_service_agreement(
-                _district(), partner, [Service(s) for s in form.services.data], chosen, form.capacity.data,
-                form.starts_on.data, form.ends_on.data, current_user,
-            )
-        except agreement_service.AgreementError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
+        if saved(form, lambda: agreement_service.create_service_agreement(
+            _district(), partner, [Service(s) for s in form.services.data], chosen, form.capacity.data,
+            form.starts_on.data, form.ends_on.data, current_user,
+        ), agreement_service.AgreementError):
             flash(f"Service agreement with {partner.name} saved.", "success")
             return redirect(url_for("admin.agreements"))
     status = 400 if form.is_submitted() else 200

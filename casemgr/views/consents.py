@@ -17,7 +17,7 @@ from casemgr.models import Consent, Organization, Student
 from casemgr.models.enums import Category, SignerRelationship
 from casemgr.school_year import end_of_school_year
 from casemgr.services import consents as consent_service
-from casemgr.views.forms import CheckboxListField
+from casemgr.views.forms import CheckboxListField, saved
 from casemgr.views.formatting import category_label
 from casemgr.views.rendering import render
 from casemgr.views.students import load_access_or_404
@@ -103,13 +103,8 @@ def new(student_id: uuid.UUID):
             signed_on=form.signed_on.data,
             expires_on=form.expires_on.data or end_of_school_year(student.district_id, day),
         )
-        try:
-            consent_service.record_paper_consent(student, release, current_user, day)
-        except consent_service.ConsentError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
+        if saved(form, lambda: consent_service.record_paper_consent(student, release, current_user, day),
+                 consent_service.ConsentError):
             flash(f"Consent for {organization.name} recorded.", "success")
             return redirect(url_for("consents.history", student_id=student.uuid))
     status = 400 if form.is_submitted() and (form.errors or form.form_errors) else 200

@@ -1,9 +1,26 @@
 """Small pieces shared by the forms."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from wtforms import SelectMultipleField, widgets
+
+from casemgr.extensions import db
 
 
 class CheckboxListField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+def saved(form, write: Callable[[], object], refusal: type[Exception] | tuple[type[Exception], ...]) -> bool:
+    """Run a write use-case and commit it; when the use-case refuses, roll back and put
+    its message on the form. True when the write was committed."""
+    try:
+        write()
+    except refusal as error:
+        db.session.rollback()
+        form.form_errors.append(str(error))
+        return False
+    db.session.commit()
+    return True

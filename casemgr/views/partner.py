@@ -17,6 +17,7 @@ from casemgr.identity import role_permission
 from casemgr.models import User
 from casemgr.models.enums import PARTNER_STAFF, Role
 from casemgr.services import compliance
+from casemgr.views.forms import saved
 from casemgr.views.rendering import render
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
@@ -56,15 +57,10 @@ def compliance_form(user_id: uuid.UUID):
     if member is None:
         abort(404)
     form = ComplianceForm(obj=member)
-    if form.validate_on_submit():
-        try:
-            compliance.record_compliance(member, form.confidentiality_signed_on.data, form.ferpa_trained_on.data, today())
-        except compliance.ComplianceError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"Compliance dates for {member.full_name} saved.", "success")
-            return redirect(url_for("partner.staff"))
+    if form.validate_on_submit() and saved(form, lambda: compliance.record_compliance(
+        member, form.confidentiality_signed_on.data, form.ferpa_trained_on.data, today()
+    ), compliance.ComplianceError):
+        flash(f"Compliance dates for {member.full_name} saved.", "success")
+        return redirect(url_for("partner.staff"))
     status = 400 if form.is_submitted() else 200
     return render("partner/compliance.html", form=form, member=member, status=status)
