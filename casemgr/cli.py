@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -13,6 +14,7 @@ from flask_migrate.cli import db as db_commands
 from werkzeug.serving import run_simple
 
 from casemgr import ConfigError, create_app
+from casemgr.importers import KINDS as IMPORT_KINDS
 
 DEMO_PASSWORD = "casemgr-demo"
 
@@ -73,6 +75,39 @@ def recompute_command(as_of) -> None:
             f"thresholds version {result.settings_version}"
         )
     click.echo(f"Recomputed in {time.perf_counter() - started:.1f} s.")
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(list(IMPORT_KINDS)))
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate and count, then roll back (the import is still recorded).")
+@click.option("--district", "district_code", default=None, help="The district's code (needed when there are several).")
+@with_appcontext
+def import_command(kind: str, path: Path, dry_run: bool, district_code: str | None) -> None:
+    """Import a CSV file (or a OneRoster bundle) of KIND from PATH; formats: seed/examples/README.md."""
+    from casemgr import importers
+
+    started = time.perf_counter()
+    try:
+        district = importers.resolve_district(district_code)
+        outcome = importers.import_path(kind, path, district, dry_run=dry_run)
+    except importers.ImportSetupError as error:
+        raise click.ClickException(str(error)) from None
+    batch = outcome.batch
+    if not outcome.ok:
+        click.echo(f"{path.name}: {batch.status}, nothing was changed. {batch.error_count:,} error(s):", err=True)
+        for error in outcome.errors:
+            click.echo(f"  {error.describe()}", err=True)
+        if batch.error_count > len(outcome.errors):
+            click.echo(f"  … and {batch.error_count - len(outcome.errors):,} more", err=True)
+        sys.exit(1)
+    unchanged = max(batch.rows_read - batch.rows_inserted - batch.rows_updated, 0)
+    verb = "would insert" if dry_run else "inserted"
+    click.echo(
+        f"{path.name}: {batch.rows_read:,} rows read, {batch.rows_inserted:,} {verb}, {batch.rows_updated:,} "
+        f"{'would update' if dry_run else 'updated'}, {unchanged:,} unchanged in {time.perf_counter() - started:.1f} s"
+        + (" (dry run: nothing was changed)." if dry_run else ".")
+    )
 
 
 def _print_logins() -> None:

@@ -89,6 +89,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_SSL_STRICT = True
 
+    # uploads (imports): a year of daily attendance for 50,000 students is ~400 MB of CSV
+    MAX_CONTENT_LENGTH = 512 * 1024 * 1024
+
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "America/New_York"
     LANGUAGES = ("en", "es")

@@ -13,6 +13,7 @@ NAVIGATION[Role.DISTRICT_ADMIN] += [
     ("Caseload", "caseload.index"), ("Agreements", "admin.agreements"), ("Thresholds", "admin.thresholds"),
     ("Disclosure log", "admin.disclosures"),
 ]
+NAVIGATION[Role.DISTRICT_ADMIN] += [("Imports", "imports.index")]
 NAVIGATION[Role.PRINCIPAL] += [("Caseload", "caseload.index")]
 NAVIGATION[Role.COUNSELOR] += [("Caseload", "caseload.index")]
 NAVIGATION[Role.PARTNER_ADMIN] += [("Staff", "partner.staff")]

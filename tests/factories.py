@@ -191,3 +191,22 @@ def create_support_plan(student: Student, owner: User, **fields) -> SupportPlan:
 
 def create_check_in(plan: SupportPlan, recorded_by: User, occurred_on: date, summary: str = "Met and talked") -> SupportPlanCheckIn:
     return _add(SupportPlanCheckIn(plan_id=plan.id, occurred_on=occurred_on, summary=summary, recorded_by_id=recorded_by.id))
+
+
+def create_school_year(district: Organization, year: int, starts_on: date | None = None, ends_on: date | None = None):
+    from casemgr.models import SchoolYear
+
+    return _add(SchoolYear(district_id=district.id, year=year, starts_on=starts_on or date(year, 8, 1),
+                           ends_on=ends_on or date(year + 1, 6, 30)))
+
+
+def create_calendar(school: Organization, days, school_year: int, instructional: bool = True) -> int:
+    """School days of `school`; returns how many were added."""
+    from casemgr.models import CalendarDay
+
+    count = 0
+    for day in days:
+        db.session.add(CalendarDay(school_id=school.id, day=day, school_year=school_year, instructional=instructional))
+        count += 1
+    db.session.flush()
+    return count

@@ -79,6 +79,9 @@ ROUTES = {
     "admin.end_agreement": "district_admin_post",
     "admin.end_service_agreement": "district_admin_post",
     "admin.disclosures": "district_admin",
+    "imports.index": "district_admin",
+    "imports.upload": "district_admin_post",
+    "imports.show": "district_admin",
     "admin.thresholds": "district_admin",
     "partner.staff": "partner_admin",
     "partner.compliance_form": "partner_admin",
@@ -364,6 +367,9 @@ def _global_requests(app, world, who):
         yield "GET", url_for("partner.compliance_form", user_id=colleague.uuid), 200 if partner_admin else 403
         yield "POST", url_for("partner.compliance_form", user_id=colleague.uuid), 302 if partner_admin else 403
         yield "GET", url_for("caseload.index"), 200 if who in ("district_admin", "principal", "counselor") else 403
+        yield "GET", url_for("imports.index"), 200 if admin else 403
+        yield "POST", url_for("imports.upload"), 400 if admin else 403  # a forged post without a file
+        yield "GET", url_for("imports.show", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
         yield "GET", url_for("static", filename="css/casemgr.css"), 200
 
 

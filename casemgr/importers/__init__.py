@@ -1,0 +1,51 @@
+"""Imports from the district's student information system (SPEC §7).
+
+Each kind is one CSV file (or, for `oneroster`, a OneRoster 1.1 bundle). A file is
+read, checked for encoding and header, COPYed into a staging table, validated
+completely with set-based queries, and merged by natural keys in one transaction; a
+bad file is rejected whole with row-numbered errors. Every import is recorded as an
+ImportBatch. No request context is needed: the CLI and the upload page both call
+`import_file`. The formats are documented in seed/examples/README.md.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from casemgr.importers.attendance import ATTENDANCE
+from casemgr.importers.base import MAX_ERRORS, Kind, Rejected, RowError
+from casemgr.importers.classes import CALENDAR, SECTION_ENROLLMENTS, SECTIONS
+from casemgr.importers.oneroster import ONEROSTER, read_bundle_folder
+from casemgr.importers.people import GUARDIANS, STUDENTS
+from casemgr.importers.records import ASSESSMENTS, CREDITS, DISCIPLINE, FAFSA, MARKS
+from casemgr.importers.runner import ImportSetupError, Outcome, execute, resolve_district
+from casemgr.models import Organization
+
+__all__ = ["KINDS", "MAX_ERRORS", "ImportSetupError", "Kind", "Outcome", "Rejected", "RowError", "import_file",
+           "import_path", "resolve_district"]
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (STUDENTS, GUARDIANS, CALENDAR, SECTIONS, SECTION_ENROLLMENTS, ATTENDANCE, MARKS, CREDITS,
+                 ASSESSMENTS, FAFSA, DISCIPLINE, ONEROSTER)
+}
+
+
+def import_file(kind: str, raw: bytes, filename: str, district: Organization, *, user_id: int | None = None,
+                dry_run: bool = False) -> Outcome:
+    """Import `raw` (the bytes of a CSV file, or of a OneRoster .zip) as `kind`."""
+    if kind not in KINDS:
+        raise ImportSetupError(f"unknown kind {kind!r}; the kinds are: {', '.join(KINDS)}")
+    return execute(kind, raw, filename, district, user_id=user_id, dry_run=dry_run)
+
+
+def import_path(kind: str, path: Path, district: Organization, *, dry_run: bool = False) -> Outcome:
+    """Import a file from disk; a OneRoster bundle may also be a folder."""
+    if not path.exists():
+        raise ImportSetupError(f"{path} does not exist")
+    if path.is_dir():
+        if kind != ONEROSTER.name:
+            raise ImportSetupError(f"{path} is a folder; only a oneroster bundle can be a folder")
+        raw = read_bundle_folder(path)
+    else:
+        raw = path.read_bytes()
+    return import_file(kind, raw, path.name, district, dry_run=dry_run)

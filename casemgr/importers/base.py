@@ -1,0 +1,104 @@
+"""The vocabulary of every import: columns, kinds, row errors and results."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+MAX_ERRORS = 50
+
+
+@dataclass(frozen=True)
+class Column:
+    """One CSV column. `type` is text, date, int, decimal, bool or enum."""
+
+    name: str
+    type: str = "text"
+    required: bool = True
+    max_length: int | None = None
+    values: Sequence[str] = ()  # the allowed values of an enum column
+    low: float | None = None  # inclusive range of int and decimal columns
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int | None  # the line of the file (the header is line 1); None: the whole file
+    column: str | None
+    message: str
+
+    def describe(self) -> str:
+        where = f"row {self.row}" if self.row is not None else "file"
+        column = f", {self.column}" if self.column else ""
+        return f"{where}{column}: {self.message}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+class Rejected(Exception):
+    """The file is bad: nothing of it is written."""
+
+    def __init__(self, errors: Sequence[RowError], total: int | None = None) -> None:
+        self.errors = list(errors)[:MAX_ERRORS]
+        self.total = total if total is not None else len(errors)
+        super().__init__(f"{self.total} error(s)")
+
+
+def file_error(message: str, column: str | None = None) -> Rejected:
+    return Rejected([RowError(None, column, message)])
+
+
+@dataclass
+class Counts:
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+
+    @property
+    def unchanged(self) -> int:
+        return max(self.rows_read - self.inserted - self.updated, 0)
+
+    def add(self, inserted: int, updated: int) -> None:
+        self.inserted += inserted
+        self.updated += updated
+
+
+@dataclass
+class Context:
+    """What a kind's validation and merge need: the district, the day the import runs
+    on, and the SQL connection's cursor (psycopg)."""
+
+    district_id: int
+    today: date
+    cur: Any
+    counts: Counts = field(default_factory=Counts)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An import kind: its columns, natural key, checks and merge.
+
+    `checks(ctx)` returns SQL SELECTs over the typed staging table `import_typed`, each
+    giving (row_no, column, message) for the rows that fail; `merge(ctx)` writes the
+    rows and adds to ctx.counts. `feeds_indicators`: recompute after it.
+    """
+
+    name: str
+    title: str
+    columns: Sequence[Column]
+    key: Sequence[str]
+    checks: Callable[[Context], list[str]]
+    merge: Callable[[Context], None]
+    feeds_indicators: bool = True
+    description: str = ""
+    # a kind that is not one CSV file (the OneRoster bundle) runs itself: run(raw, ctx)
+    run: Callable[[bytes, Context], None] | None = None
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)

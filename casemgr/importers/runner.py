@@ -1,0 +1,109 @@
+"""Run one import: validate the whole file, merge it in one transaction, and record
+the batch whatever the outcome (the batch row survives a rejection or a dry run,
+because the data work runs inside a savepoint that is rolled back)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+import sqlalchemy as sa
+
+from casemgr.extensions import db
+from casemgr.importers import staging
+from casemgr.importers.base import MAX_ERRORS, Context, Counts, Kind, Rejected, RowError
+from casemgr.importers.source import check_header, read_csv
+from casemgr.models import ImportBatch, Organization
+from casemgr.models.enums import ImportStatus, OrgKind
+
+log = logging.getLogger(__name__)
+
+
+class ImportSetupError(ValueError):
+    """The import cannot start: unknown kind or district."""
+
+
+@dataclass
+class Outcome:
+    batch: ImportBatch
+    errors: list[RowError]
+
+    @property
+    def ok(self) -> bool:
+        return self.batch.status == ImportStatus.SUCCEEDED
+
+
+def resolve_district(code: str | None) -> Organization:
+    query = sa.select(Organization).where(Organization.kind == OrgKind.DISTRICT)
+    if code:
+        district = db.session.scalar(query.where(Organization.code == code))
+        if district is None:
+            raise ImportSetupError(f"no district has the code {code!r}")
+        return district
+    districts = db.session.scalars(query.limit(2)).all()
+    if len(districts) != 1:
+        raise ImportSetupError("name the district with --district CODE" if districts else "there is no district yet")
+    return districts[0]
+
+
+def run_file(kind: Kind, raw: bytes, ctx: Context) -> None:
+    """Validate and merge one CSV file of `kind` (raises Rejected)."""
+    csv_file = read_csv(raw)
+    check_header(csv_file.header, list(kind.columns))
+    ctx.counts.rows_read += staging.load(ctx, csv_file.data, csv_file.header, list(kind.columns))
+    checks = staging.type_checks(list(kind.columns)) + [staging.duplicate_check(list(kind.key))] + kind.checks(ctx)
+    staging.collect_errors(ctx, checks)
+    staging.raise_if_errors(ctx, MAX_ERRORS)
+    kind.merge(ctx)
+
+
+def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *, user_id: int | None = None,
+            dry_run: bool = False, today: date | None = None) -> Outcome:
+    from casemgr.clock import today as clock_today
+    from casemgr.importers import KINDS
+
+    kind = KINDS[kind_name]
+    batch = ImportBatch(kind=kind.name, filename=filename[:255], district_id=district.id, user_id=user_id,
+                        dry_run=dry_run, status=ImportStatus.RUNNING, file_sha256=_sha256(raw))
+    errors: list[RowError] = []
+    counts = Counts()
+    savepoint = db.session.begin_nested()
+    try:
+        with db.session.connection().connection.driver_connection.cursor() as cur:
+            ctx = Context(district_id=district.id, today=today or clock_today(), cur=cur, counts=counts)
+            (kind.run or (lambda r, c: run_file(kind, r, c)))(raw, ctx)
+            cur.execute("DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_typed, pg_temp.import_errors, pg_temp.import_attendance")
+    except Rejected as rejection:
+        savepoint.rollback()
+        errors = rejection.errors
+        batch.status, batch.error_count = ImportStatus.REJECTED, rejection.total
+    except Exception as error:  # recorded as failed; the caller shows a message, never a traceback
+        log.exception("import of %s (%s) failed", filename, kind_name)
+        if savepoint.is_active:
+            savepoint.rollback()
+        else:
+            db.session.rollback()
+        errors = [RowError(None, None, f"the import failed: {str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__}")]
+        batch.status, batch.error_count = ImportStatus.FAILED, 1
+    else:
+        if dry_run:
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+        batch.status = ImportStatus.SUCCEEDED
+    batch.rows_read, batch.rows_inserted, batch.rows_updated = counts.rows_read, counts.inserted, counts.updated
+    batch.errors = [e.as_json() for e in errors]
+    batch.finished_at = datetime.now(timezone.utc)
+    db.session.add(batch)
+    db.session.commit()
+    if batch.status == ImportStatus.SUCCEEDED and not dry_run and kind.feeds_indicators:
+        from casemgr import indicators
+
+        indicators.recompute(district_id=district.id)
+    return Outcome(batch, errors)
+
+
+def _sha256(raw: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(raw).hexdigest()

@@ -1,0 +1,164 @@
+"""COPY a CSV file into a staging table of text columns, then type it in SQL.
+
+`import_stage` holds the raw text of every row with its line number; `import_typed`
+holds each value cast to its column's type (NULL where it does not parse) next to its
+raw text (`<column>__raw`), so every check is one set-based query, never a per-row one.
+"""
+from __future__ import annotations
+
+import re
+
+import psycopg
+from psycopg import sql
+
+from casemgr.importers.base import Column, Context, Rejected, RowError
+
+CHUNK = 1 << 20
+TRUE_WORDS = ("true", "t", "yes", "y", "1")
+FALSE_WORDS = ("false", "f", "no", "n", "0")
+_COPY_LINE = re.compile(r"line (\d+)")
+_COPY_MESSAGES = {
+    "extra data after last expected column": "the row has more fields than the header",
+    "missing data for column": "the row has fewer fields than the header",
+    "unterminated CSV quoted field": "a quoted field is not closed",
+}
+
+
+def load(ctx: Context, data: bytes, header: list[str], columns: list[Column], typed: bool = True) -> int:
+    """Create the staging tables and COPY `data` (header line included) into them;
+    `typed=False` leaves import_typed to be built later (or never) by the caller."""
+    cur = ctx.cur
+    cur.execute("DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_typed, pg_temp.import_errors, pg_temp.import_attendance")
+    definitions = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c.name)) for c in columns)
+    cur.execute(sql.SQL(
+        "CREATE TEMP TABLE import_stage (row_no bigint GENERATED ALWAYS AS IDENTITY (START 2), {})"
+    ).format(definitions))
+    cur.execute("CREATE TEMP TABLE import_errors (row_no bigint, col text, message text)")
+    statement = sql.SQL("COPY import_stage ({}) FROM STDIN (FORMAT csv, HEADER true)").format(
+        sql.SQL(", ").join(map(sql.Identifier, header))
+    )
+    try:
+        with cur.copy(statement) as copy:
+            for start in range(0, len(data), CHUNK):
+                copy.write(data[start:start + CHUNK])
+    except psycopg.errors.DataError as error:
+        raise _copy_rejection(error) from None
+    rows = cur.rowcount
+    if rows == 0:
+        raise Rejected([RowError(None, None, "the file has a header but no rows")])
+    if typed:
+        type_rows(ctx, columns)
+    return rows
+
+
+def _copy_rejection(error: psycopg.Error) -> Rejected:
+    message = (error.diag.message_primary or str(error)).strip()
+    for prefix, friendly in _COPY_MESSAGES.items():
+        if message.startswith(prefix):
+            message = friendly
+            break
+    match = _COPY_LINE.search(error.diag.context or "")
+    return Rejected([RowError(int(match.group(1)) if match else None, None, message)])
+
+
+def _typed(column: Column) -> sql.Composable:
+    raw = sql.SQL("NULLIF(btrim({}), '')").format(sql.Identifier(column.name))
+    if column.type == "date":
+        return sql.SQL(
+            "CASE WHEN {r} ~ '^\\d{{4}}-\\d{{2}}-\\d{{2}}$' AND pg_input_is_valid({r}, 'date') THEN {r}::date END"
+        ).format(r=raw)
+    if column.type == "int":
+        return sql.SQL("CASE WHEN {r} ~ '^[+-]?\\d{{1,9}}$' THEN {r}::int END").format(r=raw)
+    if column.type == "decimal":
+        return sql.SQL(
+            "CASE WHEN {r} ~ '^[+-]?(\\d{{1,8}}(\\.\\d{{0,4}})?|\\.\\d{{1,4}})$' THEN {r}::numeric END"
+        ).format(r=raw)
+    if column.type == "bool":
+        return sql.SQL("CASE WHEN lower({r}) = ANY({t}) THEN true WHEN lower({r}) = ANY({f}) THEN false END").format(
+            r=raw, t=sql.Literal(list(TRUE_WORDS)), f=sql.Literal(list(FALSE_WORDS))
+        )
+    if column.type == "enum":
+        cases = sql.SQL(" ").join(
+            sql.SQL("WHEN {} THEN {}").format(sql.Literal(v.lower()), sql.Literal(v)) for v in column.values
+        )
+        return sql.SQL("CASE lower({r}) {cases} END").format(r=raw, cases=cases)
+    return raw
+
+
+def type_rows(ctx: Context, columns: list[Column]) -> None:
+    parts = []
+    for column in columns:
+        name = sql.Identifier(column.name)
+        parts.append(sql.SQL("{} AS {}").format(_typed(column), name))
+        parts.append(sql.SQL("NULLIF(btrim({}), '') AS {}").format(name, sql.Identifier(column.name + "__raw")))
+    ctx.cur.execute(sql.SQL("CREATE TEMP TABLE import_typed AS SELECT row_no, {} FROM import_stage").format(
+        sql.SQL(", ").join(parts)
+    ))
+    ctx.cur.execute("ANALYZE import_typed")
+
+
+_TYPE_HINTS = {
+    "date": "is not a date (write it as YYYY-MM-DD)",
+    "int": "is not a whole number",
+    "decimal": "is not a number",
+    "bool": "is not true or false",
+}
+
+
+def type_checks(columns: list[Column]) -> list[sql.Composable]:
+    """Required values, values that do not parse, ranges, lengths and enums."""
+    checks = []
+    for column in columns:
+        typed, raw = sql.Identifier(column.name), sql.Identifier(column.name + "__raw")
+        label = sql.Literal(column.name)
+        if column.required:
+            checks.append(sql.SQL("SELECT row_no, {l}, {m} FROM import_typed WHERE {raw} IS NULL").format(
+                l=label, m=sql.Literal(f"{column.name} is required"), raw=raw))
+        if column.type == "enum":
+            message = sql.SQL("format('%%s is not one of: %%s', quote_literal({raw}), {values})").format(
+                raw=raw, values=sql.Literal(", ".join(column.values)))
+        elif column.type in _TYPE_HINTS:
+            message = sql.SQL("format('%%s {}', quote_literal({raw}))").format(
+                sql.SQL(_TYPE_HINTS[column.type]), raw=raw)
+        else:
+            message = None
+        if message is not None:
+            checks.append(sql.SQL("SELECT row_no, {l}, {m} FROM import_typed WHERE {raw} IS NOT NULL AND {t} IS NULL").format(
+                l=label, m=message, raw=raw, t=typed))
+        if column.low is not None and column.high is not None:
+            checks.append(sql.SQL(
+                "SELECT row_no, {l}, format('%%s is out of range (%%s to %%s)', {t}, {lo}, {hi}) "
+                "FROM import_typed WHERE {t} NOT BETWEEN {lo} AND {hi}"
+            ).format(l=label, t=typed, lo=sql.Literal(column.low), hi=sql.Literal(column.high)))
+        if column.max_length:
+            checks.append(sql.SQL(
+                "SELECT row_no, {l}, format('is longer than %%s characters', {n}) FROM import_typed WHERE length({raw}) > {n}"
+            ).format(l=label, raw=raw, n=sql.Literal(column.max_length)))
+    return checks
+
+
+def duplicate_check(key: list[str]) -> sql.Composable:
+    cols = sql.SQL(", ").join(map(sql.Identifier, key))
+    not_null = sql.SQL(" AND ").join(sql.SQL("{} IS NOT NULL").format(sql.Identifier(k)) for k in key)
+    return sql.SQL(
+        "SELECT row_no, NULL, format('duplicate key ({names}): the same as row %%s', first) FROM ("
+        " SELECT row_no, min(row_no) OVER (PARTITION BY {cols}) AS first FROM import_typed WHERE {nn}"
+        ") d WHERE row_no <> first"
+    ).format(names=sql.SQL(", ".join(key).replace("%", "%%")), cols=cols, nn=not_null)
+
+
+def collect_errors(ctx: Context, checks: list) -> None:
+    params = {"district": ctx.district_id, "today": ctx.today}
+    for check in checks:
+        statement = check if isinstance(check, sql.Composable) else sql.SQL(check)
+        ctx.cur.execute(sql.SQL("INSERT INTO import_errors (row_no, col, message) {}").format(statement), params)
+
+
+def raise_if_errors(ctx: Context, limit: int) -> None:
+    total = ctx.cur.execute("SELECT count(*) FROM import_errors").fetchone()[0]
+    if total:
+        rows = ctx.cur.execute(
+            "SELECT row_no, col, message FROM import_errors ORDER BY row_no NULLS FIRST, col, message LIMIT %s",
+            (limit,),
+        ).fetchall()
+        raise Rejected([RowError(r, c, m) for r, c, m in rows], total)

@@ -1,0 +1,89 @@
+"""The district data steward's imports: the history of imports and an upload form."""
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, request
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, SelectField
+from wtforms.validators import DataRequired
+
+from casemgr import importers
+from casemgr.extensions import db
+from casemgr.identity import admin_permission
+from casemgr.models import ImportBatch, User
+from casemgr.views.rendering import render
+
+bp = Blueprint("imports", __name__, url_prefix="/admin/imports")
+PAGE_SIZE = 25
+
+
+@bp.before_request
+@login_required
+def require_district_admin():
+    if not admin_permission.can():
+        abort(403)
+
+
+class UploadForm(FlaskForm):
+    kind = SelectField("What the file holds", validators=[DataRequired("Choose what the file holds.")])
+    file = FileField("CSV file (a .zip for a OneRoster bundle)", validators=[FileRequired("Choose a file to import.")])
+    dry_run = BooleanField("Dry run: check the file and count the changes, but change nothing")
+
+
+def _form() -> UploadForm:
+    form = UploadForm()
+    form.kind.choices = [("", "Choose…")] + [(k.name, k.title) for k in importers.KINDS.values()]
+    return form
+
+
+def _history(page: int):
+    query = (
+        sa.select(ImportBatch)
+        .where(ImportBatch.district_id == current_user.organization_id)
+        .order_by(ImportBatch.started_at.desc(), ImportBatch.id.desc())
+    )
+    results = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False, count=True)
+    ids = {b.user_id for b in results.items if b.user_id}
+    names = dict(db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
+    return results, names
+
+
+@bp.get("/")
+def index():
+    results, names = _history(request.args.get("page", 1, type=int))
+    return render("imports/index.html", "imports/partials/_history.html", form=_form(), results=results,
+                  names=names, limit_mb=_limit_mb())
+
+
+@bp.post("/")
+def upload():
+    form = _form()
+    if not form.validate_on_submit():
+        results, names = _history(1)
+        return render("imports/index.html", form=form, results=results, names=names, limit_mb=_limit_mb(), status=400)
+    upload = form.file.data
+    outcome = importers.import_file(
+        form.kind.data, upload.read(), upload.filename or "upload.csv", current_user.organization,
+        user_id=current_user.id, dry_run=form.dry_run.data,
+    )
+    return render("imports/result.html", batch=outcome.batch, errors=outcome.errors,
+                  kind=importers.KINDS[outcome.batch.kind], status=200 if outcome.ok else 422)
+
+
+@bp.get("/<uuid:batch_id>")
+def show(batch_id: uuid.UUID):
+    batch = db.session.scalar(
+        sa.select(ImportBatch).where(ImportBatch.uuid == batch_id, ImportBatch.district_id == current_user.organization_id)
+    )
+    if batch is None:
+        abort(404)
+    errors = [importers.RowError(e.get("row"), e.get("column"), e.get("message", "")) for e in batch.errors]
+    return render("imports/result.html", batch=batch, errors=errors, kind=importers.KINDS.get(batch.kind))
+
+
+def _limit_mb() -> int:
+    return (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)

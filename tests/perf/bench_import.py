@@ -1,0 +1,117 @@
+"""Benchmark of the attendance import (issue 4, item 6).
+
+    python -m tests.perf.bench_import [--students 50000] [--database-url URL]
+
+On a seeded district, writes a CSV file of a full school year of daily attendance for
+every student (each enrolled student × every instructional day of the year; the
+seeded days keep their status, the rest are drawn at random), then, in the same run:
+1. a bare COPY of the file into a plain, unindexed table of text columns;
+2. the real attendance import of the same file (staging COPY, set-based validation,
+   merge), as `casemgr import attendance` runs it;
+3. the same import again (idempotent: 0 inserted, 0 updated).
+Everything runs inside one outer transaction that is rolled back at the end, so the
+seeded database is reused unchanged by the next run; the import's own commits become
+savepoint releases. The indicator recompute that follows an import is not timed here.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from casemgr.extensions import db
+from casemgr.models import Organization, SchoolYear
+from casemgr.models.enums import OrgKind
+from tests.perf.common import perf_app, print_table
+
+FILE_QUERY = """
+COPY (
+  SELECT st.state_id, sc.code, cd.day,
+         coalesce(a.status, CASE WHEN r < 0.90 THEN 'present' WHEN r < 0.93 THEN 'tardy'
+                                 WHEN r < 0.97 THEN 'excused' ELSE 'unexcused' END)
+  FROM (SELECT se.*, random() AS r FROM school_enrollments se) se
+  JOIN students st ON st.id = se.student_id
+  JOIN organizations sc ON sc.id = se.school_id
+  JOIN calendar_days cd ON cd.school_id = se.school_id AND cd.instructional
+       AND cd.day >= se.entry_date AND (se.exit_date IS NULL OR cd.day <= se.exit_date)
+  LEFT JOIN attendance_days a ON a.student_id = st.id AND a.day = cd.day
+) TO STDOUT WITH (FORMAT csv)"""
+
+
+def write_file(path: Path) -> int:
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    with path.open("wb") as out:
+        out.write(b"state_id,school_code,date,status\n")
+        with cursor.copy(FILE_QUERY) as copy:
+            for block in copy:
+                out.write(block)
+    return sum(1 for _ in path.open("rb")) - 1
+
+
+def bare_copy(raw: bytes) -> float:
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    cursor.execute("CREATE TABLE bench_bare_copy (state_id text, school_code text, date text, status text)")
+    started = time.perf_counter()
+    with cursor.copy("COPY bench_bare_copy FROM STDIN (FORMAT csv, HEADER true)") as copy:
+        for start in range(0, len(raw), 1 << 20):
+            copy.write(raw[start:start + (1 << 20)])
+    elapsed = time.perf_counter() - started
+    cursor.execute("DROP TABLE bench_bare_copy")
+    return elapsed
+
+
+def timed_import(raw: bytes, district, as_of):
+    from casemgr.importers.runner import execute
+
+    started = time.perf_counter()
+    outcome = execute("attendance", raw, "attendance_full_year.csv", district, today=as_of)
+    elapsed = time.perf_counter() - started
+    assert outcome.ok, [e.describe() for e in outcome.errors[:5]]
+    return elapsed, outcome.batch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--students", type=int, default=50_000)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    app = perf_app(args.students, args.database_url)
+    from casemgr import indicators
+
+    indicators.recompute = lambda district_id=None, as_of=None: []  # not part of the import's time
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        try:
+            district = db.session.scalar(sa.select(Organization).where(Organization.kind == OrgKind.DISTRICT))
+            year = db.session.scalar(sa.select(SchoolYear).where(SchoolYear.district_id == district.id))
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "attendance_full_year.csv"
+                started = time.perf_counter()
+                rows = write_file(path)
+                print(f"wrote {rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s", flush=True)
+                raw = path.read_bytes()
+            copy_s = bare_copy(raw)
+            print(f"bare COPY: {copy_s:.1f} s", flush=True)
+            import_s, batch = timed_import(raw, district, year.ends_on)
+            print(f"import: {import_s:.1f} s ({batch.rows_inserted:,} inserted, {batch.rows_updated:,} updated)", flush=True)
+            again_s, again = timed_import(raw, district, year.ends_on)
+            print_table(f"Attendance import, {args.students:,} students, {rows:,} rows", [
+                ("bare COPY into a plain table", f"{copy_s:.1f} s", ""),
+                ("attendance import", f"{import_s:.1f} s", f"{batch.rows_inserted:,} inserted, {batch.rows_updated:,} updated"),
+                ("ratio import / bare COPY", f"{import_s / copy_s:.2f}x", "≤ 2x"),
+                ("re-import of the same file", f"{again_s:.1f} s", f"{again.rows_inserted:,} inserted, {again.rows_updated:,} updated"),
+            ])
+        finally:
+            db.session.remove()
+            outer.rollback()
+            connection.close()
+
+
+if __name__ == "__main__":
+    main()
