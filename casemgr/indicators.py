@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 
 from casemgr.clock import today as default_today
 from casemgr.extensions import db
@@ -208,7 +209,16 @@ def current_settings(district_id: int) -> ThresholdSettings:
 
 
 def school_year_for(district_id: int, as_of: date) -> SchoolYear | None:
-    """The school year in progress on `as_of`, else the last one that began before it."""
+    """The school year in progress on `as_of`, else the last one that began before it
+    (read once per request)."""
+    key = ("school_year_for", district_id, as_of)
+    cache = g.setdefault("indicator_cache", {}) if has_request_context() else {}
+    if key not in cache:
+        cache[key] = _load_school_year(district_id, as_of)
+    return cache[key]
+
+
+def _load_school_year(district_id: int, as_of: date) -> SchoolYear | None:
     return db.session.scalar(
         sa.select(SchoolYear)
         .where(SchoolYear.district_id == district_id, SchoolYear.starts_on <= as_of)

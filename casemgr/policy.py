@@ -17,7 +17,7 @@ from collections.abc import Callable
 from calendar import isleap
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -180,11 +180,24 @@ def partner_grants(user: User, today: date) -> list[Grant]:
     for students on the organization's roster, while the staff member is compliant."""
     if not is_compliant(user, today):
         return []
+    agreements = tuple(
+        (agreement.district_id, tuple(sorted(agreement.categories)))
+        for agreement in active_agreements(user.organization_id, today)
+    )
+    return list(_organization_grants(user.organization_id, agreements, today))
+
+
+@lru_cache(maxsize=512)
+def _organization_grants(
+    organization_id: int, agreements: tuple[tuple[int, tuple[str, ...]], ...], today: date
+) -> tuple[Grant, ...]:
+    """The grants of an organization's staff: the same for all its compliant staff on a
+    day, so built once (SQL expressions are immutable and shared safely)."""
     grants = []
-    rostered = on_roster(user.organization_id, today)  # one object: the shared scope
-    for agreement in active_agreements(user.organization_id, today):
-        for category in sorted(Category(c) for c in agreement.categories):
-            consent = active_consent(user.organization_id, today, category)
+    rostered = on_roster(organization_id, today)  # one object: the shared scope
+    for district_id, categories in agreements:
+        for category in (Category(c) for c in categories):
+            consent = active_consent(organization_id, today, category)
             newest_consent = (
                 consent.with_only_columns(sa.cast(Consent.uuid, sa.Text))
                 .order_by(Consent.signed_on.desc(), Consent.id.desc())
@@ -194,12 +207,12 @@ def partner_grants(user: User, today: date) -> list[Grant]:
             grants.append(
                 Grant(
                     frozenset({category}),
-                    sa.and_(Student.district_id == agreement.district_id, consent.exists()),
+                    sa.and_(Student.district_id == district_id, consent.exists()),
                     sa.literal(CONSENT_PREFIX, sa.Text) + newest_consent,
                     scope=rostered,
                 )
             )
-    return grants
+    return tuple(grants)
 
 
 def parent_grants(user: User, today: date) -> list[Grant]:

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from casemgr.extensions import db
 from casemgr.models import (
@@ -16,13 +16,11 @@ from casemgr.models import (
     CreditRecord,
     DisciplineIncident,
     FafsaRecord,
-    Flag,
     Note,
     Organization,
     Referral,
     RosterEntry,
     Section,
-    SupportPlan,
 )
 from casemgr.models.enums import ABSENT_STATUSES, AttendanceStatus, Category
 from casemgr.policy import StudentAccess, note_listed, note_text_readable, why_hidden
@@ -101,7 +99,7 @@ def load_notes(access: StudentAccess) -> dict:
     readable = note_text_readable(access.user)
     rows = db.session.execute(
         sa.select(Note, readable.label("readable"))
-        .options(selectinload(Note.author), selectinload(Note.organization))
+        .options(joinedload(Note.author), joinedload(Note.organization))
         .where(Note.student_id == access.student.id, note_listed(access.user))
         .order_by(Note.created_at.desc(), Note.id.desc())
     ).all()
@@ -109,6 +107,7 @@ def load_notes(access: StudentAccess) -> dict:
 
 
 def load_services(access: StudentAccess) -> dict:
+    """Programs and referrals; flags and support plans are on the timeline."""
     student_id = access.student.id
     programs = db.session.execute(
         sa.select(RosterEntry, Organization.name)
@@ -116,19 +115,13 @@ def load_services(access: StudentAccess) -> dict:
         .where(RosterEntry.student_id == student_id)
         .order_by(RosterEntry.added_on.desc())
     ).all()
-    flags = db.session.scalars(
-        sa.select(Flag).where(Flag.student_id == student_id).order_by(Flag.created_at.desc())
-    ).all()
-    plans = db.session.scalars(
-        sa.select(SupportPlan).where(SupportPlan.student_id == student_id).order_by(SupportPlan.starts_on.desc())
-    ).all()
     referrals = db.session.scalars(
         sa.select(Referral)
-        .options(selectinload(Referral.organization))
+        .options(joinedload(Referral.organization))
         .where(Referral.student_id == student_id)
         .order_by(Referral.created_at.desc())
     ).all()
-    return {"programs": programs, "flags": flags, "plans": plans, "referrals": referrals}
+    return {"programs": programs, "referrals": referrals}
 
 
 def load_identity(access: StudentAccess) -> dict:
