@@ -2,6 +2,7 @@
 casemgr commands, each a thin layer over library code."""
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from datetime import date
@@ -140,6 +141,8 @@ def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
             click.echo(f"Seeded {summary.describe()}.")
     click.echo(f"Ready in {time.perf_counter() - started:.1f} s: http://{host}:{port}/")
     _print_logins()
+    # Stopped by SIGTERM as by Ctrl-C: exit normally, so the embedded database stops too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # app.run() refuses to block inside a Flask CLI command; serve with werkzeug directly.
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 

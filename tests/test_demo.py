@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -20,7 +22,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_demo_starts_from_nothing_and_serves_the_sign_in_page():
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_demo_starts_from_nothing_and_serves_the_sign_in_page(stop):
     folder = Path(tempfile.mkdtemp(prefix="casemgr-demo-test-"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV")}
@@ -43,7 +46,7 @@ def test_demo_starts_from_nothing_and_serves_the_sign_in_page():
         assert page is not None, "the demo did not serve the sign-in page within 2 minutes"
         assert "Sign in" in page
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         output, _ = proc.communicate(timeout=60)
     assert "counselor@example.org" in output and "casemgr-demo" in output, output
     assert "Traceback" not in output, output
