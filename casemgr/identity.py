@@ -7,8 +7,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, login_required, logout_user
 from flask_principal import AnonymousIdentity, Identity, Permission, RoleNeed, UserNeed, identity_loaded
 from sqlalchemy import select
 
@@ -24,6 +24,16 @@ def role_permission(*roles: Role) -> Permission:
 
 
 admin_permission = role_permission(Role.DISTRICT_ADMIN)
+
+
+def restrict_blueprint(bp: Blueprint, permission: Permission) -> None:
+    """Every page of `bp` needs a signed-in user with `permission`; others get 403."""
+
+    @bp.before_request
+    @login_required
+    def require_permission():
+        if not permission.can():
+            abort(403)
 
 
 @login_manager.user_loader

@@ -136,14 +136,20 @@ def active_agreements(organization_id: int, today: date) -> list[DataSharingAgre
     return cache[key]
 
 
+def agreement_in_force(today: date) -> ColumnElement[bool]:
+    """A data-sharing agreement that applies on `today` (one ended today does not)."""
+    return sa.and_(
+        DataSharingAgreement.starts_on <= today,
+        DataSharingAgreement.ends_on >= today,
+        sa.or_(DataSharingAgreement.ended_on.is_(None), DataSharingAgreement.ended_on > today),
+    )
+
+
 def _load_active_agreements(organization_id: int, today: date) -> list[DataSharingAgreement]:
     return list(
         db.session.scalars(
             sa.select(DataSharingAgreement).where(
-                DataSharingAgreement.organization_id == organization_id,
-                DataSharingAgreement.starts_on <= today,
-                DataSharingAgreement.ends_on >= today,
-                sa.or_(DataSharingAgreement.ended_on.is_(None), DataSharingAgreement.ended_on > today),
+                DataSharingAgreement.organization_id == organization_id, agreement_in_force(today)
             )
         )
     )

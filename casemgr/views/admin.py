@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import aliased, selectinload
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.identity import admin_permission
+from casemgr.identity import admin_permission, restrict_blueprint
 from casemgr import indicators
 from casemgr.indicators import current_settings
 from casemgr.models import (
@@ -37,12 +37,7 @@ from casemgr.views.rendering import render
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 LOG_PAGE_SIZE = 50
 
-
-@bp.before_request
-@login_required
-def require_district_admin():
-    if not admin_permission.can():
-        abort(403)
+restrict_blueprint(bp, admin_permission)
 
 
 def _district() -> Organization:

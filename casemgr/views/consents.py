@@ -13,8 +13,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.models import Consent, Organization, Student
-from casemgr.models.enums import Category, SignerRelationship
+from casemgr.models import Consent, DataSharingAgreement, Organization, Student
+from casemgr.models.enums import Category, OrgKind, SignerRelationship
 from casemgr.school_year import end_of_school_year
 from casemgr.services import consents as consent_service
 from casemgr.views.forms import CheckboxListField, saved
@@ -39,8 +39,21 @@ class RevokeForm(FlaskForm):
 
 
 def _partner_choices(student: Student, day) -> list[Organization]:
-    partners = db.session.scalars(sa.select(Organization).where(Organization.kind == "partner").order_by(Organization.name))
-    return [org for org in partners if consent_service.agreement_categories(org, student, day)]
+    """Partners with a data-sharing agreement in force with the student's district."""
+    return list(
+        db.session.scalars(
+            sa.select(Organization)
+            .where(
+                Organization.kind == OrgKind.PARTNER,
+                sa.exists().where(
+                    DataSharingAgreement.organization_id == Organization.id,
+                    DataSharingAgreement.district_id == student.district_id,
+                    policy.agreement_in_force(day),
+                ),
+            )
+            .order_by(Organization.name)
+        )
+    )
 
 
 def _signer_choices(student: Student, day) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ import uuid
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField
@@ -13,19 +13,14 @@ from wtforms.validators import DataRequired
 
 from casemgr import importers
 from casemgr.extensions import db
-from casemgr.identity import admin_permission
+from casemgr.identity import admin_permission, restrict_blueprint
 from casemgr.models import ImportBatch, User
 from casemgr.views.rendering import render
 
 bp = Blueprint("imports", __name__, url_prefix="/admin/imports")
 PAGE_SIZE = 25
 
-
-@bp.before_request
-@login_required
-def require_district_admin():
-    if not admin_permission.can():
-        abort(403)
+restrict_blueprint(bp, admin_permission)
 
 
 class UploadForm(FlaskForm):

@@ -5,7 +5,7 @@ import uuid
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import Optional
@@ -13,7 +13,7 @@ from wtforms.validators import Optional
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.identity import role_permission
+from casemgr.identity import restrict_blueprint, role_permission
 from casemgr.models import User
 from casemgr.models.enums import PARTNER_STAFF, Role
 from casemgr.services import compliance
@@ -23,12 +23,7 @@ from casemgr.views.rendering import render
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 partner_admin_permission = role_permission(Role.PARTNER_ADMIN)
 
-
-@bp.before_request
-@login_required
-def require_partner_admin():
-    if not partner_admin_permission.can():
-        abort(403)
+restrict_blueprint(bp, partner_admin_permission)
 
 
 class ComplianceForm(FlaskForm):
