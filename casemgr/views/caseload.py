@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, request
-from flask_login import current_user, login_required
+from flask import Blueprint, request
+from flask_login import current_user
 
 from casemgr import policy
 from casemgr.caseload import INDICATOR_FILTERS, CaseloadQuery, load_caseload
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.identity import role_permission
+from casemgr.identity import restrict_blueprint, role_permission
 from casemgr.models import Organization
 from casemgr.models.enums import Category, OrgKind, Role
 from casemgr.services import disclosure
@@ -22,11 +22,11 @@ SHOWN_CATEGORIES = (
 )
 
 
+restrict_blueprint(bp, caseload_permission)
+
+
 @bp.get("/caseload")
-@login_required
 def index():
-    if not caseload_permission.can():
-        abort(403)
     query = CaseloadQuery.from_args(request.args)
     result = load_caseload(current_user, query, today())
     schools = []
