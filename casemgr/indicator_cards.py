@@ -20,13 +20,14 @@ MONTHLY_SQL = sa.text(
     """
 SELECT date_trunc('month', cd.day)::date AS month,
        count(DISTINCT cd.day) AS enrolled,
-       count(DISTINCT a.day) FILTER (WHERE a.status IN ('excused', 'unexcused', 'suspended')) AS absent
+       count(DISTINCT a.day) AS absent
 FROM school_enrollments se
 JOIN calendar_days cd
   ON cd.school_id = se.school_id AND cd.instructional
  AND cd.day >= se.entry_date AND cd.day <= LEAST(COALESCE(se.exit_date, :as_of), :as_of)
  AND cd.day BETWEEN :year_start AND :year_end
 LEFT JOIN attendance_days a ON a.student_id = se.student_id AND a.day = cd.day
+ AND a.status IN ('excused', 'unexcused', 'suspended')
 WHERE se.student_id = :student_id
 GROUP BY 1
 ORDER BY 1

@@ -7,8 +7,9 @@ settings; each row keeps its "as of" date and the settings it used.
 Definitions (defaults in ThresholdSettings):
 - days enrolled: instructional calendar days of the student's school within each
   enrollment's entry and exit dates, up to the as-of date;
-- days absent: excused, unexcused and out-of-school-suspension days; the attendance rate
-  is (enrolled - absent) / enrolled;
+- days absent: excused, unexcused and out-of-school-suspension days up to the as-of
+  date (bits counted in the student's attendance_years row); the attendance rate is
+  (enrolled - absent) / enrolled;
 - chronic absence: absent ≥ 10% of enrolled days once enrolled ≥ 10 days; severe ≥ 20%;
 - course failures: sections with a failing term or final mark this year; a failing mark
   in English or math is flagged;
@@ -62,12 +63,12 @@ enrolled AS (
     GROUP BY se.student_id
 ),
 absent AS (
-    SELECT a.student_id, count(*) AS days
-    FROM attendance_days a
+    SELECT a.student_id,
+           bit_count(substring(a.excused | a.unexcused | a.suspended
+                               FROM 1 FOR GREATEST(LEAST(:as_of, :year_end) - a.first_day + 1, 0))) AS days
+    FROM attendance_years a
     JOIN pupils p ON p.id = a.student_id
-    WHERE a.day BETWEEN :year_start AND LEAST(:as_of, :year_end)
-      AND a.status IN ('excused', 'unexcused', 'suspended')
-    GROUP BY a.student_id
+    WHERE a.school_year_id = :year_id
 ),
 marks AS (
     SELECT cm.student_id,
@@ -236,6 +237,7 @@ def recompute_district(district_id: int, as_of: date) -> RecomputeResult | None:
         "district_id": district_id,
         "as_of": as_of,
         "year": year.year,
+        "year_id": year.id,
         "year_start": year.starts_on,
         "year_end": year.ends_on,
         "year_over": as_of >= year.ends_on,

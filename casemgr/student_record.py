@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from casemgr import attendance
 from casemgr.extensions import db
 from casemgr.models import (
     Assessment,
-    AttendanceDay,
     CourseMark,
     CreditRecord,
     DisciplineIncident,
@@ -40,20 +40,11 @@ class RecordSection:
 
 
 def load_attendance(access: StudentAccess) -> dict:
-    rows = db.session.execute(
-        sa.select(AttendanceDay.status, sa.func.count())
-        .where(AttendanceDay.student_id == access.student.id)
-        .group_by(AttendanceDay.status)
-    ).all()
-    counts = Counter({status: n for status, n in rows})
+    counts = Counter(attendance.counts_of(access.student.id))
     days = sum(counts.values())
     absent = sum(counts[str(s)] for s in ABSENT_STATUSES)
-    recent = db.session.execute(
-        sa.select(AttendanceDay.day, AttendanceDay.status)
-        .where(AttendanceDay.student_id == access.student.id, AttendanceDay.status != str(AttendanceStatus.PRESENT))
-        .order_by(AttendanceDay.day.desc())
-        .limit(RECENT_ABSENCES)
-    ).all()
+    not_present = [s for s in attendance.STATUSES if s != AttendanceStatus.PRESENT]
+    recent = attendance.days_of(access.student.id, not_present, limit=RECENT_ABSENCES)
     return {"counts": counts, "days": days, "absent": absent, "recent": recent}
 
 

@@ -1,12 +1,10 @@
 """School calendars, enrollments, daily attendance and suspensions.
 
-Attendance is the bulk of the data (a year of 100,000 students is 19 million rows), so
-each school gets a table of ready-made row tails, one per (day, status), and a
-student's rows are a C-level join over that table with a string of status codes.
+Attendance is the bulk of the data (a year of 100,000 students is 19 million days); it
+is written as one row of bit strings per student and school year (casemgr.attendance).
 """
 from __future__ import annotations
 
-import operator
 import random
 from psycopg import Cursor
 
@@ -19,6 +17,7 @@ STATUSES = (
     AttendanceStatus.UNEXCUSED, AttendanceStatus.SUSPENDED,
 )
 PRESENT, TARDY, EXCUSED, UNEXCUSED, SUSPENDED = range(5)
+STATUS_COLUMNS = tuple(str(s) for s in STATUSES)
 INCIDENT_TYPES = (
     ("Fighting", "Physical altercation with another student."),
     ("Threat or intimidation", "Threatened another student."),
@@ -57,21 +56,25 @@ def write_enrollments(cur: Cursor, d: MockDistrict) -> None:
 
 
 def write_attendance(cur: Cursor, d: MockDistrict) -> None:
+    """One row of bit strings per student (casemgr.attendance): for each status, a '1'
+    at the position of every day with that status."""
     rng = rng_for(d.seed, "attendance")
     elapsed = d.calendar.elapsed
-    tails = {
-        school.id: [[f"\t{day}\t{school.id}\t{status}\n" for status in STATUSES] for day in elapsed]
-        for school in d.schools
-    }
+    first_day = d.calendar.starts_on
+    length = (d.calendar.ends_on - first_day).days + 1
+    positions = [(day - first_day).days for day in elapsed]
+    prefix = f"\t{d.school_year_id}\t{first_day}\t"
     total = 0
-    with copy_text(cur, "attendance_days", ("student_id", "day", "school_id", "status")) as out:
+    with copy_text(cur, "attendance_years", ("student_id", "school_year_id", "first_day") + STATUS_COLUMNS) as out:
         for student in d.students:
             last = len(elapsed) if student.exit is None else min(student.exit + 1, len(elapsed))
             if last <= student.entry:
                 continue
             codes = status_codes(rng, student, last - student.entry)
-            key = str(student.id)
-            out.write(key + key.join(map(operator.getitem, tails[student.school.id][student.entry:last], codes)))
+            bits = [bytearray(b"0" * length) for _ in STATUSES]
+            for position, code in zip(positions[student.entry:last], codes):
+                bits[code][position] = 49  # '1'
+            out.write(f"{student.id}{prefix}" + "\t".join(b.decode() for b in bits) + "\n")
             total += len(codes)
     d.counts["attendance_days"] = total
 

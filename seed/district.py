@@ -157,9 +157,10 @@ def _partner(org_id: int, profile: PartnerProfile, d: MockDistrict) -> Partner:
 
 
 def create_school_year(d: MockDistrict) -> None:
-    db.session.add(
-        SchoolYear(district_id=d.district_id, year=d.year, starts_on=d.calendar.starts_on, ends_on=d.calendar.ends_on)
-    )
+    year = SchoolYear(district_id=d.district_id, year=d.year, starts_on=d.calendar.starts_on, ends_on=d.calendar.ends_on)
+    db.session.add(year)
+    db.session.flush()
+    d.school_year_id = year.id
 
 
 def create_agreements(d: MockDistrict, admin_id: int) -> None:

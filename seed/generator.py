@@ -41,11 +41,11 @@ MIN_STUDENTS, MAX_STUDENTS = 50, 100_000
 # Loaded without their foreign keys and indexes, which are rebuilt (and validated) afterwards.
 BULK_TABLES = (
     "students", "guardians", "guardian_links", "sections", "section_enrollments", "calendar_days",
-    "school_enrollments", "attendance_days", "discipline_incidents", "course_marks", "credit_records",
+    "school_enrollments", "attendance_years", "discipline_incidents", "course_marks", "credit_records",
     "assessments", "fafsa_records",
 )
 ID_TABLES = ("students", "users", "guardians", "sections")
-ANALYZED_TABLES = ("students", "attendance_days", "course_marks", "section_enrollments", "school_enrollments",
+ANALYZED_TABLES = ("students", "attendance_years", "course_marks", "section_enrollments", "school_enrollments",
                    "guardian_links", "calendar_days")
 
 

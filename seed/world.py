@@ -163,6 +163,7 @@ class MockDistrict:
     district_code: str = ""
     district_name: str = ""
     research_id: int = 0
+    school_year_id: int = 0
     schools: list[School] = field(default_factory=list)
     partners: list[Partner] = field(default_factory=list)
     students: list[Student] = field(default_factory=list)

@@ -210,3 +210,12 @@ def create_calendar(school: Organization, days, school_year: int, instructional:
         count += 1
     db.session.flush()
     return count
+
+
+def create_attendance(student, days) -> None:
+    """Record a student's attendance: `days` maps each day to its status (or is a list
+    of (day, status) pairs); each day must fall in a school year of the district."""
+    from casemgr import attendance
+
+    pairs = days.items() if isinstance(days, dict) else days
+    attendance.record((student.id, day, status) for day, status in pairs)

@@ -19,7 +19,6 @@ from flask import url_for
 
 from casemgr.models import (
     Assessment,
-    AttendanceDay,
     ConsentRevocation,
     CourseMark,
     DisciplineIncident,
@@ -27,6 +26,7 @@ from casemgr.models import (
     Flag,
     Note,
     Section,
+    SchoolYear,
     SectionEnrollment,
     SupportPlan,
     SupportPlanCheckIn,
@@ -34,6 +34,7 @@ from casemgr.models import (
 from casemgr.models.enums import Category, Role
 from tests.factories import (
     add_to_roster,
+    create_attendance,
     create_agreement,
     create_check_in,
     create_consent,
@@ -42,6 +43,7 @@ from tests.factories import (
     create_guardian,
     create_partner,
     create_research_org,
+    create_school_year,
     create_school,
     create_student,
     create_support_plan,
@@ -131,7 +133,6 @@ def _plant_records(db, student, teacher, n):
     if teacher:
         db.session.add(SectionEnrollment(section_id=section.id, student_id=student.id, entry_date=LONG_AGO))
     db.session.add_all([
-        AttendanceDay(student_id=student.id, school_id=student.school_id, day=TODAY - timedelta(days=3), status="unexcused"),
         CourseMark(student_id=student.id, section_id=section.id, term="Q1", school_year=TODAY.year, mark="B",
                    failing=False, recorded_on=TODAY),
         Assessment(student_id=student.id, test_code="ASSESSMARK", administered_on=LONG_AGO, school_year=TODAY.year,
@@ -141,6 +142,10 @@ def _plant_records(db, student, teacher, n):
         FafsaRecord(student_id=student.id, school_year=TODAY.year, status="submitted", status_on=TODAY),
     ])
     db.session.flush()
+    if not db.session.scalar(sa.select(SchoolYear.id).where(SchoolYear.district_id == student.district_id)):
+        create_school_year(student.district, TODAY.year - 1, starts_on=TODAY - timedelta(days=300),
+                           ends_on=TODAY + timedelta(days=60))
+    create_attendance(student, {TODAY - timedelta(days=3): "unexcused"})
 
 
 def build_world(db) -> World:

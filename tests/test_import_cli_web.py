@@ -4,7 +4,8 @@ from __future__ import annotations
 import io
 
 from casemgr.cli import cli
-from casemgr.models import AttendanceDay, ImportBatch
+from casemgr.attendance import attendance_days
+from casemgr.models import ImportBatch
 from tests.factories import create_user
 from tests.helpers import csrf_token, login
 from tests.test_import_kinds import _recorded_recompute, count, csv_bytes, world  # noqa: F401
@@ -35,7 +36,7 @@ def test_cli_dry_run(app, world, tmp_path):
     path.write_bytes(good_file(world))
     result = invoke(app, "attendance", str(path), "--dry-run", "--district", world.district.code)
     assert result.exit_code == 0 and "3 would insert" in result.output and "dry run" in result.output
-    assert count(AttendanceDay) == 0
+    assert count(attendance_days) == 0
 
 
 def test_cli_rejection_lists_rows_and_exits_non_zero(app, world, tmp_path):
@@ -73,7 +74,7 @@ def test_upload_page_happy_path_and_history(client, world):
     response = upload(client, good_file(world))
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Imported." in html and "3 inserted" in html
-    assert count(AttendanceDay) == 3
+    assert count(attendance_days) == 3
     history = client.get("/admin/imports/").get_data(as_text=True)
     assert "attendance.csv" in history and admin.full_name in history and "Succeeded" in history
 
@@ -85,7 +86,7 @@ def test_upload_of_a_bad_file_shows_row_numbered_errors(client, world):
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "nothing was changed" in html
     assert "&#39;here&#39; is not one of" in html and "<td class=\"num\">2</td>" in html
-    assert count(AttendanceDay) == 0
+    assert count(attendance_days) == 0
     batch = count(ImportBatch)
     assert batch >= 1
 
@@ -93,7 +94,7 @@ def test_upload_of_a_bad_file_shows_row_numbered_errors(client, world):
 def test_upload_dry_run_and_missing_file(client, world):
     login(client, create_user("district_admin", world.district))
     response = upload(client, good_file(world), dry_run=True)
-    assert "Dry run: the file is valid" in response.get_data(as_text=True) and count(AttendanceDay) == 0
+    assert "Dry run: the file is valid" in response.get_data(as_text=True) and count(attendance_days) == 0
     token = csrf_token(client, "/admin/imports/")
     response = client.post("/admin/imports/", data={"csrf_token": token, "kind": "attendance"},
                            content_type="multipart/form-data")
@@ -107,7 +108,7 @@ def test_upload_is_for_district_admins_only(client, world):
     response = client.post("/admin/imports/", data={"csrf_token": token, "kind": "attendance",
                                                    "file": (io.BytesIO(good_file(world)), "a.csv")},
                            content_type="multipart/form-data")
-    assert response.status_code == 403 and count(AttendanceDay) == 0
+    assert response.status_code == 403 and count(attendance_days) == 0
 
 
 def test_upload_larger_than_the_limit_gets_the_friendly_413(app, client, world):

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from casemgr import importers
 from casemgr.clock import today
 from casemgr.extensions import db as _db
+from casemgr.attendance import attendance_days
 from casemgr.models import (
-    Assessment, AttendanceDay, CalendarDay, CourseMark, CreditRecord, DisciplineIncident, FafsaRecord, Guardian,
+    Assessment, CalendarDay, CourseMark, CreditRecord, DisciplineIncident, FafsaRecord, Guardian,
     GuardianLink, ImportBatch, SchoolEnrollment, Section, SectionEnrollment, Student, User,
 )
 from tests.factories import create_calendar, create_district, create_school, create_school_year, create_student, create_user
@@ -207,7 +208,7 @@ def test_attendance(world, _recorded_recompute):
         f"{st[0].state_id},{s},{d[0]},present", f"{st[0].state_id},{s},{d[1]},Unexcused",
         f"{st[1].state_id},{s},{d[0]},tardy",
     )
-    assert_imported(world, "attendance", raw, AttendanceDay, 3)
+    assert_imported(world, "attendance", raw, attendance_days, 3)
     assert _recorded_recompute == [world.district.id] * 2
     outcome = run(world, "attendance", raw.replace(b"tardy", b"excused"))
     assert (outcome.batch.rows_inserted, outcome.batch.rows_updated) == (0, 1)
@@ -227,7 +228,7 @@ def test_attendance_bad_rows(world):
         f"{st[1].state_id},{s},{d[0]},present",
         f"{st[1].state_id},{s},{d[0]},absent",
     )
-    assert_rejected(world, "attendance", raw, AttendanceDay, f"row 2, date: {saturday} is not a school day at {s}",
+    assert_rejected(world, "attendance", raw, attendance_days, f"row 2, date: {saturday} is not a school day at {s}",
                     "row 3, date:", "is in the future", "row 4, date:", "is outside every school year",
                     "row 5, status: 'here' is not one of: present, tardy, excused, unexcused, suspended",
                     "row 6, state_id: unknown student 'NOBODY'", "row 8: duplicate key (state_id, date): the same as row 7")

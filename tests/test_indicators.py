@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from casemgr import indicators
 from casemgr.models import (
-    AttendanceDay,
     CalendarDay,
     CourseMark,
     CreditRecord,
@@ -22,7 +21,7 @@ from casemgr.models import (
     StudentIndicator,
     ThresholdSettings,
 )
-from tests.factories import create_school, create_student
+from tests.factories import create_attendance, create_school, create_student
 
 YEAR_START = date(2026, 8, 17)  # a Monday
 YEAR_END = date(2027, 6, 11)
@@ -52,9 +51,7 @@ def enrolled_student(db, school, absences: int = 0, days: int = 20, grade: int =
     student = create_student(school, grade=grade, birth_date=date(2026 - grade - 6, 1, 1))
     db.session.add(SchoolEnrollment(student_id=student.id, school_id=school.id, school_year=2026,
                                     entry_date=entry, exit_date=exit_date))
-    for n, day in enumerate(school_days(days)):
-        db.session.add(AttendanceDay(student_id=student.id, school_id=school.id, day=day,
-                                     status=status if n < absences else "present"))
+    create_attendance(student, [(day, status if n < absences else "present") for n, day in enumerate(school_days(days))])
     if grade >= 10:  # on track for credits unless a test says otherwise
         db.session.add(CreditRecord(student_id=student.id, school_year=2025, grade=grade - 1,
                                     credits_attempted=Decimal(5 * (grade - 9)), credits_earned=Decimal(5 * (grade - 9))))

@@ -62,3 +62,33 @@ def test_casemgr_db_upgrade_builds_everything_from_empty_and_downgrades(empty_da
         remaining = set(sa.inspect(conn).get_table_names()) - {"alembic_version"}
     engine.dispose()
     assert remaining == set()
+
+
+def test_attendance_days_move_into_yearly_bit_strings_and_back(empty_database):
+    """0003 folds the rows of attendance_days into attendance_years and the downgrade
+    unfolds them, the same days and statuses both ways."""
+    assert casemgr("db", "upgrade", "0002", url=empty_database).returncode == 0
+    engine = sa.create_engine(empty_database)
+    days = [("2026-08-20", "present"), ("2026-08-21", "excused"), ("2026-09-01", "tardy"),
+            ("2027-06-30", "suspended"), ("2027-08-17", "unexcused")]  # the last in the next school year
+    with engine.begin() as conn:
+        conn.execute(sa.text("""
+            INSERT INTO organizations (id, kind, code, name) VALUES (1, 'district', 'D', 'District');
+            INSERT INTO organizations (id, kind, code, name, district_id, level)
+                VALUES (2, 'school', 'S', 'School', 1, 'high');
+            INSERT INTO students (id, district_id, school_id, state_id, local_id, first_name, last_name, birth_date, grade)
+                VALUES (1, 1, 2, 'ST1', 'L1', 'Ana', 'Ruiz', '2010-05-17', 9);
+            INSERT INTO school_years (district_id, year, starts_on, ends_on)
+                VALUES (1, 2026, '2026-07-01', '2027-06-30'), (1, 2027, '2027-07-01', '2028-06-30');"""))
+        for day, status in days:
+            conn.execute(sa.text("INSERT INTO attendance_days VALUES (1, :day, 2, :status)"), {"day": day, "status": status})
+    read = "SELECT day::text, status FROM attendance_days ORDER BY day"
+    assert casemgr("db", "upgrade", url=empty_database).returncode == 0
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(sa.text(read))] == days
+        assert conn.execute(sa.text("SELECT count(*) FROM attendance_years")).scalar_one() == 2
+    assert casemgr("db", "downgrade", "0002", url=empty_database).returncode == 0
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(sa.text(read))] == days
+        assert conn.execute(sa.text("SELECT DISTINCT school_id FROM attendance_days")).scalar_one() == 2
+    engine.dispose()

@@ -5,10 +5,12 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from casemgr.models import AttendanceDay, ConsentRevocation, DisclosureEntry, DisciplineIncident
+from casemgr.models import ConsentRevocation, DisclosureEntry, DisciplineIncident
 from casemgr.models.enums import Role
 from tests.factories import (
     add_to_roster,
+    create_attendance,
+    create_school_year,
     create_agreement,
     create_consent,
     create_partner,
@@ -22,10 +24,8 @@ TODAY = date.today()
 
 
 def _attendance(db, student, statuses):
-    for offset, status in enumerate(statuses):
-        db.session.add(AttendanceDay(student_id=student.id, school_id=student.school_id,
-                                     day=date(2026, 9, 1 + offset), status=status))
-    db.session.flush()
+    create_school_year(student.district, 2026)
+    create_attendance(student, [(date(2026, 9, 1 + offset), status) for offset, status in enumerate(statuses)])
 
 
 def _log(db, student):

@@ -1,30 +1,30 @@
 """Kind `attendance`: one row per student and school day.
 
-A small file (a nightly file of a few days) takes the path of every kind: a typed
-staging table, one set-based check per rule, one INSERT … ON CONFLICT.
-
-A large file (a full year is ~9 million rows for 50,000 students) takes a faster path:
-after the COPY into staging, ONE pass resolves every row at once (state ID to student,
-school code and date text to an instructional, not-future day of that school's
-calendar, status to the closed list) and compares it with the stored row; only when that
-pass finds a bad row are the detailed checks run, to name every error. Then only new and
-changed rows are written; when they are many, attendance_days is loaded without its
-indexes and foreign keys, which are rebuilt and validated inside the same transaction
-(per-row index and foreign-key maintenance is what makes a naive merge ~10x slower than
-COPY, SPEC §7).
+A full year is ~9 million rows for 50,000 students, so every file, large or small,
+takes one path of a few set-based statements:
+1. COPY into staging (text columns);
+2. ONE pass resolves every row (state ID to student, school code and date text to an
+   instructional, not-future day of that school's calendar in a school year, status to
+   the closed list) and folds the rows into one row of bit strings per student-year
+   (`casemgr.attendance`), counting the rows that did not resolve and the days given
+   twice;
+3. only when that pass finds a bad row are the detailed checks run, to name every error
+   with its row number (they also accept what only differs by spaces or letter case);
+4. one statement merges the folded rows into attendance_years, writing only the
+   student-years that change.
 """
 from __future__ import annotations
 
-import psycopg
+import uuid
 
+from psycopg import sql
+
+from casemgr import attendance
 from casemgr.importers import staging
-from casemgr.importers.base import MAX_ERRORS, Column, Context, Kind
-from casemgr.importers.lookups import in_future, outside_school_year, unknown_school, unknown_student, upsert
+from casemgr.importers.base import MAX_ERRORS, Column, Context, Kind, Rejected, RowError
+from casemgr.importers.lookups import in_future, outside_school_year, unknown_school, unknown_student
 from casemgr.importers.source import check_header, read_csv
 from casemgr.models.enums import AttendanceStatus
-from casemgr.seed.bulk import constraints_deferred
-
-BULK_ROWS = 100_000  # at or above: the one-pass path, and an index rebuild after a large change
 
 COLUMNS = [
     Column("state_id", max_length=32),
@@ -34,11 +34,11 @@ COLUMNS = [
 ]
 KEY = ["state_id", "date"]
 
-RESOLVED = """
-    SELECT s.id AS student_id, t.date AS day, o.id AS school_id, t.status
-    FROM import_typed t
-    JOIN students s ON s.state_id = t.state_id AND s.district_id = %(district)s
-    JOIN organizations o ON o.code = t.school_code AND o.kind = 'school' AND o.district_id = %(district)s"""
+# the staged rows as text, exactly as in the file (no trim or case folding: they cost
+# more than the joins; a row that only differs by spaces or case fails the fast pass
+# and takes the detailed one, which accepts it)
+RAW_ROWS = "SELECT state_id, school_code, date AS day_text, status FROM {stage}"
+TYPED_ROWS = "SELECT state_id, school_code, date::text AS day_text, status FROM import_typed"
 
 
 def checks(ctx: Context) -> list[str]:
@@ -66,87 +66,108 @@ def validate_in_detail(ctx: Context) -> None:
 def run(raw: bytes, ctx: Context) -> None:
     csv_file = read_csv(raw)
     check_header(csv_file.header, COLUMNS)
-    rows = staging.load(ctx, csv_file.data, csv_file.header, COLUMNS, typed=False)
+    # unlogged, not temporary: the fold below can then use parallel workers
+    suffix = uuid.uuid4().hex[:16]
+    stage, days = f"import_stage_{suffix}", f"import_year_days_{suffix}"
+    rows = staging.load(ctx, csv_file.data, csv_file.header, COLUMNS, typed=False, unlogged_table=stage)
     ctx.counts.rows_read += rows
-    if rows < BULK_ROWS:
-        validate_in_detail(ctx)
-        upsert(ctx, "attendance_days", ["student_id", "day", "school_id", "status"], RESOLVED, ["student_id", "day"])
-        return
     cur = ctx.cur
-    # hash joins: a merge join would sort millions of staged rows on text keys
-    cur.execute("SET LOCAL enable_mergejoin = off")
     cur.execute("SET LOCAL work_mem = '256MB'")
-    cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
-    cur.execute("ANALYZE import_stage")
-    resolve_in_one_pass(ctx)
-    inserted, updated, bad = cur.execute("""
-        SELECT count(*) FILTER (WHERE NOT existed), count(*) FILTER (WHERE changed),
-               count(*) FILTER (WHERE student_id IS NULL OR day IS NULL OR status IS NULL)
-        FROM import_attendance""").fetchone()
-    if bad or has_duplicates(ctx):
+    cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(stage)))
+    calendar(ctx, days)
+    if not fold(ctx, RAW_ROWS.format(stage=stage), rows, days):
         validate_in_detail(ctx)  # names every bad row and raises
-        # only spaces or letter case differed: the typed rows are good, merge them
-        upsert(ctx, "attendance_days", ["student_id", "day", "school_id", "status"], RESOLVED, ["student_id", "day"])
-        return
+        if not fold(ctx, TYPED_ROWS, rows, days):  # the detailed checks passed: never expected
+            raise Rejected([RowError(None, None, "some rows could not be matched to a student and school day")])
+    cur.execute("RESET work_mem")
+    cur.execute(sql.SQL("DROP TABLE {}, {} CASCADE").format(sql.Identifier(stage), sql.Identifier(days)))
+    inserted, updated = cur.execute(attendance.changes_sql("import_attendance")).fetchone()
     ctx.counts.add(inserted, updated)
-    write_changes(ctx)
+    if inserted or updated:
+        cur.execute(attendance.merge_sql("import_attendance"))
 
 
-def resolve_in_one_pass(ctx: Context) -> None:
+def calendar(ctx: Context, days: str) -> None:
+    """`days` (an unlogged table): every day of the district's school years by its ISO text, once
+    per status, with the one bit that (day, status) sets in its year's bit string of that
+    status (the others NULL); import_open_days: per school and year, the bits of its
+    open days (instructional, not in the future)."""
     params = {"district": ctx.district_id, "today": ctx.today}
-    ctx.cur.execute("""
-        CREATE TEMP TABLE import_school_days AS
-        SELECT o.code, c.school_id, c.day, c.day::text AS day_text
-        FROM calendar_days c JOIN organizations o ON o.id = c.school_id AND o.kind = 'school' AND o.district_id = %(district)s
+    cur = ctx.cur
+    cur.execute("DROP TABLE IF EXISTS pg_temp.import_open_days")
+    one_hot = ", ".join(
+        f"CASE WHEN t.status = '{status}' THEN set_bit(repeat('0', y.ends_on - y.starts_on + 1)::varbit,"
+        f" d::date - y.starts_on, 1) END AS {status}"
+        for status in attendance.STATUSES
+    )
+    cur.execute(sql.SQL("""
+        CREATE UNLOGGED TABLE {} AS
+        SELECT d::date::text AS day_text, t.status, y.id AS school_year_id, {}
+        FROM school_years y
+        CROSS JOIN generate_series(y.starts_on, y.ends_on, interval '1 day') AS d
+        CROSS JOIN unnest(%(statuses)s::text[]) AS t(status)
+        WHERE y.district_id = %(district)s""").format(sql.Identifier(days), sql.SQL(one_hot)),
+                {**params, "statuses": list(attendance.STATUSES)})
+    cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(days)))
+    cur.execute("""
+        CREATE TEMP TABLE import_open_days AS
+        SELECT o.code, y.id AS school_year_id,
+               bit_or(set_bit(repeat('0', y.ends_on - y.starts_on + 1)::varbit, c.day - y.starts_on, 1)) AS open
+        FROM calendar_days c
+        JOIN organizations o ON o.id = c.school_id AND o.kind = 'school' AND o.district_id = %(district)s
+        JOIN school_years y ON y.district_id = %(district)s AND c.day BETWEEN y.starts_on AND y.ends_on
         WHERE c.instructional AND c.day <= %(today)s
-          AND EXISTS (SELECT 1 FROM school_years y WHERE y.district_id = %(district)s AND c.day BETWEEN y.starts_on AND y.ends_on)""",
-                    params)
-    ctx.cur.execute("ANALYZE import_school_days")
-    statuses = ", ".join(f"'{s}'" for s in AttendanceStatus)
-    # raw keys (no trim, no case folding: they cost more than the joins); a row that only
-    # differs by spaces or case fails here and takes the detailed path, which accepts it
-    ctx.cur.execute(f"""
+        GROUP BY o.code, y.id""", params)
+
+
+def fold(ctx: Context, rows_sql: str, rows: int, days: str, by_school: bool = False) -> bool:
+    """Fold the rows into import_attendance, one row of bit strings per student-year.
+
+    The millions of rows are folded by state ID and year (and school code `by_school`)
+    after one join, on the day's text and the status, with a table of a few thousand
+    (day, status) pairs that holds each pair's bit: per row, one small join and one
+    bit_or keep this pass close to the cost of reading the rows. The thousands of folded
+    rows are then resolved to students and checked against their school's open days. A
+    student with rows at two schools in the file is folded again `by_school`. False when
+    a row did not resolve (unknown student or school, a date not in a school year, not a
+    school day there or in the future, a status not in the list) or a student's day came
+    twice."""
+    cur = ctx.cur
+    cur.execute("DROP TABLE IF EXISTS pg_temp.import_folded, pg_temp.import_attendance")
+    # a hash join: the planner may price a merge join lower, but it would sort
+    # millions of staged rows
+    cur.execute("SET LOCAL enable_mergejoin = off")
+    school = "s.school_code" if by_school else 'min(s.school_code COLLATE "C")'
+    last_school = "s.school_code" if by_school else 'max(s.school_code COLLATE "C")'
+    folded = ", ".join(f"bit_or(c.{status}) AS {status}" for status in attendance.STATUSES)
+    cur.execute(f"""
+        CREATE TEMP TABLE import_folded AS
+        SELECT s.state_id, c.school_year_id, {school} AS school_code, {last_school} AS last_school_code,
+               count(*) AS rows, {folded}
+        FROM ({rows_sql}) s JOIN {days} c ON c.day_text = s.day_text AND c.status = s.status
+        GROUP BY s.state_id, c.school_year_id{", s.school_code" if by_school else ""}""")
+    cur.execute("SET LOCAL enable_mergejoin = on")
+    if not by_school and cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM import_folded WHERE school_code <> last_school_code)").fetchone()[0]:
+        return fold(ctx, rows_sql, rows, days, by_school=True)
+    zeros = "repeat('0', y.ends_on - y.starts_on + 1)::varbit"
+    merged = ", ".join(f"coalesce(bit_or(f.{status}), {zeros}) AS {status}" for status in attendance.STATUSES)
+    recorded = " | ".join(f"coalesce(f.{status}, {zeros})" for status in attendance.STATUSES)
+    cur.execute(f"""
         CREATE TEMP TABLE import_attendance AS
-        SELECT st.id AS student_id, c.school_id, c.day, CASE WHEN s.status IN ({statuses}) THEN s.status END AS status,
-               a.student_id IS NOT NULL AS existed,
-               a.student_id IS NOT NULL AND (a.status <> s.status OR a.school_id <> c.school_id) AS changed
-        FROM import_stage s
-        LEFT JOIN students st ON st.state_id = s.state_id AND st.district_id = %(district)s
-        LEFT JOIN import_school_days c ON c.code = s.school_code AND c.day_text = s.date
-        LEFT JOIN attendance_days a ON a.student_id = st.id AND a.day = c.day""", params)
-    ctx.cur.execute("DROP TABLE import_school_days")
-
-
-def has_duplicates(ctx: Context) -> bool:
-    """A unique index on the resolved rows (a sort, cheaper than grouping 9 million rows)."""
-    cur = ctx.cur
-    cur.execute("SAVEPOINT import_duplicates")
-    try:
-        cur.execute("CREATE UNIQUE INDEX ON import_attendance (student_id, day)")
-    except psycopg.errors.UniqueViolation:
-        cur.execute("ROLLBACK TO SAVEPOINT import_duplicates")
-        return True
-    cur.execute("RELEASE SAVEPOINT import_duplicates")
-    return False
-
-
-def write_changes(ctx: Context) -> None:
-    cur = ctx.cur
-    inserted, updated = ctx.counts.inserted, ctx.counts.updated
-    if inserted + updated == 0:
-        return
-    if inserted + updated < BULK_ROWS:
-        cur.execute("""INSERT INTO attendance_days (student_id, day, school_id, status)
-            SELECT student_id, day, school_id, status FROM import_attendance WHERE changed OR NOT existed
-            ON CONFLICT (student_id, day) DO UPDATE SET school_id = EXCLUDED.school_id, status = EXCLUDED.status""")
-        return
-    with constraints_deferred(cur, ["attendance_days"]):
-        if updated:
-            cur.execute("""UPDATE attendance_days a SET school_id = n.school_id, status = n.status
-                FROM import_attendance n WHERE n.changed AND a.student_id = n.student_id AND a.day = n.day""")
-        cur.execute("""INSERT INTO attendance_days (student_id, day, school_id, status)
-            SELECT student_id, day, school_id, status FROM import_attendance WHERE NOT existed""")
-    cur.execute("ANALYZE attendance_days")
+        SELECT st.id AS student_id, f.school_year_id, y.starts_on AS first_day, sum(f.rows) AS rows, {merged},
+               bool_and(o.open IS NOT NULL AND bit_count(({recorded}) & ~o.open) = 0) AS open
+        FROM import_folded f
+        JOIN school_years y ON y.id = f.school_year_id
+        LEFT JOIN students st ON st.state_id = f.state_id AND st.district_id = %(district)s
+        LEFT JOIN import_open_days o ON o.code = f.school_code AND o.school_year_id = f.school_year_id
+        GROUP BY st.id, f.school_year_id, y.starts_on, y.ends_on""", {"district": ctx.district_id})
+    recorded = " | ".join(attendance.STATUSES)
+    folded, days, bad = cur.execute(f"""
+        SELECT coalesce(sum(rows), 0), coalesce(sum(bit_count({recorded})), 0),
+               count(*) FILTER (WHERE student_id IS NULL OR NOT open)
+        FROM import_attendance""").fetchone()
+    return folded == rows and days == rows and bad == 0
 
 
 def _merged_by_run(ctx: Context) -> None:

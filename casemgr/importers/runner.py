@@ -4,6 +4,7 @@ because the data work runs inside a savepoint that is rolled back)."""
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
@@ -63,8 +64,10 @@ def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *
     from casemgr.importers import KINDS
 
     kind = KINDS[kind_name]
+    # the file's digest is computed on another core while the database loads the file
+    digest = _HASHING.submit(_sha256, raw)
     batch = ImportBatch(kind=kind.name, filename=filename[:255], district_id=district.id, user_id=user_id,
-                        dry_run=dry_run, status=ImportStatus.RUNNING, file_sha256=_sha256(raw))
+                        dry_run=dry_run, status=ImportStatus.RUNNING)
     errors: list[RowError] = []
     counts = Counts()
     savepoint = db.session.begin_nested()
@@ -72,7 +75,7 @@ def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *
         with db.session.connection().connection.driver_connection.cursor() as cur:
             ctx = Context(district_id=district.id, today=today or clock_today(), cur=cur, counts=counts)
             (kind.run or (lambda r, c: run_file(kind, r, c)))(raw, ctx)
-            cur.execute("DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_typed, pg_temp.import_errors, pg_temp.import_attendance")
+            staging.drop_tables(cur)
     except Rejected as rejection:
         savepoint.rollback()
         errors = rejection.errors
@@ -94,6 +97,7 @@ def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *
     batch.rows_read, batch.rows_inserted, batch.rows_updated = counts.rows_read, counts.inserted, counts.updated
     batch.errors = [e.as_json() for e in errors]
     batch.finished_at = datetime.now(timezone.utc)
+    batch.file_sha256 = digest.result()
     db.session.add(batch)
     db.session.commit()
     if batch.status == ImportStatus.SUCCEEDED and not dry_run and kind.feeds_indicators:
@@ -101,6 +105,9 @@ def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *
 
         indicators.recompute(district_id=district.id)
     return Outcome(batch, errors)
+
+
+_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-sha256")
 
 
 def _sha256(raw: bytes) -> str:

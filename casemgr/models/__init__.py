@@ -6,7 +6,7 @@ from casemgr.models.consent import Consent, ConsentRevocation
 from casemgr.models.indicators import StudentIndicator
 from casemgr.models.people import Organization, User
 from casemgr.models.records import (
-    AttendanceDay,
+    AttendanceYear,
     Assessment,
     CalendarDay,
     CourseMark,
@@ -26,7 +26,7 @@ from casemgr.models.students import (
 )
 
 __all__ = [
-    "Assessment", "AttendanceDay", "CalendarDay", "Consent", "ConsentRevocation", "CourseMark",
+    "Assessment", "AttendanceYear", "CalendarDay", "Consent", "ConsentRevocation", "CourseMark",
     "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureEntry", "FafsaRecord",
     "Flag", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
     "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",

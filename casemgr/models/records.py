@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.extensions import db
@@ -25,16 +26,39 @@ class CalendarDay(db.Model):
     instructional: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
 
-class AttendanceDay(db.Model):
-    """One student's attendance on one school day."""
+class AttendanceYear(db.Model):
+    """A student's daily attendance over one school year, stored compactly: one bit
+    string per status, where bit i stands for the day `first_day + i` (the year's first
+    day). A set bit records that status for that day; a day with no set bit has no
+    record. One row per student-year instead of one per day keeps a full year of a large
+    district small (50,000 rows, not 9 million) and lets a whole file merge in one
+    statement (SPEC §7). `casemgr.attendance` reads and writes it; the view
+    `attendance_days` shows it as one row per student and recorded day.
+    """
 
-    __tablename__ = "attendance_days"
-    __table_args__ = (one_of("status", AttendanceStatus),)
+    __tablename__ = "attendance_years"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "length(present) = length(tardy) AND length(present) = length(excused)"
+            " AND length(present) = length(unexcused) AND length(present) = length(suspended)"
+            " AND length(present) BETWEEN 1 AND 400",
+            name="same_length",
+        ),
+        sa.CheckConstraint(
+            "bit_count(present) + bit_count(tardy) + bit_count(excused) + bit_count(unexcused)"
+            " + bit_count(suspended) = bit_count(present | tardy | excused | unexcused | suspended)",
+            name="one_status_a_day",
+        ),
+    )
 
     student_id: Mapped[int] = mapped_column(sa.ForeignKey("students.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(primary_key=True)
-    school_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
-    status: Mapped[str] = mapped_column(sa.String(10))
+    school_year_id: Mapped[int] = mapped_column(sa.ForeignKey("school_years.id"), primary_key=True)
+    first_day: Mapped[date]
+    present: Mapped[str] = mapped_column(BIT(varying=True))
+    tardy: Mapped[str] = mapped_column(BIT(varying=True))
+    excused: Mapped[str] = mapped_column(BIT(varying=True))
+    unexcused: Mapped[str] = mapped_column(BIT(varying=True))
+    suspended: Mapped[str] = mapped_column(BIT(varying=True))
 
 
 class CourseMark(db.Model):
