@@ -412,27 +412,113 @@ def partner_block_reason(user: User, today: date | None = None) -> str | None:
 RESTRICTED_READERS = frozenset({Role.PRINCIPAL, Role.COUNSELOR, Role.DISTRICT_ADMIN})
 
 
+@dataclass(frozen=True)
+class NoteReading:
+    """The note-reading rule for one user, written once for the SQL face (the timeline)
+    and the Python face (the note form's audience preview). It applies only to students
+    whose `notes` category the user can see."""
+
+    audiences: frozenset[NoteAudience]  # read whoever wrote them
+    own_organization: bool  # also the `organization` notes of their own organization
+    restricted_exists: bool  # told that a restricted note exists, when not reading it
+
+
+def note_reading(user: User) -> NoteReading:
+    if user.role_enum in FAMILY:
+        return NoteReading(frozenset({NoteAudience.FAMILY}), own_organization=False, restricted_exists=False)
+    audiences = {NoteAudience.SHARED, NoteAudience.FAMILY}
+    if user.role_enum in RESTRICTED_READERS:
+        audiences.add(NoteAudience.RESTRICTED)
+    return NoteReading(frozenset(audiences), own_organization=True, restricted_exists=True)
+
+
 def note_text_readable(user: User) -> ColumnElement[bool]:
     """Notes whose text `user` may read, among the notes of a student whose `notes`
     category they can see."""
-    role = user.role_enum
-    if role in FAMILY:
-        return Note.audience == str(NoteAudience.FAMILY)
-    readable = [
-        Note.audience.in_([str(NoteAudience.SHARED), str(NoteAudience.FAMILY)]),
-        sa.and_(Note.audience == str(NoteAudience.ORGANIZATION), Note.organization_id == user.organization_id),
-    ]
-    if role in RESTRICTED_READERS:
-        readable.append(Note.audience == str(NoteAudience.RESTRICTED))
+    rule = note_reading(user)
+    readable = [Note.audience.in_(sorted(str(a) for a in rule.audiences))]
+    if rule.own_organization:
+        readable.append(
+            sa.and_(Note.audience == str(NoteAudience.ORGANIZATION), Note.organization_id == user.organization_id)
+        )
     return sa.or_(*readable)
 
 
 def note_listed(user: User) -> ColumnElement[bool]:
     """Notes that appear in the list: the readable ones, plus (for staff) the fact that a
     restricted note exists, never its text."""
-    if user.role_enum in FAMILY:
+    if not note_reading(user).restricted_exists:
         return note_text_readable(user)
     return sa.or_(note_text_readable(user), Note.audience == str(NoteAudience.RESTRICTED))
+
+
+def reads_note(user: User, audience: str, organization_id: int) -> bool:
+    """`note_text_readable`, in Python, for a note's audience and organization."""
+    rule = note_reading(user)
+    return audience in rule.audiences or (
+        rule.own_organization and audience == NoteAudience.ORGANIZATION and organization_id == user.organization_id
+    )
+
+
+def lists_note(user: User, audience: str, organization_id: int) -> bool:
+    """`note_listed`, in Python: the note appears, as text or as a restricted note
+    that exists."""
+    if reads_note(user, audience, organization_id):
+        return True
+    return note_reading(user).restricted_exists and audience == NoteAudience.RESTRICTED
+
+
+# Both sides write notes (SPEC §1, §6): the student's school team, the teachers of
+# record, and partner staff whose family's consent covers notes. District admins read
+# notes but, as with flags and plans, do not write them; families read the notes meant
+# for them and write none.
+NOTE_WRITERS = frozenset({Role.PRINCIPAL, Role.COUNSELOR, Role.TEACHER, Role.PARTNER_ADMIN, Role.YOUTH_WORKER})
+
+
+def may_write_note(access: StudentAccess) -> bool:
+    return access.user.role_enum in NOTE_WRITERS and access.can_see(Category.NOTES)
+
+
+def note_audiences(access: StudentAccess) -> list[NoteAudience]:
+    """The audiences the user may give a new note: any of them for the principal and
+    counselors; never `restricted` for others, who could not read such a note back."""
+    if not may_write_note(access):
+        return []
+    audiences = [NoteAudience.SHARED, NoteAudience.ORGANIZATION, NoteAudience.FAMILY]
+    if access.user.role_enum in RESTRICTED_READERS:
+        audiences.append(NoteAudience.RESTRICTED)
+    return audiences
+
+
+def may_amend_note(access: StudentAccess, note: Note) -> bool:
+    """Only a note's author amends it, while they may still write notes on the student
+    with that audience, from the organization the note was written for. An amendment
+    corrects an original note; a second correction amends the original again."""
+    user = access.user
+    return (
+        note.student_id == access.student.id
+        and note.author_id == user.id
+        and note.amends_id is None
+        and note.organization_id == user.organization_id
+        and note.audience in note_audiences(access)
+    )
+
+
+def note_readers(
+    student: Student, audience: str, organization_id: int, today: date | None = None
+) -> tuple[list[Viewer], list[Viewer]]:
+    """Who will read a note of `audience` written for `organization_id`, and who will
+    see only that it exists: among the people of `who_can_see` who see the student's
+    notes, through the very rules of the timeline's SQL."""
+    readers, told = [], []
+    for viewer in who_can_see(student, today):
+        if Category.NOTES not in viewer.visible:
+            continue
+        if reads_note(viewer.user, audience, organization_id):
+            readers.append(viewer)
+        elif lists_note(viewer.user, audience, organization_id):
+            told.append(viewer)
+    return readers, told
 
 
 # --- who manages consents -----------------------------------------------------------

@@ -16,14 +16,13 @@ from casemgr.models import (
     CreditRecord,
     DisciplineIncident,
     FafsaRecord,
-    Note,
     Organization,
     Referral,
     RosterEntry,
     Section,
 )
 from casemgr.models.enums import ABSENT_STATUSES, AttendanceStatus, Category
-from casemgr.policy import StudentAccess, note_listed, note_text_readable, why_hidden
+from casemgr.policy import StudentAccess, why_hidden
 
 RECENT_ABSENCES = 30
 
@@ -87,14 +86,8 @@ def load_college(access: StudentAccess) -> dict:
 
 
 def load_notes(access: StudentAccess) -> dict:
-    readable = note_text_readable(access.user)
-    rows = db.session.execute(
-        sa.select(Note, readable.label("readable"))
-        .options(joinedload(Note.author), joinedload(Note.organization))
-        .where(Note.student_id == access.student.id, note_listed(access.user))
-        .order_by(Note.created_at.desc(), Note.id.desc())
-    ).all()
-    return {"notes": rows}
+    """Notes are on the timeline (casemgr.notes), merged with the rest of the casework."""
+    return {}
 
 
 def load_services(access: StudentAccess) -> dict:

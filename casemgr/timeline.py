@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload
 from casemgr.extensions import db
 from casemgr.models import Flag, SupportPlan, SupportPlanCheckIn, User
 from casemgr.models.enums import CaseStatus, Category
+from casemgr.notes import load_notes, load_restricted_notes, readable_notes, restricted_notes
 from casemgr.policy import StudentAccess, why_hidden
 
 PAGE_SIZE = 10
@@ -133,6 +134,9 @@ def plans_closed(access: StudentAccess, zone: str) -> sa.Select:
 
 
 EVENT_KINDS: list[EventKind] = [
+    EventKind("note", Category.NOTES, readable_notes, load_notes, "notes/partials/_event_note.html"),
+    EventKind("note_restricted", Category.NOTES, restricted_notes, load_restricted_notes,
+              "notes/partials/_event_note_restricted.html"),
     EventKind("flag_raised", Category.SERVICES, flags_raised, load_flags, "casework/partials/_event_flag_raised.html"),
     EventKind("flag_closed", Category.SERVICES, flags_closed, load_flags, "casework/partials/_event_flag_closed.html"),
     EventKind("plan_opened", Category.SERVICES, plans_opened, load_plans, "casework/partials/_event_plan_opened.html"),

@@ -75,6 +75,9 @@ ROUTES = {
     "casework.new_plan": "casework_write",
     "casework.record_check_in": "casework_write",
     "casework.close_plan": "casework_write",
+    "notes.new": "notes_write",
+    "notes.audience": "notes_write",
+    "notes.amend": "note_amend",
     "admin.agreements": "district_admin",
     "admin.new_agreement": "district_admin",
     "admin.new_service_agreement": "district_admin",
@@ -122,6 +125,7 @@ class World:
     agreements: dict = field(default_factory=dict)
     flags: dict = field(default_factory=dict)
     plans: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)
 
 
 def _plant_records(db, student, teacher, n):
@@ -188,8 +192,9 @@ def build_world(db) -> World:
     s["other_district"] = create_student(elsewhere, local_id="LIDMARK9", birth_date=minor)
     for n, (name, student) in enumerate(s.items()):
         _plant_records(db, student, u["teacher"] if name == "own" else None, n)
-        db.session.add(Note(student_id=student.id, author_id=u["counselor"].id, organization_id=high.id,
-                            audience="shared", topic="attendance", body=f"NOTESMARK about {name}"))
+        w.notes[name] = Note(student_id=student.id, author_id=u["counselor"].id, organization_id=high.id,
+                             audience="shared", topic="attendance", body=f"NOTESMARK about {name}")
+        db.session.add(w.notes[name])
     u["student"] = create_user(Role.STUDENT, student=s["eligible"])
 
     create_guardian(s["own"], user=u["parent"])
@@ -278,6 +283,7 @@ def _student_requests(app, world, who, name):
             yield "GET", url_for("consents.revoke", consent_id=consent.uuid), None, 200 if manager else 404
             yield "POST", url_for("consents.revoke", consent_id=consent.uuid), {"reason": "forged"}, 302 if manager else 404
         yield from _casework_requests(world, who, name)
+        yield from _notes_requests(world, who, name)
 
 
 def _casework_requests(world, who, name):
@@ -313,6 +319,28 @@ def _casework_requests(world, who, name):
         yield "POST", url_for("casework.close_flag", flag_id=flag.uuid), {}, 302 if writer else 404
 
 
+NOTE_WRITERS = {"principal", "counselor", "teacher", "partner_admin", "youth_worker"}
+
+
+def _notes_requests(world, who, name):
+    """Notes: written by those who see the student's notes, except district admins and
+    families; amended only by the note's author (the high school's counselor). A
+    refused POST carries a complete, valid forged form and must still get 404; an
+    allowed one carries an empty form and gets its validation errors."""
+    student, note = world.students[name], world.notes[name]
+    expected = EXPECTED[who].get(name)
+    notes = expected not in (None, ROSTER_ONLY) and Category.NOTES in expected
+    writer = who in NOTE_WRITERS and notes
+    author = who == "counselor" and notes
+    forged = {"audience": "shared", "topic": "other", "body": "NOTESMARK forged"}
+    yield "GET", url_for("notes.new", student_id=student.uuid), None, 200 if writer else 404
+    yield "POST", url_for("notes.new", student_id=student.uuid), {} if writer else forged, 400 if writer else 404
+    yield "GET", url_for("notes.audience", student_id=student.uuid, audience="shared"), None, 200 if writer else 404
+    yield "GET", url_for("notes.amend", note_id=note.uuid), None, 200 if author else 404
+    yield "POST", url_for("notes.amend", note_id=note.uuid), {} if author else {"body": "NOTESMARK forged"}, (
+        400 if author else 404)
+
+
 ROLES = sorted(EXPECTED)
 
 
@@ -340,6 +368,7 @@ def test_student_routes_for_every_role_and_case(app, client, db, who):
     revocations = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentRevocation))
     assert revocations == (5 if who in CONSENT_MANAGERS else 1)
     _assert_casework_unchanged_but_for_writers(db, who)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == len(world.notes), who
 
 
 def _assert_casework_unchanged_but_for_writers(db, who):
@@ -394,7 +423,8 @@ def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
     world = build_world(db)
     student = world.students["own"]
     for path in ("/", f"/students/{student.uuid}", f"/students/{student.uuid}/consents", "/admin/agreements", "/partner/staff",
-                 f"/plans/{world.plans['own'].uuid}", f"/students/{student.uuid}/flags/new"):
+                 f"/plans/{world.plans['own'].uuid}", f"/students/{student.uuid}/flags/new",
+                 f"/students/{student.uuid}/notes/new", f"/notes/{world.notes['own'].uuid}/amend"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
     assert client.get("/login").status_code == 200

@@ -340,7 +340,7 @@ def test_the_timeline_is_newest_first_and_paginated(client, db):
     assert "<html" in full and "FLAG6" in full and "Whole record" in full
 
 
-def test_the_timeline_is_hidden_from_those_who_cannot_see_services(client, db):
+def test_flags_are_left_off_the_timeline_of_those_who_cannot_see_services(client, db):
     school, student, counselor = _world(db)
     create_flag(student, counselor, details="SECRETDETAIL")
     teacher = create_user(Role.TEACHER, school)
@@ -356,9 +356,24 @@ def test_the_timeline_is_hidden_from_those_who_cannot_see_services(client, db):
     html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
     assert "SECRETDETAIL" not in html and "Raise a flag" not in html
     timeline = html.split('id="timeline"')[1].split("</section>")[0]
-    assert "Hidden." in timeline and "not services" in timeline
+    assert "Notes, newest first." in timeline and "Nothing on the timeline yet." in timeline  # teachers see notes
     fragment = client.get(f"/students/{student.uuid}/timeline", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "SECRETDETAIL" not in fragment.get_data(as_text=True)
+
+
+def test_the_timeline_is_hidden_from_those_who_see_neither_notes_nor_services(client, db):
+    school, student, counselor = _world(db)
+    create_flag(student, counselor, details="SECRETDETAIL")
+    partner = create_partner("Northside Youth")
+    create_agreement(partner, school.district, categories=["identity", "attendance"],
+                     starts_on=TODAY - timedelta(days=30), ends_on=TODAY + timedelta(days=300))
+    create_consent(student, partner, ["identity", "attendance"], signed_on=TODAY - timedelta(days=5),
+                   expires_on=TODAY + timedelta(days=90))
+    add_to_roster(student, partner, added_on=TODAY - timedelta(days=5))
+    login(client, create_user(Role.YOUTH_WORKER, partner, confidentiality_signed_on=TODAY, ferpa_trained_on=TODAY))
+    html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
+    timeline = html.split('id="timeline"')[1].split("</section>")[0]
+    assert "Hidden." in timeline and "does not include notes" in timeline and "SECRETDETAIL" not in html
 
 
 # --- the disclosure log ------------------------------------------------------------------------

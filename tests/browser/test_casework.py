@@ -5,12 +5,12 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from casemgr.extensions import db
-from casemgr.models import Flag, Student, SupportPlan, User
+from casemgr.models import Flag, Note, Student, SupportPlan, User
 from tests.browser.conftest import assert_accessible, sign_in
 
 
 def unflagged_student(app) -> Student:
-    """A student of the demo counselor's school with no flag and no plan yet."""
+    """A student of the demo counselor's school with no flag, plan or note yet."""
     with app.app_context():
         counselor = db.session.scalar(sa.select(User).where(User.email == "counselor@example.org"))
         student = db.session.scalar(
@@ -19,6 +19,7 @@ def unflagged_student(app) -> Student:
                 Student.school_id == counselor.organization_id,
                 Student.id.not_in(sa.select(Flag.student_id)),
                 Student.id.not_in(sa.select(SupportPlan.student_id)),
+                Student.id.not_in(sa.select(Note.student_id)),
             )
             .order_by(Student.id)
             .limit(1)
