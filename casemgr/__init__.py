@@ -89,7 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from casemgr.views import admin, auth, caseload, consents, formatting, home, partner, students
     from casemgr.views import casework
     from casemgr.views import imports
-    from casemgr.views import inbox, referrals
+    from casemgr.views import inbox, referrals, roster
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
@@ -101,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(partner.bp)
     app.register_blueprint(referrals.bp)
+    app.register_blueprint(roster.bp)
     app.register_blueprint(students.bp)
     navigation.init_app(app)
     formatting.init_app(app)

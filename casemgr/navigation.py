@@ -18,7 +18,7 @@ NAVIGATION[Role.PRINCIPAL] += [("Caseload", "caseload.index")]
 NAVIGATION[Role.COUNSELOR] += [("Caseload", "caseload.index")]
 for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.COUNSELOR):
     NAVIGATION[role].insert(2, ("Referrals", "referrals.index"))
-NAVIGATION[Role.PARTNER_ADMIN] += [("Referral inbox", "inbox.index"), ("Staff", "partner.staff")]
+NAVIGATION[Role.PARTNER_ADMIN] += [("Referral inbox", "inbox.index"), ("Roster", "roster.index"), ("Staff", "partner.staff")]
 
 
 def nav_items() -> list[tuple[str, str]]:

@@ -109,3 +109,21 @@ def log_referral(
     db.session.add(entry)
     return entry
 
+
+def log_roster_change(user: User, student: Student, what: str) -> DisclosureEntry:
+    """A student added to or removed from an organization's roster: it decides whether
+    the organization's staff see the student's name, though it shows no category by
+    itself. `reason` says what changed."""
+    entry = DisclosureEntry(
+        user_id=user.id,
+        organization_id=user.organization_id,
+        student_id=student.id,
+        action=str(DisclosureAction.VIEW),
+        categories=[],
+        basis={},
+        allowed=True,
+        reason=what,
+        request_path=_path(),
+    )
+    db.session.add(entry)
+    return entry
