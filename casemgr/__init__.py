@@ -86,10 +86,8 @@ def check_database(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
-    from casemgr.views import admin, auth, caseload, consents, formatting, home, partner, students
-    from casemgr.views import casework
-    from casemgr.views import imports
-    from casemgr.views import notes
+    from casemgr.views import admin, auth, caseload, casework, consents, formatting, home, imports, inbox, notes
+    from casemgr.views import partner, referrals, roster, students
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
@@ -99,7 +97,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(notes.bp)
+    app.register_blueprint(inbox.bp)
     app.register_blueprint(partner.bp)
+    app.register_blueprint(referrals.bp)
+    app.register_blueprint(roster.bp)
     app.register_blueprint(students.bp)
     navigation.init_app(app)
     formatting.init_app(app)

@@ -16,7 +16,9 @@ NAVIGATION[Role.DISTRICT_ADMIN] += [
 NAVIGATION[Role.DISTRICT_ADMIN] += [("Imports", "imports.index")]
 NAVIGATION[Role.PRINCIPAL] += [("Caseload", "caseload.index")]
 NAVIGATION[Role.COUNSELOR] += [("Caseload", "caseload.index")]
-NAVIGATION[Role.PARTNER_ADMIN] += [("Staff", "partner.staff")]
+for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.COUNSELOR):
+    NAVIGATION[role].insert(2, ("Referrals", "referrals.index"))
+NAVIGATION[Role.PARTNER_ADMIN] += [("Referral inbox", "inbox.index"), ("Roster", "roster.index"), ("Staff", "partner.staff")]
 
 
 def nav_items() -> list[tuple[str, str]]:

@@ -32,13 +32,15 @@ from casemgr.models import (
     DataSharingAgreement,
     Guardian,
     GuardianLink,
+    Referral,
+    ReferralEvent,
     RosterEntry,
     Section,
     SectionEnrollment,
     Student,
     User,
 )
-from casemgr.models.enums import FAMILY, Category, NoteAudience, Role
+from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, NoteAudience, ReferralStatus, Role
 
 ALL_CATEGORIES = frozenset(Category)
 TEACHER_CATEGORIES = frozenset(
@@ -186,11 +188,17 @@ def partner_grants(user: User, today: date) -> list[Grant]:
     for students on the organization's roster, while the staff member is compliant."""
     if not is_compliant(user, today):
         return []
+    return list(organization_grants(user.organization_id, today))
+
+
+def organization_grants(organization_id: int, today: date) -> tuple[Grant, ...]:
+    """An organization's grants on `today`: one per category of its agreements in force,
+    each needing an active consent naming it and scoped to its roster."""
     agreements = tuple(
         (agreement.district_id, tuple(sorted(agreement.categories)))
-        for agreement in active_agreements(user.organization_id, today)
+        for agreement in active_agreements(organization_id, today)
     )
-    return list(_organization_grants(user.organization_id, agreements, today))
+    return _organization_grants(organization_id, agreements, today)
 
 
 @lru_cache(maxsize=512)
@@ -267,11 +275,16 @@ def grants_for(user: User, today: date | None = None) -> list[Grant]:
 def categories_visible(user: User, student: Student, today: date | None = None) -> dict[Category, str]:
     """{category: basis} for what `user` may see of `student`; empty when nothing."""
     grants = grants_for(user, today)
+    return _evaluate(grants, [grant.full_condition for grant in grants], student)
+
+
+def _evaluate(grants, conditions: list[ColumnElement[bool]], student: Student) -> dict[Category, str]:
+    """{category: basis} of the grants whose condition holds for `student`, in one query."""
     if not grants:
         return {}
     columns = []
-    for grant in grants:
-        columns.append(grant.full_condition)
+    for grant, condition in zip(grants, conditions, strict=True):
+        columns.append(condition)
         columns.append(grant.basis)
     row = db.session.execute(sa.select(*columns).where(Student.id == student.id)).one_or_none()
     if row is None:
@@ -303,6 +316,15 @@ def visible_students(user: User, category: Category | None = None, today: date |
 
 def visible_student_ids(user: User, category: Category | None = None, today: date | None = None) -> sa.Select:
     return sa.select(Student.id).where(visible_students(user, category, today))
+
+
+def basis_column(user: User, category: Category, today: date | None = None) -> ColumnElement[str | None]:
+    """A column on `Student`: the basis on which `user` sees `category` of each listed
+    student, NULL where they do not. Lists use it to log each row on its own basis."""
+    whens = [(grant.full_condition, grant.basis) for grant in grants_for(user, today) if category in grant.categories]
+    if not whens:
+        return sa.cast(sa.null(), sa.Text)
+    return sa.case(*whens, else_=sa.cast(sa.null(), sa.Text))
 
 
 # --- access to one student's page, and why a category is hidden ------------------------
@@ -625,3 +647,128 @@ def casework_staff(student: Student) -> sa.Select:
         )
         .order_by(User.full_name)
     )
+
+
+# --- referrals: what a referral shares with the receiving organization (SPEC §6) -------
+
+
+def may_refer(access: StudentAccess) -> bool:
+    """Those who write the student's casework send and withdraw referrals."""
+    return may_write_casework(access)
+
+
+def organization_categories(organization_id: int, student: Student, today: date | None = None) -> dict[Category, str]:
+    """{category: basis} an organization may receive about `student` through a referral:
+    (categories of its agreements in force) ∩ (categories of the student's active consents
+    naming it). The very grants of its staff (rule 3), without their roster scope: a
+    referred student is not on the roster yet, and the consent alone decides."""
+    today = today or default_today()
+    grants = organization_grants(organization_id, today)
+    return _evaluate(grants, [grant.condition for grant in grants], student)
+
+
+def organization_basis_column(organization_id: int, category: Category, today: date | None = None) -> ColumnElement[str | None]:
+    """`organization_categories` as a column on `Student`, for lists: the basis on which
+    the organization may receive `category` of each row's student, or NULL."""
+    today = today or default_today()
+    whens = [(grant.condition, grant.basis) for grant in organization_grants(organization_id, today)
+             if category in grant.categories]
+    if not whens:
+        return sa.cast(sa.null(), sa.Text)
+    return sa.case(*whens, else_=sa.cast(sa.null(), sa.Text))
+
+
+REFERRAL_ANSWERERS = frozenset({Role.PARTNER_ADMIN})
+
+
+def answers_referrals(user: User, today: date | None = None) -> bool:
+    """A partner administrator answers their organization's referral inbox, once
+    compliant: before that they see nothing about any student (SPEC §2)."""
+    return user.role_enum in REFERRAL_ANSWERERS and is_compliant(user, today or default_today())
+
+
+def referral_inbox(user: User, today: date | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on `Referral`: the referrals in the user's inbox (none for others)."""
+    if not answers_referrals(user, today):
+        return sa.false()
+    return Referral.organization_id == user.organization_id
+
+
+def in_referral_inbox(user: User, referral: Referral, today: date | None = None) -> bool:
+    """`referral_inbox` for one referral."""
+    return answers_referrals(user, today) and referral.organization_id == user.organization_id
+
+
+def referral_was_sent() -> ColumnElement[bool]:
+    """The outer referral reached the organization: it was sent at some point. One that
+    waited for consent and was withdrawn never did."""
+    return sa.exists().where(ReferralEvent.referral_id == Referral.id, ReferralEvent.status == str(ReferralStatus.SENT))
+
+
+def referral_disclosure(referral: Referral, student: Student, today: date | None = None) -> dict[Category, str]:
+    """What the receiving organization sees of the student through a referral now: what
+    `organization_categories` allows, once the referral was sent. Before that (awaiting
+    family consent) the organization learns only that a referral for a service at a
+    school is waiting, never who it is for."""
+    if not referral_reached(referral):
+        return {}
+    return organization_categories(referral.organization_id, student, today)
+
+
+def referral_reached(referral: Referral) -> bool:
+    """The referral reached its organization: it was sent (not only awaiting consent)."""
+    if referral.status == ReferralStatus.AWAITING_CONSENT:
+        return False
+    return bool(db.session.scalar(sa.select(referral_was_sent()).where(Referral.id == referral.id)))
+
+
+def referral_shared(user: User, referral: Referral, student: Student, today: date | None = None) -> dict[Category, str]:
+    """What `user` may see of a referral's student: `referral_disclosure`, for compliant
+    staff of the receiving organization; nothing for anyone else."""
+    today = today or default_today()
+    if (
+        user.role_enum not in PARTNER_STAFF
+        or user.organization_id != referral.organization_id
+        or not is_compliant(user, today)
+    ):
+        return {}
+    return referral_disclosure(referral, student, today)
+
+
+def referral_basis_column(user: User, category: Category, today: date | None = None) -> ColumnElement[str | None]:
+    """`referral_shared` as a column for inbox lists (on `Referral` joined to `Student`)."""
+    today = today or default_today()
+    if user.role_enum not in PARTNER_STAFF or not is_compliant(user, today):
+        return sa.cast(sa.null(), sa.Text)
+    return sa.case(
+        (sa.or_(Referral.status == str(ReferralStatus.AWAITING_CONSENT), ~referral_was_sent()),
+         sa.cast(sa.null(), sa.Text)),
+        else_=organization_basis_column(user.organization_id, category, today),
+    )
+
+
+# --- the partner roster (SPEC §6) ------------------------------------------------------
+
+ROSTER_MANAGERS = frozenset({Role.PARTNER_ADMIN})
+
+
+def manages_roster(user: User, today: date | None = None) -> bool:
+    """Partner administrators add and remove students on their organization's roster,
+    once compliant (adding shows the student's name)."""
+    return user.role_enum in ROSTER_MANAGERS and is_compliant(user, today or default_today())
+
+
+def may_join_roster(organization_id: int, student: Student, today: date | None = None) -> bool:
+    """A student can join an organization's roster only while a data-sharing agreement
+    between the organization and the student's district is in force."""
+    today = today or default_today()
+    return any(a.district_id == student.district_id for a in active_agreements(organization_id, today))
+
+
+def roster_scope(user: User, today: date | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on `Student`: the students on the user's own organization's roster
+    today, whose names the user may see (SPEC §4 rule 3), or none."""
+    today = today or default_today()
+    if user.role_enum not in PARTNER_STAFF or not is_compliant(user, today):
+        return sa.false()
+    return on_roster(user.organization_id, today)

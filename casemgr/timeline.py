@@ -23,7 +23,7 @@ from flask import current_app, has_app_context
 from sqlalchemy.orm import joinedload
 
 from casemgr.extensions import db
-from casemgr.models import Flag, SupportPlan, SupportPlanCheckIn, User
+from casemgr.models import Flag, Referral, ReferralEvent, SupportPlan, SupportPlanCheckIn, User
 from casemgr.models.enums import CaseStatus, Category
 from casemgr.notes import load_notes, load_restricted_notes, readable_notes, restricted_notes
 from casemgr.policy import StudentAccess, why_hidden
@@ -133,6 +133,26 @@ def plans_closed(access: StudentAccess, zone: str) -> sa.Select:
     ).where(SupportPlan.student_id == access.student.id, SupportPlan.status == str(CaseStatus.CLOSED))
 
 
+def load_referral_events(ids: list[int]) -> dict[int, ReferralEvent]:
+    query = (
+        sa.select(ReferralEvent)
+        .options(joinedload(ReferralEvent.referral).joinedload(Referral.organization))
+        .where(ReferralEvent.id.in_(ids))
+    )
+    return {e.id: e for e in db.session.scalars(query)}
+
+
+def referral_events(access: StudentAccess, zone: str) -> sa.Select:
+    """Every step of every referral of the student: sent, consent recorded, accepted,
+    declined, closed."""
+    return (
+        sa.select(local_day(ReferralEvent.created_at, zone), ReferralEvent.created_at, ReferralEvent.id,
+                  ReferralEvent.by_user_id)
+        .join(Referral, Referral.id == ReferralEvent.referral_id)
+        .where(Referral.student_id == access.student.id)
+    )
+
+
 EVENT_KINDS: list[EventKind] = [
     EventKind("note", Category.NOTES, readable_notes, load_notes, "notes/partials/_event_note.html"),
     EventKind("note_restricted", Category.NOTES, restricted_notes, load_restricted_notes,
@@ -143,6 +163,8 @@ EVENT_KINDS: list[EventKind] = [
     EventKind("plan_check_in", Category.SERVICES, plan_check_ins, load_check_ins,
               "casework/partials/_event_plan_check_in.html"),
     EventKind("plan_closed", Category.SERVICES, plans_closed, load_plans, "casework/partials/_event_plan_closed.html"),
+    EventKind("referral", Category.SERVICES, referral_events, load_referral_events,
+              "casework/partials/_event_referral.html"),
 ]
 
 

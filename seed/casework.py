@@ -198,12 +198,11 @@ class Casework:
         return referrals, events
 
     def referral_history(self, referral_id: int, status: str, creator: StaffMember, partner: Partner) -> list[tuple]:
-        """The referral's events up to `status`: sent by the counselor, answered by the
-        partner admin, closed by a youth worker, a few days apart."""
+        """The referral's events up to `status`: sent by the counselor, then answered and
+        closed by the partner admin, whose inbox it is, a few days apart."""
         rng, events, at = self.rng, [], self.recent_moment(45)
         for step in EVENT_CHAINS[status]:
-            by = {R.ACCEPTED: partner.admin, R.DECLINED: partner.admin, R.CLOSED: self.worker_of(partner)}.get(
-                step, creator)
+            by = partner.admin if step in (R.ACCEPTED, R.DECLINED, R.CLOSED) else creator
             comment = {R.DECLINED: rng.choice(DECLINE_REASONS), R.CLOSED: rng.choice(OUTCOMES)}.get(step)
             events.append((referral_id, str(step), by.id, comment, at))
             at = min(at + timedelta(days=rng.randint(1, 7)), max(at, moment(self.d.as_of, rng, 17, 18)))

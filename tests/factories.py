@@ -14,7 +14,10 @@ from casemgr.models import (
     Guardian,
     GuardianLink,
     Organization,
+    Referral,
+    ReferralEvent,
     RosterEntry,
+    ServiceAgreement,
     Student,
     SupportPlan,
     SupportPlanCheckIn,
@@ -219,3 +222,33 @@ def create_attendance(student, days) -> None:
 
     pairs = days.items() if isinstance(days, dict) else days
     attendance.record((student.id, day, status) for day, status in pairs)
+
+
+def create_service_agreement(partner: Organization, district: Organization, services=("mentoring",), schools=(),
+                             capacity: int = 25, **fields) -> ServiceAgreement:
+    values = dict(
+        district_id=district.id,
+        organization_id=partner.id,
+        services=[str(s) for s in services],
+        capacity=capacity,
+        starts_on=date(2000, 8, 1),
+        ends_on=date(2999, 7, 31),
+    )
+    values.update(fields)
+    agreement = ServiceAgreement(**values)
+    agreement.schools = list(schools)
+    return _add(agreement)
+
+
+def create_referral(student: Student, partner: Organization, created_by: User, status: str = "sent",
+                    service: str = "mentoring", **fields) -> Referral:
+    """A referral with the history its status implies (sent, then answered)."""
+    values = dict(student_id=student.id, organization_id=partner.id, service=service, status=status,
+                  created_by_id=created_by.id)
+    values.update(fields)
+    referral = _add(Referral(**values))
+    chain = {"awaiting_consent": ["awaiting_consent"], "sent": ["sent"], "accepted": ["sent", "accepted"],
+             "declined": ["sent", "declined"], "closed": ["sent", "accepted", "closed"]}[status]
+    for step in chain:
+        _add(ReferralEvent(referral_id=referral.id, status=step, by_user_id=created_by.id))
+    return referral

@@ -25,6 +25,8 @@ from casemgr.models import (
     FafsaRecord,
     Flag,
     Note,
+    Referral,
+    RosterEntry,
     Section,
     SchoolYear,
     SectionEnrollment,
@@ -42,6 +44,7 @@ from tests.factories import (
     create_flag,
     create_guardian,
     create_partner,
+    create_referral,
     create_research_org,
     create_school_year,
     create_school,
@@ -78,6 +81,17 @@ ROUTES = {
     "notes.new": "notes_write",
     "notes.audience": "notes_write",
     "notes.amend": "note_amend",
+    "referrals.index": "school_officials",
+    "referrals.new": "casework_write",
+    "referrals.show": "casework_read",
+    "referrals.withdraw": "casework_write",
+    "inbox.index": "partner_admin",
+    "inbox.show": "partner_admin_referral",
+    "inbox.accept": "partner_admin_referral",
+    "inbox.decline": "partner_admin_referral",
+    "inbox.close": "partner_admin_referral",
+    "roster.index": "partner_admin",
+    "roster.remove": "partner_admin_roster",
     "admin.agreements": "district_admin",
     "admin.new_agreement": "district_admin",
     "admin.new_service_agreement": "district_admin",
@@ -126,6 +140,8 @@ class World:
     flags: dict = field(default_factory=dict)
     plans: dict = field(default_factory=dict)
     notes: dict = field(default_factory=dict)
+    referrals: dict = field(default_factory=dict)
+    partners: dict = field(default_factory=dict)
 
 
 def _plant_records(db, student, teacher, n):
@@ -160,6 +176,7 @@ def build_world(db) -> World:
     elsewhere = create_school(create_district("Hill District"), "high", "Hill High")
     northside = create_partner("Northside Youth")
     eastside = create_partner("Eastside Tutoring")
+    w.partners.update(northside=northside, eastside=eastside)
     w.agreements["northside"] = create_agreement(
         northside, district, categories=["identity", "attendance", "grades", "notes", "services"],
         starts_on=LONG_AGO, ends_on=LATER)
@@ -228,6 +245,14 @@ def _plant_casework(w: World, middle) -> None:
         w.plans[name] = create_support_plan(student, author, flag_id=w.flags[name].id, starts_on=LONG_AGO,
                                             goal=f"SERVICESMARK goal of {name}")
         create_check_in(w.plans[name], author, TODAY - timedelta(days=1), "SERVICESMARK check-in")
+    # a referral sent under a consent that does not cover services, one awaiting consent,
+    # and one of another school to another organization
+    w.referrals["own"] = create_referral(w.students["own"], w.partners["northside"], w.users["counselor"],
+                                         flag_id=w.flags["own"].id, message="SERVICESMARK referral message")
+    w.referrals["no_consent"] = create_referral(w.students["no_consent"], w.partners["northside"], w.users["counselor"],
+                                                status="awaiting_consent", message="SERVICESMARK awaiting")
+    w.referrals["other_school"] = create_referral(w.students["other_school"], w.partners["eastside"], middle_counselor,
+                                                  flag_id=w.flags["other_school"].id, message="SERVICESMARK elsewhere")
 
 
 NORTHSIDE_VIEW = {
@@ -315,8 +340,31 @@ def _casework_requests(world, who, name):
         yield "GET", url_for("casework.close_plan", plan_id=plan.uuid), None, write_page
         yield "POST", url_for("casework.close_plan", plan_id=plan.uuid), forged(outcome="forged"), write_post
     if flag is not None:
+        yield "GET", url_for("referrals.new", flag_id=flag.uuid), None, write_page
+        refer = forged(organization=str(world.partners["northside"].uuid), message="forged")
+        yield "POST", url_for("referrals.new", flag_id=flag.uuid), refer, write_post
         yield "GET", url_for("casework.close_flag", flag_id=flag.uuid), None, write_page
         yield "POST", url_for("casework.close_flag", flag_id=flag.uuid), {}, 302 if writer else 404
+    yield from _referral_requests(world, who, name, services, writer)
+
+
+def _referral_requests(world, who, name, services, writer):
+    """A referral: the school reads it with `services` and withdraws it as a writer; only
+    the receiving organization's (compliant) partner admin reaches it in the inbox, where
+    an empty decline or close is refused and accepting the sent one goes through."""
+    referral = world.referrals.get(name)
+    if referral is None:
+        return
+    write_page, write_post = (200, 400) if writer else (404, 404)
+    yield "GET", url_for("referrals.show", referral_id=referral.uuid), None, 200 if services else 404
+    yield "GET", url_for("referrals.withdraw", referral_id=referral.uuid), None, write_page
+    yield "POST", url_for("referrals.withdraw", referral_id=referral.uuid), {} if writer else {"reason": "forged"}, write_post
+    answers = who == "partner_admin" and referral.organization_id == world.partners["northside"].id
+    page = 200 if answers else 404 if who == "partner_admin" else 403
+    yield "GET", url_for("inbox.show", referral_id=referral.uuid), None, page
+    yield "POST", url_for("inbox.decline", referral_id=referral.uuid), {}, 400 if answers else page
+    yield "POST", url_for("inbox.close", referral_id=referral.uuid), {}, 400 if answers else page
+    yield "POST", url_for("inbox.accept", referral_id=referral.uuid), {}, 302 if answers else page
 
 
 NOTE_WRITERS = {"principal", "counselor", "teacher", "partner_admin", "youth_worker"}
@@ -378,6 +426,12 @@ def _assert_casework_unchanged_but_for_writers(db, who):
     assert (count(Flag), count(SupportPlan), count(SupportPlanCheckIn)) == (2, 2, 2), who
     assert count(SupportPlan, SupportPlan.status == "closed") == 0, who
     assert count(Flag, Flag.status == "closed") == (1 if who in CASEWORK_WRITERS else 0), who
+    statuses = dict(db.session.execute(sa.select(Referral.message, Referral.status)).all())
+    assert statuses == {
+        "SERVICESMARK referral message": "accepted" if who == "partner_admin" else "sent",
+        "SERVICESMARK awaiting": "awaiting_consent",
+        "SERVICESMARK elsewhere": "sent",
+    }, who
 
 
 def url_for_student(app, student):
@@ -398,6 +452,14 @@ def _global_requests(app, world, who):
         yield "POST", url_for("admin.end_agreement", agreement_id=world.agreements["northside"].uuid), 302 if admin else 403
         yield "POST", url_for("admin.end_service_agreement", agreement_id=world.agreements["northside"].uuid), 404 if admin else 403
         yield "GET", url_for("partner.staff"), 200 if partner_admin else 403
+        yield "GET", url_for("inbox.index"), 200 if partner_admin else 403
+        yield "GET", url_for("roster.index"), 200 if partner_admin else 403
+        yield "POST", url_for("roster.index"), 400 if partner_admin else 403  # a forged add without its fields
+        on_roster = world.students["own"]
+        yield "GET", url_for("roster.remove", student_id=on_roster.uuid), 200 if partner_admin else 403
+        yield "POST", url_for("roster.remove", student_id=on_roster.uuid), 302 if partner_admin else 403
+        yield "GET", url_for("roster.remove", student_id=world.students["agreement_ended"].uuid), 404 if partner_admin else 403
+        yield "GET", url_for("referrals.index"), 200 if who in ("district_admin", "principal", "counselor") else 403
         yield "GET", url_for("partner.compliance_form", user_id=colleague.uuid), 200 if partner_admin else 403
         yield "POST", url_for("partner.compliance_form", user_id=colleague.uuid), 302 if partner_admin else 403
         yield "GET", url_for("caseload.index"), 200 if who in ("district_admin", "principal", "counselor") else 403
@@ -415,6 +477,8 @@ def test_role_pages_for_every_role(app, client, db, who):
     for method, url, status in _global_requests(app, world, who):
         response = client.post(url, data={"csrf_token": token}) if method == "POST" else client.get(url)
         assert response.status_code == status, f"{who} {method} {url}"
+    removed = db.session.scalar(sa.select(sa.func.count()).select_from(RosterEntry).where(RosterEntry.removed_on.is_not(None)))
+    assert removed == (1 if who == "partner_admin" else 0), who
     response = client.post("/logout", data={"csrf_token": token})
     assert response.status_code == 302
 
@@ -424,7 +488,9 @@ def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
     student = world.students["own"]
     for path in ("/", f"/students/{student.uuid}", f"/students/{student.uuid}/consents", "/admin/agreements", "/partner/staff",
                  f"/plans/{world.plans['own'].uuid}", f"/students/{student.uuid}/flags/new",
-                 f"/students/{student.uuid}/notes/new", f"/notes/{world.notes['own'].uuid}/amend"):
+                 f"/students/{student.uuid}/notes/new", f"/notes/{world.notes['own'].uuid}/amend", "/referrals",
+                 f"/referrals/{world.referrals['own'].uuid}", f"/flags/{world.flags['own'].uuid}/refer",
+                 "/partner/referrals", f"/partner/referrals/{world.referrals['own'].uuid}", "/partner/roster"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
     assert client.get("/login").status_code == 200

@@ -508,7 +508,7 @@ def test_notes_and_flags_share_the_timeline_newest_first_and_paginated(client, d
     order = ["NOTE00", "NOTE01", "FLAGGED", "NOTE02", "NOTE03", "NOTE04", "NOTE05", "NOTE06", "NOTE07", "NOTE08"]
     positions = [first.index(marker) for marker in order]
     assert positions == sorted(positions) and "NOTE09" not in first
-    assert "Notes, flags and support plans, newest first." in first
+    assert "Notes, flags, support plans and referrals, newest first." in first
     second = client.get(f"/students/{w.student.uuid}/timeline?page=2", headers=HTMX).get_data(as_text=True)
     assert "NOTE09" in second and "NOTE11" in second and "NOTE08" not in second
     assert 'id="note-form"' not in second  # the form is on the first page

@@ -133,6 +133,7 @@ class Referral(PublicId, CreatedAt, db.Model):
     )
 
     organization: Mapped[Organization] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     events: Mapped[list[ReferralEvent]] = relationship(
         back_populates="referral", order_by="ReferralEvent.created_at"
     )
@@ -151,3 +152,4 @@ class ReferralEvent(CreatedAt, db.Model):
     comment: Mapped[str | None] = mapped_column(sa.Text)
 
     referral: Mapped[Referral] = relationship(back_populates="events")
+    by_user: Mapped[User | None] = relationship()

@@ -11,6 +11,7 @@ from casemgr.extensions import db
 from casemgr.models import Consent, ConsentRevocation, Guardian, GuardianLink, Organization, Student, User
 from casemgr.models.enums import Category, ConsentMethod, OrgKind, SignerRelationship
 from casemgr.policy import active_agreements
+from casemgr.services.referrals import release_awaiting_referrals
 
 
 class ConsentError(ValueError):
@@ -94,6 +95,8 @@ def record_paper_consent(student: Student, release: PaperConsent, recorded_by: U
     )
     db.session.add(consent)
     db.session.flush()
+    # referrals to the organization that were waiting for this consent go out now
+    release_awaiting_referrals(student, release.organization.id, recorded_by, today)
     return consent
 
 

@@ -81,3 +81,49 @@ def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[C
             ),
         )
     )
+
+
+def log_referral(
+    user: User,
+    student: Student,
+    organization_id: int,
+    shared: Mapping[Category, str],
+    step: str,
+) -> DisclosureEntry:
+    """A step of a referral (sent, consent recorded, accepted, declined, closed): the
+    entry names the receiving organization, whoever took the step, so the log of what
+    went to that organization is complete. `shared` is what the organization may see
+    through the referral after the step (nothing while it awaits family consent), and
+    `reason` says which step it was."""
+    entry = DisclosureEntry(
+        user_id=user.id,
+        organization_id=organization_id,
+        student_id=student.id,
+        action=str(DisclosureAction.REFERRAL),
+        categories=[str(c) for c in sorted(shared)],
+        basis={str(c): basis for c, basis in shared.items()},
+        allowed=True,
+        reason=step,
+        request_path=_path(),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def log_roster_change(user: User, student: Student, what: str) -> DisclosureEntry:
+    """A student added to or removed from an organization's roster: it decides whether
+    the organization's staff see the student's name, though it shows no category by
+    itself. `reason` says what changed."""
+    entry = DisclosureEntry(
+        user_id=user.id,
+        organization_id=user.organization_id,
+        student_id=student.id,
+        action=str(DisclosureAction.VIEW),
+        categories=[],
+        basis={},
+        allowed=True,
+        reason=what,
+        request_path=_path(),
+    )
+    db.session.add(entry)
+    return entry

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, TextAreaField
@@ -95,6 +95,7 @@ def new(student_id: uuid.UUID):
     form.categories.choices = [(str(c), category_label(c)) for c in Category]
     form.signer.choices = [("", "Choose…")] + _signer_choices(student, day)
     if not form.is_submitted():
+        form.organization.data = request.args.get("organization", "")  # from a referral awaiting consent
         form.signed_on.data = day
         form.expires_on.data = end_of_school_year(student.district_id, day)
     if form.validate_on_submit():

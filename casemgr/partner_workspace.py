@@ -1,0 +1,172 @@
+"""The partner workspace (SPEC §6): an organization's roster with each student's consent
+status, the latest notes its staff may read, and the administrator's counts.
+
+Every list filters in SQL through the policy (`roster_scope`, `visible_students`,
+`note_text_readable`) and carries, per row, the basis on which each category is seen,
+so each row is logged on its own basis once the page is built.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased, joinedload
+
+from casemgr import policy
+from casemgr.extensions import db
+from casemgr.models import Consent, Note, Referral, RosterEntry, Student, User
+from casemgr.models.enums import PARTNER_STAFF, Category, ReferralStatus
+from casemgr.services import disclosure
+from casemgr.services.referrals import Load, organization_loads
+
+ROSTER_PAGE_SIZE = 50
+LATEST_NOTES = 10
+EXPIRING_WITHIN_DAYS = 30
+CONSENT_FILTERS = {
+    "": "Everyone",
+    "active": "Consent active",
+    "expiring": "Consent expiring within 30 days",
+    "missing": "Consent missing",
+}
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    student: Student
+    entry: RosterEntry
+    consent_state: str  # active, expiring (within 30 days) or missing
+    consent_expires_on: date | None
+    shared: dict[Category, str]  # what the user sees of the student, with the basis
+
+    @property
+    def identity_basis(self) -> str | None:
+        return self.shared.get(Category.IDENTITY)
+
+
+@dataclass
+class RosterPage:
+    rows: list[RosterRow] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    consent: str = ""
+
+
+def consent_status(organization_id: int, today: date) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    """(latest expiry of an active consent naming the organization, state) as columns on
+    `Student`: missing without one, expiring when it ends within 30 days, else active."""
+    expires = (
+        policy.active_consent(organization_id, today)
+        .with_only_columns(sa.func.max(Consent.expires_on))
+        .scalar_subquery()
+    )
+    state = sa.case(
+        (expires.is_(None), "missing"),
+        (expires <= today + timedelta(days=EXPIRING_WITHIN_DAYS), "expiring"),
+        else_="active",
+    )
+    return expires, state
+
+
+def roster_page(user: User, today: date, page: int = 1, consent: str = "") -> RosterPage:
+    """A page of the user's organization's roster, by name; empty for anyone who may not
+    see it (the policy's `roster_scope`)."""
+    consent = consent if consent in CONSENT_FILTERS else ""
+    expires, state = consent_status(user.organization_id, today)
+    entry = aliased(RosterEntry)  # apart from the policy's own roster subquery
+    where = [
+        policy.roster_scope(user, today),
+        entry.organization_id == user.organization_id,
+        entry.added_on <= today,
+        sa.or_(entry.removed_on.is_(None), entry.removed_on > today),
+    ]
+    if consent:
+        where.append(state == consent)
+    base = sa.select(entry).join(Student, Student.id == entry.student_id).where(*where)
+    total = db.session.scalar(base.with_only_columns(sa.func.count()).order_by(None))
+    pages = max((total + ROSTER_PAGE_SIZE - 1) // ROSTER_PAGE_SIZE, 1)
+    page = min(max(page, 1), pages)
+    bases = [policy.basis_column(user, category, today).label(f"basis_{category}") for category in Category]
+    rows = db.session.execute(
+        base.add_columns(Student, expires.label("expires"), state.label("state"), *bases)
+        .order_by(Student.last_name, Student.first_name, Student.id)
+        .offset((page - 1) * ROSTER_PAGE_SIZE)
+        .limit(ROSTER_PAGE_SIZE)
+    ).all()
+    return RosterPage(
+        rows=[
+            RosterRow(row[1], row[0], row.state, row.expires,
+                      {c: row._mapping[f"basis_{c}"] for c in Category if row._mapping[f"basis_{c}"] is not None})
+            for row in rows
+        ],
+        total=total, page=page, pages=pages, consent=consent,
+    )
+
+
+@dataclass(frozen=True)
+class ListedNote:
+    note: Note
+    student: Student
+    shared: dict[Category, str]
+
+
+def latest_notes(user: User, today: date, limit: int = LATEST_NOTES) -> list[ListedNote]:
+    """The newest notes the user may read, about students whose notes they may see."""
+    notes_basis = policy.basis_column(user, Category.NOTES, today).label("notes_basis")
+    identity_basis = policy.basis_column(user, Category.IDENTITY, today).label("identity_basis")
+    rows = db.session.execute(
+        sa.select(Note, Student, notes_basis, identity_basis)
+        .join(Student, Student.id == Note.student_id)
+        .options(joinedload(Note.author), joinedload(Note.organization))
+        .where(policy.visible_students(user, Category.NOTES, today), policy.note_text_readable(user))
+        .order_by(Note.created_at.desc(), Note.id.desc())
+        .limit(limit)
+    ).all()
+    listed = []
+    for note, student, notes, identity in rows:
+        shared = {Category.NOTES: notes} | ({Category.IDENTITY: identity} if identity else {})
+        listed.append(ListedNote(note, student, shared))
+    return listed
+
+
+def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote]) -> None:
+    """One entry per student shown: the categories shown of them, on their basis. A
+    name on the roster without any consent shows no category (SPEC §4 rule 3)."""
+    shown: dict[int, tuple[Student, dict[Category, str]]] = {}
+    for row in roster.rows if roster else []:
+        if row.identity_basis:
+            shown.setdefault(row.student.id, (row.student, {}))[1][Category.IDENTITY] = row.identity_basis
+    for item in notes:
+        shown.setdefault(item.student.id, (item.student, {}))[1].update(item.shared)
+    for student, categories in shown.values():
+        disclosure.log_view(user, student, categories)
+
+
+@dataclass(frozen=True)
+class AdminSummary:
+    waiting_answer: int  # referrals sent, to accept or decline
+    awaiting_consent: int
+    in_progress: int  # accepted, to close with an outcome
+    blocked_staff: int
+    load: Load
+
+
+def admin_summary(user: User, today: date) -> AdminSummary:
+    counts = dict(db.session.execute(
+        sa.select(Referral.status, sa.func.count())
+        .where(policy.referral_inbox(user, today))
+        .group_by(Referral.status)
+    ).all())
+    staff = db.session.scalars(
+        sa.select(User).where(User.organization_id == user.organization_id, User.active.is_(True),
+                              User.role.in_([str(r) for r in PARTNER_STAFF]))
+    )
+    blocked = sum(1 for member in staff if policy.partner_block_reason(member, today))
+    return AdminSummary(
+        waiting_answer=counts.get(str(ReferralStatus.SENT), 0),
+        awaiting_consent=counts.get(str(ReferralStatus.AWAITING_CONSENT), 0),
+        in_progress=counts.get(str(ReferralStatus.ACCEPTED), 0),
+        blocked_staff=blocked,
+        load=organization_loads([user.organization_id], today)[user.organization_id],
+    )
