@@ -112,3 +112,32 @@ def test_no_staging_table_outlives_an_import(world):
     assert run(world, "attendance", csv_bytes(HEADER, *rows(world))).ok
     assert run(world, "attendance", csv_bytes(HEADER, f"NOBODY,{world.school.code},{world.days[0]},present")).errors
     assert _db.session.execute(sa.text(leftovers)).scalar() == 0
+
+
+def test_a_student_at_two_schools_in_one_file(world):
+    s = world.students[0]
+    moved = [f"{s.state_id},{world.school.code},{world.days[0]},present",
+             f"{s.state_id},{world.school.code},{world.days[1]},tardy",
+             f"{s.state_id},{world.other_school.code},{world.days[2]},excused"]
+    outcome = run(world, "attendance", csv_bytes(HEADER, *moved))
+    assert outcome.ok and outcome.batch.rows_inserted == 3, [e.describe() for e in outcome.errors]
+    assert stored(world) == {(s.id, world.days[0]): "present", (s.id, world.days[1]): "tardy",
+                             (s.id, world.days[2]): "excused"}
+    twice = [f"{s.state_id},{world.school.code},{world.days[3]},present",
+             f"{s.state_id},{world.other_school.code},{world.days[3]},present"]
+    assert_rejected(world, "attendance", csv_bytes(HEADER, *twice), attendance_days,
+                    "row 3: duplicate key (state_id, date): the same as row 2")
+
+
+def test_a_day_is_checked_against_the_calendar_of_the_school_its_row_names(world):
+    from tests.factories import create_school
+
+    closed = create_school(world.district)  # no school days at all
+    s = world.students[0]
+    rows_ = [f"{s.state_id},{world.school.code},{world.days[0]},present",
+             f"{s.state_id},{closed.code},{world.days[1]},present"]
+    assert_rejected(world, "attendance", csv_bytes(HEADER, *rows_), attendance_days,
+                    f"row 3, date: {world.days[1]} is not a school day at {closed.code}")
+    only_closed = [f"{s.state_id},{closed.code},{world.days[1]},present"]
+    assert_rejected(world, "attendance", csv_bytes(HEADER, *only_closed), attendance_days,
+                    f"row 2, date: {world.days[1]} is not a school day at {closed.code}")

@@ -111,7 +111,7 @@ def calendar(ctx: Context, days: str) -> None:
     cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(days)))
     cur.execute("""
         CREATE TEMP TABLE import_open_days AS
-        SELECT o.code, y.id AS school_year_id,
+        SELECT hashtextextended(o.code, 0) AS code_hash, y.id AS school_year_id,
                bit_or(set_bit(repeat('0', y.ends_on - y.starts_on + 1)::varbit, c.day - y.starts_on, 1)) AS open
         FROM calendar_days c
         JOIN organizations o ON o.id = c.school_id AND o.kind = 'school' AND o.district_id = %(district)s
@@ -137,18 +137,24 @@ def fold(ctx: Context, rows_sql: str, rows: int, days: str, by_school: bool = Fa
     # a hash join: the planner may price a merge join lower, but it would sort
     # millions of staged rows
     cur.execute("SET LOCAL enable_mergejoin = off")
-    school = "s.school_code" if by_school else 'min(s.school_code COLLATE "C")'
-    last_school = "s.school_code" if by_school else 'max(s.school_code COLLATE "C")'
+    # A school is known by the 64-bit hash of its code (carrying the code's text through
+    # the aggregate costs more per row). A student's rows name one school in all but
+    # rare files: then the OR and the AND of their hashes agree; where they differ, the
+    # rows are folded again, by school code.
+    code_hash = "hashtextextended(s.school_code, 0)"
+    if by_school:
+        school = f"{code_hash} AS school_hash, {code_hash} AS other_school_hash"
+    else:
+        school = f"bit_or({code_hash}) AS school_hash, bit_and({code_hash}) AS other_school_hash"
     folded = ", ".join(f"bit_or(c.{status}) AS {status}" for status in attendance.STATUSES)
     cur.execute(f"""
         CREATE TEMP TABLE import_folded AS
-        SELECT s.state_id, c.school_year_id, {school} AS school_code, {last_school} AS last_school_code,
-               count(*) AS rows, {folded}
+        SELECT s.state_id, c.school_year_id, {school}, count(*) AS rows, {folded}
         FROM ({rows_sql}) s JOIN {days} c ON c.day_text = s.day_text AND c.status = s.status
         GROUP BY s.state_id, c.school_year_id{", s.school_code" if by_school else ""}""")
     cur.execute("SET LOCAL enable_mergejoin = on")
     if not by_school and cur.execute(
-            "SELECT EXISTS (SELECT 1 FROM import_folded WHERE school_code <> last_school_code)").fetchone()[0]:
+            "SELECT EXISTS (SELECT 1 FROM import_folded WHERE school_hash <> other_school_hash)").fetchone()[0]:
         return fold(ctx, rows_sql, rows, days, by_school=True)
     zeros = "repeat('0', y.ends_on - y.starts_on + 1)::varbit"
     merged = ", ".join(f"coalesce(bit_or(f.{status}), {zeros}) AS {status}" for status in attendance.STATUSES)
@@ -160,14 +166,14 @@ def fold(ctx: Context, rows_sql: str, rows: int, days: str, by_school: bool = Fa
         FROM import_folded f
         JOIN school_years y ON y.id = f.school_year_id
         LEFT JOIN students st ON st.state_id = f.state_id AND st.district_id = %(district)s
-        LEFT JOIN import_open_days o ON o.code = f.school_code AND o.school_year_id = f.school_year_id
+        LEFT JOIN import_open_days o ON o.code_hash = f.school_hash AND o.school_year_id = f.school_year_id
         GROUP BY st.id, f.school_year_id, y.starts_on, y.ends_on""", {"district": ctx.district_id})
     recorded = " | ".join(attendance.STATUSES)
-    folded, days, bad = cur.execute(f"""
+    folded_rows, recorded_days, bad = cur.execute(f"""
         SELECT coalesce(sum(rows), 0), coalesce(sum(bit_count({recorded})), 0),
                count(*) FILTER (WHERE student_id IS NULL OR NOT open)
         FROM import_attendance""").fetchone()
-    return folded == rows and days == rows and bad == 0
+    return folded_rows == rows and recorded_days == rows and bad == 0
 
 
 def _merged_by_run(ctx: Context) -> None:
