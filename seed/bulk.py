@@ -80,7 +80,7 @@ def _chunks(lines: Iterable[str]) -> Iterator[tuple[str, int]]:
 
 
 class TextCopy:
-    """A COPY fed with pre-joined text blocks of many rows (the attendance fast path)."""
+    """A COPY fed with pre-joined text blocks of many rows."""
 
     def __init__(self, copy) -> None:
         self._copy = copy
@@ -128,8 +128,9 @@ def constraints_deferred(cur: Cursor, tables: Sequence[str]) -> Iterator[None]:
     """Drop the tables' foreign keys, keys and indexes for a bulk load, and rebuild them
     (validated) afterwards, inside the same transaction.
 
-    Per-row foreign-key triggers and index maintenance make COPY into attendance_days
-    about 8x slower than loading bare and rebuilding; keys other tables reference stay.
+    Per-row foreign-key triggers and index maintenance make a COPY of millions of rows
+    several times slower than loading bare and rebuilding; keys other tables reference
+    stay.
     """
     restore: list[str | sql.Composed] = []
     foreign_keys: list[sql.Composed] = []
