@@ -2,7 +2,8 @@
 
 A full year is ~9 million rows for 50,000 students, so every file, large or small,
 takes one path of a few set-based statements:
-1. COPY into staging (text columns);
+1. COPY into an unlogged staging table (text columns), which, unlike a temporary one,
+   PostgreSQL reads with parallel workers;
 2. ONE pass resolves every row (state ID to student, school code and date text to an
    instructional, not-future day of that school's calendar in a school year, status to
    the closed list) and folds the rows into one row of bit strings per student-year
