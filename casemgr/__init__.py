@@ -87,7 +87,7 @@ def check_database(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
     from casemgr.views import admin, auth, caseload, casework, consents, formatting, home, imports, inbox, notes
-    from casemgr.views import partner, referrals, roster, students
+    from casemgr.views import notices, partner, referrals, roster, students
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(notes.bp)
+    app.register_blueprint(notices.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(partner.bp)
     app.register_blueprint(referrals.bp)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, current_app
 from flask_login import current_user
 
+from casemgr import notices
+from casemgr.clock import today
 from casemgr.models.enums import Role
 
 # role -> [(label, endpoint)]; later capabilities add their pages here
@@ -19,6 +21,8 @@ NAVIGATION[Role.COUNSELOR] += [("Caseload", "caseload.index")]
 for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.COUNSELOR):
     NAVIGATION[role].insert(2, ("Referrals", "referrals.index"))
 NAVIGATION[Role.PARTNER_ADMIN] += [("Referral inbox", "inbox.index"), ("Roster", "roster.index"), ("Staff", "partner.staff")]
+for role in notices.NOTICE_ROLES:
+    NAVIGATION[role].append(("Notices", "notices.index"))
 
 
 def nav_items() -> list[tuple[str, str]]:
@@ -28,5 +32,12 @@ def nav_items() -> list[tuple[str, str]]:
     return [(label, endpoint) for label, endpoint in NAVIGATION[current_user.role_enum] if endpoint in endpoints]
 
 
+def notice_badge() -> str | None:
+    """The count of new notices beside "Notices" ("3", "99+"), or None."""
+    if not current_user.is_authenticated:
+        return None
+    return notices.badge(current_user, today())
+
+
 def init_app(app: Flask) -> None:
-    app.context_processor(lambda: {"nav_items": nav_items})
+    app.context_processor(lambda: {"nav_items": nav_items, "notice_badge": notice_badge})

@@ -81,6 +81,7 @@ ROUTES = {
     "notes.new": "notes_write",
     "notes.audience": "notes_write",
     "notes.amend": "note_amend",
+    "notices.index": "notice_roles",
     "referrals.index": "school_officials",
     "referrals.new": "casework_write",
     "referrals.show": "casework_read",
@@ -368,6 +369,9 @@ def _referral_requests(world, who, name, services, writer):
 
 
 NOTE_WRITERS = {"principal", "counselor", "teacher", "partner_admin", "youth_worker"}
+# staff told of new notes and referral steps; the data stewards, families and researchers are not
+NOTICE_ROLES = {"principal", "counselor", "teacher", "partner_admin", "youth_worker", "noncompliant_worker",
+                "eastside_worker"}
 
 
 def _notes_requests(world, who, name):
@@ -460,6 +464,7 @@ def _global_requests(app, world, who):
         yield "POST", url_for("roster.remove", student_id=on_roster.uuid), 302 if partner_admin else 403
         yield "GET", url_for("roster.remove", student_id=world.students["agreement_ended"].uuid), 404 if partner_admin else 403
         yield "GET", url_for("referrals.index"), 200 if who in ("district_admin", "principal", "counselor") else 403
+        yield "GET", url_for("notices.index"), 200 if who in NOTICE_ROLES else 403
         yield "GET", url_for("partner.compliance_form", user_id=colleague.uuid), 200 if partner_admin else 403
         yield "POST", url_for("partner.compliance_form", user_id=colleague.uuid), 302 if partner_admin else 403
         yield "GET", url_for("caseload.index"), 200 if who in ("district_admin", "principal", "counselor") else 403
@@ -490,7 +495,31 @@ def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
                  f"/plans/{world.plans['own'].uuid}", f"/students/{student.uuid}/flags/new",
                  f"/students/{student.uuid}/notes/new", f"/notes/{world.notes['own'].uuid}/amend", "/referrals",
                  f"/referrals/{world.referrals['own'].uuid}", f"/flags/{world.flags['own'].uuid}/refer",
-                 "/partner/referrals", f"/partner/referrals/{world.referrals['own'].uuid}", "/partner/roster"):
+                 "/partner/referrals", f"/partner/referrals/{world.referrals['own'].uuid}", "/partner/roster",
+                 "/notices"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
     assert client.get("/login").status_code == 200
+
+
+# whose notes and referral steps each role is told about in the world above: the
+# counselor wrote every note and sent every referral, so nothing is new to them
+NOTICED_STUDENTS = {
+    "principal": HIGH_SCHOOL,  # notes of the school's students, and their referrals' steps
+    "teacher": {"own"},
+    "partner_admin": {"own"},  # no consent covers notes; the referral awaiting consent is not named
+    "youth_worker": set(),
+    "noncompliant_worker": set(),
+    "eastside_worker": set(),
+    "counselor": set(),
+}
+
+
+@pytest.mark.parametrize("who", sorted(NOTICED_STUDENTS))
+def test_notices_name_only_students_the_role_may_read_about(app, client, db, who):
+    world = build_world(db)
+    login(client, world.users[who])
+    html = client.get("/notices").get_data(as_text=True)
+    named = {name for name, student in world.students.items() if f"{student.display_name}<" in html}
+    assert named == NOTICED_STUDENTS[who], who
+    _assert_no_hidden_data(html, set(Category) - {Category.IDENTITY}, f"{who} notices")

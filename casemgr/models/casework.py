@@ -27,6 +27,8 @@ class Note(PublicId, CreatedAt, db.Model):
         ),
         sa.CheckConstraint("amends_id IS NULL OR amends_id <> id", name="not_self_amending"),
         sa.Index("ix_notes_student_created", "student_id", "created_at"),
+        # notices: the notes written since a user's last visit, whatever the student
+        sa.Index("ix_notes_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -73,6 +73,8 @@ class User(UserMixin, PublicId, CreatedAt, db.Model):
     # partner staff compliance (SPEC §2): both needed before a youth worker sees anything
     confidentiality_signed_on: Mapped[date | None]
     ferpa_trained_on: Mapped[date | None]
+    # when the user last opened their notices: what is newer is "new" (casemgr.notices)
+    notices_seen_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     organization: Mapped[Organization] = relationship(lazy="joined")
     student: Mapped[Student | None] = relationship(foreign_keys=[student_id])

@@ -1,7 +1,7 @@
 """Error pages that say what happened and reveal nothing else."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -42,6 +42,7 @@ def handle_csrf_error(error: CSRFError):
 
 def handle_unexpected_error(error: Exception):
     db.session.rollback()
+    g.notices_unavailable = True  # the page asks the database nothing more
     if isinstance(error, HTTPException):
         return handle_http_error(error)
     return _page(500)
