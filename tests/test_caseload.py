@@ -21,7 +21,8 @@ def with_indicator(db, student, tier=1, rate="0.9800", chronic=False, failures=0
         student_id=student.id, school_year=YEAR, as_of=TODAY, settings_id=_settings(db, student.district_id),
         days_enrolled=50, days_absent=int((1 - Decimal(rate)) * 50), attendance_rate=Decimal(rate),
         attendance_band="on_track", chronic_absence=chronic, severe_absence=False, course_failures=failures,
-        core_failure=False, suspensions=0, off_track_count=tier - 1, tier=tier, **fields,
+        core_failure=False, suspensions=0, off_track_count=tier - 1, tier=tier,
+        sort_last_name=student.last_name, sort_first_name=student.first_name, **fields,
     ))
     db.session.flush()
     return student
