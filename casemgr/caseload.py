@@ -236,9 +236,10 @@ def _ordered(column: sa.ColumnElement, descending: bool, nulls_last: bool = Fals
 
 def _in_order(students: Conditions, indicators: list[IndicatorCondition], sort: str, descending: bool,
               year: int | None, offset: int) -> tuple[sa.Subquery, list]:
-    """The page of the students in `sort` order, driven by the students: read in index
-    order and stopped after the page (name, grade or school), or read whole and sorted
-    (a top-N sort: the page carries its sort keys out, for the rows query to reuse)."""
+    """The page of the students in `sort` order, driven by the students: by name, grade
+    or school read in index order, stopped after the page; by a measure (at most
+    SORT_WHOLE_SET_UP_TO students) read whole, then sorted. The page carries its sort
+    keys out, for the rows query to order by."""
     if indicators or sort in MEASURE_SORTS:
         listed, indicator = _with_indicators(year, filtered=bool(indicators))
     else:  # nothing is read from the indicators
@@ -250,14 +251,16 @@ def _in_order(students: Conditions, indicators: list[IndicatorCondition], sort: 
     else:
         keys = [(MEASURE_SORTS[sort](indicator), descending, True)]
     keys += [(column, False, False) for column in (Student.last_name, Student.first_name, Student.id)]
-    page = (
-        listed.add_columns(*(column.label(f"key{n}") for n, (column, _, _) in enumerate(keys)))
-        .where(*students, *(condition(indicator) for condition in indicators))
-        .order_by(*(_ordered(*key) for key in keys))
-        .limit(PAGE_SIZE)
-        .offset(offset)
-        .subquery("page")
+    listed = listed.add_columns(*(column.label(f"key{n}") for n, (column, _, _) in enumerate(keys))).where(
+        *students, *(condition(indicator) for condition in indicators)
     )
+    if sort in MEASURE_SORTS:
+        # OFFSET 0: find the few matching students the cheapest way, rather than walk a
+        # measure's index in order (which pays for a district, not for a few of its students)
+        matching = listed.offset(0).subquery("matching")
+        listed = sa.select(matching.c.id, *(matching.c[f"key{n}"] for n in range(len(keys))))
+        keys = [(matching.c[f"key{n}"], *rest) for n, (_, *rest) in enumerate(keys)]
+    page = listed.order_by(*(_ordered(*key) for key in keys)).limit(PAGE_SIZE).offset(offset).subquery("page")
     return page, [_ordered(page.c[f"key{n}"], *rest) for n, (_, *rest) in enumerate(keys)]
 
 
