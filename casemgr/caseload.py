@@ -1,12 +1,26 @@
-"""The counselor's caseload: visible students with their indicators, filtered, searched,
-sorted and paged in SQL (two queries whatever the page size or sort)."""
+"""The caseload: visible students with their indicators, filtered, searched,
+sorted and paged in SQL, in two queries whatever the page, sort or filter: the count,
+then the page's rows.
+
+How the page is found depends on how many students match (SPEC §8: a district of 50,000
+pages as fast as a school):
+
+* in the order of a student column (name, grade) or of the school's name, students are
+  read in that order from an index and the reading stops after the page;
+* in the order of an indicator measure, up to `SORT_WHOLE_SET_UP_TO` students (a
+  school's caseload, most searches) are read whole and sorted; more (a district) are
+  read from the measure's index on `student_indicators`, which also holds the student's
+  name for ties, then come the students without a value, by name.
+"""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from casemgr import policy
 from casemgr.extensions import db
@@ -15,29 +29,39 @@ from casemgr.models import Flag, Organization, Student, StudentIndicator, User
 from casemgr.models.enums import CaseStatus, Role
 
 PAGE_SIZE = 50
+SORT_WHOLE_SET_UP_TO = 2_000
 
-INDICATOR_FILTERS = {
-    "chronic": ("Chronically absent", StudentIndicator.chronic_absence.is_(True)),
-    "severe": ("Severely chronically absent", StudentIndicator.severe_absence.is_(True)),
-    "failures": ("Failing a course", StudentIndicator.course_failures > 0),
-    "core": ("Failing English or math", StudentIndicator.core_failure.is_(True)),
-    "ninth": ("9th grade off track", StudentIndicator.ninth_grade_on_track.is_(False)),
-    "credits": ("Behind on credits", StudentIndicator.credits_on_track.is_(False)),
-    "suspended": ("Suspended this year", StudentIndicator.suspensions > 0),
-    "fafsa": ("FAFSA off track", StudentIndicator.fafsa_off_track.is_(True)),
+Conditions = list[sa.ColumnElement[bool]]
+IndicatorCondition = Callable[[type[StudentIndicator]], sa.ColumnElement[bool]]
+
+INDICATOR_FILTERS: dict[str, tuple[str, IndicatorCondition]] = {
+    "chronic": ("Chronically absent", lambda i: i.chronic_absence.is_(True)),
+    "severe": ("Severely chronically absent", lambda i: i.severe_absence.is_(True)),
+    "failures": ("Failing a course", lambda i: i.course_failures > 0),
+    "core": ("Failing English or math", lambda i: i.core_failure.is_(True)),
+    "ninth": ("9th grade off track", lambda i: i.ninth_grade_on_track.is_(False)),
+    "credits": ("Behind on credits", lambda i: i.credits_on_track.is_(False)),
+    "suspended": ("Suspended this year", lambda i: i.suspensions > 0),
+    "fafsa": ("FAFSA off track", lambda i: i.fafsa_off_track.is_(True)),
 }
 
-SORTS = {
+# sorts by student columns (never null), then by the indicator measures of
+# casemgr.models.indicators.SORTED_MEASURES (null without indicators: last either way)
+STUDENT_SORTS = {
     "name": (Student.last_name, Student.first_name),
     "grade": (Student.grade,),
-    "tier": (StudentIndicator.tier,),
-    "attendance": (StudentIndicator.attendance_rate,),
-    "failures": (StudentIndicator.course_failures,),
-    "credits": (StudentIndicator.credits_earned - StudentIndicator.credits_expected,),
     "school": (Organization.name,),
 }
+MEASURE_SORTS: dict[str, Callable[[type[StudentIndicator]], sa.ColumnElement]] = {
+    "tier": lambda i: i.tier,
+    "attendance": lambda i: i.attendance_rate,
+    "failures": lambda i: i.course_failures,
+    "credits": lambda i: i.credits_earned - i.credits_expected,
+}
+SORTS = STUDENT_SORTS.keys() | MEASURE_SORTS.keys()
 DEFAULT_DIRECTION = {"name": "asc", "grade": "asc", "tier": "desc", "attendance": "asc", "failures": "desc",
                      "credits": "asc", "school": "asc"}
+BY_NAME = (Student.last_name.asc(), Student.first_name.asc(), Student.id.asc())
 
 
 @dataclass
@@ -124,38 +148,28 @@ def district_of(user: User) -> int:
 
 
 def load_caseload(user: User, query: CaseloadQuery, today: date) -> CaseloadPage:
-    """Three queries whatever the filters: the count, the page's ids in order (narrow
-    rows, so sorting a whole district stays cheap), then those students' rows."""
+    """Two queries whatever the filters: how many match, then the page's rows."""
     admin = user.role_enum is Role.DISTRICT_ADMIN
     if query.sort == "school" and not admin:  # school staff see one school: no such column
         query.sort, query.direction = "tier", DEFAULT_DIRECTION["tier"]
     year = school_year_for(district_of(user), today)
     year_number = year.year if year else None
-    indicator_join = sa.and_(StudentIndicator.student_id == Student.id, StudentIndicator.school_year == year_number)
-    filtered = (
-        sa.select(Student.id)
-        .outerjoin(StudentIndicator, indicator_join)
-        .where(policy.visible_students(user, today=today))
-    )
-    if query.tier is not None:
-        filtered = filtered.where(StudentIndicator.tier == query.tier)
-    if query.grade is not None:
-        filtered = filtered.where(Student.grade == query.grade)
-    if query.indicator:
-        filtered = filtered.where(INDICATOR_FILTERS[query.indicator][1])
-    if query.q:
-        filtered = filtered.where(_search(query.q))
-    if admin and (query.school or query.sort == "school"):
-        filtered = filtered.join(Organization, Organization.id == Student.school_id)
-        if query.school:
-            filtered = filtered.where(Organization.uuid == query.school)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(filtered.subquery()))
+    students = _student_conditions(user, query, today, admin)
+    indicators = _indicator_conditions(query)
+    counted = sa.select(sa.func.count()).select_from(Student).where(*students)
+    if indicators:
+        counted = counted.join(StudentIndicator, _indicator_join(StudentIndicator, year_number)).where(
+            *(condition(StudentIndicator) for condition in indicators)
+        )
+    total = db.session.scalar(counted)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(query.page, pages)
-    order = [
-        (column.desc() if query.direction == "desc" else column.asc()).nulls_last() for column in SORTS[query.sort]
-    ] + [Student.last_name.asc(), Student.first_name.asc(), Student.id.asc()]
-    page_ids = list(db.session.scalars(filtered.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    offset = (page - 1) * PAGE_SIZE
+    descending = query.direction == "desc"
+    if query.sort in MEASURE_SORTS and total > SORT_WHOLE_SET_UP_TO:
+        listed, order = _by_measure_in_index_order(students, indicators, query.sort, descending, year_number, offset)
+    else:
+        listed, order = _in_order(students, indicators, query.sort, descending, year_number, offset)
     open_flags = (
         sa.select(sa.func.count())
         .where(Flag.student_id == Student.id, Flag.status == str(CaseStatus.OPEN))
@@ -164,31 +178,152 @@ def load_caseload(user: User, query: CaseloadQuery, today: date) -> CaseloadPage
     )
     loaded = db.session.execute(
         sa.select(Student, StudentIndicator, Organization.name, open_flags.label("open_flags"))
+        .select_from(listed)
+        .join(Student, Student.id == listed.c.id)
         .join(Organization, Organization.id == Student.school_id)
-        .outerjoin(StudentIndicator, indicator_join)
-        .where(Student.id.in_(page_ids))
+        .outerjoin(StudentIndicator, _indicator_join(StudentIndicator, year_number))
+        .order_by(*order)
     ).all()
-    position = {student_id: n for n, student_id in enumerate(page_ids)}
-    loaded.sort(key=lambda row: position[row[0].id])
     return CaseloadPage(
         rows=[CaseloadRow(student, indicator, school, flags) for student, indicator, school, flags in loaded],
         total=total, page=page, pages=pages, school_year=year_number,
     )
 
 
+def _student_conditions(user: User, query: CaseloadQuery, today: date, admin: bool) -> Conditions:
+    conditions = [policy.visible_students(user, today=today)]
+    if query.grade is not None:
+        conditions.append(Student.grade == query.grade)
+    if query.q:
+        conditions.append(_search(query.q))
+    if admin and query.school:
+        conditions.append(
+            Student.school_id == sa.select(Organization.id).where(Organization.uuid == query.school).scalar_subquery()
+        )
+    return conditions
+
+
+def _indicator_conditions(query: CaseloadQuery) -> list[IndicatorCondition]:
+    conditions = []
+    if query.tier is not None:
+        conditions.append(lambda i: i.tier == query.tier)
+    if query.indicator:
+        conditions.append(INDICATOR_FILTERS[query.indicator][1])
+    return conditions
+
+
+def _indicator_join(indicator: type[StudentIndicator], year: int | None) -> sa.ColumnElement[bool]:
+    return sa.and_(indicator.student_id == Student.id, indicator.school_year == year)
+
+
+def _with_indicators(year: int | None, filtered: bool) -> tuple[sa.Select, type[StudentIndicator]]:
+    """Student ids with their indicators (if any) for the year. Without an indicator
+    filter each student's row is looked up by key (a lateral subquery): one probe per
+    student read, whatever plan PostgreSQL would otherwise pick for a join."""
+    if filtered:
+        joined = sa.select(Student.id).join_from(
+            Student, StudentIndicator, _indicator_join(StudentIndicator, year), isouter=True
+        )
+        return joined, StudentIndicator
+    probe = sa.select(StudentIndicator).where(_indicator_join(StudentIndicator, year)).limit(1).lateral("indicator")
+    return sa.select(Student.id).join_from(Student, probe, sa.true(), isouter=True), aliased(StudentIndicator, probe)
+
+
+def _ordered(column: sa.ColumnElement, descending: bool, nulls_last: bool = False) -> sa.UnaryExpression:
+    ordered = column.desc() if descending else column.asc()
+    return ordered.nulls_last() if nulls_last else ordered
+
+
+def _in_order(students: Conditions, indicators: list[IndicatorCondition], sort: str, descending: bool,
+              year: int | None, offset: int) -> tuple[sa.Subquery, list]:
+    """The page of the students in `sort` order, driven by the students: by name, grade
+    or school read in index order, stopped after the page; by a measure (at most
+    SORT_WHOLE_SET_UP_TO students) read whole, then sorted. The page carries its sort
+    keys out, for the rows query to order by."""
+    if indicators or sort in MEASURE_SORTS:
+        listed, indicator = _with_indicators(year, filtered=bool(indicators))
+    else:  # nothing is read from the indicators
+        listed, indicator = sa.select(Student.id), None
+    if sort == "school":
+        listed = listed.join_from(Student, Organization, Organization.id == Student.school_id)
+    if sort in STUDENT_SORTS:
+        keys = [(column, descending, False) for column in STUDENT_SORTS[sort]]
+    else:
+        keys = [(MEASURE_SORTS[sort](indicator), descending, True)]
+    keys += [(column, False, False) for column in (Student.last_name, Student.first_name, Student.id)]
+    listed = listed.add_columns(*(column.label(f"key{n}") for n, (column, _, _) in enumerate(keys))).where(
+        *students, *(condition(indicator) for condition in indicators)
+    )
+    if sort in MEASURE_SORTS:
+        # OFFSET 0: find the few matching students the cheapest way, rather than walk a
+        # measure's index in order (which pays for a district, not for a few of its students)
+        matching = listed.offset(0).subquery("matching")
+        listed = sa.select(matching.c.id, *(matching.c[f"key{n}"] for n in range(len(keys))))
+        keys = [(matching.c[f"key{n}"], *rest) for n, (_, *rest) in enumerate(keys)]
+    page = listed.order_by(*(_ordered(*key) for key in keys)).limit(PAGE_SIZE).offset(offset).subquery("page")
+    return page, [_ordered(page.c[f"key{n}"], *rest) for n, (_, *rest) in enumerate(keys)]
+
+
+def _by_measure_in_index_order(students: Conditions, indicators: list[IndicatorCondition], sort: str,
+                               descending: bool, year: int | None, offset: int) -> tuple[sa.Subquery, list]:
+    """The page of many students by an indicator measure, in one statement that reads
+    no further than the page: first the students with a value, from the measure's index
+    (measure, then name: `student_indicators` keeps the name for this), then those without
+    one (no indicators yet, or no credits below grade 9), by name.
+
+    The second part is only read when the page reaches it, and the count of the first
+    part only when the page starts past it."""
+    measure = MEASURE_SORTS[sort](StudentIndicator)
+    with_value = (
+        sa.select(Student.id)
+        .select_from(StudentIndicator)
+        .join(Student, Student.id == StudentIndicator.student_id)
+        .where(StudentIndicator.school_year == year, measure.is_not(None), *students,
+               *(condition(StudentIndicator) for condition in indicators))
+    )
+    first = (
+        with_value.with_only_columns(
+            sa.literal(1).label("part"), measure.label("measure"), StudentIndicator.sort_last_name.label("last_name"),
+            StudentIndicator.sort_first_name.label("first_name"), StudentIndicator.student_id.label("id"),
+        )
+        .order_by(_ordered(measure, descending, True), StudentIndicator.sort_last_name,
+                  StudentIndicator.sort_first_name, StudentIndicator.student_id)
+        .limit(PAGE_SIZE)
+        .offset(offset)
+        .cte("with_value")
+    )
+    shown = sa.select(sa.func.count()).select_from(first).scalar_subquery()
+    before = sa.select(sa.func.count()).select_from(with_value.subquery()).scalar_subquery()
+    without_value, indicator = _with_indicators(year, filtered=bool(indicators))
+    rest = (
+        without_value.with_only_columns(
+            sa.literal(2).label("part"), MEASURE_SORTS[sort](indicator).label("measure"), Student.last_name,
+            Student.first_name, Student.id,
+        )
+        .where(MEASURE_SORTS[sort](indicator).is_(None), *students, *(condition(indicator) for condition in indicators))
+        .order_by(*BY_NAME)
+        .limit(PAGE_SIZE - shown)
+        .offset(sa.case((shown > 0, 0), else_=offset - before))
+        .subquery("without_value")
+    )
+    page = sa.union_all(sa.select(*first.c), sa.select(*rest.c)).subquery("page")
+    return page, [page.c.part, _ordered(page.c.measure, descending, True), page.c.last_name, page.c.first_name,
+                  page.c.id]
+
+
 def _search(text: str) -> sa.ColumnElement[bool]:
-    """Name (any word, prefix, case-insensitive) or exact state/local ID."""
+    """Name (any word, prefix, case-insensitive) or exact state/local ID. Names are
+    matched as lower(name) LIKE 'prefix%', which the name prefix indexes serve."""
     conditions = [Student.state_id == text, Student.local_id == text]
     words = [w for w in text.replace(",", " ").split() if w]
     if words:
         escaped = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words]
         conditions.append(
             sa.and_(*[
-                sa.or_(
-                    Student.last_name.ilike(f"{w}%", escape="\\"),
-                    Student.first_name.ilike(f"{w}%", escape="\\"),
-                    Student.preferred_name.ilike(f"{w}%", escape="\\"),
-                )
+                sa.or_(*(
+                    sa.func.lower(column).like(sa.func.lower(f"{w}%"), escape="\\")
+                    for column in (Student.last_name, Student.first_name, Student.preferred_name)
+                ))
                 for w in escaped
             ])
         )

@@ -50,7 +50,7 @@ class RecomputeResult:
 RECOMPUTE_SQL = sa.text(
     """
 WITH pupils AS (
-    SELECT id, grade FROM students WHERE district_id = :district_id
+    SELECT id, grade, last_name, first_name FROM students WHERE district_id = :district_id
 ),
 enrolled AS (
     SELECT se.student_id, count(DISTINCT cd.day) AS days
@@ -114,7 +114,7 @@ suspended AS (
     GROUP BY d.student_id
 ),
 base AS (
-    SELECT p.id AS student_id, p.grade,
+    SELECT p.id AS student_id, p.grade, p.last_name, p.first_name,
            coalesce(en.days, 0) AS days_enrolled,
            LEAST(coalesce(ab.days, 0), coalesce(en.days, 0)) AS days_absent,
            coalesce(m.failures, 0) AS failures,
@@ -166,7 +166,7 @@ INSERT INTO student_indicators (
     student_id, school_year, as_of, settings_id, days_enrolled, days_absent, attendance_rate,
     attendance_band, chronic_absence, severe_absence, course_failures, core_failure,
     ninth_grade_on_track, credits_earned, credits_expected, credits_on_track, suspensions,
-    fafsa_status, fafsa_off_track, off_track_count, tier)
+    fafsa_status, fafsa_off_track, off_track_count, tier, sort_last_name, sort_first_name)
 SELECT c.student_id, :year, :as_of, :settings_id, c.days_enrolled, c.days_absent, c.rate,
        CASE WHEN c.rate IS NULL THEN NULL
             WHEN c.rate >= :watch_below THEN 'on_track'
@@ -177,7 +177,8 @@ SELECT c.student_id, :year, :as_of, :settings_id, c.days_enrolled, c.days_absent
        CASE WHEN c.grade >= 9 THEN c.credits_earned END, c.credits_expected, c.credits_ok, c.suspensions,
        CASE WHEN c.grade = 12 THEN coalesce(c.fafsa_status, 'not_started') END, c.fafsa_off,
        c.off_track,
-       CASE WHEN c.severe OR c.off_track >= 2 THEN 3 WHEN c.off_track = 1 THEN 2 ELSE 1 END
+       CASE WHEN c.severe OR c.off_track >= 2 THEN 3 WHEN c.off_track = 1 THEN 2 ELSE 1 END,
+       c.last_name, c.first_name
 FROM counted c
 ON CONFLICT (student_id, school_year) DO UPDATE SET
     as_of = excluded.as_of, settings_id = excluded.settings_id, computed_at = now(),
@@ -189,7 +190,7 @@ ON CONFLICT (student_id, school_year) DO UPDATE SET
     credits_expected = excluded.credits_expected, credits_on_track = excluded.credits_on_track,
     suspensions = excluded.suspensions, fafsa_status = excluded.fafsa_status,
     fafsa_off_track = excluded.fafsa_off_track, off_track_count = excluded.off_track_count,
-    tier = excluded.tier
+    tier = excluded.tier, sort_last_name = excluded.sort_last_name, sort_first_name = excluded.sort_first_name
 """
 )
 

@@ -1,16 +1,19 @@
 """The caseload: visible students only, live filters, search, sort, pages, fixed query count."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from casemgr import caseload
 from casemgr.models import DisclosureEntry, Flag, SchoolYear, StudentIndicator
 from casemgr.models.enums import Role
+from casemgr.models.indicators import SORTED_MEASURES
 from tests.factories import create_school, create_student, create_user
-from tests.helpers import login
+from tests.helpers import login, logout
 
 TODAY = date.today()
 YEAR = TODAY.year if TODAY.month >= 8 else TODAY.year - 1
@@ -21,7 +24,8 @@ def with_indicator(db, student, tier=1, rate="0.9800", chronic=False, failures=0
         student_id=student.id, school_year=YEAR, as_of=TODAY, settings_id=_settings(db, student.district_id),
         days_enrolled=50, days_absent=int((1 - Decimal(rate)) * 50), attendance_rate=Decimal(rate),
         attendance_band="on_track", chronic_absence=chronic, severe_absence=False, course_failures=failures,
-        core_failure=False, suspensions=0, off_track_count=tier - 1, tier=tier, **fields,
+        core_failure=False, suspensions=0, off_track_count=tier - 1, tier=tier,
+        sort_last_name=student.last_name, sort_first_name=student.first_name, **fields,
     ))
     db.session.flush()
     return student
@@ -143,3 +147,136 @@ def test_the_query_count_is_fixed_whatever_the_page_size_or_sort(app, client, db
             sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len(set(counts)) == 1, counts
     assert counts[0] <= 10, counts
+
+
+def listed(html: str) -> list[str]:
+    return re.findall(r'<th scope="row"><a href="[^"]*">([^<]+)</a>', html)
+
+
+def every_page(client, query: str) -> list[str]:
+    names, number = [], 1
+    while True:
+        html = page(client, f"{query}&page={number}")
+        names += listed(html)
+        if "Next page" not in html:
+            return names
+        number += 1
+
+
+@pytest.fixture()
+def varied_school(db, school):
+    """Students with ties on every measure, no credits below grade 9, and two without
+    indicators yet."""
+    rows = [
+        # last name, grade, tier, rate, failures, credits earned/expected
+        ("Adams", 9, 3, "0.7000", 2, None),
+        ("Baker", 10, 2, "0.9200", 1, ("4.00", "5.00")),
+        ("Cruz", 10, 2, "0.9200", 0, ("6.00", "5.00")),
+        ("Diaz", 8, 1, "0.9900", 0, None),
+        ("Evans", 11, 3, "0.7000", 2, ("4.00", "10.00")),
+        ("Fox", 8, 1, "0.9200", 1, None),
+        ("Gray", 12, 1, "0.9900", 0, ("15.00", "15.00")),
+        ("Hill", 9, 2, None, 0, None),
+        ("Iqbal", 11, 1, "0.9500", 0, ("4.00", "10.00")),
+    ]
+    for last, grade, tier, rate, failures, credits in rows:
+        student = create_student(school, last_name=last, first_name="Pat", grade=grade)
+        with_indicator(db, student, tier=tier, rate=rate or "0.9000", failures=failures,
+                       credits_earned=Decimal(credits[0]) if credits else None,
+                       credits_expected=Decimal(credits[1]) if credits else None)
+        if rate is None:
+            db.session.get(StudentIndicator, (student.id, YEAR)).attendance_rate = None
+    create_student(school, last_name="Zeller", first_name="Pat", grade=10)
+    create_student(school, last_name="Young", first_name="Pat", grade=9)
+    db.session.flush()
+    return school
+
+
+def test_a_measure_sort_breaks_ties_by_name_and_lists_students_without_a_value_last(client, db, varied_school):
+    login(client, create_user(Role.COUNSELOR, varied_school))
+    by_tier = listed(page(client))
+    assert by_tier == [f"{name}, Pat" for name in (
+        "Adams", "Evans", "Baker", "Cruz", "Hill", "Diaz", "Fox", "Gray", "Iqbal", "Young", "Zeller")]
+    by_credits = listed(page(client, "?sort=credits&dir=asc"))
+    assert by_credits[:5] == ["Evans, Pat", "Iqbal, Pat", "Baker, Pat", "Gray, Pat", "Cruz, Pat"]
+    assert by_credits[5:] == [f"{n}, Pat" for n in ("Adams", "Diaz", "Fox", "Hill", "Young", "Zeller")]
+
+
+@pytest.mark.parametrize("role", [Role.COUNSELOR, Role.DISTRICT_ADMIN])
+def test_a_large_set_read_in_index_order_pages_exactly_like_a_sorted_small_one(client, db, varied_school, monkeypatch,
+                                                                               role):
+    """A district is read in a measure's index order, a school's caseload sorted whole:
+    the same students in the same order, page after page."""
+    other = create_school(varied_school.district, name="Lakeside High")
+    with_indicator(db, create_student(other, last_name="Adams", first_name="Ana", grade=10), tier=3, rate="0.7000",
+                   failures=2)
+    create_student(other, last_name="Baker", first_name="Ana", grade=9)
+    login(client, create_user(role, varied_school if role is Role.COUNSELOR else varied_school.district))
+    monkeypatch.setattr(caseload, "PAGE_SIZE", 4)
+    queries = [f"?sort={sort}&dir={direction}" for sort in caseload.MEASURE_SORTS for direction in ("asc", "desc")]
+    queries += ["?sort=attendance&dir=asc&grade=10", "?sort=credits&dir=desc&tier=1", "?sort=tier&dir=desc&q=pat",
+                "?sort=failures&dir=desc&indicator=failures"]
+    for query in queries:
+        sorted_whole = every_page(client, query)
+        monkeypatch.setattr(caseload, "SORT_WHOLE_SET_UP_TO", 0)
+        in_index_order = every_page(client, query)
+        monkeypatch.setattr(caseload, "SORT_WHOLE_SET_UP_TO", 2_000)
+        assert in_index_order == sorted_whole, query
+        assert len(sorted_whole) == len(set(sorted_whole)) and sorted_whole, query
+
+
+def test_every_measure_sort_has_its_indexes():
+    assert caseload.MEASURE_SORTS.keys() == SORTED_MEASURES.keys()
+
+
+def test_search_matches_name_prefixes_whatever_the_case_and_ids_exactly(client, db, school):
+    create_student(school, last_name="Chen", first_name="Mei", local_id="L-777")
+    create_student(school, last_name="Okafor", first_name="Chinedu", preferred_name="Chi")
+    create_student(school, last_name="Under_score", first_name="Al")
+    create_student(school, last_name="Underwood", first_name="Al")
+    login(client, create_user(Role.COUNSELOR, school))
+    assert listed(page(client, "?q=CHE")) == ["Chen, Mei"]
+    assert listed(page(client, "?q=chi&sort=name")) == ["Okafor, Chi"]
+    assert listed(page(client, "?q=chen mei")) == ["Chen, Mei"] and listed(page(client, "?q=chen al")) == []
+    assert listed(page(client, "?q=under_")) == ["Under_score, Al"]
+    assert listed(page(client, "?q=l-777")) == [] and listed(page(client, "?q=L-777")) == ["Chen, Mei"]
+
+
+def test_district_admin_sorts_by_school_then_name(client, db, school):
+    lakeside = create_school(school.district, name="Lakeside Middle")
+    create_student(school, last_name="Baker", first_name="Pat")
+    create_student(school, last_name="Adams", first_name="Pat")
+    create_student(lakeside, last_name="Cruz", first_name="Pat")
+    login(client, create_user(Role.DISTRICT_ADMIN, school.district))
+    assert listed(page(client, "?sort=school&dir=asc")) == ["Cruz, Pat", "Adams, Pat", "Baker, Pat"]
+    assert listed(page(client, "?sort=school&dir=desc")) == ["Adams, Pat", "Baker, Pat", "Cruz, Pat"]
+    assert listed(page(client, f"?sort=school&school={lakeside.uuid}")) == ["Cruz, Pat"]
+
+
+def test_the_query_count_is_the_same_for_every_sort_filter_and_search(app, client, db, varied_school, monkeypatch):
+    """Per role: the same number of queries whatever the sort, direction, filters, search,
+    school or page, and whether the page is read in index order or sorted whole."""
+    queries = [f"?sort={sort}&dir={direction}" for sort in caseload.SORTS for direction in ("asc", "desc")]
+    queries += ["?tier=2", "?indicator=failures&grade=10", "?q=pat", "?q=baker&sort=name", "?page=2&sort=grade",
+                f"?school={varied_school.uuid}&q=pat&sort=attendance"]
+    counts = []
+
+    def count(*args, **kwargs):
+        counts[-1] += 1
+
+    for role, organization in ((Role.COUNSELOR, varied_school), (Role.DISTRICT_ADMIN, varied_school.district)):
+        login(client, create_user(role, organization))
+        per_role = {}
+        for whole_up_to in (2_000, 0):
+            monkeypatch.setattr(caseload, "SORT_WHOLE_SET_UP_TO", whole_up_to)
+            for query in queries:
+                counts.append(0)
+                sa.event.listen(db.engine, "before_cursor_execute", count)
+                try:
+                    assert listed(page(client, query)), query
+                finally:
+                    sa.event.remove(db.engine, "before_cursor_execute", count)
+                per_role[(query, whole_up_to)] = counts[-1]
+        assert len(set(per_role.values())) == 1, (role, per_role)
+        assert max(per_role.values()) <= 10, (role, per_role)
+        logout(client)

@@ -216,3 +216,14 @@ def test_recompute_is_idempotent(db, school):
     second = computed(db, student, AS_OF)
     assert (second.days_absent, second.attendance_rate, second.tier) == snapshot
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StudentIndicator)) == 1
+
+
+def test_each_row_keeps_the_students_name_for_the_caseload_order_and_a_recompute_refreshes_it(db, school):
+    student = enrolled_student(db, school)
+    row = computed(db, student, AS_OF)
+    assert (row.sort_last_name, row.sort_first_name) == (student.last_name, student.first_name)
+    student.last_name, student.first_name = "Renamed", "Robin"
+    db.session.flush()
+    db.session.expire_all()
+    row = computed(db, student, AS_OF)
+    assert (row.sort_last_name, row.sort_first_name) == ("Renamed", "Robin")

@@ -2,6 +2,12 @@
 
 Rows are written set-based by `casemgr.indicators.recompute`; each keeps the date it
 was computed "as of" and the threshold settings version it used.
+
+The caseload lists a whole district ordered by a measure, then by name. So that a page
+is read in index order instead of sorting every student, each row also keeps the
+student's name as it was when computed (`sort_last_name`, `sort_first_name`; a recompute
+follows every student import), and each sortable measure has an index per direction:
+school year, the measure, then that name and the student.
 """
 from __future__ import annotations
 
@@ -16,6 +22,14 @@ from casemgr.models.base import one_of
 from casemgr.models.settings import ThresholdSettings
 
 ATTENDANCE_BANDS = ("on_track", "watch", "at_risk", "critical")
+# the measures the caseload sorts by (the credits one is how far ahead or behind)
+SORTED_MEASURES = {
+    "tier": sa.literal_column("tier"),
+    "attendance": sa.literal_column("attendance_rate"),
+    "failures": sa.literal_column("course_failures"),
+    "credits": sa.literal_column("(credits_earned - credits_expected)"),
+}
+SORT_NAME = ("sort_last_name", "sort_first_name", "student_id")
 
 
 class StudentIndicator(db.Model):
@@ -27,7 +41,11 @@ class StudentIndicator(db.Model):
         sa.CheckConstraint("fafsa_status IS NULL OR fafsa_status IN ('not_started', 'submitted', 'incomplete', 'complete')",
                            name="fafsa_status_valid"),
         sa.CheckConstraint("days_absent >= 0 AND days_enrolled >= 0", name="days_non_negative"),
-        sa.Index("ix_student_indicators_year_tier", "school_year", "tier"),
+        *(
+            sa.Index(f"ix_student_indicators_{name}_{direction}", "school_year", key, *SORT_NAME)
+            for name, measure in SORTED_MEASURES.items()
+            for direction, key in (("asc", sa.asc(measure).nulls_last()), ("desc", sa.desc(measure).nulls_last()))
+        ),
     )
 
     student_id: Mapped[int] = mapped_column(sa.ForeignKey("students.id", ondelete="CASCADE"), primary_key=True)
@@ -52,5 +70,7 @@ class StudentIndicator(db.Model):
     fafsa_off_track: Mapped[bool | None]
     off_track_count: Mapped[int] = mapped_column(sa.SmallInteger)
     tier: Mapped[int] = mapped_column(sa.SmallInteger)
+    sort_last_name: Mapped[str] = mapped_column(sa.String(100))
+    sort_first_name: Mapped[str] = mapped_column(sa.String(100))
 
     settings: Mapped[ThresholdSettings] = relationship()

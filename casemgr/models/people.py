@@ -29,6 +29,8 @@ class Organization(PublicId, CreatedAt, db.Model):
         ),
         # lets students and sections reference (school, district) together
         sa.UniqueConstraint("id", "district_id", name="uq_organizations_id_district"),
+        # the caseload sorted by school reads schools in name order
+        sa.Index("ix_organizations_name", "name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -48,6 +48,16 @@ class Student(PublicId, CreatedAt, db.Model):
         sa.CheckConstraint("birth_date > '1900-01-01'", name="birth_date_plausible"),
         sa.Index("ix_students_school_grade", "school_id", "grade"),
         sa.Index("ix_students_last_first", "last_name", "first_name"),
+        # a district's caseload by grade, either way, then by name
+        sa.Index("ix_students_district_grade_name", "district_id", "grade", "last_name", "first_name", "id"),
+        sa.Index("ix_students_district_grade_desc_name", "district_id", sa.desc("grade"), "last_name", "first_name",
+                 "id"),
+        # name search by prefix, whatever the case (LIKE 'mar%' on lower(name))
+        *(
+            sa.Index(f"ix_students_district_{name}_prefix", "district_id", sa.func.lower(sa.column(name)).label(name),
+                     postgresql_ops={name: "text_pattern_ops"})
+            for name in ("last_name", "first_name", "preferred_name")
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

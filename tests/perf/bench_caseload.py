@@ -4,8 +4,9 @@
 
 Seeds (once) a district with a full year of daily attendance (as of the last day of
 the school year), then measures a full recompute of every student's indicators, and
-the caseload page's median server time and SQL query count for several page sizes,
-sorts and filters.
+the caseload page's median server time and SQL query count for a counselor (one
+school) and a district admin (the whole district): every sort in both directions, the
+filters, a name search and pages further on.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import sqlalchemy as sa
 
 from casemgr import indicators
 from casemgr.extensions import db
-from casemgr.models import AttendanceDay
+from casemgr.attendance import attendance_days
+from casemgr.models import User
 from tests.perf.bench_policy import signed_in_client
 from tests.perf.common import QueryCounter, median_ms, perf_app, print_table
 
@@ -25,6 +27,18 @@ from tests.perf.common import QueryCounter, median_ms, perf_app, print_table
 def last_school_day(today: date) -> date:
     year = today.year if today.month >= 8 else today.year - 1
     return date(year + 1, 6, 11)
+
+
+def caseload_queries(admin: bool) -> list[str]:
+    """Every sort both ways, the filters, a search and later pages; a district admin also
+    sorts by school and picks the counselor's school."""
+    queries = ["", "?tier=3", "?sort=attendance&dir=asc", "?sort=name&page=5", "?indicator=chronic&grade=9", "?q=mar"]
+    sorts = ["name", "grade", "tier", "attendance", "failures", "credits"] + (["school"] if admin else [])
+    queries += [f"?sort={sort}&dir={direction}" for sort in sorts for direction in ("asc", "desc")]
+    queries += ["?q=mar&sort=name", "?sort=tier&dir=desc&page=20", "?sort=credits&dir=asc&page=20"]
+    if admin:
+        queries += ["?school={school}", "?school={school}&q=mar"]
+    return queries
 
 
 def main() -> None:
@@ -36,22 +50,23 @@ def main() -> None:
     app = perf_app(args.students, as_of=as_of)
     rows = []
     with app.app_context():
-        attendance = db.session.scalar(sa.select(sa.func.count()).select_from(AttendanceDay))
+        attendance = db.session.scalar(sa.select(sa.func.count()).select_from(attendance_days))
         rows.append(("attendance rows", f"{attendance:,}", "a full year"))
         started = time.perf_counter()
         [result] = indicators.recompute(as_of=as_of)
         rows.append((f"full recompute, {result.students:,} students", f"{time.perf_counter() - started:.2f} s", "≤ 10 s"))
+        counselor = db.session.scalar(sa.select(User).where(User.email == "counselor@example.org"))
+        school = counselor.organization.uuid
     for email in ("counselor@example.org", "admin@example.org"):
         client = signed_in_client(app, email)
-        for query in ("", "?tier=3", "?sort=attendance&dir=asc", "?sort=name&page=5", "?indicator=chronic&grade=9",
-                      "?q=mar"):
-            path = f"/caseload{query}"
+        for query in caseload_queries(admin=email.startswith("admin")):
+            path = f"/caseload{query.format(school=school)}"
             assert client.get(path).status_code == 200
             with app.app_context():
                 counter = QueryCounter(db.engine)
                 with counter.counting():
                     client.get(path)
-            name = f"caseload {email.split('@')[0]} {query or '(default)'}"
+            name = f"caseload {email.split('@')[0]} {query.format(school='<counselor’s>') or '(default)'}"
             rows.append((f"{name}: SQL queries", str(counter.count), "≤ 10"))
             rows.append((f"{name}: median", f"{median_ms(lambda: client.get(path), args.runs):.2f} ms", "≤ 30 ms"))
     print_table(f"Indicators and caseload at {args.students:,} students, as of {as_of}", rows)
