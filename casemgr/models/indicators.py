@@ -7,7 +7,9 @@ The caseload lists a whole district ordered by a measure, then by name. So that 
 is read in index order instead of sorting every student, each row also keeps the
 student's name as it was when computed (`sort_last_name`, `sort_first_name`; a recompute
 follows every student import), and each sortable measure has an index per direction:
-school year, the measure, then that name and the student.
+school year, the measure, then that name and the student. Every recompute rewrites these
+indexes, so those of a measure that can be missing (attendance with no day enrolled,
+credits below grade 9) leave such students out.
 """
 from __future__ import annotations
 
@@ -22,14 +24,26 @@ from casemgr.models.base import one_of
 from casemgr.models.settings import ThresholdSettings
 
 ATTENDANCE_BANDS = ("on_track", "watch", "at_risk", "critical")
-# the measures the caseload sorts by (the credits one is how far ahead or behind)
+# the measures the caseload sorts by (credits: how far ahead or behind), and whether
+# a student can have none
 SORTED_MEASURES = {
-    "tier": sa.literal_column("tier"),
-    "attendance": sa.literal_column("attendance_rate"),
-    "failures": sa.literal_column("course_failures"),
-    "credits": sa.literal_column("(credits_earned - credits_expected)"),
+    "tier": ("tier", False),
+    "attendance": ("attendance_rate", True),
+    "failures": ("course_failures", False),
+    "credits": ("(credits_earned - credits_expected)", True),
 }
 SORT_NAME = ("sort_last_name", "sort_first_name", "student_id")
+
+
+def _sort_indexes() -> list[sa.Index]:
+    return [
+        sa.Index(
+            f"ix_student_indicators_{name}_{direction}", "school_year", order(sa.literal_column(measure)).nulls_last(),
+            *SORT_NAME, postgresql_where=sa.text(f"{measure} IS NOT NULL") if nullable else None,
+        )
+        for name, (measure, nullable) in SORTED_MEASURES.items()
+        for direction, order in (("asc", sa.asc), ("desc", sa.desc))
+    ]
 
 
 class StudentIndicator(db.Model):
@@ -41,11 +55,7 @@ class StudentIndicator(db.Model):
         sa.CheckConstraint("fafsa_status IS NULL OR fafsa_status IN ('not_started', 'submitted', 'incomplete', 'complete')",
                            name="fafsa_status_valid"),
         sa.CheckConstraint("days_absent >= 0 AND days_enrolled >= 0", name="days_non_negative"),
-        *(
-            sa.Index(f"ix_student_indicators_{name}_{direction}", "school_year", key, *SORT_NAME)
-            for name, measure in SORTED_MEASURES.items()
-            for direction, key in (("asc", sa.asc(measure).nulls_last()), ("desc", sa.desc(measure).nulls_last()))
-        ),
+        *_sort_indexes(),
     )
 
     student_id: Mapped[int] = mapped_column(sa.ForeignKey("students.id", ondelete="CASCADE"), primary_key=True)

@@ -1,8 +1,9 @@
 """Indexes that let the caseload read a page of a whole district in order (SPEC §8).
 
-Each student's indicator row keeps the name it was computed for, so that every sortable
-measure has an index in each direction ordered by measure, then name; students get
-indexes for the district by grade and for name search by prefix; schools one by name.
+Every sortable measure gets an index in each direction, ordered by measure, then by the
+student's name, which each indicator row now keeps as it was computed; the indexes of a
+measure that can be missing leave those students out. Students get indexes for the
+district by grade and for name search by prefix; schools one by name.
 
 Revision ID: 0005
 Revises: 0004
@@ -19,11 +20,11 @@ down_revision = '0004'
 branch_labels = None
 depends_on = None
 
-SORTED_MEASURES = {
-    "tier": "tier",
-    "attendance": "attendance_rate",
-    "failures": "course_failures",
-    "credits": "(credits_earned - credits_expected)",
+SORTED_MEASURES = {  # measure, and whether a student can have none
+    "tier": ("tier", False),
+    "attendance": ("attendance_rate", True),
+    "failures": ("course_failures", False),
+    "credits": ("(credits_earned - credits_expected)", True),
 }
 NAME_PREFIXES = ("last_name", "first_name", "preferred_name")
 
@@ -38,12 +39,13 @@ def upgrade():
     op.alter_column('student_indicators', 'sort_last_name', nullable=False)
     op.alter_column('student_indicators', 'sort_first_name', nullable=False)
     op.drop_index('ix_student_indicators_year_tier', table_name='student_indicators')
-    for name, measure in SORTED_MEASURES.items():
+    for name, (measure, nullable) in SORTED_MEASURES.items():
         for direction in ("asc", "desc"):
             op.create_index(
                 f'ix_student_indicators_{name}_{direction}', 'student_indicators',
                 ['school_year', sa.text(f'{measure} {direction.upper()} NULLS LAST'),
                  'sort_last_name', 'sort_first_name', 'student_id'],
+                postgresql_where=sa.text(f'{measure} IS NOT NULL') if nullable else None,
             )
     op.create_index('ix_students_district_grade_name', 'students',
                     ['district_id', 'grade', 'last_name', 'first_name', 'id'])
