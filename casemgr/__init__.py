@@ -56,6 +56,7 @@ def init_secret_key(app: Flask) -> None:
 
 def init_extensions(app: Flask) -> None:
     from casemgr import identity, models  # noqa: F401  (models register their tables)
+    from casemgr import i18n
     from casemgr.extensions import csrf, db, htmx, login_manager, migrate, principal
 
     db.init_app(app)
@@ -65,6 +66,7 @@ def init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     principal.init_app(app)
     identity.init_app(app)
+    i18n.init_app(app)
     if app.config.get("CHECK_DATABASE_ON_START", True):
         check_database(app)
 
@@ -86,19 +88,21 @@ def check_database(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
-    from casemgr.views import admin, auth, caseload, casework, consents, formatting, home, imports, inbox, notes
-    from casemgr.views import notices, partner, referrals, roster, students
+    from casemgr.views import admin, auth, caseload, casework, consents, family, formatting, home, imports, inbox
+    from casemgr.views import language, notes, notices, partner, referrals, roster, students
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(caseload.bp)
     app.register_blueprint(casework.bp)
     app.register_blueprint(consents.bp)
+    app.register_blueprint(family.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(notes.bp)
     app.register_blueprint(notices.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(language.bp)
     app.register_blueprint(partner.bp)
     app.register_blueprint(referrals.bp)
     app.register_blueprint(roster.bp)

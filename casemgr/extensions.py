@@ -1,4 +1,5 @@
 """Extension instances, bound to the app in create_app()."""
+from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -27,3 +28,4 @@ login_manager = LoginManager()
 principal = Principal(use_sessions=False)
 csrf = CSRFProtect()
 htmx = HTMX()
+babel = Babel()

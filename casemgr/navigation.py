@@ -3,6 +3,7 @@ link points at a feature that has not been built."""
 from __future__ import annotations
 
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from casemgr import notices
@@ -10,22 +11,22 @@ from casemgr.clock import today
 from casemgr.models.enums import Role
 
 # role -> [(label, endpoint)]; later capabilities add their pages here
-NAVIGATION: dict[Role, list[tuple[str, str]]] = {role: [("Home", "home.index")] for role in Role}
+NAVIGATION: dict[Role, list[tuple[object, str]]] = {role: [(_l("Home"), "home.index")] for role in Role}
 NAVIGATION[Role.DISTRICT_ADMIN] += [
-    ("Caseload", "caseload.index"), ("Agreements", "admin.agreements"), ("Thresholds", "admin.thresholds"),
-    ("Disclosure log", "admin.disclosures"),
+    (_l("Caseload"), "caseload.index"), (_l("Agreements"), "admin.agreements"), (_l("Thresholds"), "admin.thresholds"),
+    (_l("Disclosure log"), "admin.disclosures"),
 ]
-NAVIGATION[Role.DISTRICT_ADMIN] += [("Imports", "imports.index")]
-NAVIGATION[Role.PRINCIPAL] += [("Caseload", "caseload.index")]
-NAVIGATION[Role.COUNSELOR] += [("Caseload", "caseload.index")]
+NAVIGATION[Role.DISTRICT_ADMIN] += [(_l("Imports"), "imports.index")]
+NAVIGATION[Role.PRINCIPAL] += [(_l("Caseload"), "caseload.index")]
+NAVIGATION[Role.COUNSELOR] += [(_l("Caseload"), "caseload.index")]
 for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.COUNSELOR):
-    NAVIGATION[role].insert(2, ("Referrals", "referrals.index"))
-NAVIGATION[Role.PARTNER_ADMIN] += [("Referral inbox", "inbox.index"), ("Roster", "roster.index"), ("Staff", "partner.staff")]
+    NAVIGATION[role].insert(2, (_l("Referrals"), "referrals.index"))
+NAVIGATION[Role.PARTNER_ADMIN] += [(_l("Referral inbox"), "inbox.index"), (_l("Roster"), "roster.index"), (_l("Staff"), "partner.staff")]
 for role in notices.NOTICE_ROLES:
-    NAVIGATION[role].append(("Notices", "notices.index"))
+    NAVIGATION[role].append((_l("Notices"), "notices.index"))
 
 
-def nav_items() -> list[tuple[str, str]]:
+def nav_items() -> list[tuple[object, str]]:
     if not current_user.is_authenticated:
         return []
     endpoints = current_app.view_functions

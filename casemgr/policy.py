@@ -772,3 +772,23 @@ def roster_scope(user: User, today: date | None = None) -> ColumnElement[bool]:
     if user.role_enum not in PARTNER_STAFF or not is_compliant(user, today):
         return sa.false()
     return on_roster(user.organization_id, today)
+
+
+# --- the family portal (issue 6) ---------------------------------------------------------
+
+
+def family_children(user: User, today: date | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on `Student`: the children a parent holds educational rights over
+    (until the child is eligible), or the student themself; none for staff, who have
+    the staff record pages instead."""
+    if user.role_enum not in FAMILY:
+        return sa.false()
+    return visible_students(user, None, today)
+
+
+def family_access(user: User, student: Student, today: date | None = None) -> StudentAccess | None:
+    """`student_access` for the family pages (a child's plain-language record and its
+    disclosure log): None (answer 404) for staff and for anyone else's child."""
+    if user.role_enum not in FAMILY:
+        return None
+    return student_access(user, student, today)

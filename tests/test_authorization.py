@@ -105,6 +105,9 @@ ROUTES = {
     "admin.thresholds": "district_admin",
     "partner.staff": "partner_admin",
     "partner.compliance_form": "partner_admin",
+    "family.child": "family_student",
+    "family.log": "family_student",
+    "language.choose": "public_post",
 }
 
 
@@ -281,6 +284,7 @@ EXPECTED = {
 CONSENT_MANAGERS = {"district_admin", "principal", "counselor"}
 CASEWORK_WRITERS = {"principal", "counselor"}
 PARTNER_STAFF = {"partner_admin", "youth_worker", "noncompliant_worker", "eastside_worker"}
+FAMILY = {"parent", "student"}  # the family pages are theirs; staff have the staff pages
 
 
 def _assert_no_hidden_data(html: str, hidden: set[Category], where: str) -> None:
@@ -302,6 +306,9 @@ def _student_requests(app, world, who, name):
         for category in Category:
             yield "GET", url_for("students.section", student_id=student.uuid, category=category), None, page
         yield "GET", url_for("consents.history", student_id=student.uuid), None, history
+        family = 200 if who in FAMILY and reachable else 404
+        yield "GET", url_for("family.child", student_id=student.uuid), None, family
+        yield "GET", url_for("family.log", student_id=student.uuid), None, family
         yield "GET", url_for("students.access_list", student_id=student.uuid), None, 200 if manager else 404
         yield "GET", url_for("consents.new", student_id=student.uuid), None, 200 if manager else 404
         yield "POST", url_for("consents.new", student_id=student.uuid), {}, 400 if manager else 404
@@ -472,6 +479,7 @@ def _global_requests(app, world, who):
         yield "POST", url_for("imports.upload"), 400 if admin else 403  # a forged post without a file
         yield "GET", url_for("imports.show", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
         yield "GET", url_for("static", filename="css/casemgr.css"), 200
+        yield "POST", url_for("language.choose"), 400  # a forged switch without a language
 
 
 @pytest.mark.parametrize("who", ROLES)
@@ -496,7 +504,8 @@ def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
                  f"/students/{student.uuid}/notes/new", f"/notes/{world.notes['own'].uuid}/amend", "/referrals",
                  f"/referrals/{world.referrals['own'].uuid}", f"/flags/{world.flags['own'].uuid}/refer",
                  "/partner/referrals", f"/partner/referrals/{world.referrals['own'].uuid}", "/partner/roster",
-                 "/notices"):
+                 "/notices",
+                 f"/family/children/{student.uuid}", f"/family/children/{student.uuid}/log"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
     assert client.get("/login").status_code == 200

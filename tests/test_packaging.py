@@ -1,5 +1,5 @@
 """An installed wheel carries the top-level templates, static files, migrations and
-seed, and finds them, as an editable install does."""
+seed, and the compiled translations, and finds them, as an editable install does."""
 from __future__ import annotations
 
 import subprocess
@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CHECK = textwrap.dedent(
     """
+    from pathlib import Path
     import casemgr
     from casemgr import resource_dir
     assert casemgr.__file__.startswith(sys.argv[1]), casemgr.__file__
@@ -19,6 +20,13 @@ CHECK = textwrap.dedent(
     assert (resource_dir("templates") / "auth" / "login.html").exists()
     assert (resource_dir("static") / "vendor" / "htmx-2.0.11.min.js").exists()
     assert (resource_dir("migrations") / "versions" / "0001_data_model.py").exists()
+    assert (Path(casemgr.__file__).parent / "translations" / "es" / "LC_MESSAGES" / "messages.mo").exists()
+    from casemgr import create_app
+    from flask_babel import force_locale, gettext
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://unused/none", "SECRET_KEY": "x" * 40,
+                      "CHECK_DATABASE_ON_START": False})
+    with app.test_request_context(), force_locale("es"):
+        assert gettext("Sign in") == "Iniciar sesión", gettext("Sign in")
     import casemgr.seed.generator, casemgr.importers
     from pathlib import Path
     assert (Path(casemgr.seed.generator.__file__).parent / "examples" / "oneroster" / "users.csv").exists()

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_principal import AnonymousIdentity, Identity, identity_changed
 from flask_wtf import FlaskForm
@@ -19,12 +21,18 @@ from casemgr.views.rendering import render
 
 bp = Blueprint("auth", __name__)
 
-WRONG_CREDENTIALS = "That email and password do not match an account. Check both and try again."
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog; it is translated where it is shown."""
+    return message
+
+
+WRONG_CREDENTIALS = N_("That email and password do not match an account. Check both and try again.")
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -56,7 +64,7 @@ def login():
             login_user(user)
             identity_changed.send(current_app._get_current_object(), identity=Identity(user.id))
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
-        flash(WRONG_CREDENTIALS, "error")
+        flash(gettext(WRONG_CREDENTIALS), "error")
         status = 401
     else:
         status = 400 if form.errors else 200
@@ -68,5 +76,5 @@ def logout():
     logout_user()
     session.clear()
     identity_changed.send(current_app._get_current_object(), identity=AnonymousIdentity())
-    flash("You have signed out.", "info")
+    flash(gettext("You have signed out."), "info")
     return redirect(url_for("auth.login"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, g
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -9,14 +10,14 @@ from casemgr.extensions import db
 from casemgr.views.rendering import render
 
 MESSAGES = {
-    400: ("Something was wrong with that request", "Please go back, check the form and try again."),
-    401: ("Please sign in", "You need to sign in to see this page."),
-    403: ("Not allowed", "Your account does not have access to this page."),
-    404: ("Page not found", "There is no page at this address, or it is not available to you."),
-    405: ("Not allowed", "This page cannot be used that way."),
-    413: ("Too large", "That upload is larger than casemgr accepts."),
-    429: ("Too many attempts", "Please wait a few minutes and try again."),
-    500: ("Something went wrong", "casemgr could not finish that request. Nothing was changed. Please try again."),
+    400: (_l("Something was wrong with that request"), _l("Please go back, check the form and try again.")),
+    401: (_l("Please sign in"), _l("You need to sign in to see this page.")),
+    403: (_l("Not allowed"), _l("Your account does not have access to this page.")),
+    404: (_l("Page not found"), _l("There is no page at this address, or it is not available to you.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("Too large"), _l("That upload is larger than casemgr accepts.")),
+    429: (_l("Too many attempts"), _l("Please wait a few minutes and try again.")),
+    500: (_l("Something went wrong"), _l("casemgr could not finish that request. Nothing was changed. Please try again.")),
 }
 
 
@@ -37,7 +38,7 @@ def handle_http_error(error: HTTPException):
 
 
 def handle_csrf_error(error: CSRFError):
-    return _page(400, "This form has expired", "Please reload the page and submit the form again.")
+    return _page(400, _l("This form has expired"), _l("Please reload the page and submit the form again."))
 
 
 def handle_unexpected_error(error: Exception):

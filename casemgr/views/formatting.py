@@ -7,7 +7,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from flask_babel import format_date, format_decimal
 
+from casemgr.family_words import attendance_words, grade_words, role_words
 from casemgr.indicator_cards import tier_sentence
 from casemgr.models.enums import AttendanceStatus, Category
 
@@ -100,7 +102,18 @@ def grade_label(grade: int) -> str:
     return {-1: "Pre-K", 0: "Kindergarten"}.get(grade, f"Grade {grade}")
 
 
+def local_date(value: date | datetime | None, style: str = "long") -> str:
+    """A date in the reader's language ("March 3, 2027", "3 de marzo de 2027"); a
+    datetime is first moved to the district's time zone."""
+    return "" if value is None else format_date(value, style)
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(local_date)
+    app.add_template_filter(format_decimal, "local_number")
+    app.add_template_global(grade_words)
+    app.add_template_global(attendance_words)
+    app.add_template_global(role_words)
     app.add_template_filter(longdate)
     app.add_template_filter(number)
     app.add_template_global(category_label)

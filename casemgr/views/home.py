@@ -10,7 +10,8 @@ from casemgr import partner_workspace as workspace
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.models.enums import PARTNER_STAFF, Role
+from casemgr.models.enums import FAMILY, PARTNER_STAFF, Role
+from casemgr.views import family
 from casemgr.views.rendering import render
 
 bp = Blueprint("home", __name__)
@@ -21,6 +22,8 @@ bp = Blueprint("home", __name__)
 def index():
     if current_user.role_enum in PARTNER_STAFF:
         return _partner_home()
+    if current_user.role_enum in FAMILY:
+        return family.home()
     return render(f"home/{current_user.role}.html", user=current_user)
 
 

@@ -40,7 +40,8 @@ def test_every_demo_role_reaches_its_home(page):
         ("researcher@example.org", "Researcher"),
     ]:
         sign_in(page, email)
-        expect(page.locator(".facts")).to_contain_text(role_label)
+        # the header names the role on every page (family homes show child cards, not account facts)
+        expect(page.locator(".site-user__role")).to_contain_text(role_label)
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
 

@@ -1,0 +1,103 @@
+"""The family portal (issue 6): a parent's or student's home, a child's record in plain
+language, and the child's disclosure log in plain language — in English or Spanish.
+
+Load → policy → act, as everywhere: `policy.family_access` answers None (404) for staff
+and for anyone else's child. Reading the home and the record page is appended to the
+disclosure log like any other read (basis `guardian` or `self`), so a second parent
+sees the first one's views; reading the log itself is not logged, since it shows no
+category of the record, only who saw it (FERPA 34 CFR 99.32(c) gives families that
+right), and logging it would grow the log on every look at it.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask import Blueprint, abort, current_app, request
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from casemgr import family, family_log, policy
+from casemgr.extensions import db
+from casemgr.models import Student
+from casemgr.models.enums import Category
+from casemgr.services import disclosure
+from casemgr.views.rendering import render
+
+bp = Blueprint("family", __name__, url_prefix="/family")
+
+
+def load_family_access_or_404(student_id: uuid.UUID) -> policy.StudentAccess:
+    student = db.session.scalar(select(Student).where(Student.uuid == student_id))
+    access = policy.family_access(current_user, student) if student is not None else None
+    if access is None:
+        if student is not None:
+            disclosure.log_denied(current_user, student, "no access to this student", Category)
+            db.session.commit()
+        abort(404)
+    return access
+
+
+def home():
+    """The home page of a parent or a student: a card per child (or for themself)."""
+    summaries = []
+    for student in family.children(current_user):
+        access = policy.family_access(current_user, student)
+        if access is not None:
+            summaries.append(family.summarize(access))
+    response = render(f"home/{current_user.role}.html", user=current_user, summaries=summaries)
+    for summary in summaries:
+        if summary.shown:
+            disclosure.log_view(current_user, summary.student, summary.shown)
+    db.session.commit()
+    return response
+
+
+@bp.get("/children/<uuid:student_id>")
+@login_required
+def child(student_id: uuid.UUID):
+    access = load_family_access_or_404(student_id)
+    summary = family.summarize(access, notes=None)
+    response = render(
+        "family/child.html",
+        summary=summary,
+        student=access.student,
+        attendance=family.attendance_detail(access),
+        marks=family.this_year_marks(access),
+    )
+    if summary.shown:
+        disclosure.log_view(current_user, access.student, summary.shown)
+    db.session.commit()
+    return response
+
+
+def _day(name: str, errors: list[str]) -> date | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.append(gettext("Enter dates as year-month-day, for example 2027-03-03."))
+        return None
+
+
+@bp.get("/children/<uuid:student_id>/log")
+@login_required
+def log(student_id: uuid.UUID):
+    access = load_family_access_or_404(student_id)
+    student = access.student
+    organizations = family_log.organizations_in_log(student)
+    errors: list[str] = []
+    chosen_org = request.args.get("organization", "")
+    organization = next((o for o in organizations if str(o.uuid) == chosen_org), None)
+    chosen = family_log.LogFilter(organization, _day("from", errors), _day("to", errors))
+    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    page = db.paginate(family_log.log_query(student, chosen, zone), page=request.args.get("page", 1, type=int) or 1,
+                       per_page=family_log.PER_PAGE, error_out=False)
+    lines = family_log.log_lines(student, list(page.items), current_user)
+    return render("family/log.html", student=student, organizations=organizations, chosen=chosen, errors=errors,
+                  pages=page, lines=lines, args={k: v for k, v in request.args.items() if k != "page"})
+
+
