@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import load_only
 
 from casemgr import policy
 from casemgr.extensions import db
@@ -61,6 +62,15 @@ SORTS = STUDENT_SORTS.keys() | MEASURE_SORTS.keys()
 DEFAULT_DIRECTION = {"name": "asc", "grade": "asc", "tier": "desc", "attendance": "asc", "failures": "desc",
                      "credits": "asc", "school": "asc"}
 BY_NAME = (Student.last_name.asc(), Student.first_name.asc(), Student.id.asc())
+# what the page shows (templates/caseload/partials/_results.html); nothing else is loaded
+SHOWN_STUDENT = load_only(Student.uuid, Student.state_id, Student.last_name, Student.first_name,
+                          Student.preferred_name, Student.grade, raiseload=True)
+SHOWN_INDICATOR = load_only(
+    StudentIndicator.tier, StudentIndicator.attendance_rate, StudentIndicator.attendance_band,
+    StudentIndicator.course_failures, StudentIndicator.core_failure, StudentIndicator.credits_earned,
+    StudentIndicator.credits_expected, StudentIndicator.credits_on_track, StudentIndicator.fafsa_status,
+    StudentIndicator.fafsa_off_track, raiseload=True,
+)
 
 
 @dataclass
@@ -177,6 +187,7 @@ def load_caseload(user: User, query: CaseloadQuery, today: date) -> CaseloadPage
     )
     loaded = db.session.execute(
         sa.select(Student, StudentIndicator, Organization.name, open_flags.label("open_flags"))
+        .options(SHOWN_STUDENT, SHOWN_INDICATOR)
         .select_from(listed)
         .join(Student, Student.id == listed.c.id)
         .join(Organization, Organization.id == Student.school_id)
