@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import load_only
 
 from casemgr import policy
 from casemgr.extensions import db
@@ -62,6 +62,15 @@ SORTS = STUDENT_SORTS.keys() | MEASURE_SORTS.keys()
 DEFAULT_DIRECTION = {"name": "asc", "grade": "asc", "tier": "desc", "attendance": "asc", "failures": "desc",
                      "credits": "asc", "school": "asc"}
 BY_NAME = (Student.last_name.asc(), Student.first_name.asc(), Student.id.asc())
+# what the page shows (templates/caseload/partials/_results.html); nothing else is loaded
+SHOWN_STUDENT = load_only(Student.uuid, Student.state_id, Student.last_name, Student.first_name,
+                          Student.preferred_name, Student.grade, raiseload=True)
+SHOWN_INDICATOR = load_only(
+    StudentIndicator.tier, StudentIndicator.attendance_rate, StudentIndicator.attendance_band,
+    StudentIndicator.course_failures, StudentIndicator.core_failure, StudentIndicator.credits_earned,
+    StudentIndicator.credits_expected, StudentIndicator.credits_on_track, StudentIndicator.fafsa_status,
+    StudentIndicator.fafsa_off_track, raiseload=True,
+)
 
 
 @dataclass
@@ -178,6 +187,7 @@ def load_caseload(user: User, query: CaseloadQuery, today: date) -> CaseloadPage
     )
     loaded = db.session.execute(
         sa.select(Student, StudentIndicator, Organization.name, open_flags.label("open_flags"))
+        .options(SHOWN_STUDENT, SHOWN_INDICATOR)
         .select_from(listed)
         .join(Student, Student.id == listed.c.id)
         .join(Organization, Organization.id == Student.school_id)
@@ -216,17 +226,29 @@ def _indicator_join(indicator: type[StudentIndicator], year: int | None) -> sa.C
     return sa.and_(indicator.student_id == Student.id, indicator.school_year == year)
 
 
-def _with_indicators(year: int | None, filtered: bool) -> tuple[sa.Select, type[StudentIndicator]]:
-    """Student ids with their indicators (if any) for the year. Without an indicator
-    filter each student's row is looked up by key (a lateral subquery): one probe per
-    student read, whatever plan PostgreSQL would otherwise pick for a join."""
-    if filtered:
-        joined = sa.select(Student.id).join_from(
-            Student, StudentIndicator, _indicator_join(StudentIndicator, year), isouter=True
+def _students_with(year: int | None, indicators: list[IndicatorCondition],
+                   sort: str) -> tuple[sa.Select, sa.ColumnElement | None]:
+    """Student ids, with the indicator filters applied, and the sort's measure for the
+    year if it is one (null without indicators). Without a filter each student's measure
+    is looked up by key (a lateral subquery): one probe per student read, whatever plan
+    PostgreSQL would otherwise pick for a join."""
+    measure = MEASURE_SORTS.get(sort)
+    if indicators:
+        listed = (
+            sa.select(Student.id)
+            .join_from(Student, StudentIndicator, _indicator_join(StudentIndicator, year), isouter=True)
+            .where(*(condition(StudentIndicator) for condition in indicators))
         )
-        return joined, StudentIndicator
-    probe = sa.select(StudentIndicator).where(_indicator_join(StudentIndicator, year)).limit(1).lateral("indicator")
-    return sa.select(Student.id).join_from(Student, probe, sa.true(), isouter=True), aliased(StudentIndicator, probe)
+        return listed, measure(StudentIndicator) if measure else None
+    if measure is None:  # nothing is read from the indicators
+        return sa.select(Student.id), None
+    probe = (
+        sa.select(measure(StudentIndicator).label("measure"))
+        .where(_indicator_join(StudentIndicator, year))
+        .limit(1)
+        .lateral("indicator")
+    )
+    return sa.select(Student.id).join_from(Student, probe, sa.true(), isouter=True), probe.c.measure
 
 
 def _ordered(column: sa.ColumnElement, descending: bool, nulls_last: bool = False) -> sa.UnaryExpression:
@@ -240,20 +262,15 @@ def _in_order(students: Conditions, indicators: list[IndicatorCondition], sort: 
     or school read in index order, stopped after the page; by a measure (at most
     SORT_WHOLE_SET_UP_TO students) read whole, then sorted. The page carries its sort
     keys out, for the rows query to order by."""
-    if indicators or sort in MEASURE_SORTS:
-        listed, indicator = _with_indicators(year, filtered=bool(indicators))
-    else:  # nothing is read from the indicators
-        listed, indicator = sa.select(Student.id), None
+    listed, measure = _students_with(year, indicators, sort)
     if sort == "school":
         listed = listed.join_from(Student, Organization, Organization.id == Student.school_id)
     if sort in STUDENT_SORTS:
         keys = [(column, descending, False) for column in STUDENT_SORTS[sort]]
     else:
-        keys = [(MEASURE_SORTS[sort](indicator), descending, True)]
+        keys = [(measure, descending, True)]
     keys += [(column, False, False) for column in (Student.last_name, Student.first_name, Student.id)]
-    listed = listed.add_columns(*(column.label(f"key{n}") for n, (column, _, _) in enumerate(keys))).where(
-        *students, *(condition(indicator) for condition in indicators)
-    )
+    listed = listed.add_columns(*(column.label(f"key{n}") for n, (column, _, _) in enumerate(keys))).where(*students)
     if sort in MEASURE_SORTS:
         # OFFSET 0: find the few matching students the cheapest way, rather than walk a
         # measure's index in order (which pays for a district, not for a few of its students)
@@ -294,13 +311,12 @@ def _by_measure_in_index_order(students: Conditions, indicators: list[IndicatorC
     )
     shown = sa.select(sa.func.count()).select_from(first).scalar_subquery()
     before = sa.select(sa.func.count()).select_from(with_value.subquery()).scalar_subquery()
-    without_value, indicator = _with_indicators(year, filtered=bool(indicators))
+    without_value, no_value = _students_with(year, indicators, sort)
     rest = (
         without_value.with_only_columns(
-            sa.literal(2).label("part"), MEASURE_SORTS[sort](indicator).label("measure"), Student.last_name,
-            Student.first_name, Student.id,
+            sa.literal(2).label("part"), no_value.label("measure"), Student.last_name, Student.first_name, Student.id,
         )
-        .where(MEASURE_SORTS[sort](indicator).is_(None), *students, *(condition(indicator) for condition in indicators))
+        .where(no_value.is_(None), *students)
         .order_by(*BY_NAME)
         .limit(PAGE_SIZE - shown)
         .offset(sa.case((shown > 0, 0), else_=offset - before))
