@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from casemgr import attendance
 from casemgr.extensions import db
 from casemgr.indicators import school_year_for
 from casemgr.models import Student, StudentIndicator
@@ -16,18 +17,21 @@ from casemgr.policy import StudentAccess
 
 TIER_CATEGORIES = frozenset({Category.ATTENDANCE, Category.GRADES, Category.BEHAVIOR, Category.COLLEGE})
 
+# Absent days are read from the stored bit strings (bit i is first_day + i), so the
+# query touches one attendance row per school year rather than a row per day.
 MONTHLY_SQL = sa.text(
-    """
+    f"""
 SELECT date_trunc('month', cd.day)::date AS month,
        count(DISTINCT cd.day) AS enrolled,
-       count(DISTINCT a.day) AS absent
+       count(DISTINCT cd.day) FILTER (WHERE get_bit(ay.absent, cd.day - ay.first_day) = 1) AS absent
 FROM school_enrollments se
 JOIN calendar_days cd
   ON cd.school_id = se.school_id AND cd.instructional
  AND cd.day >= se.entry_date AND cd.day <= LEAST(COALESCE(se.exit_date, :as_of), :as_of)
  AND cd.day BETWEEN :year_start AND :year_end
-LEFT JOIN attendance_days a ON a.student_id = se.student_id AND a.day = cd.day
- AND a.status IN ('excused', 'unexcused', 'suspended')
+LEFT JOIN (SELECT first_day, {attendance.ABSENT} AS absent
+           FROM attendance_years WHERE student_id = :student_id) ay
+  ON cd.day >= ay.first_day AND cd.day < ay.first_day + length(ay.absent)
 WHERE se.student_id = :student_id
 GROUP BY 1
 ORDER BY 1
