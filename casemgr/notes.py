@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased, joinedload
 from casemgr.extensions import db
 from casemgr.models import Note, Organization, Student, User
 from casemgr.models.enums import FAMILY, NoteAudience, NoteTopic, Role
-from casemgr.policy import StudentAccess, note_listed, note_readers, note_text_readable
+from casemgr.policy import NoteViewer, note_listed, note_readers, note_text_readable
 
 AUDIENCE_LABELS = {
     NoteAudience.SHARED: "Shared",
@@ -82,19 +82,19 @@ def _local_day(column, zone: str):
     return sa.cast(sa.func.timezone(zone, column), sa.Date)
 
 
-def readable_notes(access: StudentAccess, zone: str) -> sa.Select:
+def readable_notes(student_id, viewer: NoteViewer, zone: str) -> sa.Select:
     """Timeline rows (day, at, ref_id, actor_id) of the notes whose text the user reads."""
     return sa.select(_local_day(Note.created_at, zone), Note.created_at, Note.id, Note.author_id).where(
-        Note.student_id == access.student.id, note_text_readable(access.user)
+        Note.student_id == student_id, note_text_readable(viewer)
     )
 
 
-def restricted_notes(access: StudentAccess, zone: str) -> sa.Select:
+def restricted_notes(student_id, viewer: NoteViewer, zone: str) -> sa.Select:
     """Timeline rows of the notes the user sees only as existing; no actor, so the
     timeline names nobody."""
     return sa.select(
         _local_day(Note.created_at, zone), Note.created_at, Note.id, sa.cast(sa.null(), sa.Integer)
-    ).where(Note.student_id == access.student.id, note_listed(access.user), ~note_text_readable(access.user))
+    ).where(Note.student_id == student_id, note_listed(viewer), ~note_text_readable(viewer))
 
 
 def load_notes(ids: list[int]) -> dict[int, NoteEntry]:

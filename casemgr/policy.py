@@ -454,24 +454,43 @@ def note_reading(user: User) -> NoteReading:
     return NoteReading(frozenset(audiences), own_organization=True, restricted_exists=True)
 
 
-def note_text_readable(user: User) -> ColumnElement[bool]:
+@dataclass(frozen=True)
+class NoteViewer:
+    """All that the SQL note rules read of a user: their rule and organization. It is
+    hashable, so a statement built for one viewer serves every user with the same rule
+    and organization (the timeline keeps its statements this way)."""
+
+    reading: NoteReading
+    organization_id: int | None
+
+
+def note_viewer(user: User) -> NoteViewer:
+    return NoteViewer(note_reading(user), user.organization_id)
+
+
+def _viewer(user: User | NoteViewer) -> NoteViewer:
+    return user if isinstance(user, NoteViewer) else note_viewer(user)
+
+
+def note_text_readable(user: User | NoteViewer) -> ColumnElement[bool]:
     """Notes whose text `user` may read, among the notes of a student whose `notes`
     category they can see."""
-    rule = note_reading(user)
-    readable = [Note.audience.in_(sorted(str(a) for a in rule.audiences))]
-    if rule.own_organization:
+    viewer = _viewer(user)
+    readable = [Note.audience.in_(sorted(str(a) for a in viewer.reading.audiences))]
+    if viewer.reading.own_organization:
         readable.append(
-            sa.and_(Note.audience == str(NoteAudience.ORGANIZATION), Note.organization_id == user.organization_id)
+            sa.and_(Note.audience == str(NoteAudience.ORGANIZATION), Note.organization_id == viewer.organization_id)
         )
     return sa.or_(*readable)
 
 
-def note_listed(user: User) -> ColumnElement[bool]:
+def note_listed(user: User | NoteViewer) -> ColumnElement[bool]:
     """Notes that appear in the list: the readable ones, plus (for staff) the fact that a
     restricted note exists, never its text."""
-    if not note_reading(user).restricted_exists:
-        return note_text_readable(user)
-    return sa.or_(note_text_readable(user), Note.audience == str(NoteAudience.RESTRICTED))
+    viewer = _viewer(user)
+    if not viewer.reading.restricted_exists:
+        return note_text_readable(viewer)
+    return sa.or_(note_text_readable(viewer), Note.audience == str(NoteAudience.RESTRICTED))
 
 
 def reads_note(user: User, audience: str, organization_id: int) -> bool:

@@ -8,12 +8,18 @@ the kinds the user may see (each branch already cut to the page, so it stays che
 long history), then one query per loader and one for the people named. Notes and
 referrals join by appending their kinds to `EVENT_KINDS`.
 
+A kind's query is built from a bound parameter for the student and the user's
+`NoteViewer` (their note rule and organization, nothing else of them), so the UNION
+for a given set of kinds, viewer and time zone is built once and reused by every
+request: building it anew cost more than running it.
+
 Events sort by their day (what a person reads), then by when they were recorded.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -26,7 +32,7 @@ from casemgr.extensions import db
 from casemgr.models import Flag, Referral, ReferralEvent, SupportPlan, SupportPlanCheckIn, User
 from casemgr.models.enums import CaseStatus, Category
 from casemgr.notes import load_notes, load_restricted_notes, readable_notes, restricted_notes
-from casemgr.policy import StudentAccess, why_hidden
+from casemgr.policy import NoteViewer, StudentAccess, note_viewer, why_hidden
 
 PAGE_SIZE = 10
 MAX_PAGE = 10_000
@@ -39,7 +45,8 @@ Loader = Callable[[list[int]], dict[int, Any]]
 class EventKind:
     name: str
     category: Category
-    rows: Callable[[StudentAccess, str], sa.Select]  # (access, time zone) -> day, at, ref_id, actor_id
+    # (student id parameter, viewer, time zone) -> rows of day, at, ref_id, actor_id
+    rows: Callable[[sa.BindParameter, NoteViewer, str], sa.Select]
     load: Loader
     template: str
 
@@ -94,34 +101,34 @@ def load_check_ins(ids: list[int]) -> dict[int, SupportPlanCheckIn]:
     return {c.id: c for c in db.session.scalars(query)}
 
 
-def flags_raised(access: StudentAccess, zone: str) -> sa.Select:
+def flags_raised(student_id, viewer: NoteViewer, zone: str) -> sa.Select:
     return sa.select(
         local_day(Flag.created_at, zone), Flag.created_at, Flag.id, Flag.raised_by_id
-    ).where(Flag.student_id == access.student.id)
+    ).where(Flag.student_id == student_id)
 
 
-def flags_closed(access: StudentAccess, zone: str) -> sa.Select:
+def flags_closed(student_id, viewer: NoteViewer, zone: str) -> sa.Select:
     return sa.select(
         local_day(Flag.closed_at, zone), Flag.closed_at, Flag.id, Flag.closed_by_id
-    ).where(Flag.student_id == access.student.id, Flag.status == str(CaseStatus.CLOSED))
+    ).where(Flag.student_id == student_id, Flag.status == str(CaseStatus.CLOSED))
 
 
-def plans_opened(access: StudentAccess, zone: str) -> sa.Select:
+def plans_opened(student_id, viewer: NoteViewer, zone: str) -> sa.Select:
     return sa.select(
         local_day(SupportPlan.created_at, zone), SupportPlan.created_at, SupportPlan.id, SupportPlan.created_by_id
-    ).where(SupportPlan.student_id == access.student.id)
+    ).where(SupportPlan.student_id == student_id)
 
 
-def plan_check_ins(access: StudentAccess, zone: str) -> sa.Select:
+def plan_check_ins(student_id, viewer: NoteViewer, zone: str) -> sa.Select:
     return (
         sa.select(SupportPlanCheckIn.occurred_on, SupportPlanCheckIn.created_at, SupportPlanCheckIn.id,
                   SupportPlanCheckIn.recorded_by_id)
         .join(SupportPlan, SupportPlan.id == SupportPlanCheckIn.plan_id)
-        .where(SupportPlan.student_id == access.student.id)
+        .where(SupportPlan.student_id == student_id)
     )
 
 
-def plans_closed(access: StudentAccess, zone: str) -> sa.Select:
+def plans_closed(student_id, viewer: NoteViewer, zone: str) -> sa.Select:
     """A plan records the day it closed, not the moment nor who closed it: `at` is
     NULL, which sorts it after everything else of that day (PostgreSQL's DESC puts
     NULLs first)."""
@@ -130,7 +137,7 @@ def plans_closed(access: StudentAccess, zone: str) -> sa.Select:
         sa.cast(sa.null(), sa.DateTime(timezone=True)),
         SupportPlan.id,
         sa.cast(sa.null(), sa.Integer),
-    ).where(SupportPlan.student_id == access.student.id, SupportPlan.status == str(CaseStatus.CLOSED))
+    ).where(SupportPlan.student_id == student_id, SupportPlan.status == str(CaseStatus.CLOSED))
 
 
 def load_referral_events(ids: list[int]) -> dict[int, ReferralEvent]:
@@ -142,14 +149,14 @@ def load_referral_events(ids: list[int]) -> dict[int, ReferralEvent]:
     return {e.id: e for e in db.session.scalars(query)}
 
 
-def referral_events(access: StudentAccess, zone: str) -> sa.Select:
+def referral_events(student_id, viewer: NoteViewer, zone: str) -> sa.Select:
     """Every step of every referral of the student: sent, consent recorded, accepted,
     declined, closed."""
     return (
         sa.select(local_day(ReferralEvent.created_at, zone), ReferralEvent.created_at, ReferralEvent.id,
                   ReferralEvent.by_user_id)
         .join(Referral, Referral.id == ReferralEvent.referral_id)
-        .where(Referral.student_id == access.student.id)
+        .where(Referral.student_id == student_id)
     )
 
 
@@ -172,30 +179,43 @@ def timeline_categories() -> list[Category]:
     return [c for c in Category if any(k.category == c for k in EVENT_KINDS)]
 
 
-def _merged_rows(access: StudentAccess, kinds: list[EventKind], offset: int, limit: int) -> list[sa.Row]:
-    zone = _zone()
+STUDENT_ID = sa.bindparam("timeline_student_id", type_=sa.Integer)
+
+
+@lru_cache(maxsize=256)
+def _merged_statement(kind_names: tuple[str, ...], viewer: NoteViewer, zone: str) -> sa.Select:
+    """The page query for these kinds, viewer and zone; its parameters are the student,
+    `branch_limit` (offset + limit: each branch is cut to what the page can need),
+    `page_offset` and `page_limit`."""
+    by_name = {k.name: k for k in EVENT_KINDS}
     branches = []
-    for kind in kinds:
-        inner = kind.rows(access, zone)
+    for name in kind_names:
+        inner = by_name[name].rows(STUDENT_ID, viewer, zone)
         day, at, ref_id, actor_id = inner.selected_columns
         cut = (
             inner.with_only_columns(
-                sa.literal(kind.name, sa.Text).label("kind"),
+                sa.literal(name, sa.Text).label("kind"),
                 day.label("day"), at.label("at"), ref_id.label("ref_id"), actor_id.label("actor_id"),
             )
             .order_by(sa.desc("day"), sa.desc("at"), sa.desc("ref_id"))
-            .limit(offset + limit)
+            .limit(sa.bindparam("branch_limit", type_=sa.Integer))
             .subquery()
         )
         branches.append(sa.select(cut.c.kind, cut.c.day, cut.c.at, cut.c.ref_id, cut.c.actor_id))
     merged = sa.union_all(*branches).subquery()
-    query = (
+    return (
         sa.select(merged)
         .order_by(merged.c.day.desc(), merged.c.at.desc(), merged.c.kind, merged.c.ref_id.desc())
-        .offset(offset)
-        .limit(limit)
+        .offset(sa.bindparam("page_offset", type_=sa.Integer))
+        .limit(sa.bindparam("page_limit", type_=sa.Integer))
     )
-    return list(db.session.execute(query))
+
+
+def _merged_rows(access: StudentAccess, kinds: list[EventKind], offset: int, limit: int) -> list[sa.Row]:
+    statement = _merged_statement(tuple(k.name for k in kinds), note_viewer(access.user), _zone())
+    parameters = {"timeline_student_id": access.student.id, "branch_limit": offset + limit,
+                  "page_offset": offset, "page_limit": limit}
+    return list(db.session.execute(statement, parameters))
 
 
 def timeline_page(access: StudentAccess, page: int = 1, size: int = PAGE_SIZE) -> TimelinePage:
