@@ -185,17 +185,37 @@ class Casework:
             service = rng.choice(partner.services)
             creator = d.demo["counselor"] if number < 2 else self.counselor_for(student)
             flag_id = self.flag(flags, flag_first_id, student, service, creator) if rng.random() < 0.6 else None
-            referral_id = first_id + len(referrals)
-            history = self.referral_history(referral_id, status, creator, partner)
-            events += history
-            message = f"Referred for {service.replace('_', ' ')}. {NEED_DETAILS[service]}"
-            last_comment = history[-1][3]
-            referrals.append((
-                referral_id, student.id, flag_id, partner.id, str(service), str(status), message,
-                last_comment if status == R.DECLINED else None, last_comment if status == R.CLOSED else None,
-                creator.id, history[-1][4], history[0][4],
-            ))
+            self.add_referral(referrals, events, first_id, student, flag_id, partner, service, status, creator)
+        self.family_consent_request(referrals, events, first_id, flags, flag_first_id)
         return referrals, events
+
+    def add_referral(self, referrals: list[tuple], events: list[tuple], first_id: int, student: Student,
+                     flag_id: int | None, partner: Partner, service: str, status: str, creator: StaffMember) -> None:
+        referral_id = first_id + len(referrals)
+        history = self.referral_history(referral_id, status, creator, partner)
+        events += history
+        message = f"Referred for {service.replace('_', ' ')}. {NEED_DETAILS[service]}"
+        last_comment = history[-1][3]
+        referrals.append((
+            referral_id, student.id, flag_id, partner.id, str(service), str(status), message,
+            last_comment if status == R.DECLINED else None, last_comment if status == R.CLOSED else None,
+            creator.id, history[-1][4], history[0][4],
+        ))
+
+    def family_consent_request(self, referrals: list[tuple], events: list[tuple], first_id: int,
+                               flags: list[tuple], flag_first_id: int) -> None:
+        """The demo parent has a consent request to answer: their younger child's school
+        referred the child to a partner serving it that has no consent from the family."""
+        _, child = self.d.demo["parent_children"]
+        partners = [p for p in self.d.partners if p.agreement_active and child.school in p.schools
+                    and child.grade in p.grades and self.d.consent_states.get((child.id, p.id)) in (None, "none")]
+        if not partners or not self.counselors.get(child.school.id):
+            return
+        partner = next((p for p in partners if p.code == "NSY"), partners[0])
+        service = Service.TUTORING if Service.TUTORING in partner.services else partner.services[0]
+        counselor = self.counselor_for(child)
+        flag_id = self.flag(flags, flag_first_id, child, service, counselor)
+        self.add_referral(referrals, events, first_id, child, flag_id, partner, service, R.AWAITING_CONSENT, counselor)
 
     def referral_history(self, referral_id: int, status: str, creator: StaffMember, partner: Partner) -> list[tuple]:
         """The referral's events up to `status`: sent by the counselor, then answered and

@@ -101,7 +101,9 @@ def write_consents(cur: Cursor, d: MockDistrict, spots: list[RosterSpot]) -> Non
             continue
         signed_on, expires_on, revoked_on = consent_dates(rng, d, spot.state)
         if spot.student is d.demo["student"]:
-            signed_on = max(signed_on, eighteenth_birthday(spot.student))
+            # a parent signed before the demo senior turned 18: the senior is asked to
+            # confirm or revoke it (the rights are theirs now)
+            signed_on = min(signed_on, eighteenth_birthday(spot.student) - timedelta(days=20))
         spot.signed_on = signed_on
         consents.append(consent_row(rng, d, consent_id, spot, signed_on, expires_on))
         if revoked_on:

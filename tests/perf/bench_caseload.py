@@ -7,6 +7,11 @@ the school year), then measures a full recompute of every student's indicators, 
 the caseload page's median server time and SQL query count for a counselor (one
 school) and a district admin (the whole district): every sort in both directions, the
 filters, a name search and pages further on.
+
+A recompute rewrites every row of student_indicators, and autovacuum then cleans the
+old versions in the background for a few seconds, competing for the CPU with whatever
+runs. The pages are measured in the steady state: the script vacuums the table itself
+after the timed recompute (what autovacuum would do) before it times any page.
 """
 from __future__ import annotations
 
@@ -55,6 +60,8 @@ def main() -> None:
         started = time.perf_counter()
         [result] = indicators.recompute(as_of=as_of)
         rows.append((f"full recompute, {result.students:,} students", f"{time.perf_counter() - started:.2f} s", "≤ 10 s"))
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM (ANALYZE) student_indicators"))
         counselor = db.session.scalar(sa.select(User).where(User.email == "counselor@example.org"))
         school = counselor.organization.uuid
     for email in ("counselor@example.org", "admin@example.org"):
