@@ -274,11 +274,14 @@ def check_electronic_consent(student: Student, organization: Organization | None
     check_consent_choice(student, organization, categories, purpose, expires_on, today)
     if signature.locale not in LOCALES:
         raise ConsentError(gettext("Choose English or Spanish."))
-    if not same_name(signature.typed_name, signer.full_name):
-        raise ConsentError(gettext("Type your full name exactly as it appears on your account: %(name)s.",
-                                   name=signer.full_name))
+    missing = []  # both told at once
     if not signature.agreed:
-        raise ConsentError(gettext("Tick the box to say that you have read and agree to the statement."))
+        missing.append(gettext("Tick the box to say that you have read and agree to the statement."))
+    if not same_name(signature.typed_name, signer.full_name):
+        missing.append(gettext("Type your full name exactly as it appears on your account: %(name)s.",
+                               name=signer.full_name))
+    if missing:
+        raise ConsentError(" ".join(missing))
     with force_locale(signature.locale):
         shown = consent_statement(student, organization, categories, purpose, expires_on, signer)
     if signature.statement_text != shown:
