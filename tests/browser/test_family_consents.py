@@ -13,6 +13,7 @@ from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models.enums import Category, Role
 from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.test_family import PHONE, assert_fits
 from tests.factories import (
     PASSWORD,
     add_to_roster,
@@ -24,21 +25,16 @@ from tests.factories import (
     create_user,
 )
 
-PHONE = {"width": 375, "height": 800}
 
 
 @pytest.fixture()
 def phone(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True,
-                                  locale="en-US")
+    """A phone 375 px wide (the width `assert_fits` checks) and 800 px tall."""
+    context = browser.new_context(base_url=live_server.url, viewport={**PHONE, "height": 800}, is_mobile=True,
+                                  has_touch=True, locale="en-US")
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
-
-
-def assert_fits(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} scrolls sideways ({width}px)"
 
 
 def a_family_and_a_worker(app) -> dict:
