@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from casemgr import policy
-from casemgr.models import Consent, ConsentRevocation
+from casemgr.models import Consent, ConsentRevocation, DisclosureEntry
 from casemgr.models.enums import Category, Role
 from casemgr.services import consents as consent_service
 from tests.factories import (
@@ -266,6 +266,10 @@ def test_another_familys_child_answers_404(client, db, http_world):
     assert client.get(f"/family/consents/{other.uuid}/revoke").status_code == 404
     assert client.post(f"/family/consents/{other.uuid}/revoke", data={"csrf_token": token}).status_code == 404
     assert other.revocation is None and len(_consents(db)) == 1
+    without_rights = create_student(w["school"], birth_date=date(TODAY.year - 12, 1, 1))
+    create_guardian(without_rights, user=w["parent"], educational_rights=False)
+    assert client.get(f"/family/children/{without_rights.uuid}/consents").status_code == 404
+    assert client.get(_grant_url(w, student=without_rights)).status_code == 404
 
 
 def test_a_revocation_applies_to_the_workers_next_request(app, client, db, http_world):
@@ -381,6 +385,9 @@ def test_approving_a_request_releases_the_referral(client, db, http_world):
     assert "The school asks for your consent" in home and "Northside Youth, for mentoring" in home
     index = client.get(f"/family/children/{w['child'].uuid}/consents").get_data(as_text=True)
     assert "Requests waiting for your answer" in index
+    # the waiting referrals are services records: reading them is logged like any read
+    reads = db.session.scalars(sa.select(DisclosureEntry).where(DisclosureEntry.user_id == w["parent"].id)).all()
+    assert (["services"], {"services": "guardian"}) in [(e.categories, e.basis) for e in reads]
     assert f"referral={referral.uuid}" in index
     assert "Northside Youth may see at most: basic details (name, school, grade), attendance, and grades and credits" in index
     response, _ = _sign_online(client, w, categories=("identity", "attendance"))
