@@ -18,7 +18,8 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from casemgr import family, family_log, policy
+from casemgr import family, family_consents, family_log, policy
+from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models import Student
 from casemgr.models.enums import Category
@@ -46,10 +47,15 @@ def home():
         access = policy.family_access(current_user, student)
         if access is not None:
             summaries.append(family.summarize(access))
-    response = render(f"home/{current_user.role}.html", user=current_user, summaries=summaries)
+    signable = [s.student for s in summaries if policy.may_sign_consents(current_user, s.student, s.access.today)]
+    requests = family_consents.consent_requests(signable, today())
+    response = render(f"home/{current_user.role}.html", user=current_user, summaries=summaries, requests=requests)
     for summary in summaries:
-        if summary.shown:
-            disclosure.log_view(current_user, summary.student, summary.shown)
+        shown = summary.shown
+        if summary.student.id in requests and summary.access.can_see(Category.SERVICES):
+            shown[Category.SERVICES] = summary.access.visible[Category.SERVICES]  # the referrals waiting
+        if shown:
+            disclosure.log_view(current_user, summary.student, shown)
     db.session.commit()
     return response
 
