@@ -13,8 +13,9 @@ from wtforms.validators import DataRequired, Length, Optional
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.models import Consent, DataSharingAgreement, Organization, Student
-from casemgr.models.enums import Category, OrgKind, SignerRelationship
+from casemgr.models import Consent, Student
+from casemgr.models.enums import Category, SignerRelationship
+from casemgr.release_form import release_partners
 from casemgr.school_year import end_of_school_year
 from casemgr.services import consents as consent_service
 from casemgr.views.forms import CheckboxListField, saved
@@ -36,24 +37,6 @@ class PaperConsentForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField("Reason (optional)", validators=[Optional(), Length(max=1000)])
-
-
-def _partner_choices(student: Student, day) -> list[Organization]:
-    """Partners with a data-sharing agreement in force with the student's district."""
-    return list(
-        db.session.scalars(
-            sa.select(Organization)
-            .where(
-                Organization.kind == OrgKind.PARTNER,
-                sa.exists().where(
-                    DataSharingAgreement.organization_id == Organization.id,
-                    DataSharingAgreement.district_id == student.district_id,
-                    policy.agreement_in_force(day),
-                ),
-            )
-            .order_by(Organization.name)
-        )
-    )
 
 
 def _signer_choices(student: Student, day) -> list[tuple[str, str]]:
@@ -78,9 +61,10 @@ def history(student_id: uuid.UUID):
         abort(404)
     day = today()
     rows = [(c, consent_service.consent_state(c, day)) for c in consent_service.consent_history(access.student, scope)]
+    can_manage = policy.may_manage_consents(access)
     return render(
-        "consents/history.html", access=access, student=access.student, rows=rows,
-        can_manage=policy.may_manage_consents(access),
+        "consents/history.html", access=access, student=access.student, rows=rows, can_manage=can_manage,
+        release_partners=release_partners(access.student, day) if policy.may_print_release_form(access) else [],
     )
 
 
@@ -89,7 +73,7 @@ def history(student_id: uuid.UUID):
 def new(student_id: uuid.UUID):
     access = _manager_access_or_404(student_id)
     student, day = access.student, today()
-    partners = _partner_choices(student, day)
+    partners = release_partners(student, day)
     form = PaperConsentForm()
     form.organization.choices = [("", "Choose…")] + [(str(o.uuid), o.name) for o in partners]
     form.categories.choices = [(str(c), category_label(c)) for c in Category]
