@@ -1,0 +1,86 @@
+"""The printable release form and amendment requests in the browser (issue 6 items 5
+and 7): at phone width a parent asks the school to correct the record and sees the
+request waiting, a student prints a release form, and the print view shows the form
+alone; axe finds nothing serious on any page."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_accessible, sign_in
+
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture()
+def phone(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True,
+                                  locale="en-US")
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def assert_fits(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} scrolls sideways ({width}px)"
+
+
+def test_a_parent_asks_the_school_to_correct_the_record_on_a_phone(phone):
+    sign_in(phone, "parent@example.org")
+    phone.locator(".child-card").first.get_by_role("link", name="See the whole record").click()
+    section = phone.locator("#amendments")
+    expect(section.get_by_role("heading", name="Requests to correct the record")).to_be_visible()
+    section.get_by_role("link", name="Ask the school to correct something").click()
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Ask the school to correct the record of")
+    assert_fits(phone)
+    assert_accessible(phone)
+
+    phone.get_by_role("button", name="Send the request").click()  # nothing chosen, nothing written
+    expect(phone.get_by_role("alert")).to_contain_text("Choose which part of the record is wrong.")
+    assert_fits(phone)
+    assert_accessible(phone)
+
+    phone.get_by_label("Which part of the record is wrong?").select_option("attendance")
+    phone.get_by_label("Which item or date (optional)").fill("The Monday before last")
+    phone.get_by_label("What is wrong, and what should it say?").fill(
+        "My child was at school that day <b>all day</b>; please mark it present.")
+    phone.get_by_role("button", name="Send the request").click()
+    expect(phone).to_have_url(re.compile(r"/family/children/[0-9a-f-]+#amendments$"))
+    expect(phone.get_by_role("status")).to_contain_text("Your request was sent to the school.")
+    request = phone.locator("#amendments .amendment").first
+    expect(request).to_contain_text("Waiting for the school's answer")
+    expect(request).to_contain_text("<b>all day</b>")  # shown as typed, never as markup
+    assert_fits(phone)
+    assert_accessible(phone)
+
+
+def test_a_student_prints_a_release_form_and_the_print_view_is_the_form_alone(phone):
+    sign_in(phone, "student@example.org")
+    phone.get_by_role("link", name="See the whole record").first.click()
+    forms = phone.locator("section[aria-labelledby='release-heading']")
+    expect(forms.get_by_role("heading", name="Release forms to print")).to_be_visible()
+    forms.get_by_role("link", name=re.compile(r"^Español")).first.click()
+    expect(phone.locator("article.release-form")).to_have_attribute("lang", "es")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Consentimiento para compartir expedientes educativos")
+    expect(phone.get_by_role("button", name="Print")).to_be_visible()  # the page around it stays English
+    assert_fits(phone)
+    assert_accessible(phone)
+
+    phone.get_by_role("link", name="English").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Consent to share education records")
+    assert_fits(phone)
+    assert_accessible(phone)
+
+    phone.emulate_media(media="print")
+    expect(phone.locator(".site-nav")).to_be_hidden()
+    expect(phone.locator(".site-header")).to_be_hidden()
+    expect(phone.locator(".site-footer")).to_be_hidden()
+    expect(phone.locator(".release-controls")).to_be_hidden()
+    expect(phone.get_by_role("button", name="Print")).to_be_hidden()
+    expect(phone.locator("article.release-form")).to_be_visible()
+    expect(phone.locator(".tickbox").first).to_be_visible()
+    colour = phone.locator(".release-form__law").evaluate("e => getComputedStyle(e).color")
+    assert colour == "rgb(0, 0, 0)"
