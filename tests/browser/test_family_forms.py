@@ -6,26 +6,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, sign_in
-
-PHONE = {"width": 375, "height": 740}
-
-
-@pytest.fixture()
-def phone(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True,
-                                  locale="en-US")
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
-
-
-def assert_fits(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} scrolls sideways ({width}px)"
+from tests.browser.test_family import assert_fits, phone  # noqa: F401  (fixture)
 
 
 def test_a_parent_asks_the_school_to_correct_the_record_on_a_phone(phone):
