@@ -4,7 +4,7 @@ school answer; district admins read; the family reads the answer in its language
 request and the decision are kept, never edited, and every look by staff is logged."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 import sqlalchemy as sa

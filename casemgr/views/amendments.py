@@ -125,15 +125,15 @@ def show(request_id: uuid.UUID):
     if form.is_submitted():
         if not can_answer:
             abort(404)
-        if form.validate() and saved(
-            form,
-            lambda: amendment_service.answer_request(request, current_user, form.decision.data, form.answer.data),
-            amendment_service.AmendmentError,
-        ):
-            flash(f"Answer recorded. {access.student.display_name}'s family sees it on their page.", "success")
-            _log_read(request, access)
-            db.session.commit()
-            return redirect(url_for("amendments.show", request_id=request.uuid))
+        if form.validate():
+            _log_read(request, access)  # kept with the answer; a refused answer logs the page below instead
+            if saved(
+                form,
+                lambda: amendment_service.answer_request(request, current_user, form.decision.data, form.answer.data),
+                amendment_service.AmendmentError,
+            ):
+                flash(f"Answer recorded. {access.student.display_name}'s family sees it on their page.", "success")
+                return redirect(url_for("amendments.show", request_id=request.uuid))
     status = 400 if form.is_submitted() else 200
     response = render("amendments/show.html", access=access, student=access.student, request=request, form=form,
                       can_answer=can_answer and request.decision_event is None, status=status,
