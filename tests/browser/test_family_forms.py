@@ -68,3 +68,36 @@ def test_a_student_prints_a_release_form_and_the_print_view_is_the_form_alone(ph
     expect(phone.locator(".tickbox").first).to_be_visible()
     colour = phone.locator(".release-form__law").evaluate("e => getComputedStyle(e).color")
     assert colour == "rgb(0, 0, 0)"
+
+
+def test_a_counselor_answers_a_request_and_prints_a_spanish_form(page, phone):
+    sign_in(phone, "parent@example.org")
+    phone.locator(".child-card").first.get_by_role("link", name="See the whole record").click()
+    phone.get_by_role("link", name="Ask the school to correct something").click()
+    phone.get_by_label("Which part of the record is wrong?").select_option("contact")
+    phone.get_by_label("What is wrong, and what should it say?").fill("Our phone number changed.")
+    phone.get_by_role("button", name="Send the request").click()
+    expect(phone.get_by_role("status")).to_contain_text("Your request was sent to the school.")
+
+    sign_in(page, "counselor@example.org")
+    expect(page.locator(".site-nav a[href='/amendments'] .nav-count")).to_be_visible()
+    page.get_by_role("link", name=re.compile(r"^Amendment requests")).click()
+    assert_accessible(page)
+    page.get_by_role("row").filter(has_text="Contact details").first.get_by_role("link").click()
+    expect(page.get_by_text("Our phone number changed.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Accept: the record will be corrected").check()
+    page.get_by_label("What was done, or why the record stays as it is").fill("Updated the phone number.")
+    page.get_by_role("button", name="Record the answer").click()
+    expect(page.get_by_role("status")).to_contain_text("Answer recorded.")
+
+    phone.reload()
+    answered = phone.locator("#amendments .amendment").filter(has_text="Our phone number changed.")
+    expect(answered).to_contain_text("Accepted: the school will correct the record")
+    expect(answered).to_contain_text("Updated the phone number.")
+
+    page.get_by_role("link", name="Back to the record").click()
+    page.get_by_role("link", name="Consents", exact=True).click()
+    page.get_by_role("link", name=re.compile(r"^Español")).first.click()
+    expect(page.locator("article.release-form")).to_have_attribute("lang", "es")
+    assert_accessible(page)
