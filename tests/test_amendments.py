@@ -254,3 +254,23 @@ def test_the_request_page_is_in_spanish_for_a_spanish_reader(client, db, world):
     assert "Pedir a la escuela que corrija el expediente" in html and "Asistencia" in html
     response = ask(client, world["minor"], message="")
     assert "Escriba qué está mal" in response.get_data(as_text=True)
+
+
+def test_the_list_filter_and_the_per_record_rule_agree(app, db, world):
+    """`amendment_students` (lists, counts) selects exactly the students for whom
+    `reads_amendments` holds, for every user of the world."""
+    from casemgr import policy
+    from casemgr.models import Student
+
+    students = [world[name] for name in ("minor", "adult", "stranger", "elsewhere")]
+    for who in ("counselor", "principal", "admin", "other_counselor", "teacher", "worker", "parent", "student"):
+        user = world[who]
+        listed = set(db.session.scalars(sa.select(Student.id).where(
+            policy.amendment_students(user), Student.id.in_([s.id for s in students]))))
+        one_by_one = set()
+        for student in students:
+            access = policy.student_access(user, student)
+            if access is not None and policy.reads_amendments(access):
+                one_by_one.add(student.id)
+        assert listed == one_by_one, who
+        assert bool(listed) == (who in ("counselor", "principal", "admin", "other_counselor")), who
