@@ -88,11 +88,12 @@ def check_database(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
-    from casemgr.views import admin, auth, caseload, casework, consents, family, family_consents, formatting, home
-    from casemgr.views import imports, inbox
-    from casemgr.views import language, notes, notices, partner, referrals, roster, students
+    from casemgr.views import admin, amendments, auth, caseload, casework, consents, family, family_consents
+    from casemgr.views import formatting, home, imports, inbox, language, notes, notices, partner, referrals
+    from casemgr.views import release_forms, roster, students
 
     app.register_blueprint(admin.bp)
+    app.register_blueprint(amendments.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(caseload.bp)
     app.register_blueprint(casework.bp)
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(language.bp)
     app.register_blueprint(partner.bp)
     app.register_blueprint(referrals.bp)
+    app.register_blueprint(release_forms.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(students.bp)
     navigation.init_app(app)

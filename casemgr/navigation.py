@@ -2,11 +2,12 @@
 link points at a feature that has not been built."""
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from casemgr import notices
+from casemgr import notices, policy
+from casemgr.services import amendments
 from casemgr.clock import today
 from casemgr.models.enums import Role
 
@@ -24,6 +25,8 @@ for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.COUNSELOR):
 NAVIGATION[Role.PARTNER_ADMIN] += [(_l("Referral inbox"), "inbox.index"), (_l("Roster"), "roster.index"), (_l("Staff"), "partner.staff")]
 for role in notices.NOTICE_ROLES:
     NAVIGATION[role].append((_l("Notices"), "notices.index"))
+for role in policy.AMENDMENT_READERS:
+    NAVIGATION[role].append((_l("Amendment requests"), "amendments.index"))
 
 
 def nav_items() -> list[tuple[object, str]]:
@@ -40,5 +43,26 @@ def notice_badge() -> str | None:
     return notices.badge(current_user, today())
 
 
+def amendment_badge() -> str | None:
+    """The count of open amendment requests beside "Amendment requests", or None."""
+    if not current_user.is_authenticated or not policy.lists_amendments(current_user) or g.get("notices_unavailable"):
+        return None
+    if "open_amendments" not in g:
+        g.open_amendments = amendments.open_count(current_user)
+    return notices.count_label(g.open_amendments) if g.open_amendments else None
+
+
+# endpoint -> (the count beside its entry, what the count is of, for screen readers)
+NAV_BADGES = {"notices.index": (notice_badge, "new"), "amendments.index": (amendment_badge, "open")}
+
+
+def nav_badge(endpoint: str) -> tuple[str, str] | None:
+    badge = NAV_BADGES.get(endpoint)
+    if badge is None:
+        return None
+    count = badge[0]()
+    return (count, badge[1]) if count else None
+
+
 def init_app(app: Flask) -> None:
-    app.context_processor(lambda: {"nav_items": nav_items, "notice_badge": notice_badge})
+    app.context_processor(lambda: {"nav_items": nav_items, "nav_badge": nav_badge})

@@ -899,3 +899,57 @@ def consent_children(user: User) -> ColumnElement[bool]:
             Guardian.user_id == user.id,
         )
     return sa.false()
+
+
+# --- paper release forms and amendment requests (issue 6 items 5 and 7) ------------------
+
+
+def holds_consent_rights(access: StudentAccess) -> bool:
+    """The family member who signs a release for the student: a parent with educational
+    rights before the student is eligible (the `guardian` rule stops there), or the
+    eligible student themself."""
+    basis = access.visible.get(Category.IDENTITY)
+    if access.user.role_enum is Role.PARENT:
+        return basis == GUARDIAN
+    if access.user.role_enum is Role.STUDENT:
+        return basis == SELF and access.student.is_eligible_on(access.today)
+    return False
+
+
+def may_print_release_form(access: StudentAccess) -> bool:
+    """A printable release for paper signing: for the staff who record paper consents,
+    and for the family member who would sign it."""
+    return may_manage_consents(access) or holds_consent_rights(access)
+
+
+def may_request_amendment(access: StudentAccess) -> bool:
+    """FERPA 34 CFR 99.20: a parent with educational rights (until the student is
+    eligible), or the student about themself, asks the school to amend the record."""
+    return access.user.role_enum in FAMILY and access.visible.get(Category.IDENTITY) in (GUARDIAN, SELF)
+
+
+AMENDMENT_ANSWERERS = frozenset({Role.PRINCIPAL, Role.COUNSELOR})
+AMENDMENT_READERS = AMENDMENT_ANSWERERS | {Role.DISTRICT_ADMIN}
+
+
+def reads_amendments(access: StudentAccess) -> bool:
+    """The student's school (principal, counselors) and the district's admins read the
+    family's requests to amend the record."""
+    return access.user.role_enum in AMENDMENT_READERS and access.visible.get(Category.IDENTITY) == SCHOOL_OFFICIAL
+
+
+def answers_amendments(access: StudentAccess) -> bool:
+    """The student's own school decides on a request; district admins only read."""
+    return access.user.role_enum in AMENDMENT_ANSWERERS and access.visible.get(Category.IDENTITY) == SCHOOL_OFFICIAL
+
+
+def lists_amendments(user: User) -> bool:
+    return user.is_active and user.role_enum in AMENDMENT_READERS
+
+
+def amendment_students(user: User, today: date | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on `Student`: the students whose amendment requests the user reads
+    (`reads_amendments` for lists), or none."""
+    if not lists_amendments(user):
+        return sa.false()
+    return visible_students(user, Category.IDENTITY, today)

@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from flask import url_for
 
 from casemgr.models import (
+    AmendmentRequest,
+    AmendmentRequestEvent,
     Assessment,
     Consent,
     ConsentRevocation,
@@ -112,6 +114,10 @@ ROUTES = {
     "family_consents.grant": "family_consent_signer",
     "family_consents.revoke": "family_consent_signer",
     "family_consents.decline": "family_consent_signer",
+    "amendments.new": "family_student_post",
+    "amendments.index": "school_officials",
+    "amendments.show": "amendment_request",
+    "release_forms.show": "release_form",
     "language.choose": "public_post",
 }
 
@@ -151,6 +157,7 @@ class World:
     notes: dict = field(default_factory=dict)
     referrals: dict = field(default_factory=dict)
     partners: dict = field(default_factory=dict)
+    amendments: dict = field(default_factory=dict)
 
 
 def _plant_records(db, student, teacher, n):
@@ -240,6 +247,10 @@ def build_world(db) -> World:
     c["eligible"] = create_consent(s["eligible"], northside, ["identity", "attendance", "grades"], signed_on=LONG_AGO,
                                    expires_on=LATER, signer_relationship="eligible_student")
     _plant_casework(w, middle)
+    for name, by in (("own", u["parent"]), ("other_school", u["parent"])):
+        w.amendments[name] = AmendmentRequest(student_id=s[name].id, requested_by_id=by.id, part="attendance",
+                                              message=f"LIDMARK amendment of {name}")
+        db.session.add(w.amendments[name])
     db.session.flush()
     return w
 
@@ -315,6 +326,7 @@ def _student_requests(app, world, who, name):
         yield "GET", url_for("family.child", student_id=student.uuid), None, family
         yield "GET", url_for("family.log", student_id=student.uuid), None, family
         yield from _family_consent_requests(world, who, name)
+        yield from _family_forms_requests(world, who, name, family == 200, manager)
         yield "GET", url_for("students.access_list", student_id=student.uuid), None, 200 if manager else 404
         yield "GET", url_for("consents.new", student_id=student.uuid), None, 200 if manager else 404
         yield "POST", url_for("consents.new", student_id=student.uuid), {}, 400 if manager else 404
@@ -352,6 +364,30 @@ def _family_consent_requests(world, who, name):
     if referral is not None:
         yield "GET", url_for("family_consents.decline", referral_id=referral.uuid), None, 200 if signer else 404
         yield "POST", url_for("family_consents.decline", referral_id=referral.uuid), {}, 302 if signer else 404
+
+
+AMENDMENT_ANSWERERS = {"principal", "counselor"}
+
+
+def _family_forms_requests(world, who, name, family, manager):
+    """Amendment requests, asked by the family (an empty form is refused, a forged one by
+    anyone else is 404) and read by the student's school and district admins, answered
+    only by the school (an empty answer is refused, a forged one is 404); the release
+    form, printed by consent managers and by the family member who signs."""
+    student = world.students[name]
+    forged = {"part": "attendance", "message": "LIDMARK forged request"}
+    yield "GET", url_for("amendments.new", student_id=student.uuid), None, 200 if family else 404
+    yield "POST", url_for("amendments.new", student_id=student.uuid), {} if family else forged, 400 if family else 404
+    signer = (who, name) in CONSENT_SIGNERS
+    release = url_for("release_forms.show", student_id=student.uuid, organization_id=world.partners["northside"].uuid)
+    yield "GET", release, None, 200 if manager or signer else 404
+    yield "GET", release + "?lang=es", None, 200 if manager or signer else 404
+    request = world.amendments.get(name)
+    if request is not None:
+        answerer = who in AMENDMENT_ANSWERERS and manager
+        yield "GET", url_for("amendments.show", request_id=request.uuid), None, 200 if manager else 404
+        answer = {} if answerer else {"decision": "accepted", "answer": "forged"}
+        yield "POST", url_for("amendments.show", request_id=request.uuid), answer, 400 if answerer else 404
 
 
 def _casework_requests(world, who, name):
@@ -464,6 +500,8 @@ def test_student_routes_for_every_role_and_case(app, client, db, who):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Consent)) == len(world.consents), who
     _assert_casework_unchanged_but_for_writers(db, who)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == len(world.notes), who
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AmendmentRequest)) == len(world.amendments), who
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AmendmentRequestEvent)) == 0, who
 
 
 def _assert_casework_unchanged_but_for_writers(db, who):
@@ -507,6 +545,7 @@ def _global_requests(app, world, who):
         yield "POST", url_for("roster.remove", student_id=on_roster.uuid), 302 if partner_admin else 403
         yield "GET", url_for("roster.remove", student_id=world.students["agreement_ended"].uuid), 404 if partner_admin else 403
         yield "GET", url_for("referrals.index"), 200 if who in ("district_admin", "principal", "counselor") else 403
+        yield "GET", url_for("amendments.index"), 200 if who in ("district_admin", "principal", "counselor") else 403
         yield "GET", url_for("notices.index"), 200 if who in NOTICE_ROLES else 403
         yield "GET", url_for("partner.compliance_form", user_id=colleague.uuid), 200 if partner_admin else 403
         yield "POST", url_for("partner.compliance_form", user_id=colleague.uuid), 302 if partner_admin else 403
@@ -545,7 +584,10 @@ def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
                  f"/family/children/{student.uuid}/consents",
                  f"/family/children/{student.uuid}/consents/new?organization={world.partners['northside'].uuid}",
                  f"/family/consents/{world.consents['own'].uuid}/revoke",
-                 f"/family/referrals/{world.referrals['no_consent'].uuid}/decline"):
+                 f"/family/referrals/{world.referrals['no_consent'].uuid}/decline",
+                 f"/family/children/{student.uuid}/amendments/new", "/amendments",
+                 f"/amendments/{world.amendments['own'].uuid}",
+                 f"/release-forms/{student.uuid}/{world.partners['northside'].uuid}"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
     assert client.get("/login").status_code == 200

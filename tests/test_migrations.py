@@ -54,7 +54,7 @@ def test_casemgr_db_upgrade_builds_everything_from_empty_and_downgrades(empty_da
         triggers = conn.execute(
             sa.text("SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%append_only'")
         ).scalar_one()
-        assert triggers == 4
+        assert triggers == 6
 
     downgraded = casemgr("db", "downgrade", "base", url=empty_database)
     assert downgraded.returncode == 0, downgraded.stderr

@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po
 
 from casemgr.models.enums import Role
 from tests.factories import create_user
-from tests.helpers import login
+from tests.helpers import csrf_token, login
 from tests.test_family import family, logged  # noqa: F401  (fixtures)
 from tests.test_indicators import school  # noqa: F401  (fixture)
 
@@ -167,3 +167,29 @@ def test_the_compiled_catalog_matches_the_sources():
 def test_a_signed_out_visitor_with_a_spanish_browser_reads_spanish(client, db, path):
     html = client.get(path, headers={"Accept-Language": "es-ES"}).get_data(as_text=True)
     assert "Iniciar sesión" in html and "Ir al contenido principal" in html
+
+
+def test_amendment_requests_and_the_release_form_are_in_spanish(client, db, family, logged):  # noqa: F811
+    from casemgr.models import AmendmentRequest, AmendmentRequestEvent
+
+    child, counselor = family["child"], family["counselor"]
+    for part, decision in (("attendance", None), ("course_mark", "accepted"), ("discipline", "denied")):
+        request = AmendmentRequest(student_id=child.id, requested_by_id=family["parent"].id, part=part,
+                                   item="3 March", message="It is wrong.")
+        db.session.add(request)
+        db.session.flush()
+        if decision:
+            db.session.add(AmendmentRequestEvent(request_id=request.id, decision=decision, answer="Checked.",
+                                                 decided_by_id=counselor.id))
+    db.session.flush()
+    login(client, family["parent"])
+    release = f"/release-forms/{child.uuid}/{logged['northside'].uuid}"
+    for path in (f"/family/children/{child.uuid}", f"/family/children/{child.uuid}/amendments/new", release):
+        assert not untranslated(client, path), path
+    refused = {"part": "nonsense", "message": "", "csrf_token": csrf_token(client, "/")}
+    english = client.post(f"/family/children/{child.uuid}/amendments/new", headers={"Accept-Language": "en"},
+                          data=refused)
+    spanish = client.post(f"/family/children/{child.uuid}/amendments/new", headers={"Accept-Language": "es"},
+                          data=refused)
+    assert "Choose which part of the record is wrong." in english.get_data(as_text=True)
+    assert not visible_texts(spanish.get_data(as_text=True)) & visible_texts(english.get_data(as_text=True))

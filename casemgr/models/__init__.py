@@ -1,4 +1,5 @@
 """All models, imported so the metadata (and Alembic) sees every table."""
+from casemgr.models.amendments import AmendmentRequest, AmendmentRequestEvent
 from casemgr.models.agreements import DataSharingAgreement, RosterEntry, ServiceAgreement, service_agreement_schools
 from casemgr.models.audit import DisclosureEntry, ImportBatch
 from casemgr.models.casework import Flag, Note, Referral, ReferralEvent, SupportPlan, SupportPlanCheckIn
@@ -26,7 +27,7 @@ from casemgr.models.students import (
 )
 
 __all__ = [
-    "Assessment", "AttendanceYear", "CalendarDay", "Consent", "ConsentRevocation", "CourseMark",
+    "AmendmentRequest", "AmendmentRequestEvent", "Assessment", "AttendanceYear", "CalendarDay", "Consent", "ConsentRevocation", "CourseMark",
     "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureEntry", "FafsaRecord",
     "Flag", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
     "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",

@@ -172,3 +172,21 @@ class ImportStatus(StrEnum):
 class CaseStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+
+
+class AmendmentPart(StrEnum):
+    """The part of a record a family asks the school to amend (FERPA 34 CFR 99.20)."""
+
+    ATTENDANCE = "attendance"
+    COURSE_MARK = "course_mark"
+    CREDITS = "credits"
+    ASSESSMENTS = "assessments"
+    DISCIPLINE = "discipline"
+    FAFSA = "fafsa"
+    CONTACT = "contact"
+    OTHER = "other"
+
+
+class AmendmentDecision(StrEnum):
+    ACCEPTED = "accepted"
+    DENIED = "denied"

@@ -60,9 +60,10 @@ def history(student_id: uuid.UUID):
         abort(404)
     day = today()
     rows = [(c, consent_service.consent_state(c, day)) for c in consent_service.consent_history(access.student, scope)]
+    can_manage = policy.may_manage_consents(access)
     return render(
-        "consents/history.html", access=access, student=access.student, rows=rows,
-        can_manage=policy.may_manage_consents(access),
+        "consents/history.html", access=access, student=access.student, rows=rows, can_manage=can_manage,
+        release_partners=consent_service.partners_with_agreement(access.student, day) if policy.may_print_release_form(access) else [],
     )
 
 

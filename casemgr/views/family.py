@@ -23,7 +23,8 @@ from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models import Student
 from casemgr.models.enums import Category
-from casemgr.services import disclosure
+from casemgr.services.consents import partners_with_agreement
+from casemgr.services import amendments, disclosure
 from casemgr.views.rendering import render
 
 bp = Blueprint("family", __name__, url_prefix="/family")
@@ -71,11 +72,20 @@ def child(student_id: uuid.UUID):
         student=access.student,
         attendance=family.attendance_detail(access),
         marks=family.this_year_marks(access),
+        **family_forms_context(access),
     )
     if summary.shown:
         disclosure.log_view(current_user, access.student, summary.shown)
     db.session.commit()
     return response
+
+
+def family_forms_context(access: policy.StudentAccess) -> dict:
+    """The child page's requests to amend the record, and the release forms to print."""
+    return {
+        "amendments": amendments.requests_for_student(access.student) if policy.may_request_amendment(access) else None,
+        "release_partners": partners_with_agreement(access.student, access.today) if policy.holds_consent_rights(access) else [],
+    }
 
 
 def _day(name: str, errors: list[str]) -> date | None:

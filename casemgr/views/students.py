@@ -11,7 +11,7 @@ from casemgr import policy
 from casemgr.extensions import db
 from casemgr.models import Student
 from casemgr.models.enums import Category
-from casemgr.services import disclosure
+from casemgr.services import amendments, disclosure
 from casemgr.indicator_cards import load_cards
 from casemgr.student_record import record_section
 from casemgr.views.rendering import render
@@ -54,6 +54,7 @@ def show(student_id: uuid.UUID):
         show_consents=policy.consent_organizations_visible(access) is not False,
         show_access=policy.may_manage_consents(access),
         cards=load_cards(access),
+        amendments=amendments.requests_for_student(access.student) if policy.reads_amendments(access) else None,
     )
     # logged once the page is built and before it leaves: no log entry, no disclosure
     log_page_view(access, list(Category))
