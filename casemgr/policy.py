@@ -792,3 +792,91 @@ def family_access(user: User, student: Student, today: date | None = None) -> St
     if user.role_enum not in FAMILY:
         return None
     return student_access(user, student, today)
+
+
+# --- who signs the family's consents (SPEC §2, §4 rule 1; FERPA 34 CFR 99.5) ------------
+
+
+def rights_link(user: User, student: Student) -> GuardianLink | None:
+    """The link through which a parent's account holds educational rights over
+    `student`, whatever the student's age; None for anyone else."""
+    if user.role_enum is not Role.PARENT or not user.is_active:
+        return None
+    return db.session.scalar(
+        sa.select(GuardianLink)
+        .join(Guardian, Guardian.id == GuardianLink.guardian_id)
+        .where(
+            Guardian.user_id == user.id,
+            GuardianLink.student_id == student.id,
+            GuardianLink.educational_rights.is_(True),
+        )
+    )
+
+
+def may_sign_consents(user: User, student: Student, today: date | None = None) -> bool:
+    """A parent with educational rights signs and revokes consents until the student is
+    eligible (18 or in postsecondary); from that day only the student does."""
+    today = today or default_today()
+    if not user.is_active:
+        return False
+    eligible = student.is_eligible_on(today)
+    if user.role_enum is Role.STUDENT:
+        return eligible and user.student_id == student.id
+    if user.role_enum is Role.PARENT:
+        return not eligible and rights_link(user, student) is not None
+    return False
+
+
+@dataclass(frozen=True)
+class ConsentStanding:
+    """Where a family member stands on one student's consents today."""
+
+    user: User
+    student: Student
+    today: date
+    link: GuardianLink | None  # the parent's link with educational rights
+
+    @property
+    def eligible(self) -> bool:
+        return self.student.is_eligible_on(self.today)
+
+    @property
+    def may_sign(self) -> bool:
+        return may_sign_consents(self.user, self.student, self.today)
+
+    @property
+    def sees_consents(self) -> bool:
+        """A parent of an eligible student is told the right has passed, and no more:
+        the consents are the student's own business from that day."""
+        return self.user.role_enum is Role.STUDENT or not self.eligible
+
+
+def consent_standing(user: User, student: Student, today: date | None = None) -> ConsentStanding | None:
+    """The family consent pages: a parent with educational rights (also once the child is
+    eligible, to be told that the right has passed) and the student themself; None
+    (answer 404) for staff and for anyone else's child."""
+    today = today or default_today()
+    if not user.is_active:
+        return None
+    if user.role_enum is Role.STUDENT and user.student_id == student.id:
+        return ConsentStanding(user, student, today, None)
+    link = rights_link(user, student)
+    if link is None:
+        return None
+    return ConsentStanding(user, student, today, link)
+
+
+def consent_children(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on `Student`: those `consent_standing` answers for."""
+    if not user.is_active:
+        return sa.false()
+    if user.role_enum is Role.STUDENT:
+        return Student.id == user.student_id
+    if user.role_enum is Role.PARENT:
+        return sa.exists().where(
+            GuardianLink.student_id == Student.id,
+            GuardianLink.educational_rights.is_(True),
+            GuardianLink.guardian_id == Guardian.id,
+            Guardian.user_id == user.id,
+        )
+    return sa.false()
