@@ -89,7 +89,7 @@ def check_database(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
     from casemgr.views import admin, auth, caseload, casework, consents, family, formatting, home, imports, inbox
-    from casemgr.views import language, notes, notices, partner, referrals, roster, students
+    from casemgr.views import language, notes, notices, partner, referrals, rights, roster, students
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(language.bp)
     app.register_blueprint(partner.bp)
     app.register_blueprint(referrals.bp)
+    app.register_blueprint(rights.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(students.bp)
     navigation.init_app(app)

@@ -22,7 +22,8 @@ from tests.factories import (
     create_student,
     create_user,
 )
-from tests.helpers import login
+from tests.helpers import login, logout
+from tests.test_translations import untranslated
 
 TODAY = today()
 LONG_AGO = TODAY - timedelta(days=200)
@@ -153,7 +154,7 @@ def test_the_reminder_lists_the_soonest_ten_and_counts_all_in_a_fixed_number_of_
 @pytest.fixture()
 def family(db):
     w = World(db)
-    parent = create_user(Role.PARENT, w.district, full_name="Rosa Ortega", locale="es")
+    parent = create_user(Role.PARENT, w.district, full_name="Rosa Ortega")
     child = create_student(w.school, first_name="Lucia", last_name="Ortega")
     create_guardian(child, user=parent)
     create_consent(child, w.northside, ["identity", "attendance"], signed_on=LONG_AGO,
@@ -165,3 +166,54 @@ def family(db):
     create_consent(stranger, w.eastside, ["grades"], signed_on=LONG_AGO, expires_on=TODAY + timedelta(days=3))
     db.session.flush()
     return dict(world=w, parent=parent, child=child, stranger=stranger)
+
+
+def _card(html: str, name: str) -> str:
+    start = html.index(name)
+    return html[html.rindex("<article", 0, start):html.index("</article>", start)]
+
+
+def test_the_family_home_reminds_of_the_childs_consent_ending_within_30_days(client, db, family):
+    login(client, family["parent"])
+    html = client.get("/").get_data(as_text=True)
+    card = _card(html, "Lucia Ortega")
+    day = TODAY + timedelta(days=30)
+    assert (f"The consent for Northside Youth to see basic details (name, school, grade) and attendance ends on "
+            f"{day:%B} {day.day}, {day.year}, in 30 days.") in card
+    assert "Eastside Tutoring" not in card  # 31 days away, or expired
+    assert f'href="/family/children/{family["child"].uuid}' in card.split("Renew")[0].rsplit("<a ", 1)[1]
+    assert "Stranger" not in html and "grades" not in card
+
+
+def test_the_family_home_reminder_is_in_the_familys_language(client, db, family):
+    family["parent"].locale = "es"  # chosen with the switch, kept on the account
+    db.session.flush()
+    login(client, family["parent"])
+    card = _card(client.get("/").get_data(as_text=True), "Lucia Ortega")
+    assert "Un consentimiento vence pronto" in card
+    assert ("El consentimiento para que Northside Youth vea los datos básicos (nombre, escuela, grado) y la "
+            "asistencia") in card
+    assert "en 30 días" in card and "vence el" in card and "Renovar un consentimiento" in card
+
+
+def test_a_renewed_or_revoked_consent_is_no_longer_a_reminder(client, db, family):
+    w = family["world"]
+    create_consent(family["child"], w.northside, ["identity"], signed_on=TODAY, expires_on=LATER)
+    db.session.flush()
+    login(client, family["parent"])
+    assert "ends on" not in _card(client.get("/").get_data(as_text=True), "Lucia Ortega")
+
+
+def test_a_student_not_yet_eligible_is_told_a_parent_renews(client, db, family):
+    login(client, create_user(Role.STUDENT, student=family["child"]))
+    card = _card(client.get("/").get_data(as_text=True), "Lucia Ortega")
+    assert "Northside Youth" in card and "A parent or guardian can renew the consent." in card
+    assert "Renew a consent" not in card
+
+
+def test_the_family_home_with_reminders_is_all_in_spanish(client, db, family):
+    login(client, family["parent"])
+    assert not untranslated(client, "/")
+    logout(client)
+    login(client, create_user(Role.STUDENT, student=family["child"]))
+    assert not untranslated(client, "/")

@@ -18,7 +18,8 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from casemgr import family, family_log, policy
+from casemgr import family, family_log, family_reminders, policy
+from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models import Student
 from casemgr.models.enums import Category
@@ -42,11 +43,13 @@ def load_family_access_or_404(student_id: uuid.UUID) -> policy.StudentAccess:
 def home():
     """The home page of a parent or a student: a card per child (or for themself)."""
     summaries = []
-    for student in family.children(current_user):
+    students = family.children(current_user)
+    for student in students:
         access = policy.family_access(current_user, student)
         if access is not None:
             summaries.append(family.summarize(access))
-    response = render(f"home/{current_user.role}.html", user=current_user, summaries=summaries)
+    notices = family_reminders.home_notices(current_user, students, today())
+    response = render(f"home/{current_user.role}.html", user=current_user, summaries=summaries, notices=notices)
     for summary in summaries:
         if summary.shown:
             disclosure.log_view(current_user, summary.student, summary.shown)
