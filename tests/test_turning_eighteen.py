@@ -147,8 +147,9 @@ def test_confirming_signs_a_new_consent_and_revokes_the_parents(client, db, worl
     form = _confirm_form(client, world.north)
     assert form["locale"] == "en"
     assert form["statement"].startswith("I, Lucia Ortega, consent to ")
+    crlf = form["statement"].replace("\n", "\r\n")  # as a browser sends a form's line breaks
     response = _post(client, f"/family/parent-consents/{world.north.uuid}/confirm",
-                     {**form, "typed_name": "  lucia   ortega ", "agreed": "y"})
+                     {**form, "statement": crlf, "typed_name": "  lucia   ortega ", "agreed": "y"})
     assert response.status_code == 302
     own = db.session.scalar(sa.select(Consent).where(Consent.signer_user_id == world.student.id))
     assert own is not None
