@@ -88,7 +88,8 @@ def check_database(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
-    from casemgr.views import admin, auth, caseload, casework, consents, family, formatting, home, imports, inbox
+    from casemgr.views import admin, auth, caseload, casework, consents, family, family_consents, formatting, home
+    from casemgr.views import imports, inbox
     from casemgr.views import language, notes, notices, partner, referrals, rights, roster, students
 
     app.register_blueprint(admin.bp)
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(casework.bp)
     app.register_blueprint(consents.bp)
     app.register_blueprint(family.bp)
+    app.register_blueprint(family_consents.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(notes.bp)

@@ -119,6 +119,9 @@ def _referral(entry: DisclosureEntry, actor: str, day: str) -> list[str]:
     if "awaiting family consent" in step:
         first = gettext("%(who)s prepared a referral to %(organization)s on %(date)s. It waits for a family's consent; "
                         "nothing was shared.", who=actor, organization=organization, date=day)
+    elif "family declined" in step:
+        first = gettext("%(who)s said no to a referral to %(organization)s on %(date)s. Nothing was shared.",
+                        who=actor, organization=organization, date=day)
     elif "sent" in step:
         first = gettext("%(organization)s was sent a referral by %(who)s on %(date)s.",
                         organization=organization, who=actor, date=day)

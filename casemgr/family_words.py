@@ -1,5 +1,6 @@
 """The words of the family pages, in the reader's language: categories, roles, grades,
-attendance and FAFSA states, and lists ("attendance, grades and notes")."""
+attendance and FAFSA states, services, consent states, and lists ("attendance, grades
+and notes")."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -8,7 +9,7 @@ from babel.lists import format_list as babel_format_list
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
-from casemgr.models.enums import AttendanceStatus, Category, Role
+from casemgr.models.enums import AttendanceStatus, Category, Role, Service
 
 CATEGORY_WORDS = {
     Category.IDENTITY: _l("basic details (name, school, grade)"),
@@ -44,6 +45,22 @@ FAFSA_WORDS = {
     "incomplete": _l("incomplete (something is missing)"),
     "complete": _l("complete"),
 }
+SERVICE_WORDS = {
+    Service.ATTENDANCE_SUPPORT: _l("help with coming to school every day"),
+    Service.TUTORING: _l("tutoring"),
+    Service.MENTORING: _l("mentoring"),
+    Service.COLLEGE_APPLICATION: _l("help applying to college"),
+    Service.FAFSA_HELP: _l("help with the FAFSA (the federal student aid form)"),
+    Service.FAMILY_SUPPORT: _l("support for the family"),
+    Service.OTHER: _l("other support"),
+}
+CONSENT_STATE_WORDS = {
+    "active": _l("In effect"),
+    "expiring": _l("Ends within 30 days"),
+    "expired": _l("Ended"),
+    "revoked": _l("Revoked"),
+    "pending": _l("Not yet in effect"),
+}
 
 
 def categories_words(categories: Iterable[str]) -> str:
@@ -67,3 +84,11 @@ def grade_words(grade: int) -> str:
 
 def attendance_words(status: str) -> str:
     return str(ATTENDANCE_WORDS[AttendanceStatus(status)])
+
+
+def service_words(service: str) -> str:
+    return str(SERVICE_WORDS[Service(service)])
+
+
+def consent_state_words(state: str) -> str:
+    return str(CONSENT_STATE_WORDS[state])

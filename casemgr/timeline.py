@@ -136,7 +136,8 @@ def plans_closed(access: StudentAccess, zone: str) -> sa.Select:
 def load_referral_events(ids: list[int]) -> dict[int, ReferralEvent]:
     query = (
         sa.select(ReferralEvent)
-        .options(joinedload(ReferralEvent.referral).joinedload(Referral.organization))
+        .options(joinedload(ReferralEvent.referral).joinedload(Referral.organization),
+                 joinedload(ReferralEvent.by_user))
         .where(ReferralEvent.id.in_(ids))
     )
     return {e.id: e for e in db.session.scalars(query)}

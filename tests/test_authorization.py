@@ -19,6 +19,7 @@ from flask import url_for
 
 from casemgr.models import (
     Assessment,
+    Consent,
     ConsentRevocation,
     CourseMark,
     DisciplineIncident,
@@ -110,6 +111,10 @@ ROUTES = {
     "rights.review": "family_student",
     "rights.confirm": "parent_signed_consent",
     "rights.revoke": "parent_signed_consent",
+    "family_consents.index": "family_consents",
+    "family_consents.grant": "family_consent_signer",
+    "family_consents.revoke": "family_consent_signer",
+    "family_consents.decline": "family_consent_signer",
     "language.choose": "public_post",
 }
 
@@ -315,6 +320,7 @@ def _student_requests(app, world, who, name):
         family = 200 if who in FAMILY and reachable else 404
         yield "GET", url_for("family.child", student_id=student.uuid), None, family
         yield "GET", url_for("family.log", student_id=student.uuid), None, family
+        yield from _family_consent_requests(world, who, name)
         yield from _rights_requests(world, who, name)
         yield "GET", url_for("students.access_list", student_id=student.uuid), None, 200 if manager else 404
         yield "GET", url_for("consents.new", student_id=student.uuid), None, 200 if manager else 404
@@ -341,6 +347,35 @@ def _rights_requests(world, who, name):
     yield "POST", url_for("rights.confirm", consent_id=consent.uuid), {} if decides else forged, 400 if decides else 404
     yield "GET", url_for("rights.revoke", consent_id=consent.uuid), None, 200 if decides else 404
     yield "POST", url_for("rights.revoke", consent_id=consent.uuid), {}, 302 if decides else 404
+
+
+# who signs each student's consents online: the parent with rights until the student is
+# eligible, then the student; the parent of the eligible student is only told so
+CONSENT_SIGNERS = {("parent", "own"), ("student", "eligible")}
+
+
+def _family_consent_requests(world, who, name):
+    """The family's consent pages. A signer's POSTs carry an incomplete form (400) or
+    revoke the student's consent (302); anyone else's carry a complete forged signature
+    and must get 404, which the revocation count checks changed nothing."""
+    student, consent, referral = world.students[name], world.consents.get(name), world.referrals.get(name)
+    signer = (who, name) in CONSENT_SIGNERS
+    northside = world.partners["northside"]
+    page = 200 if signer or (who, name) == ("parent", "eligible") else 404
+    yield "GET", url_for("family_consents.index", student_id=student.uuid), None, page
+    yield "GET", url_for("family_consents.grant", student_id=student.uuid, organization=northside.uuid), None, (
+        200 if signer else 404)
+    forged = {"organization": str(northside.uuid), "categories": "attendance", "purpose": "forged",
+              "expires_on": (TODAY + timedelta(days=30)).isoformat(), "action": "sign", "statement": "forged",
+              "typed_name": world.users[who].full_name, "agreed": "y"}
+    yield "POST", url_for("family_consents.grant", student_id=student.uuid), (
+        {"organization": str(northside.uuid)} if signer else forged), 400 if signer else 404
+    if consent is not None:
+        yield "GET", url_for("family_consents.revoke", consent_id=consent.uuid), None, 200 if signer else 404
+        yield "POST", url_for("family_consents.revoke", consent_id=consent.uuid), {}, 302 if signer else 404
+    if referral is not None:
+        yield "GET", url_for("family_consents.decline", referral_id=referral.uuid), None, 200 if signer else 404
+        yield "POST", url_for("family_consents.decline", referral_id=referral.uuid), {}, 302 if signer else 404
 
 
 def _casework_requests(world, who, name):
@@ -449,7 +484,8 @@ def test_student_routes_for_every_role_and_case(app, client, db, who):
             html = client.get(url_for_student(app, world.students[name])).get_data(as_text=True)
             assert "Consent needed." in html
     revocations = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentRevocation))
-    assert revocations == (5 if who in CONSENT_MANAGERS else 2 if who == "student" else 1)
+    assert revocations == (5 if who in CONSENT_MANAGERS else 3 if who == "student" else 2 if who in FAMILY else 1)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Consent)) == len(world.consents), who
     _assert_casework_unchanged_but_for_writers(db, who)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == len(world.notes), who
 
@@ -531,7 +567,11 @@ def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
                  "/notices",
                  f"/family/children/{student.uuid}", f"/family/children/{student.uuid}/log",
                  f"/family/children/{student.uuid}/parent-consents",
-                 f"/family/parent-consents/{world.consents['eligible_parent_signed'].uuid}/confirm"):
+                 f"/family/parent-consents/{world.consents['eligible_parent_signed'].uuid}/confirm",
+                 f"/family/children/{student.uuid}/consents",
+                 f"/family/children/{student.uuid}/consents/new?organization={world.partners['northside'].uuid}",
+                 f"/family/consents/{world.consents['own'].uuid}/revoke",
+                 f"/family/referrals/{world.referrals['no_consent'].uuid}/decline"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
     assert client.get("/login").status_code == 200

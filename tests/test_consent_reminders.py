@@ -181,7 +181,10 @@ def test_the_family_home_reminds_of_the_childs_consent_ending_within_30_days(cli
     assert (f"The consent for Northside Youth to see basic details (name, school, grade) and attendance ends on "
             f"{day:%B} {day.day}, {day.year}, in 30 days.") in card
     assert "Eastside Tutoring" not in card  # 31 days away, or expired
-    assert f'href="/family/children/{family["child"].uuid}' in card.split("Renew")[0].rsplit("<a ", 1)[1]
+    renew = f'href="/family/children/{family["child"].uuid}/consents/new?organization={family["world"].northside.uuid}"'
+    assert renew in card.split(">Renew it<")[0].rsplit("<a ", 1)[1]
+    page = client.get(renew[6:-1]).get_data(as_text=True)
+    assert "Give consent to Northside Youth" in page
     assert "Stranger" not in html and "grades" not in card
 
 
@@ -193,7 +196,7 @@ def test_the_family_home_reminder_is_in_the_familys_language(client, db, family)
     assert "Un consentimiento vence pronto" in card
     assert ("El consentimiento para que Northside Youth vea los datos básicos (nombre, escuela, grado) y la "
             "asistencia") in card
-    assert "en 30 días" in card and "vence el" in card and "Renovar un consentimiento" in card
+    assert "en 30 días" in card and "vence el" in card and "Renovarlo" in card
 
 
 def test_a_renewed_or_revoked_consent_is_no_longer_a_reminder(client, db, family):
@@ -208,7 +211,7 @@ def test_a_student_not_yet_eligible_is_told_a_parent_renews(client, db, family):
     login(client, create_user(Role.STUDENT, student=family["child"]))
     card = _card(client.get("/").get_data(as_text=True), "Lucia Ortega")
     assert "Northside Youth" in card and "A parent or guardian can renew the consent." in card
-    assert "Renew a consent" not in card
+    assert "Renew it" not in card and "/consents/new" not in card
 
 
 def test_the_family_home_with_reminders_is_all_in_spanish(client, db, family):

@@ -314,6 +314,24 @@ def test_a_parents_online_grant_or_revoke_after_the_birthday_changes_nothing(app
     assert _count(db, Consent) == 4 and _count(db, ConsentRevocation) == 1
 
 
+def test_a_parents_forged_grant_or_revoke_on_the_consent_pages_after_the_birthday_changes_nothing(client, db, world):
+    login(client, world.parent)
+    expires_on = TODAY + timedelta(days=60)
+    with client.application.test_request_context():
+        statement = consent_service.consent_statement(world.child, world.northside, ["identity"], "Mentoring",
+                                                      expires_on, world.parent)
+    grant = _post(client, f"/family/children/{world.child.uuid}/consents/new", {
+        "organization": str(world.northside.uuid), "categories": "identity", "purpose": "Mentoring",
+        "expires_on": expires_on.isoformat(), "action": "sign", "statement": statement, "typed_name": "Rosa Ortega",
+        "agreed": "y"})
+    assert grant.status_code == 404
+    assert _post(client, f"/family/consents/{world.north.uuid}/revoke").status_code == 404
+    assert _count(db, Consent) == 4 and _count(db, ConsentRevocation) == 1
+    # the consent page only tells the parent that the right has passed
+    page = client.get(f"/family/children/{world.child.uuid}/consents").get_data(as_text=True)
+    assert "now holds the right to decide" in page and "Northside Youth" not in page
+
+
 def test_the_parents_home_says_the_child_now_decides(client, db, world):
     login(client, world.parent)
     html = client.get("/").get_data(as_text=True)

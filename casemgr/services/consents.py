@@ -13,7 +13,7 @@ from flask_babel import force_locale, format_date, gettext
 from casemgr import policy
 from casemgr.extensions import db
 from casemgr.family_words import categories_words
-from casemgr.models import Consent, ConsentRevocation, Guardian, GuardianLink, Organization, Student, User
+from casemgr.models import Consent, ConsentRevocation, DataSharingAgreement, Guardian, GuardianLink, Organization, Student, User
 from casemgr.models.enums import Category, ConsentMethod, OrgKind, Role, SignerRelationship
 from casemgr.policy import active_agreements
 from casemgr.school_year import end_of_school_year
@@ -51,6 +51,25 @@ def guardians_with_rights(student: Student) -> list[Guardian]:
             .join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
             .where(GuardianLink.student_id == student.id, GuardianLink.educational_rights.is_(True))
             .order_by(Guardian.last_name, Guardian.first_name)
+        )
+    )
+
+
+def partners_with_agreement(student: Student, today: date) -> list[Organization]:
+    """Partners with a data-sharing agreement in force with the student's district: the
+    organizations a consent may name."""
+    return list(
+        db.session.scalars(
+            sa.select(Organization)
+            .where(
+                Organization.kind == OrgKind.PARTNER,
+                sa.exists().where(
+                    DataSharingAgreement.organization_id == Organization.id,
+                    DataSharingAgreement.district_id == student.district_id,
+                    policy.agreement_in_force(today),
+                ),
+            )
+            .order_by(Organization.name)
         )
     )
 
@@ -255,11 +274,14 @@ def check_electronic_consent(student: Student, organization: Organization | None
     check_consent_choice(student, organization, categories, purpose, expires_on, today)
     if signature.locale not in LOCALES:
         raise ConsentError(gettext("Choose English or Spanish."))
-    if not same_name(signature.typed_name, signer.full_name):
-        raise ConsentError(gettext("Type your full name exactly as it appears on your account: %(name)s.",
-                                   name=signer.full_name))
+    missing = []  # both told at once
     if not signature.agreed:
-        raise ConsentError(gettext("Tick the box to say that you have read and agree to the statement."))
+        missing.append(gettext("Tick the box to say that you have read and agree to the statement."))
+    if not same_name(signature.typed_name, signer.full_name):
+        missing.append(gettext("Type your full name exactly as it appears on your account: %(name)s.",
+                               name=signer.full_name))
+    if missing:
+        raise ConsentError(" ".join(missing))
     with force_locale(signature.locale):
         shown = consent_statement(student, organization, categories, purpose, expires_on, signer)
     if signature.statement_text != shown:

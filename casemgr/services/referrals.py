@@ -5,6 +5,7 @@ agreement offers it at the student's school, and the organization answers.
     sent ──▶ accepted (the student joins the roster) ──▶ closed (with an outcome)
     sent ──▶ declined (with a reason)
     awaiting_consent or sent ──(withdrawn by the school, with a reason)──▶ closed
+    awaiting_consent ──(the family declines to consent)──▶ closed
 
 Each step is a `ReferralEvent` and an entry in the disclosure log naming the receiving
 organization. What the organization sees through a referral is never stored: every read
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from casemgr import policy
 from casemgr.extensions import db
@@ -405,6 +407,23 @@ def withdraw_referral(referral: Referral, student: Student, reason: str, withdra
     _step(referral, ReferralStatus.CLOSED, withdrawn_by, referral.outcome)
     disclosure.log_referral(withdrawn_by, student, referral.organization_id,
                             policy.referral_disclosure(referral, student, today), "referral withdrawn by the school")
+
+
+FAMILY_DECLINED = "The family declined consent."
+
+
+def decline_for_family(referral: Referral, student: Student, declined_by: User, today: date) -> None:
+    """The family says no to a referral waiting for its consent: the referral closes with
+    that outcome, the organization receives nothing, and the school sees the step (by a
+    parent or the student) on the student's timeline. Refused to anyone who may not sign
+    the student's consents."""
+    if referral.student_id != student.id or not policy.may_sign_consents(declined_by, student, today):
+        raise ReferralError(gettext("You cannot answer this request."))
+    if _current_status(referral) is not ReferralStatus.AWAITING_CONSENT:
+        raise ReferralError(gettext("This request has already been answered."))
+    referral.outcome = FAMILY_DECLINED
+    _step(referral, ReferralStatus.CLOSED, declined_by, FAMILY_DECLINED)
+    disclosure.log_referral(declined_by, student, referral.organization_id, {}, "family declined consent; referral closed")
 
 
 # --- what the receiving organization reads ------------------------------------------------

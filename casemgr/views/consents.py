@@ -13,8 +13,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.models import Consent, DataSharingAgreement, Organization, Student
-from casemgr.models.enums import Category, OrgKind, SignerRelationship
+from casemgr.models import Consent, Student
+from casemgr.models.enums import Category, SignerRelationship
 from casemgr.school_year import end_of_school_year
 from casemgr.services import consents as consent_service
 from casemgr.views.forms import CheckboxListField, saved
@@ -36,24 +36,6 @@ class PaperConsentForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField("Reason (optional)", validators=[Optional(), Length(max=1000)])
-
-
-def _partner_choices(student: Student, day) -> list[Organization]:
-    """Partners with a data-sharing agreement in force with the student's district."""
-    return list(
-        db.session.scalars(
-            sa.select(Organization)
-            .where(
-                Organization.kind == OrgKind.PARTNER,
-                sa.exists().where(
-                    DataSharingAgreement.organization_id == Organization.id,
-                    DataSharingAgreement.district_id == student.district_id,
-                    policy.agreement_in_force(day),
-                ),
-            )
-            .order_by(Organization.name)
-        )
-    )
 
 
 def _signer_choices(student: Student, day) -> list[tuple[str, str]]:
@@ -89,7 +71,7 @@ def history(student_id: uuid.UUID):
 def new(student_id: uuid.UUID):
     access = _manager_access_or_404(student_id)
     student, day = access.student, today()
-    partners = _partner_choices(student, day)
+    partners = consent_service.partners_with_agreement(student, day)
     form = PaperConsentForm()
     form.organization.choices = [("", "Choose…")] + [(str(o.uuid), o.name) for o in partners]
     form.categories.choices = [(str(c), category_label(c)) for c in Category]

@@ -18,7 +18,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from casemgr import family, family_log, family_reminders, policy
+from casemgr import family, family_consents, family_log, family_reminders, policy
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models import Student
@@ -48,11 +48,17 @@ def home():
         access = policy.family_access(current_user, student)
         if access is not None:
             summaries.append(family.summarize(access))
+    signable = [s.student for s in summaries if policy.may_sign_consents(current_user, s.student, s.access.today)]
+    requests = family_consents.consent_requests(signable, today())
     notices = family_reminders.home_notices(current_user, students, today())
-    response = render(f"home/{current_user.role}.html", user=current_user, summaries=summaries, notices=notices)
+    response = render(f"home/{current_user.role}.html", user=current_user, summaries=summaries, requests=requests,
+                      notices=notices)
     for summary in summaries:
-        if summary.shown:
-            disclosure.log_view(current_user, summary.student, summary.shown)
+        shown = summary.shown
+        if summary.student.id in requests and summary.access.can_see(Category.SERVICES):
+            shown[Category.SERVICES] = summary.access.visible[Category.SERVICES]  # the referrals waiting
+        if shown:
+            disclosure.log_view(current_user, summary.student, shown)
     db.session.commit()
     return response
 

@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from flask_babel import format_date, format_decimal
 
-from casemgr.family_words import attendance_words, grade_words, role_words
+from casemgr.family_words import (
+    attendance_words,
+    categories_words,
+    consent_state_words,
+    grade_words,
+    role_words,
+    service_words,
+)
 from casemgr.indicator_cards import tier_sentence
 from casemgr.models.enums import AttendanceStatus, Category
 
@@ -114,6 +121,9 @@ def init_app(app: Flask) -> None:
     app.add_template_global(grade_words)
     app.add_template_global(attendance_words)
     app.add_template_global(role_words)
+    app.add_template_global(categories_words)
+    app.add_template_global(service_words)
+    app.add_template_global(consent_state_words)
     app.add_template_filter(longdate)
     app.add_template_filter(number)
     app.add_template_global(category_label)
