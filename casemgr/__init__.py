@@ -90,7 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
     from casemgr.views import admin, amendments, auth, caseload, casework, consents, family, family_consents
     from casemgr.views import formatting, home, imports, inbox, language, notes, notices, partner, referrals
-    from casemgr.views import release_forms, roster, students
+    from casemgr.views import release_forms, rights, roster, students
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(amendments.bp)
@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(partner.bp)
     app.register_blueprint(referrals.bp)
     app.register_blueprint(release_forms.bp)
+    app.register_blueprint(rights.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(students.bp)
     navigation.init_app(app)

@@ -23,6 +23,7 @@ from casemgr.services.referrals import Load, organization_loads
 ROSTER_PAGE_SIZE = 50
 LATEST_NOTES = 10
 EXPIRING_WITHIN_DAYS = 30
+EXPIRING_LISTED = 10  # the reminder lists the soonest; the roster's filter shows them all
 CONSENT_FILTERS = {
     "": "Everyone",
     "active": "Consent active",
@@ -69,10 +70,9 @@ def consent_status(organization_id: int, today: date) -> tuple[sa.ColumnElement,
     return expires, state
 
 
-def roster_page(user: User, today: date, page: int = 1, consent: str = "") -> RosterPage:
-    """A page of the user's organization's roster, by name; empty for anyone who may not
-    see it (the policy's `roster_scope`)."""
-    consent = consent if consent in CONSENT_FILTERS else ""
+def _roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.ColumnElement, sa.ColumnElement]:
+    """(the roster's entries joined to their students, with the given consent status,
+    within the policy's `roster_scope`; the expiry column; the status column)."""
     expires, state = consent_status(user.organization_id, today)
     entry = aliased(RosterEntry)  # apart from the policy's own roster subquery
     where = [
@@ -83,7 +83,14 @@ def roster_page(user: User, today: date, page: int = 1, consent: str = "") -> Ro
     ]
     if consent:
         where.append(state == consent)
-    base = sa.select(entry).join(Student, Student.id == entry.student_id).where(*where)
+    return sa.select(entry).join(Student, Student.id == entry.student_id).where(*where), expires, state
+
+
+def roster_page(user: User, today: date, page: int = 1, consent: str = "") -> RosterPage:
+    """A page of the user's organization's roster, by name; empty for anyone who may not
+    see it (the policy's `roster_scope`)."""
+    consent = consent if consent in CONSENT_FILTERS else ""
+    base, expires, state = _roster_query(user, today, consent)
     total = db.session.scalar(base.with_only_columns(sa.func.count()).order_by(None))
     pages = max((total + ROSTER_PAGE_SIZE - 1) // ROSTER_PAGE_SIZE, 1)
     page = min(max(page, 1), pages)
@@ -130,11 +137,45 @@ def latest_notes(user: User, today: date, limit: int = LATEST_NOTES) -> list[Lis
     return listed
 
 
-def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote]) -> None:
+@dataclass(frozen=True)
+class ExpiringConsents:
+    """The reminder on a partner home (issue 6 item 6): how many students on the roster
+    have their consent for the organization ending within 30 days, the first of them
+    soonest first, so staff can ask the family to renew."""
+
+    total: int
+    rows: list[RosterRow]
+    today: date
+
+    def days_left(self, row: RosterRow) -> int:
+        return (row.consent_expires_on - self.today).days
+
+
+def expiring_consents(user: User, today: date, limit: int = EXPIRING_LISTED) -> ExpiringConsents:
+    """The roster's `expiring` students, in two queries whatever the roster's size; none
+    for anyone who may not see the roster (the policy's `roster_scope`)."""
+    base, expires, _ = _roster_query(user, today, "expiring")
+    total = db.session.scalar(base.with_only_columns(sa.func.count()).order_by(None))
+    if not total:
+        return ExpiringConsents(0, [], today)
+    identity = policy.basis_column(user, Category.IDENTITY, today).label("identity_basis")
+    rows = db.session.execute(
+        base.add_columns(Student, expires.label("expires"), identity)
+        .order_by(expires, Student.last_name, Student.first_name, Student.id)
+        .limit(limit)
+    ).all()
+    listed = [RosterRow(row[1], row[0], "expiring", row.expires,
+                        {Category.IDENTITY: row.identity_basis} if row.identity_basis else {})
+              for row in rows]
+    return ExpiringConsents(total, listed, today)
+
+
+def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote],
+                  expiring: ExpiringConsents | None = None) -> None:
     """One entry per student shown: the categories shown of them, on their basis. A
     name on the roster without any consent shows no category (SPEC §4 rule 3)."""
     shown: dict[int, tuple[Student, dict[Category, str]]] = {}
-    for row in roster.rows if roster else []:
+    for row in [*(roster.rows if roster else []), *(expiring.rows if expiring else [])]:
         if row.identity_basis:
             shown.setdefault(row.student.id, (row.student, {}))[1][Category.IDENTITY] = row.identity_basis
     for item in notes:

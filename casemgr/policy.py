@@ -120,6 +120,15 @@ def active_consent(organization_id: int, today: date, category: Category | None 
     return query
 
 
+def consent_in_force(consent, today: date) -> ColumnElement[bool]:
+    """`consent` (the model or an alias) is signed, not expired and not revoked on `today`."""
+    return sa.and_(
+        consent.signed_on <= today,
+        consent.expires_on >= today,
+        ~sa.exists().where(ConsentRevocation.consent_id == consent.id),
+    )
+
+
 def on_roster(organization_id: int, today: date) -> ColumnElement[bool]:
     return sa.exists().where(
         RosterEntry.student_id == Student.id,
@@ -953,3 +962,22 @@ def amendment_students(user: User, today: date | None = None) -> ColumnElement[b
     if not lists_amendments(user):
         return sa.false()
     return visible_students(user, Category.IDENTITY, today)
+
+
+# --- the rights that pass to the student (issue 6 item 8; FERPA 34 CFR 99.5) ------------
+
+
+def reviews_parent_consents(user: User, student: Student, today: date | None = None) -> bool:
+    """The eligible student themself confirms or revokes, one by one, the consents a
+    parent signed while the rights were the parent's."""
+    return user.role_enum is Role.STUDENT and may_sign_consents(user, student, today)
+
+
+def children_now_deciding(user: User, today: date | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on `Student`: a parent's children over whom the parent held
+    educational rights and who are now eligible. The parent is told, by name only, that
+    the child now decides; the record itself is no longer the parent's to see
+    (`parent_grants`)."""
+    if user.role_enum is not Role.PARENT:
+        return sa.false()
+    return sa.and_(consent_children(user), eligible_student(today or default_today()))

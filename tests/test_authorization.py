@@ -110,6 +110,9 @@ ROUTES = {
     "partner.compliance_form": "partner_admin",
     "family.child": "family_student",
     "family.log": "family_student",
+    "rights.review": "family_student",
+    "rights.confirm": "parent_signed_consent",
+    "rights.revoke": "parent_signed_consent",
     "family_consents.index": "family_consents",
     "family_consents.grant": "family_consent_signer",
     "family_consents.revoke": "family_consent_signer",
@@ -246,6 +249,9 @@ def build_world(db) -> World:
     c["agreement_ended"] = create_consent(s["agreement_ended"], eastside, list(Category), signed_on=LONG_AGO, expires_on=LATER)
     c["eligible"] = create_consent(s["eligible"], northside, ["identity", "attendance", "grades"], signed_on=LONG_AGO,
                                    expires_on=LATER, signer_relationship="eligible_student")
+    # signed by the parent before the student turned 18: it waits for the student's decision
+    c["eligible_parent_signed"] = create_consent(s["eligible"], eastside, ["identity"], signed_on=LONG_AGO,
+                                                 expires_on=LATER, signer_relationship="parent")
     _plant_casework(w, middle)
     for name, by in (("own", u["parent"]), ("other_school", u["parent"])):
         w.amendments[name] = AmendmentRequest(student_id=s[name].id, requested_by_id=by.id, part="attendance",
@@ -327,6 +333,7 @@ def _student_requests(app, world, who, name):
         yield "GET", url_for("family.log", student_id=student.uuid), None, family
         yield from _family_consent_requests(world, who, name)
         yield from _family_forms_requests(world, who, name, family == 200, manager)
+        yield from _rights_requests(world, who, name)
         yield "GET", url_for("students.access_list", student_id=student.uuid), None, 200 if manager else 404
         yield "GET", url_for("consents.new", student_id=student.uuid), None, 200 if manager else 404
         yield "POST", url_for("consents.new", student_id=student.uuid), {}, 400 if manager else 404
@@ -335,6 +342,23 @@ def _student_requests(app, world, who, name):
             yield "POST", url_for("consents.revoke", consent_id=consent.uuid), {"reason": "forged"}, 302 if manager else 404
         yield from _casework_requests(world, who, name)
         yield from _notes_requests(world, who, name)
+
+
+def _rights_requests(world, who, name):
+    """The consents a parent signed, reviewed only by the eligible student themself: a
+    confirmation without its signature is refused, a revocation goes through; anyone
+    else's forged signature or revocation gets 404."""
+    student = world.students[name]
+    decides = who == "student" and name == "eligible"
+    yield "GET", url_for("rights.review", student_id=student.uuid), None, 200 if decides else 404
+    if name != "eligible":
+        return
+    consent = world.consents["eligible_parent_signed"]
+    forged = {"typed_name": world.users[who].full_name, "agreed": "y"}
+    yield "GET", url_for("rights.confirm", consent_id=consent.uuid), None, 200 if decides else 404
+    yield "POST", url_for("rights.confirm", consent_id=consent.uuid), {} if decides else forged, 400 if decides else 404
+    yield "GET", url_for("rights.revoke", consent_id=consent.uuid), None, 200 if decides else 404
+    yield "POST", url_for("rights.revoke", consent_id=consent.uuid), {}, 302 if decides else 404
 
 
 # who signs each student's consents online: the parent with rights until the student is
@@ -496,7 +520,7 @@ def test_student_routes_for_every_role_and_case(app, client, db, who):
             html = client.get(url_for_student(app, world.students[name])).get_data(as_text=True)
             assert "Consent needed." in html
     revocations = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentRevocation))
-    assert revocations == (5 if who in CONSENT_MANAGERS else 2 if who in FAMILY else 1)
+    assert revocations == (5 if who in CONSENT_MANAGERS else 3 if who == "student" else 2 if who in FAMILY else 1)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Consent)) == len(world.consents), who
     _assert_casework_unchanged_but_for_writers(db, who)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == len(world.notes), who
@@ -581,6 +605,8 @@ def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
                  "/partner/referrals", f"/partner/referrals/{world.referrals['own'].uuid}", "/partner/roster",
                  "/notices",
                  f"/family/children/{student.uuid}", f"/family/children/{student.uuid}/log",
+                 f"/family/children/{student.uuid}/parent-consents",
+                 f"/family/parent-consents/{world.consents['eligible_parent_signed'].uuid}/confirm",
                  f"/family/children/{student.uuid}/consents",
                  f"/family/children/{student.uuid}/consents/new?organization={world.partners['northside'].uuid}",
                  f"/family/consents/{world.consents['own'].uuid}/revoke",

@@ -107,7 +107,10 @@ def test_a_parent_sees_nothing_once_the_child_is_eligible(client, db, family):
     family["child"].birth_date = date(TODAY.year - 19, 1, 1)
     db.session.flush()
     login(client, family["parent"])
-    assert "Lucia" not in client.get("/").get_data(as_text=True)
+    html = client.get("/").get_data(as_text=True)
+    # only told, by name, that the child now decides; nothing of the record
+    assert "Lucia Ortega is now 18 and holds the right to decide" in html
+    assert "child-card" not in html and "Missed" not in html and "FAMILYNOTE" not in html
     assert client.get(f"/family/children/{family['child'].uuid}").status_code == 404
 
 

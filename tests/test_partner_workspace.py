@@ -65,7 +65,7 @@ def _without_tokens(html: str) -> str:
 
 def _row(html: str, name: str) -> str:
     """The table row of the roster that names `name`."""
-    start = html.index(name)
+    start = html.index(name, html.index('id="roster"'))
     return html[html.rindex("<tr>", 0, start):html.index("</tr>", start)]
 
 

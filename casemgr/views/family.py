@@ -18,7 +18,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from casemgr import family, family_consents, family_log, policy
+from casemgr import family, family_consents, family_log, family_reminders, policy
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models import Student
@@ -44,13 +44,16 @@ def load_family_access_or_404(student_id: uuid.UUID) -> policy.StudentAccess:
 def home():
     """The home page of a parent or a student: a card per child (or for themself)."""
     summaries = []
-    for student in family.children(current_user):
+    students = family.children(current_user)
+    for student in students:
         access = policy.family_access(current_user, student)
         if access is not None:
             summaries.append(family.summarize(access))
     signable = [s.student for s in summaries if policy.may_sign_consents(current_user, s.student, s.access.today)]
     requests = family_consents.consent_requests(signable, today())
-    response = render(f"home/{current_user.role}.html", user=current_user, summaries=summaries, requests=requests)
+    notices = family_reminders.home_notices(current_user, students, today())
+    response = render(f"home/{current_user.role}.html", user=current_user, summaries=summaries, requests=requests,
+                      notices=notices)
     for summary in summaries:
         shown = summary.shown
         if summary.student.id in requests and summary.access.can_see(Category.SERVICES):

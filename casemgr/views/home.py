@@ -37,8 +37,9 @@ def _partner_home():
     roster = workspace.roster_page(current_user, day, request.args.get("page", 1, type=int) or 1,
                                    request.args.get("consent", ""))
     notes = workspace.latest_notes(current_user, day)
+    expiring = workspace.expiring_consents(current_user, day)
     response = render(template, "partner/partials/_roster.html", user=current_user, blocked=None, roster=roster,
-                      notes=notes, summary=summary, roster_endpoint="home.index", manage=False)
-    workspace.log_workspace(current_user, roster, notes)
+                      notes=notes, summary=summary, expiring=expiring, roster_endpoint="home.index", manage=False)
+    workspace.log_workspace(current_user, roster, notes, expiring)
     db.session.commit()
     return response
