@@ -38,7 +38,18 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_error_pages(app)
     register_security_headers(app)
+    trust_proxies(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind CASEMGR_PROXIES reverse proxies, the client's address and scheme are the
+    ones they forward; with none declared, forwarded headers are ignored."""
+    if app.config.get("PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def init_database_url(app: Flask) -> None:

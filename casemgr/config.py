@@ -70,6 +70,16 @@ def development_secret(folder: Path) -> str:
     return key
 
 
+def proxy_count(value: str) -> int:
+    """How many reverse proxies stand in front of casemgr and append X-Forwarded-For:
+    only then is the address they forward believed (it is recorded with every online
+    consent)."""
+    text = value.strip()
+    if not text.isdigit():
+        raise ConfigError(f"CASEMGR_PROXIES must be a whole number of proxies (0 or more), not {value!r}")
+    return int(text)
+
+
 class Config:
     ENV_NAME = "development"
     TESTING = False
@@ -116,4 +126,5 @@ class Config:
             settings["SESSION_COOKIE_SECURE"] = True
             settings["REMEMBER_COOKIE_SECURE"] = True
         settings["SECRET_KEY"] = secret or None
+        settings["PROXIES"] = proxy_count(env.get("CASEMGR_PROXIES", "0"))
         return settings

@@ -76,3 +76,35 @@ def test_help_lists_commands_without_touching_the_database():
     assert result.returncode == 0
     for command in ("db", "demo", "seed", "run", "shell"):
         assert command in result.stdout
+
+
+def _address_seen(database_url, proxies: int) -> str:
+    """The client address a request carries when it arrives through one proxy that
+    names the client in X-Forwarded-For."""
+    from tests.conftest import make_app
+
+    app = make_app(database_url, PROXIES=proxies)
+    app.add_url_rule("/_address", "address_probe", lambda: __import__("flask").request.remote_addr)
+    response = app.test_client().get("/_address", headers={"X-Forwarded-For": "203.0.113.9"},
+                                     environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    return response.get_data(as_text=True)
+
+
+def test_behind_a_declared_proxy_the_client_address_is_the_forwarded_one(database_url):
+    # consents record the signer's network address (34 CFR 99.30), so it must be theirs
+    assert _address_seen(database_url, proxies=1) == "203.0.113.9"
+
+
+def test_without_a_declared_proxy_a_forwarded_address_is_not_believed(database_url):
+    assert _address_seen(database_url, proxies=0) == "10.0.0.2"
+
+
+@pytest.mark.parametrize("given", ["-1", "one", "1.5"])
+def test_a_wrong_proxy_count_is_refused_with_a_clear_message(given):
+    with pytest.raises(ConfigError, match="CASEMGR_PROXIES must be a whole number"):
+        Config.from_environ({"CASEMGR_PROXIES": given})
+
+
+def test_the_proxy_count_is_read_from_the_environment():
+    assert Config.from_environ({"CASEMGR_PROXIES": "2"})["PROXIES"] == 2
+    assert Config.from_environ({})["PROXIES"] == 0
