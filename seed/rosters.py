@@ -69,8 +69,10 @@ def build_rosters(d: MockDistrict) -> list[RosterSpot]:
 
 
 def _pinned_states(d: MockDistrict) -> dict[Student, str]:
+    """The demo parent's older child has a consent ending within 30 days (the family
+    home reminds the parent to renew it), the younger one none."""
     high_school_child, younger_child = d.demo["parent_children"]
-    return {high_school_child: ACTIVE, younger_child: NONE, d.demo["student"]: ACTIVE}
+    return {high_school_child: EXPIRING, younger_child: NONE, d.demo["student"]: ACTIVE}
 
 
 ROSTER_COLUMNS = ("organization_id", "student_id", "program", "added_on", "added_by_id", "removed_on",

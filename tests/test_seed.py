@@ -318,6 +318,10 @@ def test_consents_are_signed_by_someone_entitled(session):
             assert relationship in ("parent", "guardian") and rights is True
 
 
+def level_of_younger(children) -> str:
+    return next(level for _, level in children if level != "high")
+
+
 def test_parent_has_two_children_with_rights_at_different_levels(session):
     parent = demo_user(session, "parent@example.org")
     children = rows(session, """
@@ -328,7 +332,11 @@ def test_parent_has_two_children_with_rights_at_different_levels(session):
     assert len(children) >= 2 and "high" in levels and levels & {"middle", "elementary"}
     states = consent_states(session, "Northside Youth")
     assert all(child in states for child, _ in children)
-    assert any(states[child] == "active" for child, _ in children)
+    # the high-school child's consent ends within 30 days (the home's reminder); the
+    # younger child has none, and a referral of theirs waits for the family's consent
+    assert {level: states[child] for child, level in children} == {"high": "expiring", level_of_younger(children): "none"}
+    waiting = rows(session, "SELECT student_id FROM referrals WHERE status = 'awaiting_consent'")
+    assert any(child in {s for (s,) in waiting} for child, level in children if level != "high")
 
 
 def test_demo_student_is_an_eligible_senior_with_fafsa(session):
@@ -397,3 +405,17 @@ def test_the_same_seed_gives_the_same_district_after_reset(seeded_app):
         assert generator.database_is_empty()
         generator.generate(STUDENTS, SEED, AS_OF)
         assert district_digest(_db.session) == seeded_app.config["SEED_DIGEST"]
+
+
+def test_demo_student_has_a_consent_a_parent_signed_before_they_turned_18(session):
+    """What the senior's home asks them to confirm or revoke."""
+    student_user = demo_user(session, "student@example.org")
+    signed = rows(session, """
+        SELECT c.signer_relationship, c.signed_on, s.birth_date FROM consents c JOIN students s ON s.id = c.student_id
+        LEFT JOIN consent_revocations v ON v.consent_id = c.id
+        WHERE c.student_id = :id AND v.consent_id IS NULL AND c.signed_on <= :day AND c.expires_on >= :day""",
+                  id=student_user.student_id, day=AS_OF)
+    assert signed
+    for relationship, signed_on, born in signed:
+        assert relationship in ("parent", "guardian")
+        assert signed_on < date(born.year + 18, born.month, min(born.day, 28))
