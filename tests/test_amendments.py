@@ -86,6 +86,16 @@ def test_a_parent_asks_for_a_correction_and_sees_it_waiting(client, db, world):
     assert "Esperando la respuesta de la escuela" in html and "My daughter was at school" in html
 
 
+def test_the_same_request_sent_twice_is_kept_once(client, db, world):
+    """A double click on "Send" must not leave a twin request the school answers twice."""
+    as_user(client, world["parent"])
+    assert ask(client, world["minor"]).status_code == 302
+    assert ask(client, world["minor"]).status_code == 302
+    assert len(requests(db)) == 1
+    assert ask(client, world["minor"], message="And on 4 March too.").status_code == 302
+    assert len(requests(db)) == 2
+
+
 def test_the_eligible_student_asks_for_themself(client, db, world):
     as_user(client, world["student"])
     assert ask(client, world["adult"], part="course_mark", item="Algebra II", message="My mark is a B.").status_code == 302

@@ -471,3 +471,50 @@ def test_every_consent_page_is_in_spanish(client, db, http_world):
     child.birth_date = date(TODAY.year - 14, 1, 1)
     login(client, create_user(Role.STUDENT, student=child, full_name="Lucia Ortega"))
     assert not untranslated(client, f"/family/children/{child.uuid}/consents")
+
+
+# --- bad input and repeated requests ------------------------------------------------------
+
+
+def test_control_characters_in_the_purpose_are_dropped_before_the_statement_is_shown(client, db, http_world):
+    """A NUL cannot be stored in PostgreSQL text: it must never reach the statement."""
+    login(client, http_world["parent"])
+    response, _ = _review(client, http_world, purpose="After-school\x00 mentoring\x07")
+    assert response.status_code == 200
+    statement = _statement_shown(response.get_data(as_text=True))
+    assert "\x00" not in statement and "After-school mentoring" in statement
+    response, _ = _sign_online(client, http_world, purpose="After-school\x00 mentoring")
+    assert response.status_code == 302
+    [consent] = _consents(db)
+    assert consent.purpose == "After-school mentoring" and "\x00" not in consent.statement_text
+
+
+def test_a_purpose_with_a_nul_is_refused_by_the_service_and_nothing_is_written(db, world, in_request):
+    with pytest.raises(consent_service.ConsentError):
+        consent_service.check_consent_choice(world["child"], world["partner"], ["attendance"], "a\x00b",
+                                             consent_service.default_expiry(world["partner"], world["child"], TODAY),
+                                             TODAY)
+    assert _consents(db) == []
+
+
+def test_the_same_signature_sent_twice_records_one_consent(client, db, http_world):
+    """A double click on "Sign" must not leave a twin consent that revoking the first
+    would leave in force."""
+    login(client, http_world["parent"])
+    response, data = _review(client, http_world)
+    data.update(action="sign", statement=_statement_shown(response.get_data(as_text=True)), typed_name="Rosa Ortega",
+                agreed="y")
+    url = _grant_url(http_world).split("?")[0]
+    first, second = client.post(url, data=data), client.post(url, data=data)
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert len(_consents(db)) == 1
+
+
+def test_a_consent_revoked_by_someone_else_meanwhile_is_refused_not_an_error(db, world, in_request):
+    consent = create_consent(world["child"], world["partner"], ["attendance"], signed_on=TODAY - timedelta(days=5),
+                             expires_on=TODAY + timedelta(days=60))
+    db.session.flush()
+    assert consent.revocation is None  # loaded, as by the first of two requests
+    db.session.execute(sa.insert(ConsentRevocation).values(consent_id=consent.id, revoked_by_id=world["parent"].id))
+    with pytest.raises(consent_service.ConsentError, match="already been revoked"):
+        consent_service.revoke_family_consent(consent, world["child"], world["parent"], TODAY)

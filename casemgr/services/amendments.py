@@ -13,7 +13,6 @@ pages escape it, and control characters never reach the database.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -26,6 +25,7 @@ from casemgr.extensions import db
 from casemgr.models import AmendmentRequest, AmendmentRequestEvent, Student, User
 from casemgr.models.amendments import AMENDMENT_ANSWER_MAX, AMENDMENT_ITEM_MAX, AMENDMENT_MESSAGE_MAX
 from casemgr.models.enums import AmendmentDecision, AmendmentPart, Category
+from casemgr.text import plain_text
 
 OPEN = "open"
 # the categories of the record a request is about, for the disclosure log
@@ -49,7 +49,6 @@ PART_LABELS = {  # staff pages
     AmendmentPart.CONTACT: "Contact details",
     AmendmentPart.OTHER: "Something else",
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LIST_LIMIT = 50
 
 
@@ -61,12 +60,6 @@ class AmendmentError(ValueError):
 class Listed:
     request: AmendmentRequest
     student: Student
-
-
-def plain_text(value: str | None) -> str:
-    """The text as typed, without control characters, line ends made "\\n"."""
-    text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text).strip()
 
 
 def status(request: AmendmentRequest) -> str:
@@ -90,6 +83,18 @@ def request_amendment(access: policy.StudentAccess, part: str, item: str | None,
     if len(text) > AMENDMENT_MESSAGE_MAX:
         raise AmendmentError(gettext("Keep the message to %(num)s characters or fewer (it has %(length)s).",
                                      num=AMENDMENT_MESSAGE_MAX, length=len(text)))
+    # the same request sent twice (a double click) is kept once, while it waits
+    db.session.execute(sa.select(Student.id).where(Student.id == access.student.id).with_for_update())
+    waiting = db.session.scalar(
+        sa.select(AmendmentRequest).where(
+            AmendmentRequest.student_id == access.student.id, AmendmentRequest.requested_by_id == access.user.id,
+            AmendmentRequest.part == part, AmendmentRequest.item.is_not_distinct_from(item_text),
+            AmendmentRequest.message == text,
+            ~sa.exists().where(AmendmentRequestEvent.request_id == AmendmentRequest.id),
+        ).limit(1)
+    )
+    if waiting is not None:
+        return waiting
     request = AmendmentRequest(student_id=access.student.id, requested_by_id=access.user.id, part=part,
                                item=item_text, message=text)
     db.session.add(request)

@@ -18,6 +18,7 @@ from casemgr.models.enums import Category, ConsentMethod, OrgKind, Role, SignerR
 from casemgr.policy import active_agreements
 from casemgr.school_year import end_of_school_year
 from casemgr.services.referrals import release_awaiting_referrals
+from casemgr.text import has_control_characters
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +135,12 @@ def record_paper_consent(student: Student, release: PaperConsent, recorded_by: U
 
 
 def revoke_consent(consent: Consent, revoked_by: User, reason: str | None = None) -> ConsentRevocation:
-    if consent.revocation is not None:
-        raise ConsentError("This consent has already been revoked.")
+    """Revoke `consent`. The consent's row is locked and its revocation read again, so
+    of two requests revoking it at once the second is told it is already revoked."""
+    db.session.execute(sa.select(Consent.id).where(Consent.id == consent.id).with_for_update())
+    revoked = db.session.scalar(sa.select(sa.exists().where(ConsentRevocation.consent_id == consent.id)))
+    if revoked or consent.revocation is not None:
+        raise ConsentError(gettext("This consent has already been revoked."))
     revocation = ConsentRevocation(consent_id=consent.id, revoked_by_id=revoked_by.id, reason=(reason or "").strip() or None)
     db.session.add(revocation)
     db.session.flush()
@@ -306,6 +311,8 @@ def check_consent_choice(student: Student, organization: Organization | None, ca
     cleaned = (purpose or "").strip()
     if not cleaned:
         raise ConsentError(gettext("Say what the records are for."))
+    if has_control_characters(cleaned):
+        raise ConsentError(gettext("The purpose holds characters that cannot be kept. Please type it again."))
     if len(cleaned) > PURPOSE_MAX:
         raise ConsentError(gettext("The purpose is too long: at most %(num)s characters.", num=PURPOSE_MAX))
     earliest, latest = expiry_bounds(organization, student, today)
@@ -330,11 +337,19 @@ def record_electronic_consent(student: Student, organization: Organization, cate
     Granting discloses nothing by itself: the disclosure log gets entries when the
     organization reads the record, or when a waiting referral goes out."""
     check_electronic_consent(student, organization, categories, purpose, expires_on, signer, signature, today)
+    chosen = [str(c) for c in Category if c in {Category(x) for x in categories}]
+    # one signature at a time per student: the same form sent twice (a double click)
+    # finds the consent the first one recorded, rather than a twin that revoking the
+    # first would leave in force
+    db.session.execute(sa.select(Student.id).where(Student.id == student.id).with_for_update())
+    already = _same_signature(student, organization, chosen, purpose.strip(), expires_on, signer, signature, today)
+    if already is not None:
+        return already
     relationship, guardian = signer_relationship(signer, student)
     consent = Consent(
         student_id=student.id,
         organization_id=organization.id,
-        categories=[str(c) for c in Category if c in {Category(x) for x in categories}],
+        categories=chosen,
         purpose=purpose.strip(),
         signer_name=" ".join(signature.typed_name.split())[:NAME_MAX],
         signer_relationship=str(relationship),
@@ -354,6 +369,25 @@ def record_electronic_consent(student: Student, organization: Organization, cate
     log.info("consent %s signed online for organization %s by user %s", consent.uuid, organization.uuid, signer.uuid)
     release_awaiting_referrals(student, organization.id, signer, today)
     return consent
+
+
+def _same_signature(student: Student, organization: Organization, categories: list[str], purpose: str,
+                    expires_on: date, signer: User, signature: ElectronicSignature, today: date) -> Consent | None:
+    """A consent in force that this signer signed online today on exactly these terms."""
+    return db.session.scalar(
+        sa.select(Consent).where(
+            Consent.student_id == student.id,
+            Consent.organization_id == organization.id,
+            Consent.signer_user_id == signer.id,
+            Consent.method == str(ConsentMethod.ELECTRONIC),
+            Consent.signed_on == today,
+            Consent.categories == categories,
+            Consent.purpose == purpose,
+            Consent.expires_on == expires_on,
+            Consent.statement_text == signature.statement_text,
+            ~sa.exists().where(ConsentRevocation.consent_id == Consent.id),
+        ).order_by(Consent.id).limit(1)
+    )
 
 
 def revoke_family_consent(consent: Consent, student: Student, user: User, today: date) -> ConsentRevocation:

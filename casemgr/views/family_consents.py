@@ -36,6 +36,7 @@ from casemgr.models import Consent, Organization, Referral, Student
 from casemgr.models.enums import Category, OrgKind
 from casemgr.services import consents as consent_service
 from casemgr.services import disclosure, referrals
+from casemgr.text import plain_text
 from casemgr.views.forms import CheckboxListField
 from casemgr.views.rendering import render
 
@@ -165,8 +166,8 @@ def grant(student_id: uuid.UUID):
         return render("family/consent_choose.html", status=400, **page)
 
     categories = list(form.categories.data or [])
-    # a browser sends line breaks as CR LF
-    purpose, expires_on = (form.purpose.data or "").replace("\r\n", "\n"), _day(form.expires_on.data)
+    # as typed, without control characters, and line breaks as "\n" (a browser sends CR LF)
+    purpose, expires_on = plain_text(form.purpose.data), _day(form.expires_on.data)
     action = request.form.get("action")
     try:
         consent_service.check_consent_choice(student, organization, categories, purpose, expires_on, day)
