@@ -518,3 +518,17 @@ def test_a_consent_revoked_by_someone_else_meanwhile_is_refused_not_an_error(db,
     db.session.execute(sa.insert(ConsentRevocation).values(consent_id=consent.id, revoked_by_id=world["parent"].id))
     with pytest.raises(consent_service.ConsentError, match="already been revoked"):
         consent_service.revoke_family_consent(consent, world["child"], world["parent"], TODAY)
+
+
+@pytest.mark.parametrize("page", ["decline", "grant"])
+def test_every_page_showing_a_waiting_referral_logs_the_read(client, db, http_world, page):
+    """The request's organization and need are the student's services records, however
+    the family reaches them."""
+    w = http_world
+    login(client, w["parent"])
+    url = (f"/family/referrals/{w['referral'].uuid}/decline" if page == "decline"
+           else f"{_grant_url(w)}&referral={w['referral'].uuid}")
+    response = client.get(url)
+    assert response.status_code == 200 and "mentoring" in response.get_data(as_text=True)
+    reads = db.session.scalars(sa.select(DisclosureEntry).where(DisclosureEntry.user_id == w["parent"].id)).all()
+    assert [(e.categories, e.basis) for e in reads] == [(["services"], {"services": "guardian"})]

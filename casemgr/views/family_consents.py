@@ -33,7 +33,7 @@ from casemgr.extensions import db
 from casemgr.family_words import CATEGORY_WORDS, categories_words
 from casemgr.i18n import current_language
 from casemgr.models import Consent, Organization, Referral, Student
-from casemgr.models.enums import Category, OrgKind
+from casemgr.models.enums import Category, OrgKind, ReferralStatus
 from casemgr.services import consents as consent_service
 from casemgr.services import disclosure, referrals
 from casemgr.text import plain_text
@@ -98,12 +98,18 @@ def index(student_id: uuid.UUID):
         groups=family_consents.consents_by_organization(student, day),
         offers=family_consents.offers(student, day) if standing.may_sign else [],
     )
-    if requests:  # the referrals are the student's services records
-        access = policy.family_access(current_user, student, day)
-        if access is not None and access.can_see(Category.SERVICES):
-            disclosure.log_view(current_user, student, {Category.SERVICES: access.visible[Category.SERVICES]})
-            db.session.commit()
+    if requests:
+        _log_referral_read(student, day)
     return response
+
+
+def _log_referral_read(student: Student, day: date) -> None:
+    """A referral waiting for consent (its organization and need) is part of the
+    student's services records: a page showing it is a read, logged like any other."""
+    access = policy.family_access(current_user, student, day)
+    if access is not None and access.can_see(Category.SERVICES):
+        disclosure.log_view(current_user, student, {Category.SERVICES: access.visible[Category.SERVICES]})
+        db.session.commit()
 
 
 def _organization(value: str | None) -> Organization | None:
@@ -122,7 +128,8 @@ def _awaiting_referral(value: str | None, student: Student, organization: Organi
     except ValueError:
         return None
     return db.session.scalar(sa.select(Referral).where(
-        Referral.uuid == referral_id, Referral.student_id == student.id, Referral.organization_id == organization.id))
+        Referral.uuid == referral_id, Referral.student_id == student.id, Referral.organization_id == organization.id,
+        Referral.status == str(ReferralStatus.AWAITING_CONSENT)))
 
 
 def _day(value: str | None) -> date | None:
@@ -160,7 +167,10 @@ def grant(student_id: uuid.UUID):
                                       "district, so it cannot receive records.", organization=organization.name))
         return render("family/consent_choose.html", status=400 if form.is_submitted() else 200, **page)
     if not form.is_submitted():
-        return render("family/consent_choose.html", **page)
+        response = render("family/consent_choose.html", **page)
+        if referral is not None:
+            _log_referral_read(student, day)
+        return response
     if not form.validate():
         page["errors"].append(_form_error(form))
         return render("family/consent_choose.html", status=400, **page)
@@ -260,7 +270,7 @@ def decline(referral_id: uuid.UUID):
     if referral is None:
         abort(404)
     standing = _signer_or_404(db.session.get(Student, referral.student_id))
-    return _confirmation(
+    response = _confirmation(
         "family/consent_decline.html",
         lambda: referrals.decline_for_family(referral, standing.student, current_user, standing.today),
         referrals.ReferralError,
@@ -268,3 +278,6 @@ def decline(referral_id: uuid.UUID):
                 organization=referral.organization.name),
         standing, referral=referral,
     )
+    if request.method == "GET":
+        _log_referral_read(standing.student, standing.today)
+    return response
