@@ -129,14 +129,11 @@ def plan_check_ins(student_id, viewer: NoteViewer, zone: str) -> sa.Select:
 
 
 def plans_closed(student_id, viewer: NoteViewer, zone: str) -> sa.Select:
-    """A plan records the day it closed, not the moment nor who closed it: `at` is
-    NULL, which sorts it after everything else of that day (PostgreSQL's DESC puts
-    NULLs first)."""
+    """A plan records the day it closed, and (since migration 0007) the moment and who
+    closed it; for older plans `at` is NULL, which sorts them after everything else of
+    that day (PostgreSQL's DESC puts NULLs first)."""
     return sa.select(
-        SupportPlan.closed_on,
-        sa.cast(sa.null(), sa.DateTime(timezone=True)),
-        SupportPlan.id,
-        sa.cast(sa.null(), sa.Integer),
+        SupportPlan.closed_on, SupportPlan.closed_at, SupportPlan.id, SupportPlan.closed_by_id
     ).where(SupportPlan.student_id == student_id, SupportPlan.status == str(CaseStatus.CLOSED))
 
 

@@ -200,6 +200,20 @@ def test_closing_a_plan_records_the_outcome_and_stops_check_ins(client, db):
     assert "Closed the support plan" in timeline and "Goal met: 97% attendance" in timeline
 
 
+
+def test_the_timeline_says_who_closed_a_plan_and_when(client, db):
+    school, student, counselor = _world(db)
+    principal = create_user(Role.PRINCIPAL, school, full_name="Pat Principal")
+    plan = create_support_plan(student, counselor, starts_on=TODAY - timedelta(days=30))
+    login(client, principal)
+    assert _post(client, f"/plans/{plan.uuid}/close", {"outcome": "Moved to tier 1"}).status_code == 302
+    db.session.refresh(plan)
+    assert plan.closed_by_id == principal.id and plan.closed_at is not None
+    html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
+    event = html[html.index('<li class="timeline__event timeline__event--plan_closed">'):]
+    assert "Pat Principal" in event[:event.index("</li>")]
+
+
 # --- validation: clear messages, nothing written --------------------------------------------
 
 

@@ -89,6 +89,9 @@ class SupportPlan(PublicId, CreatedAt, db.Model):
     checkin_every_days: Mapped[int] = mapped_column(sa.SmallInteger, default=7, server_default="7")
     status: Mapped[str] = mapped_column(sa.String(8), default=CaseStatus.OPEN, server_default="open")
     closed_on: Mapped[date | None]
+    # when and by whom it was closed (plans closed before migration 0007 have neither)
+    closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(sa.Text)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
 

@@ -190,6 +190,8 @@ def close_support_plan(plan: SupportPlan, outcome: str, closed_by: User, today: 
         raise CaseworkError("This plan is already closed.")
     plan.status = str(CaseStatus.CLOSED)
     plan.closed_on = today
+    plan.closed_at = datetime.now(timezone.utc)
+    plan.closed_by_id = closed_by.id
     plan.outcome = cleaned
     db.session.flush()
     return plan
