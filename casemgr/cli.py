@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import click
@@ -15,6 +14,7 @@ from flask_migrate.cli import db as db_commands
 from werkzeug.serving import run_simple
 
 from casemgr import ConfigError, create_app
+from casemgr.clock import today
 from casemgr.importers import KINDS as IMPORT_KINDS
 
 DEMO_PASSWORD = "casemgr-demo"
@@ -56,7 +56,7 @@ def seed_command(students: int, seed_value: int, as_of, reset: bool) -> None:
     elif not generator.database_is_empty():
         raise click.ClickException("the database already holds data; use --reset to replace it")
     started = time.perf_counter()
-    summary = generator.generate(students=students, seed=seed_value, as_of=as_of.date() if as_of else date.today())
+    summary = generator.generate(students=students, seed=seed_value, as_of=as_of.date() if as_of else today())
     click.echo(f"Seeded {summary.describe()} in {time.perf_counter() - started:.1f} s.")
     _print_logins()
 
@@ -137,7 +137,7 @@ def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
         upgrade(directory=app.extensions["migrate"].directory)
         if generator.database_is_empty():
             click.echo(f"Seeding a mock district of {students} students ...")
-            summary = generator.generate(students=students, seed=1, as_of=date.today())
+            summary = generator.generate(students=students, seed=1, as_of=today())
             click.echo(f"Seeded {summary.describe()}.")
     click.echo(f"Ready in {time.perf_counter() - started:.1f} s: http://{host}:{port}/")
     _print_logins()

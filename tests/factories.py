@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models import (
     Consent,
@@ -186,7 +187,7 @@ def create_support_plan(student: Student, owner: User, **fields) -> SupportPlan:
         strategies="Weekly meeting with the counselor",
         owner_id=owner.id,
         created_by_id=owner.id,
-        starts_on=date.today(),
+        starts_on=today(),
     )
     values.update(fields)
     return _add(SupportPlan(**values))

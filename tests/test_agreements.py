@@ -5,12 +5,13 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from casemgr.clock import today
 from casemgr.models import DataSharingAgreement, ServiceAgreement, User
 from casemgr.models.enums import Role
 from tests.factories import create_agreement, create_district, create_partner, create_school, create_user
 from tests.helpers import csrf_token, login
 
-TODAY = date.today()
+TODAY = today()
 
 
 def _count(db, model):

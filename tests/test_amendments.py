@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
+from casemgr.clock import today
 from casemgr.models import AmendmentRequest, AmendmentRequestEvent, DisclosureEntry
 from casemgr.models.amendments import AMENDMENT_MESSAGE_MAX
 from casemgr.models.enums import Role
@@ -23,7 +24,7 @@ from tests.factories import (
 )
 from tests.helpers import csrf_token, login, logout
 
-TODAY = date.today()
+TODAY = today()
 
 
 @pytest.fixture()

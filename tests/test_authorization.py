@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from flask import url_for
 
+from casemgr.clock import today
 from casemgr.models import (
     AmendmentRequest,
     AmendmentRequestEvent,
@@ -57,7 +58,7 @@ from tests.factories import (
 )
 from tests.helpers import csrf_token, login
 
-TODAY = date.today()
+TODAY = today()
 LONG_AGO = TODAY - timedelta(days=200)
 LATER = TODAY + timedelta(days=200)
 

@@ -9,13 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from casemgr import caseload
+from casemgr.clock import today
 from casemgr.models import DisclosureEntry, Flag, SchoolYear, StudentIndicator
 from casemgr.models.enums import Role
 from casemgr.models.indicators import SORTED_MEASURES
 from tests.factories import create_school, create_student, create_user
 from tests.helpers import login, logout
 
-TODAY = date.today()
+TODAY = today()
 YEAR = TODAY.year if TODAY.month >= 8 else TODAY.year - 1
 
 

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
+from casemgr.clock import today
 from casemgr.models import DisclosureEntry, Flag, SupportPlan, SupportPlanCheckIn
 from casemgr.models.enums import Role
 from casemgr.services.casework import plan_schedule
@@ -23,7 +24,7 @@ from tests.factories import (
 )
 from tests.helpers import csrf_token, login, logout
 
-TODAY = date.today()
+TODAY = today()
 
 
 def _world(db):

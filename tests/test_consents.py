@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from casemgr.clock import today
 from casemgr.models import Consent, ConsentRevocation
 from casemgr.models.enums import Role
 from tests.factories import (
@@ -19,7 +20,7 @@ from tests.factories import (
 )
 from tests.helpers import csrf_token, login, logout
 
-TODAY = date.today()
+TODAY = today()
 
 
 def _world(db):

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from casemgr import indicators
+from casemgr.clock import today
 from casemgr.models import DisclosureEntry, Note, User
 from casemgr.models.enums import Role
 from tests.factories import (
@@ -21,7 +22,7 @@ from tests.factories import (
 from tests.helpers import login
 from tests.test_indicators import AS_OF, _mark, _section, enrolled_student, school  # noqa: F401  (fixture)
 
-TODAY = date.today()
+TODAY = today()
 
 
 def _note(db, student, author, audience, body):

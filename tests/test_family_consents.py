@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from casemgr import policy
+from casemgr.clock import today
 from casemgr.models import Consent, ConsentRevocation, DisclosureEntry
 from casemgr.models.enums import Category, Role
 from casemgr.services import consents as consent_service
@@ -30,7 +31,7 @@ from tests.factories import (
 )
 from tests.helpers import csrf_token, login, logout
 
-TODAY = date.today()
+TODAY = today()
 
 
 @pytest.fixture()

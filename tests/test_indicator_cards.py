@@ -2,15 +2,16 @@
 card only for those who may see its categories."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from casemgr import indicators
+from casemgr.clock import today
 from casemgr.models.enums import Role
 from tests.factories import add_to_roster, create_agreement, create_consent, create_partner, create_user
 from tests.helpers import login
 from tests.test_indicators import AS_OF, _mark, _section, enrolled_student, school  # noqa: F401  (fixture)
 
-TODAY = date.today()
+TODAY = today()
 
 
 def test_counselor_reads_the_tier_in_words_and_the_chart(client, db, school):  # noqa: F811

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from casemgr import policy
+from casemgr.clock import today
 from casemgr.models import DisclosureEntry, Note, Section, SectionEnrollment
 from casemgr.models.enums import NoteAudience, Role
 from casemgr.services import notes as notes_service
@@ -28,7 +29,7 @@ from tests.factories import (
 )
 from tests.helpers import csrf_token, login, logout
 
-TODAY = date.today()
+TODAY = today()
 LONG_AGO = TODAY - timedelta(days=200)
 LATER = TODAY + timedelta(days=200)
 HTMX = {"HX-Request": "true"}

@@ -3,17 +3,18 @@ and what an organization receives by referral is what its staff would see on the
 (SPEC §4 rule 3, §6)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from casemgr import policy
+from casemgr.clock import today
 from casemgr.models import Referral, Student
 from casemgr.models.enums import Category, Role
 from tests.factories import create_referral, create_user
 from tests.test_authorization import build_world
 
-TODAY = date.today()
+TODAY = today()
 
 
 def test_basis_columns_agree_with_categories_visible(db):

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from casemgr.clock import today
 from casemgr.models import ConsentRevocation, DisclosureEntry, Referral, ReferralEvent, RosterEntry
 from casemgr.models.enums import Role
 from casemgr.services.referrals import referral_options
@@ -26,7 +27,7 @@ from tests.factories import (
 )
 from tests.helpers import csrf_token, login, logout
 
-TODAY = date.today()
+TODAY = today()
 LONG_AGO = TODAY - timedelta(days=200)
 LATER = TODAY + timedelta(days=200)
 COMPLIANT = dict(confidentiality_signed_on=LONG_AGO, ferpa_trained_on=LONG_AGO)

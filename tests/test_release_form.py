@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from casemgr.clock import today
 from casemgr.models import DisclosureEntry
 from casemgr.models.enums import Role
 from tests.factories import (
@@ -24,7 +25,7 @@ from tests.factories import (
 )
 from tests.helpers import login, logout
 
-TODAY = date.today()
+TODAY = today()
 YEAR_END = TODAY + timedelta(days=90)
 
 

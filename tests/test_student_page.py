@@ -5,6 +5,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from casemgr.clock import today
 from casemgr.models import ConsentRevocation, DisclosureEntry, DisciplineIncident
 from casemgr.models.enums import Role
 from tests.factories import (
@@ -20,7 +21,7 @@ from tests.factories import (
 )
 from tests.helpers import login
 
-TODAY = date.today()
+TODAY = today()
 
 
 def _attendance(db, student, statuses):

@@ -12,12 +12,12 @@ import re
 import shutil
 import threading
 import uuid
-from datetime import date
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
+from casemgr.clock import today
 from tests.conftest import create_database, drop_database, make_app
 
 CHROMIUM_ARGS = [
@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SEED_AS_OF = date.today()  # the served app runs on today's date, so the data must too
+SEED_AS_OF = today()  # the served app runs on the district's today, so the data must too
 SEED_STUDENTS = 120
 DEMO_PASSWORD = "casemgr-demo"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"

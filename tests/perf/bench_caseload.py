@@ -22,6 +22,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from casemgr import indicators
+from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.attendance import attendance_days
 from casemgr.models import User
@@ -51,7 +52,7 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
-    as_of = last_school_day(date.today())
+    as_of = last_school_day(today())
     app = perf_app(args.students, as_of=as_of)
     rows = []
     with app.app_context():

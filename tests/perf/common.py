@@ -11,17 +11,18 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from casemgr import create_app
+from casemgr.clock import today
 from casemgr.config import data_dir
 
 
 def perf_app(students: int, database_url: str | None = None, as_of: date | None = None):
     """An app on a database holding a seeded district of `students` students as of a
     date (default today); seeded on first use (a minute at 50,000), reused afterwards."""
-    as_of = as_of or date.today()
+    as_of = as_of or today()
     if database_url is None:
         from casemgr import embedded_db
 
-        name = f"casemgr_perf_{students}" + ("" if as_of == date.today() else f"_{as_of:%Y%m%d}")
+        name = f"casemgr_perf_{students}" + ("" if as_of == today() else f"_{as_of:%Y%m%d}")
         database_url = embedded_db.start(data_dir() / "embedded", database=name)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
