@@ -45,10 +45,15 @@ BASIS_LABELS = {
 }
 
 
+def _in_district(moment: datetime) -> datetime:
+    """A moment as the district's clock reads it (its days are the district's days)."""
+    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+
+
 def datetime_filter(value: datetime | None) -> str:
     if value is None:
         return ""
-    local = value.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    local = _in_district(value)
     return f"{local.day} {local:%B %Y, %H:%M}"
 
 
@@ -59,6 +64,8 @@ def service_label(service: str) -> str:
 def longdate(value: date | datetime | None) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = _in_district(value)
     return f"{value.day} {value:%B %Y}"
 
 
