@@ -25,6 +25,7 @@ from casemgr.extensions import db
 from casemgr.models import AmendmentRequest, AmendmentRequestEvent, Student, User
 from casemgr.models.amendments import AMENDMENT_ANSWER_MAX, AMENDMENT_ITEM_MAX, AMENDMENT_MESSAGE_MAX
 from casemgr.models.enums import AmendmentDecision, AmendmentPart, Category
+from casemgr.services.locks import lock_student
 from casemgr.text import plain_text
 
 OPEN = "open"
@@ -84,7 +85,7 @@ def request_amendment(access: policy.StudentAccess, part: str, item: str | None,
         raise AmendmentError(gettext("Keep the message to %(num)s characters or fewer (it has %(length)s).",
                                      num=AMENDMENT_MESSAGE_MAX, length=len(text)))
     # the same request sent twice (a double click) is kept once, while it waits
-    db.session.execute(sa.select(Student.id).where(Student.id == access.student.id).with_for_update())
+    lock_student(access.student)
     waiting = db.session.scalar(
         sa.select(AmendmentRequest).where(
             AmendmentRequest.student_id == access.student.id, AmendmentRequest.requested_by_id == access.user.id,

@@ -16,6 +16,7 @@ from casemgr.extensions import db
 from casemgr.models import Flag, Student, SupportPlan, SupportPlanCheckIn, User
 from casemgr.models.enums import CaseStatus, Service
 from casemgr.policy import casework_staff
+from casemgr.services.locks import lock_student
 
 DETAILS_MAX = 2000
 GOAL_MAX = 1000
@@ -55,12 +56,6 @@ def _text(value: str | None, what: str, limit: int, required: bool = True) -> st
     return cleaned
 
 
-def _lock_student(student: Student) -> None:
-    """Serialize casework writes for one student, so two counselors cannot raise the
-    same flag twice at the same moment."""
-    db.session.execute(sa.select(Student.id).where(Student.id == student.id).with_for_update())
-
-
 def _lock(model, row_id: int) -> str:
     return db.session.scalar(sa.select(model.status).where(model.id == row_id).with_for_update())
 
@@ -84,7 +79,7 @@ def raise_flag(student: Student, need: str, details: str | None, raised_by: User
     except ValueError:
         raise CaseworkError("Choose the kind of need.") from None
     cleaned = _text(details, "details", DETAILS_MAX, required=False)
-    _lock_student(student)
+    lock_student(student)  # two counselors cannot raise the same flag twice
     if any(flag.need == str(service) for flag in open_flags(student)):
         raise CaseworkError(f"This student already has an open flag for {SERVICE_LABELS[service].lower()}.")
     flag = Flag(student_id=student.id, need=str(service), details=cleaned, raised_by_id=raised_by.id)
@@ -149,7 +144,7 @@ def check_new_plan(student: Student, plan: NewSupportPlan, today: date) -> None:
 def open_support_plan(student: Student, plan: NewSupportPlan, created_by: User, today: date) -> SupportPlan:
     goal = _text(plan.goal, "goal", GOAL_MAX)
     strategies = _text(plan.strategies, "strategies", STRATEGIES_MAX)
-    _lock_student(student)
+    lock_student(student)  # nor open two plans for one flag
     check_new_plan(student, plan, today)
     row = SupportPlan(
         student_id=student.id,

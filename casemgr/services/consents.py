@@ -17,6 +17,7 @@ from casemgr.models import Consent, ConsentRevocation, DataSharingAgreement, Gua
 from casemgr.models.enums import Category, ConsentMethod, OrgKind, Role, SignerRelationship
 from casemgr.policy import active_agreements
 from casemgr.school_year import end_of_school_year
+from casemgr.services.locks import lock_student
 from casemgr.services.referrals import release_awaiting_referrals
 from casemgr.text import has_control_characters
 
@@ -341,7 +342,7 @@ def record_electronic_consent(student: Student, organization: Organization, cate
     # one signature at a time per student: the same form sent twice (a double click)
     # finds the consent the first one recorded, rather than a twin that revoking the
     # first would leave in force
-    db.session.execute(sa.select(Student.id).where(Student.id == student.id).with_for_update())
+    lock_student(student)
     already = _same_signature(student, organization, chosen, purpose.strip(), expires_on, signer, signature, today)
     if already is not None:
         return already
@@ -397,6 +398,4 @@ def revoke_family_consent(consent: Consent, student: Student, user: User, today:
         raise ConsentError(_signature_error(student, user, today))
     if consent.revocation is None and consent.expires_on < today:
         raise ConsentError(gettext("This consent has already expired."))
-    if consent.revocation is not None:
-        raise ConsentError(gettext("This consent has already been revoked."))
-    return revoke_consent(consent, user)
+    return revoke_consent(consent, user)  # refuses one already revoked

@@ -38,6 +38,7 @@ from casemgr.models import (
 from casemgr.models.enums import CaseStatus, Category, ReferralStatus, Service
 from casemgr.services import disclosure
 from casemgr.services.casework import SERVICE_LABELS
+from casemgr.services.locks import lock_student
 
 MESSAGE_MAX = 2000
 REASON_MAX = 2000
@@ -264,10 +265,6 @@ def referral_options(student: Student, service: str | Service, today: date) -> l
 # --- the steps ------------------------------------------------------------------------------
 
 
-def _lock_student(student: Student) -> None:
-    db.session.execute(sa.select(Student.id).where(Student.id == student.id).with_for_update())
-
-
 def _step(referral: Referral, status: ReferralStatus, by: User, comment: str | None = None) -> None:
     referral.status = str(status)
     referral.updated_at = sa.func.now()
@@ -295,7 +292,7 @@ def send_referral(student: Student, flag: Flag | None, organization: Organizatio
     """Refer the flag's need to one of the organizations `referral_options` offers. With a
     family consent on file it is sent; without one it waits for consent, sharing nothing."""
     cleaned = _text(message, "message", MESSAGE_MAX, required=False)
-    _lock_student(student)
+    lock_student(student)
     if flag is None or flag.student_id != student.id or flag.status != str(CaseStatus.OPEN):
         raise ReferralError("A referral starts from one of this student's open flags.")
     service = Service(flag.need)
@@ -345,7 +342,7 @@ def release_awaiting_referrals(student: Student, organization_id: int, by: User,
 def accept_referral(referral: Referral, student: Student, accepted_by: User, today: date) -> RosterEntry | None:
     """Accept a sent referral: the student joins the organization's roster (unless
     already on it). Returns the new roster entry, if one was added."""
-    _lock_student(student)
+    lock_student(student)
     status = _current_status(referral)
     if status is not ReferralStatus.SENT:
         raise ReferralError(ANSWERED[status])

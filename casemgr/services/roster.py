@@ -13,6 +13,7 @@ from casemgr.extensions import db
 from casemgr.models import DisclosureEntry, Organization, RosterEntry, Student, User
 from casemgr.models.enums import Category, DisclosureAction
 from casemgr.services import disclosure
+from casemgr.services.locks import lock_student
 
 NO_MATCH = "No student matches that state ID and birth date. Check both and try again."
 TOO_MANY = "Too many refused attempts in the last hour. Try again later, or ask the student's school to check the state ID."
@@ -66,7 +67,7 @@ def add_by_state_id(organization: Organization, state_id: str, birth_date: date 
                               f"{REFUSED}: {organization.name} has no data-sharing agreement in force with the district",
                               [Category.IDENTITY])
         return None
-    db.session.execute(sa.select(Student.id).where(Student.id == student.id).with_for_update())
+    lock_student(student)
     already = db.session.scalar(sa.select(sa.exists().where(
         RosterEntry.organization_id == organization.id, RosterEntry.student_id == student.id,
         RosterEntry.removed_on.is_(None),
