@@ -1,5 +1,6 @@
 """Text people type into casemgr, made plain: line ends as "\\n", no control
-characters (PostgreSQL cannot store a NUL, and none of them means anything on a page)."""
+characters (PostgreSQL cannot store a NUL, and none of them means anything on a page);
+tabs and line feeds are kept."""
 from __future__ import annotations
 
 import re
@@ -7,11 +8,15 @@ import re
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def line_breaks(value: str | None) -> str:
+    """The text with every line end as "\\n" (a browser sends a form's as CR LF)."""
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def plain_text(value: str | None) -> str:
     """The text as typed, without control characters, line ends made "\\n", trimmed."""
-    text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
-    return CONTROL.sub("", text).strip()
+    return CONTROL.sub("", line_breaks(value)).strip()
 
 
 def has_control_characters(value: str) -> bool:
-    return CONTROL.search(value.replace("\r\n", "\n").replace("\r", "\n")) is not None
+    return CONTROL.search(line_breaks(value)) is not None

@@ -11,34 +11,22 @@ raises `NoteError` with a sentence for the person, so a forged form changes noth
 """
 from __future__ import annotations
 
-import re
-
 from casemgr import policy
 from casemgr.extensions import db
 from casemgr.models import Note
 from casemgr.models.casework import NOTE_MAX_LENGTH
 from casemgr.models.enums import Category, DisclosureAction, NoteAudience, NoteTopic
 from casemgr.services import disclosure
-
-# C0 control characters other than tab and line feed (NUL would not even reach the
-# database); carriage returns are turned into line feeds first.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+from casemgr.text import plain_text
 
 
 class NoteError(ValueError):
     """A note that cannot be written; the message says why, for the person."""
 
 
-def clean_body(text: str | None) -> str:
-    """The note as it will be stored: plain text with its line breaks, without
-    control characters or surrounding blank space."""
-    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text).strip()
-
-
 def length_problem(text: str | None) -> str | None:
     """What is wrong with the note's length, in words, or None."""
-    cleaned = clean_body(text)
+    cleaned = plain_text(text)
     if not cleaned:
         return "Write the note."
     if len(cleaned) > NOTE_MAX_LENGTH:
@@ -51,7 +39,7 @@ def _body(text: str | None) -> str:
     problem = length_problem(text)
     if problem:
         raise NoteError(problem)
-    return clean_body(text)
+    return plain_text(text)
 
 
 def _log_written(access: policy.StudentAccess) -> None:

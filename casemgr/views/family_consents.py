@@ -36,7 +36,7 @@ from casemgr.models import Consent, Organization, Referral, Student
 from casemgr.models.enums import Category, OrgKind, ReferralStatus
 from casemgr.services import consents as consent_service
 from casemgr.services import disclosure, referrals
-from casemgr.text import plain_text
+from casemgr.text import line_breaks, plain_text
 from casemgr.views.forms import CheckboxListField
 from casemgr.views.rendering import render
 
@@ -195,7 +195,7 @@ def grant(student_id: uuid.UUID):
 
     signature = consent_service.ElectronicSignature(
         typed_name=form.typed_name.data or "", agreed=bool(form.agreed.data),
-        statement_text=(form.statement.data or "").replace("\r\n", "\n"),
+        statement_text=line_breaks(form.statement.data),
         address=request.remote_addr, locale=current_language(),
     )
     try:

@@ -28,6 +28,7 @@ from casemgr.i18n import current_language
 from casemgr.models import Consent, Student
 from casemgr.services import consents as consent_service
 from casemgr.services import eligibility
+from casemgr.text import line_breaks
 from casemgr.views.family import load_family_access_or_404
 from casemgr.views.forms import saved
 from casemgr.views.rendering import render
@@ -74,11 +75,6 @@ def _no_longer_waiting(consent: Consent, student: Student):
     return None
 
 
-def _posted(text: str | None) -> str:
-    """The statement as shown: browsers send a form's line breaks as CRLF."""
-    return (text or "").replace("\r\n", "\n")
-
-
 @bp.get("/children/<uuid:student_id>/parent-consents")
 @login_required
 def review(student_id: uuid.UUID):
@@ -100,7 +96,8 @@ def confirm(consent_id: uuid.UUID):
         form.locale.data = current_language()
     if form.validate_on_submit():
         signature = consent_service.ElectronicSignature(
-            typed_name=form.typed_name.data, agreed=bool(form.agreed.data), statement_text=_posted(form.statement.data),
+            typed_name=form.typed_name.data, agreed=bool(form.agreed.data),
+            statement_text=line_breaks(form.statement.data),
             address=request.remote_addr, locale=form.locale.data or "")
         if saved(form, lambda: eligibility.confirm_parent_consent(consent, student, current_user, signature, day),
                  consent_service.ConsentError):
