@@ -914,15 +914,9 @@ def consent_children(user: User) -> ColumnElement[bool]:
 
 
 def holds_consent_rights(access: StudentAccess) -> bool:
-    """The family member who signs a release for the student: a parent with educational
-    rights before the student is eligible (the `guardian` rule stops there), or the
-    eligible student themself."""
-    basis = access.visible.get(Category.IDENTITY)
-    if access.user.role_enum is Role.PARENT:
-        return basis == GUARDIAN
-    if access.user.role_enum is Role.STUDENT:
-        return basis == SELF and access.student.is_eligible_on(access.today)
-    return False
+    """The family member who signs a release for the student: whoever signs the
+    student's consents today (`may_sign_consents`)."""
+    return may_sign_consents(access.user, access.student, access.today)
 
 
 def may_print_release_form(access: StudentAccess) -> bool:

@@ -31,8 +31,8 @@ REPLACED = "Replaced by the student's own consent {uuid}, signed online on {day}
 REVOKED = "Revoked online by the student, who now decides who sees their records."
 
 
-def signed_by_a_parent(consent=Consent) -> sa.ColumnElement[bool]:
-    return consent.signer_relationship.in_(PARENT_SIGNERS)
+def signed_by_a_parent() -> sa.ColumnElement[bool]:
+    return Consent.signer_relationship.in_(PARENT_SIGNERS)
 
 
 def parent_signed_consents(student: Student, today: date) -> list[Consent]:
