@@ -75,10 +75,11 @@ class HomeNotices:
     now_deciding: list[Student] = field(default_factory=list)  # the parent's children who now decide
 
 
-def home_notices(user: User, children: list[Student], today: date) -> HomeNotices:
+def home_notices(user: User, children: list[Student], may_sign: dict[int, bool], today: date) -> HomeNotices:
+    """`may_sign`: whether the user signs each child's consents today
+    (`policy.may_sign_consents`), which the home has already asked."""
     notices = HomeNotices(today, family_reminders(user, today))
-    notices.may_renew = {child.id: policy.may_sign_consents(user, child, today)
-                         for child in children if child.id in notices.reminders}
+    notices.may_renew = {child.id: may_sign[child.id] for child in children if child.id in notices.reminders}
     if user.role_enum is Role.STUDENT:
         notices.awaiting_decision = [c for child in children for c in awaiting_decision(user, child, today)]
     else:

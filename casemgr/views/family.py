@@ -49,9 +49,11 @@ def home():
         access = policy.family_access(current_user, student)
         if access is not None:
             summaries.append(family.summarize(access))
-    signable = [s.student for s in summaries if policy.may_sign_consents(current_user, s.student, s.access.today)]
-    requests = family_consents.consent_requests(signable, today())
-    notices = family_reminders.home_notices(current_user, students, today())
+    day = today()
+    # who signs each child's consents today: the user, or (for a student under 18) a parent
+    may_sign = {student.id: policy.may_sign_consents(current_user, student, day) for student in students}
+    requests = family_consents.consent_requests([s.student for s in summaries if may_sign[s.student.id]], day)
+    notices = family_reminders.home_notices(current_user, students, may_sign, day)
     response = render(f"home/{current_user.role}.html", user=current_user, summaries=summaries, requests=requests,
                       notices=notices)
     for summary in summaries:
