@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask import current_app, has_app_context
 
 
@@ -12,3 +13,8 @@ def today() -> date:
     if has_app_context():
         zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", zone)
     return datetime.now(ZoneInfo(zone)).date()
+
+
+def local_day(moment, zone: str) -> sa.ColumnElement:
+    """In SQL: the day a stored moment (a timestamptz column) falls on in `zone`."""
+    return sa.cast(sa.func.timezone(zone, moment), sa.Date)

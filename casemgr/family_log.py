@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import format_date, format_time, gettext
 from sqlalchemy.orm import joinedload
 
+from casemgr.clock import local_day
 from casemgr.extensions import db
 from casemgr.family_words import categories_words, role_words
 from casemgr.models import Consent, DisclosureEntry, Organization, Student, User
@@ -44,10 +45,6 @@ def organizations_in_log(student: Student) -> list[Organization]:
     return list(db.session.scalars(sa.select(Organization).where(Organization.id.in_(named)).order_by(Organization.name)))
 
 
-def _local_day(zone: str):
-    return sa.cast(sa.func.timezone(zone, DisclosureEntry.occurred_at), sa.Date)
-
-
 def log_query(student: Student, chosen: LogFilter, zone: str) -> sa.Select:
     query = (
         sa.select(DisclosureEntry)
@@ -58,9 +55,9 @@ def log_query(student: Student, chosen: LogFilter, zone: str) -> sa.Select:
     if chosen.organization is not None:
         query = query.where(DisclosureEntry.organization_id == chosen.organization.id)
     if chosen.date_from is not None:
-        query = query.where(_local_day(zone) >= chosen.date_from)
+        query = query.where(local_day(DisclosureEntry.occurred_at, zone) >= chosen.date_from)
     if chosen.date_to is not None:
-        query = query.where(_local_day(zone) <= chosen.date_to)
+        query = query.where(local_day(DisclosureEntry.occurred_at, zone) <= chosen.date_to)
     return query
 
 

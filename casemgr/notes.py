@@ -11,6 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
 
+from casemgr.clock import local_day
 from casemgr.extensions import db
 from casemgr.models import Note, Organization, Student, User
 from casemgr.models.enums import FAMILY, NoteAudience, NoteTopic, Role
@@ -78,13 +79,9 @@ class RestrictedNoteEntry:
     is_amendment: bool
 
 
-def _local_day(column, zone: str):
-    return sa.cast(sa.func.timezone(zone, column), sa.Date)
-
-
 def readable_notes(student_id, viewer: NoteViewer, zone: str) -> sa.Select:
     """Timeline rows (day, at, ref_id, actor_id) of the notes whose text the user reads."""
-    return sa.select(_local_day(Note.created_at, zone), Note.created_at, Note.id, Note.author_id).where(
+    return sa.select(local_day(Note.created_at, zone), Note.created_at, Note.id, Note.author_id).where(
         Note.student_id == student_id, note_text_readable(viewer)
     )
 
@@ -93,7 +90,7 @@ def restricted_notes(student_id, viewer: NoteViewer, zone: str) -> sa.Select:
     """Timeline rows of the notes the user sees only as existing; no actor, so the
     timeline names nobody."""
     return sa.select(
-        _local_day(Note.created_at, zone), Note.created_at, Note.id, sa.cast(sa.null(), sa.Integer)
+        local_day(Note.created_at, zone), Note.created_at, Note.id, sa.cast(sa.null(), sa.Integer)
     ).where(Note.student_id == student_id, note_listed(viewer), ~note_text_readable(viewer))
 
 

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.orm import joinedload
 
+from casemgr.clock import local_day
 from casemgr.extensions import db
 from casemgr.models import Flag, Referral, ReferralEvent, SupportPlan, SupportPlanCheckIn, User
 from casemgr.models.enums import CaseStatus, Category
@@ -78,10 +79,6 @@ class TimelinePage:
 
 def _zone() -> str:
     return current_app.config.get("BABEL_DEFAULT_TIMEZONE", DEFAULT_ZONE) if has_app_context() else DEFAULT_ZONE
-
-
-def local_day(column, zone: str):
-    return sa.cast(sa.func.timezone(zone, column), sa.Date)
 
 
 # --- flags and support plans ------------------------------------------------------------
