@@ -94,7 +94,10 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # issue 11 item 8: every session ends 12 hours after signing in, and sooner when idle
+    SESSION_LIFETIME = timedelta(hours=12)
     STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
+    FAMILY_IDLE_TIMEOUT = timedelta(hours=2)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_SSL_STRICT = True

@@ -1,5 +1,12 @@
 """Who is asking: flask-login loads the user, flask-principal carries the role need.
 
+Sessions (issue 11 item 8): the cookie names the account and the session generation it
+was issued under, and carries when it was signed in and last seen (signed, so a kept
+cookie cannot be made younger). Every request checks all three: a raised generation
+(sign-out, password change or reset, second-factor reset, deactivation), an idle spell
+or the absolute lifetime ends the session, and the person is sent to the sign-in page
+and back to where they were.
+
 Object-level and consent decisions are not here; they belong to the policy module.
 """
 from __future__ import annotations
@@ -7,9 +14,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, request, session, url_for
-from flask_login import current_user, login_required, logout_user
-from flask_principal import AnonymousIdentity, Identity, Permission, RoleNeed, UserNeed, identity_loaded
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_principal import AnonymousIdentity, Identity, Permission, RoleNeed, UserNeed, identity_changed, identity_loaded
 from sqlalchemy import select
 
 from casemgr.extensions import db, login_manager, principal
@@ -17,6 +27,7 @@ from casemgr.models import User
 from casemgr.models.enums import FAMILY, Role
 
 LAST_SEEN_KEY = "last_seen"
+SIGNED_IN_KEY = "signed_in_at"
 
 
 def role_permission(*roles: Role) -> Permission:
@@ -37,12 +48,80 @@ def restrict_blueprint(bp: Blueprint, permission: Permission) -> None:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(session_id: str) -> User | None:
+    """The account named by the cookie, if it is active and the cookie was issued under
+    its current session generation (User.get_id)."""
+    public_id, _, generation = session_id.partition(".")
     try:
-        public_id = uuid.UUID(user_id)
+        public_id, generation = uuid.UUID(public_id), int(generation)
     except ValueError:
         return None
-    return db.session.scalar(select(User).where(User.uuid == public_id, User.active.is_(True)))
+    return db.session.scalar(
+        select(User).where(User.uuid == public_id, User.active.is_(True), User.session_generation == generation)
+    )
+
+
+def begin_session(user: User) -> None:
+    """A fresh session for `user`, who has just proved who they are."""
+    session.clear()
+    login_user(user)
+    now = datetime.now(UTC).timestamp()
+    session[SIGNED_IN_KEY] = now
+    session[LAST_SEEN_KEY] = now
+    identity_changed.send(current_app._get_current_object(), identity=Identity(user.id))
+
+
+def end_session() -> None:
+    """Forget this browser's session (the caller raises the generation to end others)."""
+    logout_user()
+    session.clear()
+    identity_changed.send(current_app._get_current_object(), identity=AnonymousIdentity())
+
+
+def end_every_session(user: User) -> None:
+    """Every cookie issued to `user` so far stops working on its next request (the
+    caller commits)."""
+    user.session_generation = User.session_generation + 1
+
+
+def session_limits(user: User) -> tuple[float, float]:
+    """(idle, absolute) lifetimes in seconds for `user`'s sessions."""
+    config = current_app.config
+    idle = config["FAMILY_IDLE_TIMEOUT"] if user.role in FAMILY else config["STAFF_IDLE_TIMEOUT"]
+    return idle.total_seconds(), config["SESSION_LIFETIME"].total_seconds()
+
+
+def _current_page() -> str | None:
+    """Where the person was: the page itself, or for an htmx request the page the
+    fragment belongs to (a path on this site only)."""
+    if request.headers.get("HX-Request") == "true":
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if current.netloc and current.netloc != request.host:
+            return None
+        target = current.path + (f"?{current.query}" if current.query else "")
+    elif request.method == "GET":
+        target = request.full_path.rstrip("?")
+    else:
+        return None
+    return target if target.startswith("/") and not target.startswith("//") else None
+
+
+def to_sign_in() -> Response:
+    """Send the person to the sign-in page and back to where they were; an htmx
+    request is told to load the sign-in page itself rather than swap it into a
+    fragment."""
+    target = url_for("auth.login", next=_current_page())
+    if request.headers.get("HX-Request") == "true":
+        response = Response(status=401)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Response:
+    flash(gettext("Please sign in to continue."), "info")
+    return to_sign_in()
 
 
 @principal.identity_loader
@@ -59,27 +138,27 @@ def _provide_needs(sender, identity: Identity) -> None:
         identity.provides.add(RoleNeed(current_user.role))
 
 
-def _enforce_staff_idle_timeout():
-    """Staff sessions end after a stretch of inactivity (SPEC §8)."""
-    if not current_user.is_authenticated or request.endpoint == "static":
+def _enforce_session_limits():
+    """Sessions end after a stretch of inactivity (staff 30 minutes, families 2 hours)
+    and, whatever the activity, 12 hours after signing in. A session without its times
+    (a cookie from before they were kept) has ended too."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     now = datetime.now(UTC).timestamp()
-    last_seen = session.get(LAST_SEEN_KEY)
-    limit = current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds()
-    if current_user.role not in FAMILY and last_seen is not None and now - last_seen > limit:
-        logout_user()
-        session.clear()
-        flash("You were signed out after a period of inactivity. Please sign in again.", "info")
-        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    last_seen, signed_in = session.get(LAST_SEEN_KEY), session.get(SIGNED_IN_KEY)
+    idle, lifetime = session_limits(current_user)
+    if (not isinstance(last_seen, (int, float)) or not isinstance(signed_in, (int, float))
+            or now - last_seen > idle or now - signed_in > lifetime):
+        end_session()
+        flash(gettext("You were signed out after a period of inactivity. Please sign in again."), "info")
+        return to_sign_in()
     session[LAST_SEEN_KEY] = now
     return None
 
 
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to continue."
-    login_manager.login_message_category = "info"
     # "basic", not "strong": a youth worker on a phone changes networks often
     login_manager.session_protection = "basic"
     identity_loaded.connect_via(app)(_provide_needs)
-    app.before_request(_enforce_staff_idle_timeout)
+    app.before_request(_enforce_session_limits)

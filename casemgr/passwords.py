@@ -23,3 +23,59 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 def needs_rehash(stored_hash: str) -> bool:
     return _hasher.check_needs_rehash(stored_hash)
+
+
+MIN_LENGTH = 12
+MAX_LENGTH = 1024
+# zxcvbn scores 0 (guessable in a few tries) to 4; 3 resists an offline attack on a slow hash
+MIN_SCORE = 3
+
+
+def password_problem(password: str, *personal: str | None) -> str | None:
+    """Why `password` will not do, in words for the person choosing it (translated), or
+    None. `personal` lists what the person's own details make guessable (name, email)."""
+    from flask_babel import gettext
+    from zxcvbn import zxcvbn
+
+    if len(password) < MIN_LENGTH:
+        return gettext("Use at least %(count)d characters: a few unrelated words make a strong password.",
+                       count=MIN_LENGTH)
+    if len(password) > MAX_LENGTH:
+        return gettext("Use at most %(count)d characters.", count=MAX_LENGTH)
+    words = [part for value in personal if value for part in value.replace("@", " ").replace(".", " ").split()]
+    squashed = "".join(password.lower().split())
+    if any(len(word) >= 3 and word.lower() in squashed for word in words):
+        return gettext("This password would be easy to guess: it contains your name or email address. "
+                       "Add more words that are not about you.")
+    verdict = zxcvbn(password[:100], user_inputs=words)
+    if verdict["score"] >= MIN_SCORE:
+        return None
+    warning = verdict["feedback"].get("warning") or ""
+    reason = _ZXCVBN_WARNINGS.get(warning)
+    if reason is None:
+        return gettext("This password would be easy to guess. Add more words that are not about you.")
+    return gettext("This password would be easy to guess: %(reason)s Add more words that are not about you.",
+                   reason=gettext(reason))
+
+
+def N_(message: str) -> str:
+    return message
+
+
+# zxcvbn's warnings, worded for casemgr and in the catalog
+_ZXCVBN_WARNINGS = {
+    "This is a top-10 common password.": N_("it is one of the most common passwords."),
+    "This is a top-100 common password.": N_("it is one of the most common passwords."),
+    "This is a very common password.": N_("it is a very common password."),
+    "This is similar to a commonly used password.": N_("it is close to a common password."),
+    "A word by itself is easy to guess.": N_("a single word is easy to guess."),
+    "Names and surnames by themselves are easy to guess.": N_("names on their own are easy to guess."),
+    "Common names and surnames are easy to guess.": N_("common names are easy to guess."),
+    "Straight rows of keys are easy to guess.": N_("rows of keys on the keyboard are easy to guess."),
+    "Short keyboard patterns are easy to guess.": N_("keyboard patterns are easy to guess."),
+    'Repeats like "aaa" are easy to guess.': N_("repeated characters are easy to guess."),
+    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".': N_("repeated words are easy to guess."),
+    "Sequences like abc or 6543 are easy to guess.": N_("sequences like abc or 6543 are easy to guess."),
+    "Recent years are easy to guess.": N_("years are easy to guess."),
+    "Dates are often easy to guess.": N_("dates are easy to guess."),
+}

@@ -1,4 +1,5 @@
 """All models, imported so the metadata (and Alembic) sees every table."""
+from casemgr.models.accounts import AccountEvent, AccountToken, ClaimCode, RecoveryCode
 from casemgr.models.amendments import AmendmentRequest, AmendmentRequestEvent
 from casemgr.models.agreements import DataSharingAgreement, RosterEntry, ServiceAgreement, service_agreement_schools
 from casemgr.models.audit import DisclosureEntry, ImportBatch
@@ -27,6 +28,7 @@ from casemgr.models.students import (
 )
 
 __all__ = [
+    "AccountEvent", "AccountToken", "ClaimCode", "RecoveryCode",
     "AmendmentRequest", "AmendmentRequestEvent", "Assessment", "AttendanceYear", "CalendarDay", "Consent", "ConsentRevocation", "CourseMark",
     "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureEntry", "FafsaRecord",
     "Flag", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",

@@ -190,3 +190,40 @@ class AmendmentPart(StrEnum):
 class AmendmentDecision(StrEnum):
     ACCEPTED = "accepted"
     DENIED = "denied"
+
+
+class AccountAction(StrEnum):
+    """What an account event records (issue 11): who changed which account, or who
+    signed in, from which address."""
+
+    CREATED = "created"  # the first district admin, from the command line
+    INVITED = "invited"
+    INVITATION_RESENT = "invitation_resent"
+    INVITATION_ACCEPTED = "invitation_accepted"
+    UPDATED = "updated"
+    DEACTIVATED = "deactivated"
+    REACTIVATED = "reactivated"
+    SIGNED_IN = "signed_in"
+    SIGN_IN_FAILED = "sign_in_failed"
+    SIGNED_OUT = "signed_out"
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+    SESSION_EXPIRED = "session_expired"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
+    PASSWORD_RESET = "password_reset"
+    TWO_FACTOR_ENABLED = "two_factor_enabled"
+    TWO_FACTOR_RESET = "two_factor_reset"
+    RECOVERY_CODE_USED = "recovery_code_used"
+    LETTER_ISSUED = "letter_issued"
+    ACCOUNT_CLAIMED = "account_claimed"
+    LANGUAGE_CHANGED = "language_changed"
+    SETTINGS_CHANGED = "settings_changed"  # a district's security settings
+
+
+class TokenPurpose(StrEnum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"
+
+
+# Roles that sign in to the staff side; families are parents and students.
+STAFF = frozenset(Role) - FAMILY

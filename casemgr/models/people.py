@@ -39,6 +39,8 @@ class Organization(PublicId, CreatedAt, db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     level: Mapped[str | None] = mapped_column(sa.String(16))
+    # a district's setting: every staff role, not only district admins, needs a second factor
+    require_staff_two_factor: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     district: Mapped[Organization | None] = relationship(remote_side=[id])
 
@@ -77,6 +79,18 @@ class User(UserMixin, PublicId, CreatedAt, db.Model):
     ferpa_trained_on: Mapped[date | None]
     # when the user last opened their notices: what is newer is "new" (casemgr.notices)
     notices_seen_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # every session cookie carries the generation it was issued under; signing out, a
+    # password change or reset, a second-factor reset and deactivation raise it, which
+    # ends every earlier session of the account (issue 11 item 8)
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    password_changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # TOTP second factor: the shared secret (set while enrolling), when it was confirmed,
+    # and the last time step accepted (a code is never accepted twice)
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    totp_last_counter: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # a demo login made by the seed: one-step sign-in outside production
+    demo_login: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organization: Mapped[Organization] = relationship(lazy="joined")
     student: Mapped[Student | None] = relationship(foreign_keys=[student_id])
@@ -89,8 +103,19 @@ class User(UserMixin, PublicId, CreatedAt, db.Model):
     def is_active(self) -> bool:  # flask-login
         return self.active
 
-    def get_id(self) -> str:  # flask-login keeps the public id in the session
-        return str(self.uuid)
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def invitation_pending(self) -> bool:
+        """Invited, and has not yet set a password."""
+        return self.password_hash is None
+
+    def get_id(self) -> str:
+        """What flask-login keeps in the session: the public id and the session
+        generation, so a raised generation refuses every earlier cookie."""
+        return f"{self.uuid}.{self.session_generation}"
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

@@ -4,19 +4,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
-from flask_principal import AnonymousIdentity, Identity, identity_changed
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from casemgr.extensions import db
+from casemgr.identity import begin_session, end_every_session, end_session
 from casemgr.models import User
+from casemgr.models.enums import AccountAction
 from casemgr.passwords import hash_password, needs_rehash, verify_password
+from casemgr.services import account_events
 from casemgr.views.rendering import render
 
 bp = Blueprint("auth", __name__)
@@ -59,11 +61,13 @@ def login():
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)
             user.last_login_at = datetime.now(UTC)
+            account_events.record(AccountAction.SIGNED_IN, user, actor=user)
             db.session.commit()
-            session.clear()  # a fresh session on sign-in
-            login_user(user)
-            identity_changed.send(current_app._get_current_object(), identity=Identity(user.id))
+            begin_session(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+        if user is not None:
+            account_events.record(AccountAction.SIGN_IN_FAILED, user, actor=user)
+            db.session.commit()
         flash(gettext(WRONG_CREDENTIALS), "error")
         status = 401
     else:
@@ -73,8 +77,13 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
-    session.clear()
-    identity_changed.send(current_app._get_current_object(), identity=AnonymousIdentity())
+    """Signing out ends every session of the account, so a cookie kept from before is
+    refused from now on."""
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        end_every_session(user)
+        account_events.record(AccountAction.SIGNED_OUT, user, actor=user)
+        db.session.commit()
+    end_session()
     flash(gettext("You have signed out."), "info")
     return redirect(url_for("auth.login"))
