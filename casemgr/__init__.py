@@ -99,10 +99,11 @@ def check_database(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
-    from casemgr.views import admin, amendments, auth, caseload, casework, consents, family, family_consents
+    from casemgr.views import account, admin, amendments, auth, caseload, casework, consents, family, family_consents
     from casemgr.views import formatting, home, imports, inbox, language, notes, notices, partner, referrals
     from casemgr.views import release_forms, rights, roster, students
 
+    app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(amendments.bp)
     app.register_blueprint(auth.bp)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext
@@ -110,7 +110,8 @@ def to_sign_in() -> Response:
     """Send the person to the sign-in page and back to where they were; an htmx
     request is told to load the sign-in page itself rather than swap it into a
     fragment."""
-    target = url_for("auth.login", next=_current_page())
+    page = _current_page()
+    target = url_for("auth.login") + (f"?{urlencode({'next': page})}" if page else "")
     if request.headers.get("HX-Request") == "true":
         response = Response(status=401)
         response.headers["HX-Redirect"] = target

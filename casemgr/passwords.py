@@ -42,6 +42,8 @@ def password_problem(password: str, *personal: str | None) -> str | None:
                        count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
         return gettext("Use at most %(count)d characters.", count=MAX_LENGTH)
+    if any(ord(character) < 32 or ord(character) == 127 for character in password):
+        return gettext("Use only letters, numbers, spaces and punctuation: no tabs or control characters.")
     words = [part for value in personal if value for part in value.replace("@", " ").replace(".", " ").split()]
     squashed = "".join(password.lower().split())
     if any(len(word) >= 3 and word.lower() in squashed for word in words):

@@ -68,6 +68,10 @@ ROUTES = {
     "auth.login": "public",
     "auth.logout": "signed_in_post",
     "home.index": "signed_in",
+    "account.index": "signed_in",
+    "account.change_password": "signed_in_post",
+    "account.choose_language": "signed_in_post",
+    "account.sign_out_everywhere": "signed_in_post",
     "caseload.index": "school_officials",
     "students.show": "student",
     "students.section": "student_section",
@@ -555,6 +559,9 @@ def _global_requests(app, world, who):
     colleague = world.users["youth_worker"]
     with app.test_request_context():
         yield "GET", url_for("home.index"), 200
+        yield "GET", url_for("account.index"), 200
+        yield "POST", url_for("account.change_password"), 400  # a forged change without the current password
+        yield "POST", url_for("account.choose_language"), 400  # a forged choice without a language
         yield "GET", url_for("auth.login"), 302
         for endpoint in ("admin.agreements", "admin.new_agreement", "admin.new_service_agreement", "admin.disclosures",
                          "admin.thresholds"):

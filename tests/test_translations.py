@@ -90,7 +90,8 @@ def family_pages(family, logged):  # noqa: F811
     child = family["child"]
     return ["/", f"/family/children/{child.uuid}", f"/family/children/{child.uuid}/log",
             f"/family/children/{child.uuid}/log?from=2030-01-01", f"/family/children/{child.uuid}/log?from=nonsense",
-            f"/family/children/{family['stranger'].uuid}"]  # a 404 page
+            f"/family/children/{family['stranger'].uuid}",  # a 404 page
+            "/account"]
 
 
 def test_every_family_page_is_in_spanish(client, db, family, logged):  # noqa: F811

@@ -17,7 +17,7 @@ BROWSER_FAMILIES = (
     ("Opera", re.compile(r"\bOPR/|\bOpera\b")),
     ("Samsung Internet", re.compile(r"\bSamsungBrowser/")),
     ("Firefox", re.compile(r"\b(Firefox|FxiOS)/")),
-    ("Chrome", re.compile(r"\b(Chrome|Chromium|CriOS)/")),
+    ("Chrome", re.compile(r"(Chrome|Chromium|CriOS)/")),  # HeadlessChrome too
     ("Safari", re.compile(r"\bSafari/")),
 )
 

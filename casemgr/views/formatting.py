@@ -7,7 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal
 
 from casemgr.family_words import (
     attendance_words,
@@ -122,8 +122,14 @@ def local_date(value: date | datetime | None, style: str = "long") -> str:
     return "" if value is None else format_date(value, style)
 
 
+def local_datetime(value: datetime | None) -> str:
+    """A moment in the reader's language, on the district's clock ("Dec 6, 2026, 1:05 PM")."""
+    return "" if value is None else format_datetime(value, "medium")
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(local_date)
+    app.add_template_filter(local_datetime)
     app.add_template_filter(format_decimal, "local_number")
     app.add_template_global(grade_words)
     app.add_template_global(attendance_words)
