@@ -110,3 +110,22 @@ def test_sign_in_step_at_phone_width_in_spanish(phone_page, live_server):
     expect(phone_page.get_by_role("button", name="Continuar")).to_be_visible()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
     assert_accessible(phone_page)
+
+
+def test_demo_admin_resets_a_colleagues_second_factor(page, live_server):
+    email = new_district_admin(live_server.app)
+    with live_server.app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        user.totp_secret, user.totp_enabled_at = pyotp.random_base32(), sa.func.now()
+        db.session.commit()
+    sign_in(page, "admin@example.org")
+    page.get_by_role("link", name="Sign-in security").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign-in security")
+    expect(page.get_by_label("Require two-factor sign-in for every staff role")).not_to_be_checked()
+    assert_accessible(page)
+    page.get_by_role("row", name=email).get_by_role("link", name="Reset").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reset Robin Castellanos's two-factor sign-in?")
+    assert_accessible(page)
+    page.get_by_role("button", name="Reset two-factor sign-in").click()
+    expect(page.get_by_text("Robin Castellanos's two-factor sign-in was reset")).to_be_visible()
+    expect(page.get_by_role("row", name=email)).to_have_count(0)
