@@ -20,10 +20,10 @@ from flask import Blueprint, Flask, Response, abort, current_app, flash, redirec
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_principal import AnonymousIdentity, Identity, Permission, RoleNeed, UserNeed, identity_changed, identity_loaded
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casemgr.extensions import db, login_manager, principal
-from casemgr.models import User
+from casemgr.models import AccountEvent, User
 from casemgr.models.enums import FAMILY, Role
 
 LAST_SEEN_KEY = "last_seen"
@@ -95,6 +95,8 @@ def begin_pending_sign_in(user: User) -> None:
         "user": str(user.uuid),
         "generation": user.session_generation,
         "at": datetime.now(UTC).timestamp(),
+        # wrong codes are counted from here (account events are numbered in order)
+        "events_after": db.session.scalar(select(func.max(AccountEvent.id))) or 0,
     }
 
 
@@ -116,6 +118,17 @@ def pending_sign_in_user() -> User | None:
         select(User).where(User.uuid == public_id, User.active.is_(True), User.session_generation == generation)
     )
     return user if user is not None and user.two_factor_enabled else None
+
+
+def pending_sign_in_events_after() -> int:
+    """The last account event before this browser's pending sign-in began."""
+    pending = session.get(PENDING_KEY)
+    value = pending.get("events_after") if isinstance(pending, dict) else None
+    return value if isinstance(value, int) else 0
+
+
+def drop_pending_sign_in() -> None:
+    session.pop(PENDING_KEY, None)
 
 
 def session_limits(user: User) -> tuple[float, float]:

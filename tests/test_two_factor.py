@@ -144,6 +144,25 @@ def test_a_wrong_code_changes_nothing_and_says_so(client, db):
     assert code_step(client, totp_code(admin)).status_code == 302
 
 
+def test_five_wrong_codes_ask_for_the_password_again(client, db):
+    admin = create_user(Role.DISTRICT_ADMIN)
+    password_step(client, admin, "/caseload")
+    with client.session_transaction() as session:
+        kept = dict(session)  # a cookie kept to try more codes with later
+    for _ in range(5):
+        assert code_step(client, "000000", "/caseload").status_code == 401
+    response = code_step(client, totp_code(admin), "/caseload")
+    assert response.headers["Location"] == "/login?next=/caseload"
+    assert "too many wrong codes" in client.get("/login").get_data(as_text=True)
+    with client.session_transaction() as session:
+        session.update(kept)
+    assert code_step(client, totp_code(admin)).headers["Location"] == "/login"
+    assert client.get("/").status_code == 302
+    # a new password step allows new tries
+    password_step(client, admin)
+    assert code_step(client, totp_code(admin)).status_code == 302
+
+
 @pytest.mark.parametrize("code, status", [("1" * 10_000, 400), ("12\x0034", 401), ("", 400), ("abcde-fghij", 401)])
 def test_bad_codes_are_refused_without_harm(client, db, code, status):
     admin = create_user(Role.DISTRICT_ADMIN)

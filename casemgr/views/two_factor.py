@@ -17,8 +17,14 @@ from wtforms.validators import DataRequired, Length
 
 from casemgr import two_factor
 from casemgr.extensions import db
-from casemgr.identity import admin_permission, pending_sign_in_user, restrict_blueprint
-from casemgr.models import User
+from casemgr.identity import (
+    admin_permission,
+    drop_pending_sign_in,
+    pending_sign_in_events_after,
+    pending_sign_in_user,
+    restrict_blueprint,
+)
+from casemgr.models import AccountEvent, User
 from casemgr.models.enums import AccountAction
 from casemgr.services import account_events
 from casemgr.services import two_factor as service
@@ -30,6 +36,8 @@ admin_bp = Blueprint("two_factor_admin", __name__, url_prefix="/admin")
 restrict_blueprint(admin_bp, admin_permission)
 
 PAGE_SIZE = 50
+# wrong codes one password allows; then the password is asked again (and throttled)
+MAX_WRONG_CODES = 5
 # what a person who must enrol can still reach
 OPEN_BEFORE_ENROLMENT = {"static", "two_factor.enrol", "auth.logout", "language.choose"}
 
@@ -57,6 +65,10 @@ def sign_in():
     if user is None:
         flash(gettext("Your sign-in has timed out. Please enter your email and password again."), "info")
         return redirect(url_for("auth.login", next=next_page))
+    if _wrong_codes(user) >= MAX_WRONG_CODES:
+        drop_pending_sign_in()
+        flash(gettext("That was too many wrong codes. Please enter your email and password again."), "error")
+        return redirect(url_for("auth.login", next=next_page))
     form = CodeForm()
     status, wrong = 200, False
     if form.validate_on_submit():
@@ -77,6 +89,19 @@ def sign_in():
     elif form.errors:
         status = 400
     return render("auth/two_factor.html", form=form, wrong=wrong, next_page=next_page, status=status)
+
+
+def _wrong_codes(user: User) -> int:
+    """Wrong codes given since this browser's password step (counted on the server, so
+    replaying an older cookie does not reset the count)."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(AccountEvent).where(
+            AccountEvent.id > pending_sign_in_events_after(),
+            AccountEvent.user_id == user.id,
+            AccountEvent.action == str(AccountAction.SIGN_IN_FAILED),
+            AccountEvent.details["step"].astext == "second_factor",
+        )
+    )
 
 
 def _recovery_codes_left(left: int) -> str:
