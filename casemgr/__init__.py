@@ -101,7 +101,7 @@ def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
     from casemgr.views import account, admin, amendments, auth, caseload, casework, consents, family, family_consents
     from casemgr.views import formatting, home, imports, inbox, language, notes, notices, partner, referrals
-    from casemgr.views import release_forms, rights, roster, students
+    from casemgr.views import release_forms, rights, roster, students, two_factor
 
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
@@ -124,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rights.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(students.bp)
+    two_factor.init_app(app)
     navigation.init_app(app)
     formatting.init_app(app)
 

@@ -20,14 +20,16 @@ from flask import Blueprint, Flask, Response, abort, current_app, flash, redirec
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_principal import AnonymousIdentity, Identity, Permission, RoleNeed, UserNeed, identity_changed, identity_loaded
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casemgr.extensions import db, login_manager, principal
-from casemgr.models import User
+from casemgr.models import AccountEvent, User
 from casemgr.models.enums import FAMILY, Role
 
 LAST_SEEN_KEY = "last_seen"
 SIGNED_IN_KEY = "signed_in_at"
+PENDING_KEY = "second_factor_pending"
+PENDING_SECONDS = 5 * 60  # the password proves who it is for this long, waiting for the code
 
 
 def role_permission(*roles: Role) -> Permission:
@@ -82,6 +84,51 @@ def end_every_session(user: User) -> None:
     """Every cookie issued to `user` so far stops working on its next request (the
     caller commits)."""
     user.session_generation = User.session_generation + 1
+
+
+def begin_pending_sign_in(user: User) -> None:
+    """The password was right and a second factor is due: remember that, for five
+    minutes, instead of signing in. The proof names the account's session generation,
+    so signing out everywhere or a reset in between voids it."""
+    session.clear()
+    session[PENDING_KEY] = {
+        "user": str(user.uuid),
+        "generation": user.session_generation,
+        "at": datetime.now(UTC).timestamp(),
+        # wrong codes are counted from here (account events are numbered in order)
+        "events_after": db.session.scalar(select(func.max(AccountEvent.id))) or 0,
+    }
+
+
+def pending_sign_in_user() -> User | None:
+    """The account whose password was given in this browser less than five minutes ago
+    and still awaits its second factor; None when there is none (or it expired)."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None
+    at = pending.get("at")
+    if not isinstance(at, (int, float)) or not 0 <= datetime.now(UTC).timestamp() - at <= PENDING_SECONDS:
+        session.pop(PENDING_KEY, None)
+        return None
+    try:
+        public_id, generation = uuid.UUID(str(pending.get("user"))), int(pending.get("generation"))
+    except (TypeError, ValueError):
+        return None
+    user = db.session.scalar(
+        select(User).where(User.uuid == public_id, User.active.is_(True), User.session_generation == generation)
+    )
+    return user if user is not None and user.two_factor_enabled else None
+
+
+def pending_sign_in_events_after() -> int:
+    """The last account event before this browser's pending sign-in began."""
+    pending = session.get(PENDING_KEY)
+    value = pending.get("events_after") if isinstance(pending, dict) else None
+    return value if isinstance(value, int) else 0
+
+
+def drop_pending_sign_in() -> None:
+    session.pop(PENDING_KEY, None)
 
 
 def session_limits(user: User) -> tuple[float, float]:

@@ -105,7 +105,7 @@ def hire_demo_logins(d: MockDistrict, staff: StaffFactory) -> None:
         ("researcher", d.research_id, "Research analyst", "Priya Shah", {}),
     )
     for (email, role), (key, organization_id, title, name, fields) in zip(DEMO_LOGINS, plan, strict=True):
-        d.demo[key] = staff.add(Role(role), organization_id, "", title, email, name, **fields)
+        d.demo[key] = staff.add(Role(role), organization_id, "", title, email, name, demo_login=True, **fields)
     northside.admin = d.demo["partner"]
     northside.workers.append(d.demo["worker"])
     guardian.user_id = d.demo["parent"].id
@@ -146,7 +146,7 @@ def hire_partner_staff(d: MockDistrict, staff: StaffFactory, partner: Partner) -
 
 USER_COLUMNS = (
     "id", "email", "full_name", "job_title", "password_hash", "role", "organization_id", "student_id",
-    "active", "locale", "confidentiality_signed_on", "ferpa_trained_on", "created_at",
+    "active", "locale", "confidentiality_signed_on", "ferpa_trained_on", "created_at", "demo_login",
 )
 
 
@@ -154,7 +154,7 @@ def write_users(cur: Cursor, d: MockDistrict, password_hash: str) -> None:
     created = start_of(date(d.year, 7, 1))
     rows = (
         (m.id, m.email, m.full_name, m.job_title, password_hash, m.role, m.organization_id, m.student_id,
-         True, m.locale, m.confidentiality_signed_on, m.ferpa_trained_on, created)
+         True, m.locale, m.confidentiality_signed_on, m.ferpa_trained_on, created, m.demo_login)
         for m in d.staff
     )
     d.counts["users"] = copy_rows(cur, "users", USER_COLUMNS, rows)

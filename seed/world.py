@@ -123,6 +123,7 @@ class StaffMember:
     locale: str | None = None
     confidentiality_signed_on: date | None = None
     ferpa_trained_on: date | None = None
+    demo_login: bool = False  # one of the nine demo logins: one-step sign-in outside production
 
 
 @dataclass(slots=True, eq=False)

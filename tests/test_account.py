@@ -29,6 +29,12 @@ def test_every_role_reads_its_account_page(client, db, role):
     assert user.full_name in html and user.email in html
     assert "Recent sign-ins" in html and "Firefox" not in html  # the sign-in came from the test client's browser
     assert "Sign out everywhere" in html
+    family = role in (Role.PARENT, Role.STUDENT)
+    assert ("Two-step sign-in" in html) is not family
+    if role == Role.DISTRICT_ADMIN:  # made with a second factor by the factory
+        assert "On since" in html and "/account/two-factor" in html
+    elif not family:
+        assert "Set up two-step sign-in" in html
 
 
 def test_recent_sign_ins_list_time_address_and_browser(client, db):

@@ -19,6 +19,7 @@ from flask import url_for
 
 from casemgr.clock import today
 from casemgr.models import (
+    AccountEvent,
     AmendmentRequest,
     AmendmentRequestEvent,
     Assessment,
@@ -127,6 +128,11 @@ ROUTES = {
     "amendments.show": "amendment_request",
     "release_forms.show": "release_form",
     "language.choose": "public_post",
+    "two_factor.sign_in": "public",
+    "two_factor.enrol": "signed_in",
+    "two_factor.recovery_codes": "signed_in",
+    "two_factor_admin.security": "district_admin",
+    "two_factor_admin.reset": "district_admin_user",
 }
 
 
@@ -555,6 +561,7 @@ def url_for_student(app, student):
 
 def _global_requests(app, world, who):
     admin = who == "district_admin"
+    enrolled = admin  # the factory gives district admins a second factor
     partner_admin = who == "partner_admin"
     colleague = world.users["youth_worker"]
     with app.test_request_context():
@@ -587,11 +594,37 @@ def _global_requests(app, world, who):
         yield "GET", url_for("imports.show", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
         yield "GET", url_for("static", filename="css/casemgr.css"), 200
         yield "POST", url_for("language.choose"), 400  # a forged switch without a language
+        yield from _two_factor_requests(world, who, admin, enrolled)
+
+
+def _two_factor_requests(world, who, admin, enrolled):
+    """Everyone reaches their own second-factor page; recovery codes need a second
+    factor; only district admins set the district's requirement and reset someone's
+    second factor, of their district's people and partner staff only (another
+    district's counselor is 404, as is their own). An empty code is refused."""
+    yield "GET", url_for("two_factor.sign_in"), 302  # signed in already
+    yield "GET", url_for("two_factor.enrol"), 200
+    yield "POST", url_for("two_factor.enrol"), 200 if enrolled else 400  # enrolled: the page says so
+    yield "GET", url_for("two_factor.recovery_codes"), 200 if enrolled else 302
+    yield "POST", url_for("two_factor.recovery_codes"), 400 if enrolled else 302
+    yield "GET", url_for("two_factor_admin.security"), 200 if admin else 403
+    yield "POST", url_for("two_factor_admin.security"), 302 if admin else 403
+    for name, reachable in (("youth_worker", True), ("counselor", True), ("hill_counselor", False),
+                            ("district_admin", False)):
+        person = world.users[name]
+        if name == who:
+            continue
+        page = (200 if reachable else 404) if admin else 403
+        reset = url_for("two_factor_admin.reset", user_id=person.uuid)
+        yield "GET", reset, page
+        yield "POST", reset, (302 if reachable else 404) if admin else 403
+    yield "GET", url_for("two_factor_admin.reset", user_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
 
 
 @pytest.mark.parametrize("who", ROLES)
 def test_role_pages_for_every_role(app, client, db, who):
     world = build_world(db)
+    world.users["hill_counselor"] = create_user(Role.COUNSELOR, world.students["other_district"].school)
     login(client, world.users[who])
     token = csrf_token(client, "/")
     for method, url, status in _global_requests(app, world, who):
@@ -599,6 +632,9 @@ def test_role_pages_for_every_role(app, client, db, who):
         assert response.status_code == status, f"{who} {method} {url}"
     removed = db.session.scalar(sa.select(sa.func.count()).select_from(RosterEntry).where(RosterEntry.removed_on.is_not(None)))
     assert removed == (1 if who == "partner_admin" else 0), who
+    resets = db.session.scalar(sa.select(sa.func.count()).select_from(AccountEvent)
+                               .where(AccountEvent.action == "two_factor_reset"))
+    assert resets == (2 if who == "district_admin" else 0), who
     response = client.post("/logout", data={"csrf_token": token})
     assert response.status_code == 302
 
@@ -621,7 +657,9 @@ def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
                  f"/family/referrals/{world.referrals['no_consent'].uuid}/decline",
                  f"/family/children/{student.uuid}/amendments/new", "/amendments",
                  f"/amendments/{world.amendments['own'].uuid}",
-                 f"/release-forms/{student.uuid}/{world.partners['northside'].uuid}"):
+                 f"/release-forms/{student.uuid}/{world.partners['northside'].uuid}",
+                 "/login/two-factor", "/account/two-factor", "/account/two-factor/recovery-codes", "/admin/security",
+                 f"/admin/users/{world.users['counselor'].uuid}/two-factor/reset"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
     assert client.get("/login").status_code == 200

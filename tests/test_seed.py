@@ -146,6 +146,11 @@ def test_demo_logins_have_their_roles_organizations_and_password(session):
     assert [role for _, role in generator.DEMO_LOGINS] == [r.value for r in Role]
 
 
+def test_only_the_demo_logins_keep_one_step_sign_in(session):
+    flagged = {email for (email,) in rows(session, "SELECT email FROM users WHERE demo_login")}
+    assert flagged == {email for email, _ in generator.DEMO_LOGINS}
+
+
 def test_demo_school_staff_work_at_the_high_school(session):
     schools = {
         scalar(session, "SELECT o.level || ':' || o.id FROM users u JOIN organizations o ON o.id = u.organization_id "

@@ -14,7 +14,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from casemgr.extensions import db
-from casemgr.identity import begin_session, end_every_session, end_session
+from casemgr.identity import begin_pending_sign_in, begin_session, end_every_session, end_session
 from casemgr.models import User
 from casemgr.models.enums import AccountAction
 from casemgr.passwords import hash_password, needs_rehash, verify_password
@@ -47,6 +47,15 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def complete_sign_in(user: User, **details) -> None:
+    """`user` has proved who they are (password, and code when they have a second
+    factor): record it and begin their session."""
+    user.last_login_at = datetime.now(UTC)
+    account_events.record(AccountAction.SIGNED_IN, user, actor=user, **details)
+    db.session.commit()
+    begin_session(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -60,10 +69,12 @@ def login():
         if user is not None and user.active and password_ok:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)
-            user.last_login_at = datetime.now(UTC)
-            account_events.record(AccountAction.SIGNED_IN, user, actor=user)
-            db.session.commit()
-            begin_session(user)
+            if user.two_factor_enabled:
+                # not signed in yet: the code comes next (casemgr.views.two_factor)
+                db.session.commit()
+                begin_pending_sign_in(user)
+                return redirect(url_for("two_factor.sign_in", next=_safe_next(request.args.get("next"))))
+            complete_sign_in(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
         if user is not None:
             account_events.record(AccountAction.SIGN_IN_FAILED, user, actor=user)
