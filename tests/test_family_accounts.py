@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from casemgr.clock import today
+from casemgr.extensions import db as db_extension
 from casemgr.models import AccountEvent, ClaimCode, DisclosureEntry, Guardian, User
 from casemgr.models.enums import Role
 from casemgr.services import family_accounts
-from tests.factories import create_district, create_guardian, create_partner, create_school, create_student, create_user
+from tests.factories import (
+    create_district,
+    create_guardian,
+    create_partner,
+    create_school,
+    create_student,
+    create_user,
+)
 from tests.helpers import csrf_token, login, logout
 
 TODAY = today()
@@ -414,3 +424,72 @@ def test_the_letter_is_wholly_in_spanish(client, db, world):
         return re.search(r'<article class="release-form claim-letter".*?</article>', html, re.S).group(0)
 
     assert not visible_texts(letter(spanish)) & visible_texts(letter(english))
+
+
+def test_a_letter_for_a_parent_is_refused_once_the_student_is_eligible(client, db, world):
+    code = issue_as_counselor(client, world)
+    world["child"].postsecondary = True
+    db.session.flush()
+    response = claim_step_one(client, code, BIRTH)
+    assert response.status_code == 400 and "can no longer be used" in response.get_data(as_text=True)
+
+
+@pytest.fixture()
+def own_database(pg_server_url):
+    """A database of its own, committed to for real: two sessions must see each other's
+    locks, which the rolled-back transaction of the other tests cannot show."""
+    from flask_migrate import upgrade
+
+    from tests.conftest import create_database, drop_database, make_app
+
+    name = f"casemgr_claims_{uuid.uuid4().hex[:8]}"
+    url = create_database(pg_server_url, name)
+    own_app = make_app(url)
+    try:
+        with own_app.app_context():
+            upgrade(directory=own_app.extensions["migrate"].directory)
+        yield own_app
+    finally:
+        with own_app.app_context():
+            db_extension.engine.dispose()
+        drop_database(pg_server_url, name)
+
+
+def test_two_claims_at_the_same_moment_make_one_account(own_database):
+    app = own_database
+    with app.test_request_context():
+        high = create_school()
+        child = create_student(high, birth_date=BIRTH)
+        guardian = create_guardian(child)
+        counselor = create_user(Role.COUNSELOR, high)
+        [claimant] = family_accounts.claimants(child)
+        letter, _ = family_accounts.issue_letter(claimant, "en", counselor)
+        letter_id, guardian_id = letter.id, guardian.id
+        db_extension.session.commit()
+
+    start, results = threading.Barrier(2), []
+
+    def claim(email: str) -> None:
+        with app.test_request_context():
+            # as the view does: the letter is in the session before the claim locks it
+            assert family_accounts.is_live(db_extension.session.get(ClaimCode, letter_id))
+            start.wait()
+            try:
+                family_accounts.claim_account(letter_id, email, STRONG)
+                db_extension.session.commit()
+                results.append("claimed")
+            except family_accounts.ClaimError:
+                db_extension.session.rollback()
+                results.append("refused")
+
+    threads = [threading.Thread(target=claim, args=(f"parent{n}@example.org",)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == ["claimed", "refused"]
+    with app.app_context():
+        parents = db_extension.session.scalars(sa.select(User).where(User.role == "parent")).all()
+        assert len(parents) == 1
+        assert db_extension.session.get(Guardian, guardian_id).user_id == parents[0].id
+        assert db_extension.session.get(ClaimCode, letter_id).user_id == parents[0].id

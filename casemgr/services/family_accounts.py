@@ -182,15 +182,19 @@ def issue_letter(claimant: Claimant, language: str, issued_by: User) -> tuple[Cl
 # --- claiming ---------------------------------------------------------------------------
 
 
+def _locked(condition) -> sa.Select:
+    """The letter, its row locked until the transaction ends and read afresh (a copy
+    already in the session may be older than the lock)."""
+    return sa.select(ClaimCode).where(condition).with_for_update().execution_options(populate_existing=True)
+
+
 def check_code(code: str, birth_date: date | None) -> ClaimCode | None:
     """The live letter of `code` when `birth_date` is the student's, else None. A wrong
     birth date counts against the letter, which is void after five (the caller
     commits either way)."""
     if len(normalized(code)) != CODE_LENGTH:
         return None
-    letter = db.session.scalar(
-        sa.select(ClaimCode).where(ClaimCode.code_hash == code_hash(code)).with_for_update()
-    )
+    letter = db.session.scalar(_locked(ClaimCode.code_hash == code_hash(code)))
     if letter is None or not is_live(letter):
         return None
     if birth_date is None or letter.student.birth_date != birth_date:
@@ -214,7 +218,7 @@ def claim_account(letter_id: int, email: str, password: str) -> User:
     """Create the account a letter promises and sign it to the letter's person; the
     letter is used. The letter's row is locked, so two simultaneous claims make one
     account (the caller commits)."""
-    letter = db.session.scalar(sa.select(ClaimCode).where(ClaimCode.id == letter_id).with_for_update())
+    letter = db.session.scalar(_locked(ClaimCode.id == letter_id))
     if letter is None or not is_live(letter):
         raise ClaimError(gettext(NO_MATCH))
     if not letter_still_applies(letter):
