@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from casemgr.clock import today
 from casemgr.extensions import db as db_extension
-from casemgr.models import AccountEvent, ClaimCode, DisclosureEntry, Guardian, User
+from casemgr.models import AccountEvent, ClaimCode, DisclosureEntry, Guardian, GuardianLink, User
 from casemgr.models.enums import Role
 from casemgr.services import family_accounts
 from tests.factories import (
@@ -424,6 +424,23 @@ def test_the_letter_is_wholly_in_spanish(client, db, world):
         return re.search(r'<article class="release-form claim-letter".*?</article>', html, re.S).group(0)
 
     assert not visible_texts(letter(spanish)) & visible_texts(letter(english))
+
+
+def test_one_account_serves_a_guardian_with_two_children(client, db, world):
+    brother = create_student(world["high"], first_name="Pablo", last_name="Ortega", birth_date=BIRTH - timedelta(days=800))
+    db.session.add(GuardianLink(guardian_id=world["mother"].id, student_id=brother.id, relation="mother"))
+    db.session.flush()
+    first = issue_as_counselor(client, world)
+    login(client, world["counselor"])
+    second = issued_code(issue(client, brother, str(world["mother"].uuid)))
+    logout(client)
+    assert [letter.revoked_at is not None for letter in letters(db)] == [True, False]  # one person, one live letter
+    claim_step_one(client, second, brother.birth_date)
+    assert claim_step_two(client, "rosa@example.org").status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "Lucia Ortega" in home and "Pablo Ortega" in home
+    logout(client)
+    assert claim_step_one(client, first, BIRTH).status_code == 400
 
 
 def test_a_letter_for_a_parent_is_refused_once_the_student_is_eligible(client, db, world):

@@ -145,6 +145,17 @@ def find_claimant(student: Student, key: str, today: date | None = None) -> Clai
 # --- issuing a letter -----------------------------------------------------------------
 
 
+def _revoke_letters_of(student: Student, guardian: Guardian | None, at: datetime) -> None:
+    """Void the unused letters of one person: a guardian's (for any of their children,
+    since one account serves them all) or the student's own."""
+    earlier = sa.update(ClaimCode).where(ClaimCode.used_at.is_(None), ClaimCode.revoked_at.is_(None))
+    if guardian is not None:
+        earlier = earlier.where(ClaimCode.guardian_id == guardian.id)
+    else:
+        earlier = earlier.where(ClaimCode.student_id == student.id, ClaimCode.guardian_id.is_(None))
+    db.session.execute(earlier.values(revoked_at=at))
+
+
 def issue_letter(claimant: Claimant, language: str, issued_by: User) -> tuple[ClaimCode, str]:
     """A new letter for `claimant` in `language`: revokes their earlier unused letters and
     logs the issue. Returns the code in clear, to print once (the caller commits)."""
@@ -154,12 +165,7 @@ def issue_letter(claimant: Claimant, language: str, issued_by: User) -> tuple[Cl
         raise ClaimError(gettext("Choose English or Spanish for the letter."))
     student, guardian = claimant.student, claimant.guardian
     issued_at = now()
-    earlier = sa.update(ClaimCode).where(ClaimCode.used_at.is_(None), ClaimCode.revoked_at.is_(None))
-    if guardian is not None:
-        earlier = earlier.where(ClaimCode.guardian_id == guardian.id)
-    else:
-        earlier = earlier.where(ClaimCode.student_id == student.id, ClaimCode.guardian_id.is_(None))
-    db.session.execute(earlier.values(revoked_at=issued_at))
+    _revoke_letters_of(student, guardian, issued_at)
     code = new_code()
     letter = ClaimCode(
         student_id=student.id,
