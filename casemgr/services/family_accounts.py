@@ -249,6 +249,7 @@ def claim_account(letter_id: int, email: str, password: str) -> User:
         locale=letter.language,
         password_hash=hash_password(password),
         password_changed_at=claimed_at,
+        last_login_at=claimed_at,  # claiming signs the person in
     )
     db.session.add(user)
     db.session.flush()
