@@ -99,7 +99,8 @@ def check_database(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
-    from casemgr.views import account, admin, amendments, auth, caseload, casework, consents, family, family_consents
+    from casemgr.views import account, admin, amendments, auth, caseload, casework, claim, consents, family
+    from casemgr.views import family_accounts, family_consents
     from casemgr.views import formatting, home, imports, inbox, language, notes, notices, partner, referrals
     from casemgr.views import release_forms, rights, roster, students, two_factor
 
@@ -109,8 +110,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(caseload.bp)
     app.register_blueprint(casework.bp)
+    app.register_blueprint(claim.bp)
     app.register_blueprint(consents.bp)
     app.register_blueprint(family.bp)
+    app.register_blueprint(family_accounts.bp)
     app.register_blueprint(family_consents.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(imports.bp)

@@ -98,6 +98,8 @@ class Config:
     SESSION_LIFETIME = timedelta(hours=12)
     STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
     FAMILY_IDLE_TIMEOUT = timedelta(hours=2)
+    # a printed invitation letter's claim code (issue 11 item 3)
+    CLAIM_CODE_LIFETIME = timedelta(days=30)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_SSL_STRICT = True

@@ -975,3 +975,44 @@ def children_now_deciding(user: User, today: date | None = None) -> ColumnElemen
     if user.role_enum is not Role.PARENT:
         return sa.false()
     return sa.and_(consent_children(user), eligible_student(today or default_today()))
+
+
+# --- family accounts by printed invitation letter (issue 11 item 3) ----------------------
+
+LETTER_ISSUERS = frozenset({Role.PRINCIPAL, Role.COUNSELOR})
+
+
+def may_issue_letters(access: StudentAccess) -> bool:
+    """The principal and counselors of the student's own school hand out invitation
+    letters, as they hand out everything else to the family. District admins, the data
+    stewards, do not: the school knows the family and gives the letter in person."""
+    return access.user.role_enum in LETTER_ISSUERS and access.visible.get(Category.IDENTITY) == SCHOOL_OFFICIAL
+
+
+def letter_guardians(student: Student, today: date | None = None) -> sa.Select:
+    """The guardians who may claim an account for `student`: those linked with
+    educational rights, until the rights pass to the student (SPEC §2)."""
+    if student.is_eligible_on(today or default_today()):
+        return sa.select(Guardian).where(sa.false())
+    return (
+        sa.select(Guardian)
+        .join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+        .where(
+            GuardianLink.student_id == student.id,
+            GuardianLink.educational_rights.is_(True),
+            Guardian.district_id == student.district_id,
+        )
+        .order_by(Guardian.last_name, Guardian.first_name, Guardian.id)
+    )
+
+
+def may_claim_account(student: Student, guardian: Guardian | None, today: date | None = None) -> bool:
+    """Whether a letter for `student` may name `guardian` (a guardian with educational
+    rights, before the student is eligible) or, when `guardian` is None, the student
+    themself (once eligible: 18 or in postsecondary)."""
+    today = today or default_today()
+    if guardian is None:
+        return student.is_eligible_on(today)
+    return db.session.scalar(
+        letter_guardians(student, today).where(Guardian.id == guardian.id).with_only_columns(Guardian.id)
+    ) is not None

@@ -23,6 +23,7 @@ from casemgr.models import (
     AmendmentRequest,
     AmendmentRequestEvent,
     Assessment,
+    ClaimCode,
     Consent,
     ConsentRevocation,
     CourseMark,
@@ -133,6 +134,10 @@ ROUTES = {
     "two_factor.recovery_codes": "signed_in",
     "two_factor_admin.security": "district_admin",
     "two_factor_admin.reset": "district_admin_user",
+    "family_accounts.index": "letter_issuers",
+    "family_accounts.issue": "letter_issuers",
+    "claim.start": "public",
+    "claim.account": "public_claim_step",
 }
 
 
@@ -172,6 +177,7 @@ class World:
     referrals: dict = field(default_factory=dict)
     partners: dict = field(default_factory=dict)
     amendments: dict = field(default_factory=dict)
+    guardians: dict = field(default_factory=dict)
 
 
 def _plant_records(db, student, teacher, n):
@@ -246,7 +252,7 @@ def build_world(db) -> World:
 
     create_guardian(s["own"], user=u["parent"])
     create_guardian(s["eligible"], user=u["parent"])
-    create_guardian(s["other_child"])  # someone else's child
+    w.guardians["other_child"] = create_guardian(s["other_child"])  # someone else's child, no account yet
 
     for name in ("own", "no_consent", "revoked", "expired", "eligible"):
         add_to_roster(s[name], northside, added_on=LONG_AGO, program="SERVICESMARK mentoring")
@@ -353,6 +359,26 @@ def _student_requests(app, world, who, name):
             yield "POST", url_for("consents.revoke", consent_id=consent.uuid), {"reason": "forged"}, 302 if manager else 404
         yield from _casework_requests(world, who, name)
         yield from _notes_requests(world, who, name)
+        yield from _letter_requests(world, who, name)
+
+
+LETTER_ISSUERS = {"principal", "counselor"}
+
+
+def _letter_requests(world, who, name):
+    """Invitation letters: issued only by the student's own school (principal,
+    counselors). An issuer's POST names a guardian who may claim but a language that
+    does not exist (400, nothing issued); anyone else's is complete and valid and must
+    still get 404."""
+    student = world.students[name]
+    issuer = who in LETTER_ISSUERS and EXPECTED[who].get(name) is not None
+    yield "GET", url_for("family_accounts.index", student_id=student.uuid), None, 200 if issuer else 404
+    guardian = world.guardians.get(name)
+    claimant = str(guardian.uuid) if guardian is not None else "student"
+    forged = {"claimant": claimant, "language": "xx" if issuer else "en"}
+    claimable = guardian is not None or name == "eligible"
+    yield "POST", url_for("family_accounts.issue", student_id=student.uuid), forged, (
+        400 if issuer and claimable else 404)
 
 
 def _rights_requests(world, who, name):
@@ -537,6 +563,7 @@ def test_student_routes_for_every_role_and_case(app, client, db, who):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == len(world.notes), who
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AmendmentRequest)) == len(world.amendments), who
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AmendmentRequestEvent)) == 0, who
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ClaimCode)) == 0, who
 
 
 def _assert_casework_unchanged_but_for_writers(db, who):
@@ -594,6 +621,11 @@ def _global_requests(app, world, who):
         yield "GET", url_for("imports.show", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
         yield "GET", url_for("static", filename="css/casemgr.css"), 200
         yield "POST", url_for("language.choose"), 400  # a forged switch without a language
+        # claiming a family account is for people not signed in
+        yield "GET", url_for("claim.start"), 302
+        yield "POST", url_for("claim.start"), 302
+        yield "GET", url_for("claim.account"), 302
+        yield "POST", url_for("claim.account"), 302
         yield from _two_factor_requests(world, who, admin, enrolled)
 
 
@@ -659,10 +691,19 @@ def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
                  f"/amendments/{world.amendments['own'].uuid}",
                  f"/release-forms/{student.uuid}/{world.partners['northside'].uuid}",
                  "/login/two-factor", "/account/two-factor", "/account/two-factor/recovery-codes", "/admin/security",
-                 f"/admin/users/{world.users['counselor'].uuid}/two-factor/reset"):
+                 f"/admin/users/{world.users['counselor'].uuid}/two-factor/reset",
+                 f"/students/{student.uuid}/family-accounts"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
     assert client.get("/login").status_code == 200
+    # claiming an account: step one is public, step two needs step one's proof
+    assert client.get("/claim").status_code == 200
+    response = client.get("/claim/account")
+    assert response.status_code == 302 and response.headers["Location"] == "/claim"
+    token = csrf_token(client, "/claim")
+    response = client.post(f"/students/{student.uuid}/family-accounts/letters",
+                           data={"claimant": "student", "language": "en", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
 # whose notes and referral steps each role is told about in the world above: the

@@ -74,7 +74,7 @@ class ClaimCode(PublicId, CreatedAt, db.Model):
     """The one-time code of a printed invitation letter: a guardian with educational
     rights (guardian_id set) or the eligible student themself (guardian_id NULL) claims
     an account with it and the student's birth date. 30 days, single use; reissuing
-    revokes the earlier letter."""
+    revokes the earlier letter, and so do five wrong birth dates."""
 
     __tablename__ = "claim_codes"
     __table_args__ = (
@@ -91,6 +91,8 @@ class ClaimCode(PublicId, CreatedAt, db.Model):
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # wrong birth dates given with this code; the letter is void after a few (migration 0009)
+    failed_attempts: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
     # the account the code was claimed for
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 

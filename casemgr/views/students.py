@@ -53,6 +53,7 @@ def show(student_id: uuid.UUID):
         sections=sections,
         show_consents=policy.consent_organizations_visible(access) is not False,
         show_access=policy.may_manage_consents(access),
+        show_family_accounts=policy.may_issue_letters(access),
         cards=load_cards(access),
         amendments=amendments.requests_for_student(access.student) if policy.reads_amendments(access) else None,
     )

@@ -87,6 +87,7 @@ def upgrade():
     sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('failed_attempts', sa.SmallInteger(), server_default='0', nullable=False),
     sa.Column('uuid', sa.Uuid(), server_default=sa.text('gen_random_uuid()'), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint("language IN ('en', 'es')", name=op.f('ck_claim_codes_language_valid')),
