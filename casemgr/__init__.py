@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_secret_key(app)
     init_extensions(app)
     register_blueprints(app)
+    init_throttling(app)
     register_error_pages(app)
     register_security_headers(app)
     trust_proxies(app)
@@ -100,7 +101,7 @@ def check_database(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
     from casemgr.views import admin, amendments, auth, caseload, casework, consents, family, family_consents
-    from casemgr.views import formatting, home, imports, inbox, language, notes, notices, partner, referrals
+    from casemgr.views import formatting, home, imports, inbox, language, notes, notices, organizations, partner, referrals
     from casemgr.views import release_forms, rights, roster, students
 
     app.register_blueprint(admin.bp)
@@ -115,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports.bp)
     app.register_blueprint(notes.bp)
     app.register_blueprint(notices.bp)
+    app.register_blueprint(organizations.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(language.bp)
     app.register_blueprint(partner.bp)
@@ -125,6 +127,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(students.bp)
     navigation.init_app(app)
     formatting.init_app(app)
+
+
+def init_throttling(app: Flask) -> None:
+    from casemgr import throttle
+
+    throttle.init_app(app)
 
 
 def register_error_pages(app: Flask) -> None:

@@ -1,0 +1,309 @@
+"""Throttling of the forms that take a secret (issue 11 item 7): per account and per
+network address, failed attempts only, a 429 page that says when to try again.
+
+Every throttled form is one entry of THROTTLED_FORMS; the tests run for each. A new
+throttled endpoint (second factor, claim code, reset request, invitation acceptance)
+adds an entry: how to make the account it names and how to post a wrong and a right
+attempt for it.
+"""
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from casemgr import throttle
+from casemgr.config import Config, ConfigError
+from casemgr.models import AccountEvent
+from casemgr.models.enums import Role
+from tests.conftest import RequestIsolatedClient, make_app
+from tests.factories import PASSWORD, create_user
+from tests.helpers import csrf_token
+
+WRONG_PASSWORD = "not the password at all"
+
+
+@dataclass(frozen=True)
+class ThrottledForm:
+    endpoint: str
+    make_account: Callable[[], str]  # creates what the form names; returns the value posted for it
+    post_wrong: Callable[[FlaskClient, str, str], TestResponse]  # (client, account, csrf token)
+    post_right: Callable[[FlaskClient, str, str], TestResponse]
+    right_status: int  # what a right attempt answers when not throttled
+
+
+def _new_staff_email() -> str:
+    return create_user(Role.COUNSELOR, email=f"throttle-{uuid.uuid4().hex[:12]}@example.test").email
+
+
+def _sign_in(password: str):
+    def post(client, email, token):
+        return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+    return post
+
+
+THROTTLED_FORMS = [
+    ThrottledForm("auth.login", _new_staff_email, _sign_in(WRONG_PASSWORD), _sign_in(PASSWORD), 302),
+]
+
+
+@pytest.fixture(params=THROTTLED_FORMS, ids=lambda form: form.endpoint)
+def form(request):
+    return request.param
+
+
+def _events(db) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(AccountEvent))
+
+
+def _fail(client, form, account, token, times: int) -> None:
+    for attempt in range(times):
+        response = form.post_wrong(client, account, token)
+        assert throttle.failed(response), f"attempt {attempt + 1}: {response.status_code}"
+
+
+def test_a_right_attempt_is_answered_when_nothing_failed(client, db, form):
+    account = form.make_account()
+    response = form.post_right(client, account, csrf_token(client))
+    assert response.status_code == form.right_status
+
+
+def test_the_sixth_failure_in_a_minute_is_refused_and_changes_nothing(client, db, form):
+    account = form.make_account()
+    token = csrf_token(client)
+    _fail(client, form, account, token, 5)
+    events = _events(db)
+
+    throttled = form.post_wrong(client, account, token)
+    assert throttled.status_code == 429
+    # even the right answer is not looked at now: no check runs, nothing is written
+    right = form.post_right(client, account, token)
+    assert right.status_code == 429
+    assert _events(db) == events
+    assert client.get("/").status_code == 302  # still signed out
+
+
+def test_the_page_says_when_to_try_again(client, db, form):
+    account = form.make_account()
+    token = csrf_token(client)
+    _fail(client, form, account, token, 5)
+    response = form.post_wrong(client, account, token)
+    assert response.status_code == 429
+    assert 50 <= int(response.headers["Retry-After"]) <= 61
+    html = response.get_data(as_text=True)
+    assert "Too many attempts" in html
+    assert re.search(r"Please try again in 1 minute, at \d{1,2}:\d{2}\s?[AP]M\.", html), html
+    assert "<html" in html
+
+
+def test_the_page_is_in_spanish_for_a_spanish_browser(client, db, form):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    account = form.make_account()
+    token = csrf_token(client)
+    _fail(client, form, account, token, 5)
+    response = form.post_wrong(client, account, token)
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert "Demasiados intentos" in html
+    assert re.search(r"Vuelva a intentarlo en 1 minuto, a las \d{1,2}:\d{2}", html), html
+
+
+def test_htmx_gets_the_fragment(client, db, form):
+    account = form.make_account()
+    token = csrf_token(client)
+    _fail(client, form, account, token, 5)
+    client.environ_base["HTTP_HX_REQUEST"] = "true"
+    response = form.post_wrong(client, account, token)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"]
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and "Please try again in" in html
+
+
+def test_one_throttled_account_leaves_the_others_alone(client, db, form):
+    account, other = form.make_account(), form.make_account()
+    token = csrf_token(client)
+    _fail(client, form, account, token, 5)
+    assert form.post_wrong(client, account, token).status_code == 429
+    assert throttle.failed(form.post_wrong(client, other, token))
+    assert form.post_right(client, other, token).status_code == form.right_status
+
+
+def test_one_address_is_throttled_over_many_accounts(app, db, form):
+    """30 failures a minute from one address, whichever accounts they name; a school
+    behind one address keeps working until then, and other addresses are not touched."""
+    app.test_client_class = RequestIsolatedClient
+    school = app.test_client()
+    school.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    token = csrf_token(school)
+    for _ in range(6):
+        _fail(school, form, form.make_account(), token, 5)
+    fresh = form.make_account()
+    assert form.post_wrong(school, fresh, token).status_code == 429
+
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "203.0.113.50"
+    assert form.post_right(elsewhere, fresh, csrf_token(elsewhere)).status_code == form.right_status
+
+
+def test_ipv6_addresses_count_by_their_64_block(app, db, form):
+    app.test_client_class = RequestIsolatedClient
+    first, second = app.test_client(), app.test_client()
+    first.environ_base["REMOTE_ADDR"] = "2001:db8:1:2::10"
+    second.environ_base["REMOTE_ADDR"] = "2001:db8:1:2:ffff::99"
+    token_first, token_second = csrf_token(first), csrf_token(second)
+    for n in range(6):
+        client, token = (first, token_first) if n % 2 else (second, token_second)
+        _fail(client, form, form.make_account(), token, 5)
+    assert form.post_wrong(first, form.make_account(), token_first).status_code == 429
+
+
+def test_the_wait_told_is_for_the_longest_limit_reached(app, client, db, form, monkeypatch):
+    """A short window lets the test see a count expire; the hourly limit then still holds,
+    and the page gives its wait, not the short one's."""
+    monkeypatch.setitem(app.config, "THROTTLE_PER_ACCOUNT", "2 per 2 seconds; 3 per hour")
+    account = form.make_account()
+    token = csrf_token(client)
+    _fail(client, form, account, token, 2)
+    response = form.post_wrong(client, account, token)
+    assert response.status_code == 429
+    wait = int(response.headers["Retry-After"])
+    assert 1 <= wait <= 3
+    time.sleep(wait)
+    _fail(client, form, account, token, 1)  # the short window has passed
+    response = form.post_wrong(client, account, token)
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 3500
+    assert "Please try again in 60 minutes" in response.get_data(as_text=True)
+
+
+def test_the_limits_are_settings(app, client, db, form, monkeypatch):
+    monkeypatch.setitem(app.config, "THROTTLE_PER_ACCOUNT", "2 per minute")
+    account = form.make_account()
+    token = csrf_token(client)
+    _fail(client, form, account, token, 2)
+    assert form.post_wrong(client, account, token).status_code == 429
+
+
+def test_a_get_is_never_counted(client, db):
+    for _ in range(40):
+        assert client.get("/login").status_code == 200
+
+
+def test_right_sign_ins_are_never_counted(client, db):
+    user = create_user(Role.COUNSELOR)
+    for _ in range(8):
+        token = csrf_token(client)
+        response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+        assert response.status_code == 302
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    token = csrf_token(client)
+    _fail(client, THROTTLED_FORMS[0], user.email, token, 5)  # all five failures still allowed
+
+
+def test_the_account_is_the_email_as_stored(client, db):
+    email = _new_staff_email()
+    token = csrf_token(client)
+    for spelling in (email, email.upper(), f"  {email} ", email.title(), email):
+        assert client.post("/login", data={"email": spelling, "password": WRONG_PASSWORD, "csrf_token": token}).status_code == 401
+    assert _sign_in(PASSWORD)(client, email, token).status_code == 429
+
+
+@pytest.mark.parametrize("email", ["", "x" * 10_000, "nul\x00@example.test"])
+def test_odd_emails_are_counted_without_error(client, db, email):
+    token = csrf_token(client)
+    for _ in range(5):
+        response = client.post("/login", data={"email": email, "password": WRONG_PASSWORD, "csrf_token": token})
+        assert response.status_code in (400, 401)
+    assert client.post("/login", data={"email": email, "password": WRONG_PASSWORD, "csrf_token": token}).status_code == 429
+
+
+def test_counters_keep_no_email(app, client, db):
+    email = _new_staff_email()
+    _fail(client, THROTTLED_FORMS[0], email, csrf_token(client), 1)
+    storage = throttle.limiter_of(app).storage
+    assert not any(email in key for key in storage.events), list(storage.events)
+
+
+# --- where the counters live ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given", ["memcached://cache:11211", "http://redis:6379", "redis-host:6379", "mongodb://x"])
+def test_a_wrong_storage_url_is_one_clear_line(given):
+    with pytest.raises(ConfigError, match="CASEMGR_RATELIMIT_STORAGE must be a redis://") as raised:
+        Config.from_environ({"CASEMGR_RATELIMIT_STORAGE": given})
+    assert "\n" not in str(raised.value)
+
+
+def test_a_wrong_storage_url_in_the_settings_stops_the_app(database_url):
+    with pytest.raises(ConfigError, match="CASEMGR_RATELIMIT_STORAGE"):
+        make_app(database_url, RATELIMIT_STORAGE_URI="memcached://cache:11211")
+
+
+@pytest.mark.parametrize("given", ["redis://cache:6379/0", "rediss://u:p@cache:6380/1", "redis+unix:///run/redis.sock"])
+def test_redis_urls_are_taken(given):
+    assert Config.from_environ({"CASEMGR_RATELIMIT_STORAGE": given})["RATELIMIT_STORAGE_URI"] == given
+
+
+def test_limits_come_from_the_environment():
+    settings = Config.from_environ({"CASEMGR_THROTTLE_PER_ACCOUNT": "3 per minute; 10 per hour",
+                                    "CASEMGR_THROTTLE_PER_ADDRESS": "100/minute"})
+    assert settings["THROTTLE_PER_ACCOUNT"] == "3 per minute; 10 per hour"
+    assert settings["THROTTLE_PER_ADDRESS"] == "100/minute"
+    with pytest.raises(ConfigError, match="CASEMGR_THROTTLE_PER_ACCOUNT must read like"):
+        Config.from_environ({"CASEMGR_THROTTLE_PER_ACCOUNT": "five a minute"})
+
+
+def _worker(database_url, storage: str, prefix: str):
+    app = make_app(database_url, RATELIMIT_STORAGE_URI=storage, RATELIMIT_KEY_PREFIX=prefix)
+    app.test_client_class = RequestIsolatedClient
+    return app
+
+
+@pytest.fixture()
+def redis_workers(database_url, redis_url, db):
+    """Two workers (apps) counting in one real Redis, under a prefix of their own."""
+    prefix = f"casemgr-test-{uuid.uuid4().hex[:10]}"
+    workers = [_worker(database_url, redis_url, prefix) for _ in range(2)]
+    yield workers
+    throttle.reset(workers[0])
+
+
+def test_workers_count_together_in_redis(redis_workers, redis_url, form):
+    import redis
+
+    first, second = (worker.test_client() for worker in redis_workers)
+    account = form.make_account()
+    _fail(first, form, account, csrf_token(first), 3)
+    _fail(second, form, account, csrf_token(second), 2)
+    # five failures over two workers: both refuse the sixth
+    assert form.post_wrong(first, account, csrf_token(first)).status_code == 429
+    response = form.post_right(second, account, csrf_token(second))
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 50
+
+    prefix = redis_workers[0].config["RATELIMIT_KEY_PREFIX"]
+    keys = [key.decode() for key in redis.Redis.from_url(redis_url).keys(f"{prefix}:*")]
+    assert keys and not any(account in key for key in keys)
+    throttle.reset(redis_workers[0])
+    assert not redis.Redis.from_url(redis_url).keys(f"{prefix}:*")
+    assert form.post_right(first, account, csrf_token(first)).status_code == form.right_status
+
+
+def test_without_redis_each_worker_still_throttles(database_url, db, form):
+    """Redis down: sign-in keeps working, counted in the worker's memory, never a 500."""
+    worker = _worker(database_url, "redis://127.0.0.1:1/0", f"casemgr-test-{uuid.uuid4().hex[:10]}")
+    client = worker.test_client()
+    account = form.make_account()
+    token = csrf_token(client)
+    _fail(client, form, account, token, 5)
+    assert form.post_wrong(client, account, token).status_code == 429
+    other = form.make_account()
+    assert form.post_right(client, other, token).status_code == form.right_status
