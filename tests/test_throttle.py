@@ -307,3 +307,31 @@ def test_without_redis_each_worker_still_throttles(database_url, db, form):
     assert form.post_wrong(client, account, token).status_code == 429
     other = form.make_account()
     assert form.post_right(client, other, token).status_code == form.right_status
+
+
+def test_behind_a_declared_proxy_each_forwarded_address_counts_alone(database_url, db, form):
+    """With CASEMGR_PROXIES set, the address counted is the client's, not the proxy's:
+    one busy school does not pause everybody else behind the same proxy."""
+    app = make_app(database_url, PROXIES=1)
+    app.test_client_class = RequestIsolatedClient
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    school, home = app.test_client(), app.test_client()
+    school.environ_base.update(proxy, HTTP_X_FORWARDED_FOR="198.51.100.20")
+    home.environ_base.update(proxy, HTTP_X_FORWARDED_FOR="203.0.113.77")
+    token = csrf_token(school)
+    for _ in range(6):
+        _fail(school, form, form.make_account(), token, 5)
+    assert form.post_wrong(school, form.make_account(), token).status_code == 429
+    fresh = form.make_account()
+    assert form.post_right(home, fresh, csrf_token(home)).status_code == form.right_status
+
+
+def test_the_operator_sees_one_line_for_a_wrong_storage_url():
+    from tests.test_config import run_cli
+
+    result = run_cli("db", "upgrade", CASEMGR_RATELIMIT_STORAGE="memcached://cache:11211",
+                     DATABASE_URL="postgresql://casemgr@127.0.0.1:1/casemgr")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "CASEMGR_RATELIMIT_STORAGE must be a redis://" in lines[0]
