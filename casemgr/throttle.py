@@ -43,12 +43,20 @@ REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 AccountReader = Callable[[], "str | None"]
 
 
-def throttled(account: AccountReader):
+def failed(response: Response) -> bool:
+    """The attempt failed: a wrong password or code, a used link, a form refused."""
+    return 400 <= response.status_code < 500 and response.status_code != 429
+
+
+def throttled(account: AccountReader, failed: Callable[[Response], bool] = failed):
     """Marks a view whose POSTs are throttled per account (what `account` reads from the
-    request) and per network address; init_app applies the limits."""
+    request) and per network address; init_app applies the limits. `failed` tells a
+    failed attempt by its response, for a view that answers a wrong code otherwise than
+    with 4xx."""
 
     def mark(view):
         view.throttle_account = account
+        view.throttle_failed = failed
         return view
 
     return mark
@@ -92,11 +100,6 @@ def account_key(account: AccountReader) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def failed(response: Response) -> bool:
-    """The attempt failed: a wrong password or code, a used link, a form refused."""
-    return 400 <= response.status_code < 500 and response.status_code != 429
-
-
 def _per_account() -> str:
     return current_app.config["THROTTLE_PER_ACCOUNT"]
 
@@ -122,22 +125,27 @@ def _new_limiter(app: Flask) -> Limiter:
 
 def init_app(app: Flask) -> None:
     """Give the app its limiter and apply the limits to every view marked throttled;
-    call after the blueprints are registered."""
-    limiter = _new_limiter(app)
-    limiter.init_app(app)
-    app.extensions[EXTENSION] = limiter
+    call after the blueprints are registered (again after registering more)."""
+    limiter = app.extensions.get(EXTENSION)
+    if limiter is None:
+        limiter = _new_limiter(app)
+        limiter.init_app(app)
+        app.extensions[EXTENSION] = limiter
     for endpoint, view in list(app.view_functions.items()):
         account = getattr(view, "throttle_account", None)
-        if account is None:
+        if account is None or getattr(view, "throttle_applied", False):
             continue
+        counted = getattr(view, "throttle_failed", failed)
         per_account = limiter.limit(
             _per_account, key_func=partial(account_key, account), scope=ACCOUNT_SCOPE,
-            methods=["POST"], deduct_when=failed,
+            methods=["POST"], deduct_when=counted,
         )
         per_address = limiter.shared_limit(
-            _per_address, scope=ADDRESS_SCOPE, key_func=network_address, methods=["POST"], deduct_when=failed,
+            _per_address, scope=ADDRESS_SCOPE, key_func=network_address, methods=["POST"], deduct_when=counted,
         )
-        app.view_functions[endpoint] = per_address(per_account(view))
+        wrapped = per_address(per_account(view))
+        wrapped.throttle_applied = True
+        app.view_functions[endpoint] = wrapped
 
 
 def limiter_of(app: Flask) -> Limiter:

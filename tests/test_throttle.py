@@ -335,3 +335,64 @@ def test_the_operator_sees_one_line_for_a_wrong_storage_url():
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert "CASEMGR_RATELIMIT_STORAGE must be a redis://" in lines[0]
+
+
+# --- what counts as the account and the address -----------------------------------------
+
+
+@pytest.mark.parametrize("remote, counted", [
+    ("198.51.100.7", "198.51.100.7"),
+    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("::ffff:198.51.100.7", "198.51.100.7"),
+    (None, "unknown"),
+])
+def test_the_address_counted(app, remote, counted):
+    environ = {"REMOTE_ADDR": remote} if remote else {}
+    with app.test_request_context("/login", environ_base=environ):
+        if remote is None:
+            from flask import request
+
+            request.environ.pop("REMOTE_ADDR", None)
+        assert throttle.network_address() == counted
+
+
+def test_a_code_is_counted_however_it_is_typed(app):
+    reader = throttle.posted("code")
+    keys = set()
+    for typed in ("ab12-cd34", "AB12 CD34", "ab12cd34"):
+        with app.test_request_context("/x", method="POST", data={"code": typed}):
+            keys.add(throttle.account_key(reader))
+    assert len(keys) == 1
+
+
+def test_a_link_is_counted_by_its_token(database_url):
+    reader = throttle.from_url("token")
+    app = make_app(database_url)
+    app.add_url_rule("/_probe/<token>", "probe_token", lambda token: token)
+    keys = set()
+    for token in ("abc", "abd", "abc"):
+        with app.test_request_context(f"/_probe/{token}"):
+            keys.add(throttle.account_key(reader))
+    assert len(keys) == 2
+
+
+def test_a_view_may_say_what_a_failure_is(database_url, db):
+    """A form that answers a wrong code with 200 (the form again) counts it when told."""
+    from flask import Blueprint, request
+
+    bp = Blueprint("probe", __name__)
+
+    @bp.post("/_probe/code")
+    @throttle.throttled(account=throttle.posted("code"), failed=lambda response: b"wrong" in response.data)
+    def check_code():
+        return "right" if request.form.get("code") == "OPEN" else "wrong"
+
+    app = make_app(database_url, WTF_CSRF_ENABLED=False)
+    app.register_blueprint(bp)  # after create_app: the limits are applied to it as create_app does
+    throttle.init_app(app)
+    assert app.view_functions["auth.login"].throttle_applied  # the sign-in keeps its one set of limits
+    client = app.test_client()
+    for _ in range(5):
+        assert client.post("/_probe/code", data={"code": "guess"}).status_code == 200
+    assert client.post("/_probe/code", data={"code": "guess"}).status_code == 429
+    assert client.post("/_probe/code", data={"code": "open"}).status_code == 200  # another account
