@@ -131,6 +131,10 @@ def init_app(app: Flask) -> None:
         limiter = _new_limiter(app)
         limiter.init_app(app)
         app.extensions[EXTENSION] = limiter
+        in_memory = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory")
+        if in_memory and app.config.get("ENV_NAME") == "production":
+            app.logger.warning("casemgr: failed sign-ins are counted in each worker's memory; with more than "
+                               "one worker, set CASEMGR_RATELIMIT_STORAGE=redis://...")
     for endpoint, view in list(app.view_functions.items()):
         account = getattr(view, "throttle_account", None)
         if account is None or getattr(view, "throttle_applied", False):

@@ -396,3 +396,20 @@ def test_a_view_may_say_what_a_failure_is(database_url, db):
         assert client.post("/_probe/code", data={"code": "guess"}).status_code == 200
     assert client.post("/_probe/code", data={"code": "guess"}).status_code == 429
     assert client.post("/_probe/code", data={"code": "open"}).status_code == 200  # another account
+
+
+def test_production_in_memory_says_what_more_workers_need(caplog):
+    from flask import Flask
+
+    def bare_app(**config) -> Flask:
+        app = Flask(__name__)
+        app.config.update(config)
+        throttle.init_app(app)
+        return app
+
+    bare_app(ENV_NAME="production")
+    assert "CASEMGR_RATELIMIT_STORAGE=redis://" in caplog.text
+    caplog.clear()
+    bare_app(ENV_NAME="production", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+    bare_app(ENV_NAME="development")
+    assert "CASEMGR_RATELIMIT_STORAGE" not in caplog.text
