@@ -162,7 +162,9 @@ def seconds_to_wait() -> int:
     now = time.time()
     try:
         breached = [limit for limit in limiter_of(current_app).current_limits if limit.breached]
-        until = max((limit.reset_at for limit in breached), default=now + 60)
+        # the window's own end: RequestLimit.reset_at rounds it up a second, a minute's
+        # wait would then read "2 minutes"
+        until = max((limit.window[0] for limit in breached), default=now + 60)
     except Exception:  # the storage stopped answering in between: a safe guess
         until = now + 60
     return max(1, math.ceil(until - now))
