@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_secret_key(app)
     init_extensions(app)
     register_blueprints(app)
+    init_throttling(app)
     register_error_pages(app)
     register_security_headers(app)
     trust_proxies(app)
@@ -101,8 +102,8 @@ def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
     from casemgr.views import account, admin, amendments, auth, caseload, casework, claim, consents, family
     from casemgr.views import family_accounts, family_consents
-    from casemgr.views import formatting, home, imports, inbox, language, notes, notices, partner, referrals
-    from casemgr.views import release_forms, rights, roster, students, two_factor
+    from casemgr.views import formatting, home, imports, inbox, language, notes, notices, organizations, partner
+    from casemgr.views import referrals, release_forms, rights, roster, students, two_factor
 
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports.bp)
     app.register_blueprint(notes.bp)
     app.register_blueprint(notices.bp)
+    app.register_blueprint(organizations.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(language.bp)
     app.register_blueprint(partner.bp)
@@ -130,6 +132,12 @@ def register_blueprints(app: Flask) -> None:
     two_factor.init_app(app)
     navigation.init_app(app)
     formatting.init_app(app)
+
+
+def init_throttling(app: Flask) -> None:
+    from casemgr import throttle
+
+    throttle.init_app(app)
 
 
 def register_error_pages(app: Flask) -> None:

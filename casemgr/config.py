@@ -4,6 +4,11 @@ DATABASE_URL      PostgreSQL URL (postgresql+psycopg://...); unset: the embedded
 SECRET_KEY        signs sessions; required when CASEMGR_ENV=production.
 CASEMGR_ENV       development (default) or production.
 CASEMGR_DATA_DIR  where the embedded database and the development secret live.
+CASEMGR_RATELIMIT_STORAGE  redis://host:6379/0 (or rediss://, redis+unix://): where the
+                  counts of failed sign-ins live; unset: each worker's memory, which is
+                  enough for one worker only.
+CASEMGR_THROTTLE_PER_ACCOUNT, CASEMGR_THROTTLE_PER_ADDRESS  failed attempts allowed,
+                  e.g. "5 per minute; 20 per hour".
 """
 from __future__ import annotations
 
@@ -80,6 +85,32 @@ def proxy_count(value: str) -> int:
     return int(text)
 
 
+RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
+
+
+def ratelimit_storage(value: str) -> str:
+    """Where the throttling counters live: memory (one worker) or a Redis server."""
+    url = value.strip()
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in RATELIMIT_SCHEMES:
+        shown = f"{scheme}://" if scheme else "no URL scheme"
+        raise ConfigError(
+            f"CASEMGR_RATELIMIT_STORAGE must be a redis://, rediss:// or redis+unix:// URL, not {shown}"
+        )
+    return url
+
+
+def throttle_limits(name: str, value: str) -> str:
+    """A list of limits in Flask-Limiter's words ("5 per minute; 20 per hour")."""
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f'{name} must read like "5 per minute; 20 per hour", not {value!r}') from None
+    return value
+
+
 class Config:
     ENV_NAME = "development"
     TESTING = False
@@ -100,6 +131,13 @@ class Config:
     FAMILY_IDLE_TIMEOUT = timedelta(hours=2)
     # a printed invitation letter's claim code (issue 11 item 3)
     CLAIM_CODE_LIFETIME = timedelta(days=30)
+
+    # issue 11 item 7: FAILED attempts allowed on the forms that take a password, code or
+    # link (casemgr/throttle.py); a school's staff share one network address
+    THROTTLE_PER_ACCOUNT = "5 per minute; 20 per hour"
+    THROTTLE_PER_ADDRESS = "30 per minute; 300 per hour"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_KEY_PREFIX = "casemgr"
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_SSL_STRICT = True
@@ -132,4 +170,10 @@ class Config:
             settings["REMEMBER_COOKIE_SECURE"] = True
         settings["SECRET_KEY"] = secret or None
         settings["PROXIES"] = proxy_count(env.get("CASEMGR_PROXIES", "0"))
+        if env.get("CASEMGR_RATELIMIT_STORAGE"):
+            settings["RATELIMIT_STORAGE_URI"] = ratelimit_storage(env["CASEMGR_RATELIMIT_STORAGE"])
+        for name, key in (("CASEMGR_THROTTLE_PER_ACCOUNT", "THROTTLE_PER_ACCOUNT"),
+                          ("CASEMGR_THROTTLE_PER_ADDRESS", "THROTTLE_PER_ADDRESS")):
+            if env.get(name):
+                settings[key] = throttle_limits(name, env[name])
         return settings

@@ -100,6 +100,13 @@ def begin_pending_sign_in(user: User) -> None:
     }
 
 
+def pending_account() -> str:
+    """Whose second factor this browser is asked for (the account a code is throttled
+    by): the public id in the pending proof, or nothing."""
+    pending = session.get(PENDING_KEY)
+    return str(pending.get("user") or "") if isinstance(pending, dict) else ""
+
+
 def pending_sign_in_user() -> User | None:
     """The account whose password was given in this browser less than five minutes ago
     and still awaits its second factor; None when there is none (or it expired)."""

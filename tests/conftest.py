@@ -9,7 +9,10 @@ from __future__ import annotations
 import contextvars
 import os
 import shutil
+import socket
+import subprocess
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from casemgr import create_app
+from casemgr import create_app, throttle
 from casemgr.extensions import db as _db
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-signing"
@@ -124,3 +127,59 @@ class RequestIsolatedClient(FlaskClient):
 def client(app, db):
     app.test_client_class = RequestIsolatedClient
     return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts(request):
+    """Every test starts with no failed attempt counted: the session's app keeps its real
+    limits, and its tests sign in from one address all run long."""
+    if "app" in request.fixturenames:
+        throttle.reset(request.getfixturevalue("app"))
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real Redis server for the throttling counters: the one at 127.0.0.1:6379 when it
+    answers, else one started here (no persistence). Without either, the tests that need
+    it skip, except under CI (CI set), where they fail."""
+    shared = "redis://127.0.0.1:6379/0"
+    if _redis_answers(shared):
+        yield shared
+        return
+    server = shutil.which("redis-server")
+    if server is None:
+        message = "no Redis server at 127.0.0.1:6379 and no redis-server to start (Debian: apt-get install redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    port = _free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 15
+        while not _redis_answers(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

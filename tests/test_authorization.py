@@ -113,6 +113,8 @@ ROUTES = {
     "imports.upload": "district_admin_post",
     "imports.show": "district_admin",
     "admin.thresholds": "district_admin",
+    "organizations.index": "district_admin",
+    "organizations.rename": "district_admin",
     "partner.staff": "partner_admin",
     "partner.compliance_form": "partner_admin",
     "family.child": "family_student",
@@ -602,6 +604,11 @@ def _global_requests(app, world, who):
             yield "GET", url_for(endpoint), 200 if admin else 403
         yield "POST", url_for("admin.end_agreement", agreement_id=world.agreements["northside"].uuid), 302 if admin else 403
         yield "POST", url_for("admin.end_service_agreement", agreement_id=world.agreements["northside"].uuid), 404 if admin else 403
+        yield "GET", url_for("organizations.index"), 200 if admin else 403
+        yield "POST", url_for("organizations.index"), 400 if admin else 403  # a forged add without its fields
+        northside = world.partners["northside"]
+        yield "GET", url_for("organizations.rename", organization_id=northside.uuid), 200 if admin else 403
+        yield "POST", url_for("organizations.rename", organization_id=northside.uuid), 400 if admin else 403
         yield "GET", url_for("partner.staff"), 200 if partner_admin else 403
         yield "GET", url_for("inbox.index"), 200 if partner_admin else 403
         yield "GET", url_for("roster.index"), 200 if partner_admin else 403
@@ -674,7 +681,7 @@ def test_role_pages_for_every_role(app, client, db, who):
 def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
     world = build_world(db)
     student = world.students["own"]
-    for path in ("/", f"/students/{student.uuid}", f"/students/{student.uuid}/consents", "/admin/agreements", "/partner/staff",
+    for path in ("/", f"/students/{student.uuid}", f"/students/{student.uuid}/consents", "/admin/agreements", "/admin/organizations", "/partner/staff",
                  f"/plans/{world.plans['own'].uuid}", f"/students/{student.uuid}/flags/new",
                  f"/students/{student.uuid}/notes/new", f"/notes/{world.notes['own'].uuid}/amend", "/referrals",
                  f"/referrals/{world.referrals['own'].uuid}", f"/flags/{world.flags['own'].uuid}/refer",

@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from casemgr.extensions import db
 from casemgr.identity import begin_pending_sign_in, begin_session, end_every_session, end_session
@@ -19,6 +19,8 @@ from casemgr.models import User
 from casemgr.models.enums import AccountAction
 from casemgr.passwords import hash_password, needs_rehash, verify_password
 from casemgr.services import account_events
+from casemgr.text import has_control_characters
+from casemgr.throttle import posted_email, throttled
 from casemgr.views.rendering import render
 
 bp = Blueprint("auth", __name__)
@@ -32,8 +34,13 @@ def N_(message: str) -> str:
 WRONG_CREDENTIALS = N_("That email and password do not match an account. Check both and try again.")
 
 
+def _no_control_characters(form, field) -> None:
+    if field.data and has_control_characters(field.data):
+        raise ValidationError(_l("Enter your email address."))
+
+
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), _no_control_characters])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
 
 
@@ -57,6 +64,7 @@ def complete_sign_in(user: User, **details) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttled(account=posted_email)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))

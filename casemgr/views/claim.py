@@ -24,6 +24,7 @@ from casemgr.identity import begin_session
 from casemgr.models import ClaimCode
 from casemgr.services import family_accounts as letters
 from casemgr.text import has_control_characters
+from casemgr.throttle import posted, throttled
 from casemgr.views.rendering import render
 
 bp = Blueprint("claim", __name__)
@@ -61,6 +62,7 @@ def _proved_letter() -> ClaimCode | None:
 
 
 @bp.route("/claim", methods=["GET", "POST"])
+@throttled(account=posted("code"))
 def start():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))

@@ -1,11 +1,17 @@
 """Error pages that say what happened and reveal nothing else."""
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime, timedelta
+
 from flask import Flask, g
+from flask_babel import format_time, ngettext
 from flask_babel import lazy_gettext as _l
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from casemgr import throttle
 from casemgr.extensions import db
 from casemgr.views.rendering import render
 
@@ -21,7 +27,7 @@ MESSAGES = {
 }
 
 
-def _page(status: int, title: str | None = None, message: str | None = None):
+def _page(status: int, title: str | None = None, message: str | None = None, **context):
     default_title, default_message = MESSAGES.get(status, MESSAGES[500])
     return render(
         "errors/error.html",
@@ -30,6 +36,7 @@ def _page(status: int, title: str | None = None, message: str | None = None):
         code=status,
         title=title or default_title,
         message=message or default_message,
+        **context,
     )
 
 
@@ -39,6 +46,27 @@ def handle_http_error(error: HTTPException):
 
 def handle_csrf_error(error: CSRFError):
     return _page(400, _l("This form has expired"), _l("Please reload the page and submit the form again."))
+
+
+def handle_too_many_attempts(error: RateLimitExceeded):
+    """A throttled form (casemgr/throttle.py): when to try again, in minutes and as a time
+    of day, and the same in a Retry-After header."""
+    wait = throttle.seconds_to_wait()
+    minutes = math.ceil(wait / 60)
+    at = datetime.now(UTC) + timedelta(seconds=wait)
+    retry = ngettext(
+        "Please try again in %(num)d minute, at %(time)s.",
+        "Please try again in %(num)d minutes, at %(time)s.",
+        minutes,
+        time=format_time(at, "short"),
+    )
+    response = _page(
+        429,
+        message=_l("There have been too many attempts that did not succeed, so this form is paused for a while."),
+        retry=retry,
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def handle_unexpected_error(error: Exception):
@@ -51,5 +79,6 @@ def handle_unexpected_error(error: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(RateLimitExceeded, handle_too_many_attempts)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected_error)

@@ -20,6 +20,7 @@ from casemgr.extensions import db
 from casemgr.identity import (
     admin_permission,
     drop_pending_sign_in,
+    pending_account,
     pending_sign_in_events_after,
     pending_sign_in_user,
     restrict_blueprint,
@@ -29,6 +30,7 @@ from casemgr.models.enums import AccountAction
 from casemgr.services import account_events
 from casemgr.services import two_factor as service
 from casemgr.views.auth import _safe_next, complete_sign_in
+from casemgr.throttle import throttled
 from casemgr.views.rendering import render
 
 bp = Blueprint("two_factor", __name__)
@@ -55,6 +57,7 @@ class ConfirmForm(FlaskForm):
 
 
 @bp.route("/login/two-factor", methods=["GET", "POST"])
+@throttled(account=pending_account)
 def sign_in():
     """The second step of signing in: a code from the authenticator app, or a recovery
     code, within five minutes of the password."""

@@ -97,6 +97,16 @@ def live_server(pg_server_url):
         drop_database(pg_server_url, name)
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts(request):
+    """Each browser test starts with no failed sign-in counted: they all come from
+    127.0.0.1, to one app that lives for the whole run."""
+    if "live_server" in request.fixturenames:
+        from casemgr import throttle
+
+        throttle.reset(request.getfixturevalue("live_server").app)
+
+
 @pytest.fixture(scope="session")
 def browser(chromium_executable):
     from playwright.sync_api import sync_playwright
