@@ -99,10 +99,11 @@ def check_database(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
-    from casemgr.views import admin, amendments, auth, caseload, casework, consents, family, family_consents
+    from casemgr.views import accounts, admin, amendments, auth, caseload, casework, consents, family, family_consents
     from casemgr.views import formatting, home, imports, inbox, language, notes, notices, partner, referrals
-    from casemgr.views import release_forms, rights, roster, students
+    from casemgr.views import release_forms, rights, roster, students, users
 
+    app.register_blueprint(accounts.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(amendments.bp)
     app.register_blueprint(auth.bp)
@@ -123,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rights.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(students.bp)
+    app.register_blueprint(users.bp)
     navigation.init_app(app)
     formatting.init_app(app)
 

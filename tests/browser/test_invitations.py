@@ -1,0 +1,80 @@
+"""A district admin invites a counselor; the counselor opens the emailed link (read from
+the test SMTP server), chooses a password and signs in."""
+from __future__ import annotations
+
+import time
+import uuid
+from urllib.parse import urlsplit
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_accessible, sign_in
+from tests.conftest import first_link
+
+PASSWORD = "meadow lantern copper whistle"
+
+
+def _wait_for_mail(mailbox, address: str, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if mailbox.to(address):
+            return mailbox.last(address)
+        time.sleep(0.1)
+    raise AssertionError(f"no mail to {address}")
+
+
+def test_a_district_admin_invites_a_counselor_who_sets_a_password_and_signs_in(page, second_page, mailbox):
+    email = f"new.counselor.{uuid.uuid4().hex[:6]}@example.org"
+    sign_in(page, "admin@example.org")
+    page.get_by_role("link", name="Staff accounts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Staff accounts")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Invite someone").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Invite someone")
+    assert_accessible(page)
+    page.get_by_label("Name").fill("Nadia Newcomer")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Role").select_option("counselor")
+    organization = page.get_by_label("Organization")
+    school = organization.locator("optgroup[label='Schools'] option").first.get_attribute("value")
+    organization.select_option(school)
+    page.get_by_label("Job title").fill("Grade 10 counselor")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_text(f"Invitation sent to Nadia Newcomer at {email}")).to_be_visible()
+    page.get_by_label("Status").select_option("invited")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("row", name="Nadia Newcomer")).to_contain_text("Invited, no password yet")
+
+    link = first_link(_wait_for_mail(mailbox, email))
+    invitee = second_page
+    invitee.goto(urlsplit(link).path)
+    expect(invitee.get_by_role("heading", level=1)).to_have_text("Choose your password")
+    assert_accessible(invitee)
+    invitee.get_by_label("New password").fill("password1234")
+    invitee.get_by_label("The same password again").fill("password1234")
+    invitee.get_by_role("button", name="Set password and sign in").click()
+    expect(invitee.get_by_text("easy to guess")).to_be_visible()
+    assert_accessible(invitee)
+    invitee.get_by_label("New password").fill(PASSWORD)
+    invitee.get_by_label("The same password again").fill(PASSWORD)
+    invitee.get_by_role("button", name="Set password and sign in").click()
+    expect(invitee.get_by_text("Your password is set and you are signed in.")).to_be_visible()
+    expect(invitee.locator(".site-user__name")).to_have_text("Nadia Newcomer")
+
+    invitee.get_by_role("button", name="Sign out").click()
+    sign_in(invitee, email, PASSWORD)
+    expect(invitee.locator(".site-user__role")).to_contain_text("Counselor")
+
+    # the link worked once
+    invitee.goto(urlsplit(link).path)
+    expect(invitee.get_by_role("heading", level=1)).to_have_text("This link has already been used")
+    assert_accessible(invitee)
+
+
+def test_the_forgot_password_page_at_phone_width(phone_page):
+    phone_page.goto("/login")
+    phone_page.get_by_role("link", name="Forgot your password?").click()
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text("Forgot your password?")
+    assert_accessible(phone_page)
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
