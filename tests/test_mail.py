@@ -79,3 +79,66 @@ def test_production_refuses_to_start_without_mail_url():
 def test_a_mail_url_that_is_not_smtp_is_refused(url):
     with pytest.raises(ConfigError, match="MAIL_URL"):
         Config.from_environ({"MAIL_URL": url})
+
+
+# --- TLS: STARTTLS on smtp://, TLS from the start on smtps://, with sign-in -----------------
+
+
+@pytest.fixture()
+def certificate(tmp_path, monkeypatch):
+    """A self-signed certificate for 127.0.0.1 that this test's clients trust."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    return cert, key
+
+
+def _tls_server(certificate, implicit: bool):
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from tests.conftest import SmtpServer, _free_port
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"casemgr", b"s3cret/pass")
+        return AuthResult(success=ok)
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*map(str, certificate))
+    handler = SmtpServer()
+    # aiosmtpd does not count TLS from the start as TLS for AUTH: the whole connection is encrypted anyway
+    options = dict(authenticator=authenticate, auth_require_tls=not implicit)
+    if implicit:
+        controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), ssl_context=context, **options)
+    else:
+        controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), tls_context=context,
+                                require_starttls=True, **options)
+    handler.controller = controller
+    controller.start()
+    return handler, controller
+
+
+@pytest.mark.parametrize("scheme, implicit", [("smtp", False), ("smtps", True)])
+def test_mail_goes_over_tls_and_signs_in(database_url, certificate, scheme, implicit):
+    handler, controller = _tls_server(certificate, implicit)
+    try:
+        url = f"{scheme}://casemgr:s3cret%2Fpass@127.0.0.1:{controller.port}"
+        app = make_app(database_url, MAIL_URL=url, MAIL_TIMEOUT=5)
+        with app.app_context():
+            send_mail("tls@example.test", "Over TLS", "Sent over TLS.")
+        assert [m["Subject"] for m in handler.messages] == ["Over TLS"]
+        wrong = make_app(database_url, MAIL_URL=url.replace("s3cret", "wrong"), MAIL_TIMEOUT=5)
+        with wrong.app_context(), pytest.raises(MailError):
+            send_mail("tls@example.test", "Refused", "Wrong password.")
+        assert len(handler.messages) == 1
+    finally:
+        controller.stop()

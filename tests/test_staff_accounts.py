@@ -292,3 +292,11 @@ def test_counts_are_set_based(client, db):
     assert "56 accounts, page 1 of 2" in first
     assert "Many Teacher 54" in client.get("/admin/users?role=teacher&page=2").get_data(as_text=True) or \
         "Ted Teacher" in client.get("/admin/users?role=teacher&page=2").get_data(as_text=True)
+
+
+def test_an_address_taken_meanwhile_is_refused_not_a_crash(db):
+    orgs, u = _world(db)
+    duplicate = User(email=u["teacher"].email, full_name="Second", role="teacher", organization_id=orgs["high"].id)
+    with pytest.raises(staff.StaffError, match="already belongs to an account"):
+        staff._add_account(duplicate)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.email == u["teacher"].email)) == 1

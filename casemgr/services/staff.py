@@ -41,11 +41,19 @@ def invite(manager: User, *, full_name: str, email: str, role: Role, organizatio
     email = email.strip().lower()
     if email_in_use(email):
         raise StaffError(f"{email} already belongs to an account. Search for it in the list instead.")
-    user = User(email=email, full_name=full_name.strip(), role=str(role), organization_id=organization.id,
-                job_title=(job_title or "").strip() or None, password_hash=None)
-    db.session.add(user)
-    db.session.flush()
+    user = _add_account(User(email=email, full_name=full_name.strip(), role=str(role), organization_id=organization.id,
+                             job_title=(job_title or "").strip() or None, password_hash=None))
     send_invitation(user, manager)
+    return user
+
+
+def _add_account(user: User) -> User:
+    """Insert the account; an address taken meanwhile (two admins at once) is refused."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except sa.exc.IntegrityError:
+        raise StaffError(f"{user.email} already belongs to an account. Search for it in the list instead.") from None
     return user
 
 
@@ -142,10 +150,8 @@ def create_first_admin(email: str, full_name: str, district_code: str | None, di
         district = Organization(kind=str(OrgKind.DISTRICT), code=district_code, name=district_name.strip())
         db.session.add(district)
         db.session.flush()
-    user = User(email=email, full_name=full_name.strip(), role=str(Role.DISTRICT_ADMIN),
-                organization_id=district.id, password_hash=None)
-    db.session.add(user)
-    db.session.flush()
+    user = _add_account(User(email=email, full_name=full_name.strip(), role=str(Role.DISTRICT_ADMIN),
+                             organization_id=district.id, password_hash=None))
     account_events.record(AccountAction.CREATED, user, actor=None, by="command line")
     send_invitation(user, None)
     return user

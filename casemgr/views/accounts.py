@@ -7,7 +7,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from casemgr.extensions import db
 from casemgr.identity import begin_session
@@ -16,15 +16,22 @@ from casemgr.models.enums import TokenPurpose
 from casemgr.passwords import MAX_LENGTH
 from casemgr.services import account_links, invitations, password_reset
 from casemgr.services.account_links import LinkState
+from casemgr.text import CONTROL
 from casemgr.views.forms import EmailAddress
 from casemgr.views.rendering import render
 
 bp = Blueprint("accounts", __name__)
 
 
+def typeable(form, field) -> None:
+    if field.data and CONTROL.search(field.data):
+        raise ValidationError(_l("Use letters, digits, spaces and punctuation only."))
+
+
 class NewPasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[
-        DataRequired(_l("Choose a password.")), Length(max=MAX_LENGTH, message=_l("Use at most 1024 characters."))])
+        DataRequired(_l("Choose a password.")), Length(max=MAX_LENGTH, message=_l("Use at most 1024 characters.")),
+        typeable])
     confirm = PasswordField(_l("The same password again"), validators=[
         DataRequired(_l("Type the password a second time.")),
         EqualTo("password", message=_l("The two passwords are not the same. Type them again."))])
