@@ -148,7 +148,9 @@ def test_a_deactivated_invitee_cannot_use_the_link(client, db, mailbox):
     _, user, path = _invited(db, mailbox)
     user.active = False
     db.session.commit()
-    assert client.get(path).status_code == 400
+    page = client.get(path)
+    assert page.status_code == 400 and "no longer works" in page.get_data(as_text=True)
+    assert "Send me a new invitation link" not in page.get_data(as_text=True)
     assert client.post(path + "/renew", data={"csrf_token": csrf_token(client, path)}).status_code == 302
     assert len(mailbox.to(user.email)) == 1
 

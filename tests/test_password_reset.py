@@ -132,3 +132,14 @@ def test_the_reset_pages_and_mail_are_in_spanish(client, db, mailbox):
     message = mailbox.last(user.email)
     assert message["Subject"] == "Restablezca su contraseña de casemgr"
     assert "30 minutos" in message_text(message)
+
+
+def test_links_use_the_configured_address_whatever_host_the_request_names(app, client, db, mailbox, monkeypatch):
+    monkeypatch.setitem(app.config, "BASE_URL", "https://casemgr.example.org")
+    user = create_user(Role.COUNSELOR)
+    db.session.commit()
+    from casemgr.services.password_reset import request_reset
+
+    with app.test_request_context("/password/forgot", method="POST", base_url="http://attacker.example.net"):
+        assert request_reset(user.email)
+    assert first_link(mailbox.last(user.email)).startswith("https://casemgr.example.org/password/reset/")

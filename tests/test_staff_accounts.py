@@ -103,7 +103,8 @@ def test_a_district_admin_lists_and_searches_their_accounts(client, db):
     assert "Ted Teacher" in by_email and "Cora Counselor" not in by_email
     roles = client.get("/admin/users?role=partner_admin").get_data(as_text=True)
     assert "Nia Northside" in roles and "Eve Eastside" in roles and "Cora Counselor" not in roles
-    for query in ("q=%25", "q=_", "q=" + "z" * 10_000, "q=a%00b", "role=forged", "status=forged", "page=-3", "page=x"):
+    for query in ("q=%25", "q=_", "q=" + "z" * 10_000, "q=a%00b", "role=forged", "status=forged", "page=-3", "page=x",
+                  "page=99999999999999999999999"):
         assert client.get("/admin/users?" + query).status_code == 200, query
     assert "Cora" not in client.get("/admin/users?q=%25%25").get_data(as_text=True)
 
@@ -273,7 +274,7 @@ def test_account_events_pages_show_only_the_readers_accounts(client, db, mailbox
     assert "Ted Teacher-Long" not in client.get("/admin/account-events?action=signed_in").get_data(as_text=True)
     assert "Ted Teacher-Long" in client.get("/admin/account-events?q=teacher-long").get_data(as_text=True)
     for query in ("start=2001-01-01&end=2000-01-01", "start=nonsense", "action=forged", "q=a%00b", "q=" + "z" * 10_000,
-                  "page=999"):
+                  "page=999", "page=99999999999999999999999", "start=0001-01-01&end=9999-12-31"):
         assert client.get("/admin/account-events?" + query).status_code == 200, query
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
 

@@ -65,8 +65,9 @@ def invitation(token: str):
         return problem
     state = account_links.state(link)
     if state is not LinkState.VALID:
+        renewable = state in (LinkState.EXPIRED, LinkState.REVOKED) and link.user.active and link.user.invitation_pending
         return render("accounts/link_problem.html", purpose="invitation", state=str(state), token=token,
-                      renew_form=ConfirmForm(), status=400)
+                      renew_form=ConfirmForm() if renewable else None, status=400)
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:

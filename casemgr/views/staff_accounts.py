@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ from casemgr.views.forms import EmailAddress
 from casemgr.views.rendering import render
 
 PAGE_SIZE = 50
+MAX_PAGE = 1_000_000
 REFUSALS = (staff.StaffError, InvitationError, MailError)
 
 
@@ -117,6 +118,11 @@ class UserFilterForm(FlaskForm):
                                             ("deactivated", "Deactivated")], validators=[Optional()])
 
 
+def _page() -> int:
+    """The page asked for, within what PostgreSQL can offset."""
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
 def _search_text(value: str | None) -> str:
     return CONTROL.sub("", value or "").strip()
 
@@ -138,8 +144,7 @@ def list_accounts(area: Area, template: str, **context):
             query = query.where(User.active.is_(True), User.password_hash.is_(None))
         elif form.status.data == "deactivated":
             query = query.where(User.active.is_(False))
-    page = request.args.get("page", 1, type=int)
-    results = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False, count=True)
+    results = db.paginate(query, page=_page(), per_page=PAGE_SIZE, error_out=False, count=True)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render(template, "staff/partials/_account_rows.html", form=form, results=results, args=args, area=area,
                   action_form=ConfirmForm(), **context)
@@ -246,6 +251,11 @@ def _day_start(day) -> datetime:
     return datetime.combine(day, time.min, ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
+def _day_end(day) -> datetime:
+    """The start of the day after `day` (the last day there is has no day after)."""
+    return _day_start(day + timedelta(days=1)) if day < date.max else datetime.max.replace(tzinfo=UTC)
+
+
 def district_events() -> sa.ColumnElement[bool]:
     """The events a district admin reads: those of accounts of the district and its
     schools (staff and families), and of the accounts they manage elsewhere."""
@@ -280,11 +290,10 @@ def list_events(area: Area, scope: sa.ColumnElement[bool]):
         if form.start.data:
             query = query.where(AccountEvent.occurred_at >= _day_start(form.start.data))
         if form.end.data:
-            query = query.where(AccountEvent.occurred_at < _day_start(form.end.data + timedelta(days=1)))
+            query = query.where(AccountEvent.occurred_at < _day_end(form.end.data))
         if form.start.data and form.end.data and form.end.data < form.start.data:
             form.end.errors.append("The end date is before the start date.")
-    page = request.args.get("page", 1, type=int)
-    results = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False, count=True)
+    results = db.paginate(query, page=_page(), per_page=PAGE_SIZE, error_out=False, count=True)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("staff/events.html", "staff/partials/_event_rows.html", form=form, results=results, args=args,
                   area=area, labels=ACTION_LABELS)

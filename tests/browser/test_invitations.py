@@ -45,6 +45,10 @@ def test_a_district_admin_invites_a_counselor_who_sets_a_password_and_signs_in(p
     page.get_by_label("Status").select_option("invited")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("row", name="Nadia Newcomer")).to_contain_text("Invited, no password yet")
+    page.get_by_role("link", name="Manage Nadia Newcomer's account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nadia Newcomer's account")
+    expect(page.get_by_role("button", name="Send the invitation again")).to_be_visible()
+    assert_accessible(page)
 
     link = first_link(_wait_for_mail(mailbox, email))
     invitee = second_page
@@ -70,6 +74,26 @@ def test_a_district_admin_invites_a_counselor_who_sets_a_password_and_signs_in(p
     invitee.goto(urlsplit(link).path)
     expect(invitee.get_by_role("heading", level=1)).to_have_text("This link has already been used")
     assert_accessible(invitee)
+
+    # the admin reads what happened
+    page.goto("/admin/users")
+    page.get_by_role("link", name="Account events").click()
+    page.get_by_label("Account (name or email)").fill("Nadia")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("row").filter(has_text="Invitation accepted")).to_have_count(1)
+    expect(page.get_by_role("row").filter(has_text="Invited")).to_have_count(1)
+    expect(page.get_by_role("row").filter(has_text="Signed in")).to_have_count(1)
+    assert_accessible(page)
+
+
+def test_a_partner_admin_manages_their_staff(page):
+    sign_in(page, "partner@example.org")
+    page.get_by_role("link", name="Staff", exact=True).click()
+    expect(page.get_by_role("link", name="Invite a staff member")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Invite a staff member").click()
+    expect(page.get_by_label("Role").locator("option")).to_have_text(["Choose…", "Partner administrator", "Youth worker"])
+    assert_accessible(page)
 
 
 def test_the_forgot_password_page_at_phone_width(phone_page):
