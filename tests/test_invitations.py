@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from casemgr.models import AccountEvent, AccountToken, User
+from casemgr.models import AccountEvent, AccountToken
 from casemgr.models.enums import Role
 from casemgr.services.invitations import send_invitation
 from tests.conftest import first_link, message_text
-from tests.factories import create_district, create_school, create_user
+from tests.factories import create_school, create_user
 from tests.helpers import csrf_token, login
 
 GOOD_PASSWORD = "lantern orchard bicycle granite"
@@ -61,7 +61,8 @@ def test_an_invitee_chooses_a_password_and_is_signed_in(client, db, mailbox):
     assert home.status_code == 200 and "Rosa Delgado" in home.get_data(as_text=True)
     db.session.refresh(user)
     assert user.password_hash is not None and user.password_changed_at is not None
-    assert _events(db, user) == ["invited", "invitation_accepted"]
+    assert _events(db, user) == ["invited", "invitation_accepted", "signed_in"]
+    assert user.last_login_at is not None
 
     # the link works once
     again = client.get(path)

@@ -2,7 +2,6 @@
 deactivation (which ends sessions at once) and the account events pages."""
 from __future__ import annotations
 
-import itertools
 from urllib.parse import urlsplit
 
 import pytest

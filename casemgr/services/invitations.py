@@ -52,14 +52,16 @@ def send_invitation(user: User, invited_by: User | None) -> None:
 
 
 def accept(link: AccountToken, password: str) -> User:
-    """The invitee chose `password`: it must be a good one (InvitationError says why)."""
+    """The invitee chose `password`: it must be a good one (InvitationError says why).
+    Accepting signs them in, so it counts as a sign-in too."""
     user = link.user
     problem = password_problem(password, user.full_name, user.email)
     if problem:
         raise InvitationError(problem)
     user.password_hash = hash_password(password)
-    user.password_changed_at = datetime.now(UTC)
+    user.password_changed_at = user.last_login_at = datetime.now(UTC)
     account_links.use(link)
     account_events.record(AccountAction.INVITATION_ACCEPTED, user, actor=user)
+    account_events.record(AccountAction.SIGNED_IN, user, actor=user)
     db.session.flush()
     return user
