@@ -9,6 +9,7 @@ links are printed on the console, so the demo works offline.
 """
 from __future__ import annotations
 
+import os
 import re
 import smtplib
 import ssl
@@ -99,16 +100,19 @@ def _send_smtp(url: str, message: EmailMessage) -> None:
 
 
 def outbox_dir() -> Path:
+    """The outbox folder, readable by its owner only: the messages carry live links."""
     configured = current_app.config.get("MAIL_OUTBOX")
     folder = Path(configured).expanduser() if configured else data_dir() / "outbox"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
 
 def _write_to_outbox(message: EmailMessage, text: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = outbox_dir() / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(bytes(message))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(bytes(message))
     lines = [f"casemgr: mail to {message['To']} ({message['Subject']}) written to {path}"]
     lines += [f"  link: {link}" for link in links(text)]
     print("\n".join(lines), file=sys.stderr, flush=True)

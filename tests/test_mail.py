@@ -44,6 +44,7 @@ def test_without_mail_url_messages_go_to_the_outbox_and_their_links_to_the_conso
         path = send_mail("ben@example.test", "Your link", "Open https://casemgr.example.test/invitations/abc to start.",
                          "<p>html</p>")
     assert path.parent == tmp_path / "outbox" and path.suffix == ".eml"
+    assert (path.parent.stat().st_mode & 0o777, path.stat().st_mode & 0o777) == (0o700, 0o600)  # live links inside
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert message["To"] == "ben@example.test" and message["Subject"] == "Your link"
     assert first_link(message) == "https://casemgr.example.test/invitations/abc"
