@@ -21,7 +21,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import Response, current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale, gettext
 
 from casemgr.config import data_dir
@@ -36,6 +36,10 @@ class MailError(RuntimeError):
 
 def send_mail(to: str, subject: str, text: str, html: str | None = None) -> Path | None:
     """Send one message. Returns the outbox file when the message went to the outbox."""
+    return deliver(compose(to, subject, text, html))
+
+
+def compose(to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
@@ -45,21 +49,46 @@ def send_mail(to: str, subject: str, text: str, html: str | None = None) -> Path
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
+    return message
+
+
+def deliver(message: EmailMessage) -> Path | None:
+    """Hand a composed message to the mail server, or to the outbox without MAIL_URL."""
     url = current_app.config.get("MAIL_URL")
     if url:
         _send_smtp(url, message)
         return None
-    return _write_to_outbox(message, text)
+    return _write_to_outbox(message)
 
 
-def send_to_user(user: User, template: str, subject: str, **context) -> Path | None:
-    """Render templates/mail/<template>.txt and .html in `user`'s language and send them;
-    `subject` is a catalog message (marked with N_), translated here."""
+def deliver_after_response(response: Response, message: EmailMessage) -> None:
+    """Send `message` once `response` has gone out, so how long the answer took says
+    nothing about whether a message was sent (an account exists). A failure is logged:
+    the person was already told the same thing either way."""
+    app = current_app._get_current_object()
+
+    def send() -> None:
+        with app.app_context():
+            try:
+                deliver(message)
+            except MailError:
+                app.logger.warning("mail to %s not sent after the response", message["To"])
+
+    response.call_on_close(send)
+
+
+def compose_for_user(user: User, template: str, subject: str, **context) -> EmailMessage:
+    """Render templates/mail/<template>.txt and .html in `user`'s language; `subject` is
+    a catalog message (marked with N_), translated here."""
     with force_locale(user.locale or "en"):
         text = render_template(f"mail/{template}.txt", user=user, **context)
         html = render_template(f"mail/{template}.html", user=user, **context)
         translated = gettext(subject)
-    return send_mail(user.email, translated, text, html)
+    return compose(user.email, translated, text, html)
+
+
+def send_to_user(user: User, template: str, subject: str, **context) -> Path | None:
+    return deliver(compose_for_user(user, template, subject, **context))
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -107,13 +136,13 @@ def outbox_dir() -> Path:
     return folder
 
 
-def _write_to_outbox(message: EmailMessage, text: str) -> Path:
+def _write_to_outbox(message: EmailMessage) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = outbox_dir() / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as file:
         file.write(bytes(message))
     lines = [f"casemgr: mail to {message['To']} ({message['Subject']}) written to {path}"]
-    lines += [f"  link: {link}" for link in links(text)]
+    lines += [f"  link: {link}" for link in links(message.get_body(preferencelist=("plain",)).get_content())]
     print("\n".join(lines), file=sys.stderr, flush=True)
     return path

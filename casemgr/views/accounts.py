@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from casemgr.extensions import db
 from casemgr.identity import begin_session
-from casemgr.mail import MailError
+from casemgr.mail import MailError, deliver_after_response
 from casemgr.models.enums import TokenPurpose
 from casemgr.passwords import MAX_LENGTH
 from casemgr.services import account_links, invitations, password_reset
@@ -117,19 +117,17 @@ def renew_invitation(token: str):
 def forgot_password():
     form = ForgotForm()
     if form.validate_on_submit():
-        try:
-            password_reset.request_reset(form.email.data)
-        except MailError:
-            # the same answer either way: a failure would tell that the account exists
-            db.session.rollback()
-            current_app.logger.exception("password reset mail not sent")
-        else:
-            db.session.commit()
+        message = password_reset.request_reset(form.email.data)
+        db.session.commit()
         minutes = int(current_app.config["PASSWORD_RESET_LIFETIME"].total_seconds() // 60)
-        return render("accounts/sent.html", heading=gettext("Check your email"),
-                      message=gettext("If an account uses this address, we sent it a link to choose a new password. "
-                                      "The link works for %(minutes)d minutes, once. If nothing arrives, check the "
-                                      "spam folder or ask your school or organization.", minutes=minutes))
+        response = render("accounts/sent.html", heading=gettext("Check your email"),
+                          message=gettext("If an account uses this address, we sent it a link to choose a new password. "
+                                          "The link works for %(minutes)d minutes, once. If nothing arrives, check the "
+                                          "spam folder or ask your school or organization.", minutes=minutes))
+        if message is not None:
+            # sent once the answer has gone, so its timing does not tell that the account exists
+            deliver_after_response(response, message)
+        return response
     status = 400 if form.is_submitted() else 200
     return render("accounts/forgot.html", form=form, status=status)
 

@@ -102,3 +102,34 @@ def test_the_forgot_password_page_at_phone_width(phone_page):
     expect(phone_page.get_by_role("heading", level=1)).to_have_text("Forgot your password?")
     assert_accessible(phone_page)
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_forgotten_password_is_reset_from_the_emailed_link(page, live_server, mailbox):
+    import sqlalchemy as sa
+
+    from casemgr.extensions import db
+    from casemgr.models import Organization, User
+    from casemgr.passwords import hash_password
+
+    email = f"forgetful.{uuid.uuid4().hex[:6]}@example.org"
+    with live_server.app.app_context():
+        school = db.session.scalar(sa.select(Organization).where(Organization.kind == "school").limit(1))
+        db.session.add(User(email=email, full_name="Fern Forgetful", role="teacher", organization_id=school.id,
+                            password_hash=hash_password("an old password nobody remembers")))
+        db.session.commit()
+    page.goto("/login")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Send me a link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    assert_accessible(page)
+
+    page.goto(urlsplit(first_link(_wait_for_mail(mailbox, email))).path)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose a new password")
+    assert_accessible(page)
+    page.get_by_label("New password").fill(PASSWORD)
+    page.get_by_label("The same password again").fill(PASSWORD)
+    page.get_by_role("button", name="Save new password").click()
+    expect(page.get_by_text("Your password was changed")).to_be_visible()
+    sign_in(page, email, PASSWORD)
+    expect(page.locator(".site-user__name")).to_have_text("Fern Forgetful")
