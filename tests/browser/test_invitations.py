@@ -133,3 +133,12 @@ def test_a_forgotten_password_is_reset_from_the_emailed_link(page, live_server, 
     expect(page.get_by_text("Your password was changed")).to_be_visible()
     sign_in(page, email, PASSWORD)
     expect(page.locator(".site-user__name")).to_have_text("Fern Forgetful")
+
+
+def test_the_partner_staff_pages_fit_a_phone(phone_page):
+    sign_in(phone_page, "partner@example.org")
+    for path in ("/partner/staff", "/partner/staff/new", "/partner/account-events"):
+        phone_page.goto(path)
+        expect(phone_page.get_by_role("heading", level=1)).to_be_visible()
+        assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    assert_accessible(phone_page)
