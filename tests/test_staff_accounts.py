@@ -122,6 +122,19 @@ def test_a_district_admin_invites_a_counselor(client, db, mailbox):
     event = db.session.scalar(sa.select(AccountEvent).where(AccountEvent.user_id == user.id))
     assert (event.action, event.actor_id) == ("invited", u["admin"].id)
     assert "Invited, no password yet" in client.get("/admin/users?status=invited").get_data(as_text=True)
+    assert mailbox.last(user.email)["Subject"] == "Your casemgr account: choose a password"
+
+
+def test_a_partner_admin_invites_a_youth_worker_in_spanish(client, db, mailbox):
+    orgs, u = _world(db)
+    login(client, u["partner_admin"])
+    assert _form(client, "/partner/staff/new", full_name="Tomás Ruiz", email="tomas@example.test", role="youth_worker",
+                 organization=str(orgs["northside"].uuid), language="es").status_code == 302
+    tomas = db.session.scalar(sa.select(User).where(User.email == "tomas@example.test"))
+    assert tomas.locale == "es"
+    assert mailbox.last(tomas.email)["Subject"] == "Su cuenta de casemgr: elija una contraseña"
+    assert _form(client, "/partner/staff/new", full_name="X", email="x@example.test", role="youth_worker",
+                 organization=str(orgs["northside"].uuid), language="fr").status_code == 400
 
 
 @pytest.mark.parametrize("fields, message", [

@@ -35,14 +35,16 @@ def _check_assignment(manager: User, role: Role, organization: Organization | No
 
 
 def invite(manager: User, *, full_name: str, email: str, role: Role, organization: Organization | None,
-           job_title: str | None = None) -> User:
-    """Create an account without a password and send its invitation. The caller commits."""
+           job_title: str | None = None, locale: str | None = None) -> User:
+    """Create an account without a password and send its invitation, in `locale` (the
+    person's language, English when not given). The caller commits."""
     _check_assignment(manager, role, organization)
     email = email.strip().lower()
     if email_in_use(email):
         raise StaffError(f"{email} already belongs to an account. Search for it in the list instead.")
     user = _add_account(User(email=email, full_name=full_name.strip(), role=str(role), organization_id=organization.id,
-                             job_title=(job_title or "").strip() or None, password_hash=None))
+                             job_title=(job_title or "").strip() or None, password_hash=None,
+                             locale=locale if locale in ("en", "es") else None))
     send_invitation(user, manager)
     return user
 

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from casemgr import staff_policy
 from casemgr.extensions import db
+from casemgr.i18n import LANGUAGE_NAMES
 from casemgr.mail import MailError
 from casemgr.models import AccountEvent, Organization, User
 from casemgr.models.enums import AccountAction, OrgKind, Role
@@ -70,6 +71,8 @@ class InviteForm(AccountForm):
     email = EmailField("Email", validators=[DataRequired("Enter the person's email address."),
                                             Length(max=254, message="Use at most 254 characters."), plain,
                                             EmailAddress("Enter an email address like name@example.org.")])
+    language = SelectField("Language of the invitation", choices=list(LANGUAGE_NAMES.items()), default="en",
+                           validators=[DataRequired("Choose a language.")])
 
 
 class ConfirmForm(FlaskForm):
@@ -160,7 +163,7 @@ def invite(area: Area):
         try:
             member = staff.invite(current_user, full_name=form.full_name.data, email=form.email.data,
                                   role=Role(form.role.data), organization=_chosen(organizations, form.organization.data),
-                                  job_title=form.job_title.data)
+                                  job_title=form.job_title.data, locale=form.language.data)
         except REFUSALS as error:
             db.session.rollback()
             form.form_errors.append(str(error))
