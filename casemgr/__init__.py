@@ -100,12 +100,13 @@ def check_database(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casemgr import navigation
-    from casemgr.views import account, admin, amendments, auth, caseload, casework, claim, consents, family
-    from casemgr.views import family_accounts, family_consents
+    from casemgr.views import account, accounts, admin, amendments, auth, caseload, casework, claim, consents
+    from casemgr.views import family, family_accounts, family_consents
     from casemgr.views import formatting, home, imports, inbox, language, notes, notices, organizations, partner
-    from casemgr.views import referrals, release_forms, rights, roster, students, two_factor
+    from casemgr.views import referrals, release_forms, rights, roster, students, two_factor, users
 
     app.register_blueprint(account.bp)
+    app.register_blueprint(accounts.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(amendments.bp)
     app.register_blueprint(auth.bp)
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rights.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(students.bp)
+    app.register_blueprint(users.bp)
     two_factor.init_app(app)
     navigation.init_app(app)
     formatting.init_app(app)

@@ -111,6 +111,45 @@ def import_command(kind: str, path: Path, dry_run: bool, district_code: str | No
     )
 
 
+@cli.group("users")
+def users_group() -> None:
+    """Accounts: the first district admin (everyone else is invited from the app)."""
+
+
+@users_group.command("create-admin")
+@click.argument("email")
+@click.option("--name", "full_name", required=True, help="The admin's full name.")
+@click.option("--district", "district_code", default=None, help="The district's code (created if it does not exist).")
+@click.option("--district-name", default=None, help="The district's name, to create it.")
+@with_appcontext
+def create_admin_command(email: str, full_name: str, district_code: str | None, district_name: str | None) -> None:
+    """Create a district admin without a password and email them an invitation."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from casemgr.extensions import db
+    from casemgr.mail import MailError
+    from casemgr.services import staff
+    from casemgr.text import has_control_characters
+
+    try:
+        validate_email(email, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as error:
+        raise click.ClickException(f"{email!r} is not an email address: {error}") from None
+    for value in (v for v in (full_name, district_code, district_name) if v is not None):
+        if not value.strip() or has_control_characters(value) or len(value) > 200:
+            raise click.ClickException("names and codes must be plain text of at most 200 characters")
+    try:
+        user = staff.create_first_admin(email, full_name, district_code, district_name)
+    except (staff.StaffError, MailError) as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    days = current_app.config["INVITATION_LIFETIME"].days
+    where = "written to the outbox (its link is above)" if not current_app.config.get("MAIL_URL") else "emailed"
+    click.echo(f"{user.full_name} <{user.email}> is a district admin of {user.organization.name} "
+               f"({user.organization.code}). The invitation was {where}; its link works for {days} days.")
+
+
 def _print_logins() -> None:
     from casemgr.seed.generator import DEMO_LOGINS
 

@@ -9,6 +9,13 @@ CASEMGR_RATELIMIT_STORAGE  redis://host:6379/0 (or rediss://, redis+unix://): wh
                   enough for one worker only.
 CASEMGR_THROTTLE_PER_ACCOUNT, CASEMGR_THROTTLE_PER_ADDRESS  failed attempts allowed,
                   e.g. "5 per minute; 20 per hour".
+MAIL_URL          outgoing mail: smtp://user:password@host:587 (STARTTLS when offered) or
+                  smtps://user:password@host:465 (TLS from the start); required when
+                  CASEMGR_ENV=production. Unset in development: messages go to the outbox.
+MAIL_FROM         the sender of casemgr's mail (default: casemgr <no-reply@localhost>).
+MAIL_OUTBOX       the development outbox folder (default: <data folder>/outbox).
+CASEMGR_BASE_URL  the address people reach casemgr at (https://casemgr.example.org), used
+                  in the links casemgr mails; unset, links use the address of the request.
 """
 from __future__ import annotations
 
@@ -111,6 +118,20 @@ def throttle_limits(name: str, value: str) -> str:
     return value
 
 
+def check_mail_url(url: str) -> str:
+    """An smtp:// or smtps:// URL with a host; anything else is a configuration error."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        raise ConfigError("MAIL_URL is not a valid URL") from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError("MAIL_URL must look like smtp://user:password@host:587 or smtps://user:password@host:465")
+    return url
+
+
 class Config:
     ENV_NAME = "development"
     TESTING = False
@@ -145,6 +166,15 @@ class Config:
     # uploads (imports): a year of daily attendance for 50,000 students is ~400 MB of CSV
     MAX_CONTENT_LENGTH = 512 * 1024 * 1024
 
+    MAIL_URL = None
+    MAIL_FROM = "casemgr <no-reply@localhost>"
+    MAIL_OUTBOX = None  # None: <data folder>/outbox
+    MAIL_TIMEOUT = 20  # seconds to wait for the mail server
+    BASE_URL = None
+    # issue 11: how long an emailed link works
+    INVITATION_LIFETIME = timedelta(days=7)
+    PASSWORD_RESET_LIFETIME = timedelta(minutes=30)
+
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "America/New_York"
     LANGUAGES = ("en", "es")
@@ -169,6 +199,16 @@ class Config:
             settings["SESSION_COOKIE_SECURE"] = True
             settings["REMEMBER_COOKIE_SECURE"] = True
         settings["SECRET_KEY"] = secret or None
+        if env.get("MAIL_URL"):
+            settings["MAIL_URL"] = check_mail_url(env["MAIL_URL"])
+        elif production:
+            raise ConfigError("MAIL_URL (smtp://user:password@host:587 or smtps://...) is required when CASEMGR_ENV=production")
+        if env.get("MAIL_FROM"):
+            settings["MAIL_FROM"] = env["MAIL_FROM"]
+        if env.get("MAIL_OUTBOX"):
+            settings["MAIL_OUTBOX"] = env["MAIL_OUTBOX"]
+        if env.get("CASEMGR_BASE_URL"):
+            settings["BASE_URL"] = env["CASEMGR_BASE_URL"].rstrip("/")
         settings["PROXIES"] = proxy_count(env.get("CASEMGR_PROXIES", "0"))
         if env.get("CASEMGR_RATELIMIT_STORAGE"):
             settings["RATELIMIT_STORAGE_URI"] = ratelimit_storage(env["CASEMGR_RATELIMIT_STORAGE"])

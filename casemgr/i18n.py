@@ -13,7 +13,7 @@ Catalog commands (run from the repository root):
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -28,6 +28,8 @@ def languages() -> tuple[str, ...]:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # the command line, or mail sent outside a request
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user.is_authenticated and current_user.locale in languages():
         return current_user.locale
     chosen = request.cookies.get(LANGUAGE_COOKIE)

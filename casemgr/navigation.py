@@ -17,7 +17,8 @@ NAVIGATION[Role.DISTRICT_ADMIN] += [
     (_l("Caseload"), "caseload.index"), (_l("Agreements"), "admin.agreements"), (_l("Thresholds"), "admin.thresholds"),
     (_l("Disclosure log"), "admin.disclosures"),
 ]
-NAVIGATION[Role.DISTRICT_ADMIN] += [(_l("Imports"), "imports.index"), (_l("Organizations"), "organizations.index")]
+NAVIGATION[Role.DISTRICT_ADMIN] += [(_l("Imports"), "imports.index"), (_l("Organizations"), "organizations.index"),
+                                    (_l("Staff accounts"), "users.index")]
 NAVIGATION[Role.PRINCIPAL] += [(_l("Caseload"), "caseload.index")]
 NAVIGATION[Role.COUNSELOR] += [(_l("Caseload"), "caseload.index")]
 for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.COUNSELOR):

@@ -62,6 +62,12 @@ def throttled(account: AccountReader, failed: Callable[[Response], bool] = faile
     return mark
 
 
+def every_attempt(response: Response) -> bool:
+    """For a form that sends mail whatever is asked (a reset link, a fresh invitation):
+    every answer counts, so nobody's inbox can be flooded."""
+    return response.status_code != 429
+
+
 def posted_email() -> str:
     """The account a sign-in or reset form names: the email posted, as it is stored."""
     return request.form.get("email", "").strip().lower()

@@ -7,7 +7,11 @@ CASEMGR_TEST_DATABASE_URL (a fresh database is created in it and dropped afterwa
 from __future__ import annotations
 
 import contextvars
+import email
+import email.policy
 import os
+import socket
+import threading
 import shutil
 import socket
 import subprocess
@@ -84,9 +88,93 @@ def make_app(url: sa.URL, **overrides):
     return create_app(config)
 
 
+class SmtpServer:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.lock = threading.Lock()
+        self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        message = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted"
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.controller.hostname}:{self.controller.port}"
+
+    def take(self) -> list:
+        with self.lock:
+            taken, self.messages[:] = list(self.messages), []
+        return taken
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
-def app(database_url):
-    app = make_app(database_url)
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    server = SmtpServer()
+    server.controller = Controller(server, hostname="127.0.0.1", port=_free_port())
+    server.controller.start()
+    yield server
+    server.controller.stop()
+
+
+class Mailbox:
+    """The messages the SMTP server received during one test."""
+
+    def __init__(self, server: SmtpServer):
+        self.server = server
+
+    @property
+    def messages(self) -> list:
+        with self.server.lock:
+            return list(self.server.messages)
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+    def last(self, address: str):
+        found = self.to(address)
+        assert found, f"no mail to {address}; got {[m['To'] for m in self.messages]}"
+        return found[-1]
+
+
+def message_text(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def first_link(message) -> str:
+    """The first link in a message's plain-text part."""
+    import re
+
+    match = re.search(r"https?://[^\s<>\"']+", message_text(message))
+    assert match, "no link in the message"
+    return match.group(0)
+
+
+@pytest.fixture()
+def mailbox(smtp_server):
+    smtp_server.take()
+    yield Mailbox(smtp_server)
+    smtp_server.take()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, smtp_server):
+    app = make_app(database_url, MAIL_URL=smtp_server.url)
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
     yield app

@@ -38,6 +38,7 @@ from casemgr.models import (
     SectionEnrollment,
     SupportPlan,
     SupportPlanCheckIn,
+    User,
 )
 from casemgr.models.enums import Category, Role
 from tests.factories import (
@@ -140,6 +141,23 @@ ROUTES = {
     "family_accounts.issue": "letter_issuers",
     "claim.start": "public",
     "claim.account": "public_claim_step",
+    "accounts.invitation": "public",
+    "accounts.renew_invitation": "public_post",
+    "accounts.forgot_password": "public",
+    "accounts.reset_password": "public",
+    "users.index": "district_admin",
+    "users.invite": "district_admin",
+    "users.edit": "district_admin_account",
+    "users.deactivate": "district_admin_account",
+    "users.reactivate": "district_admin_account",
+    "users.resend_invitation": "district_admin_account",
+    "users.events": "district_admin",
+    "partner.invite": "partner_admin",
+    "partner.edit_member": "partner_admin_account",
+    "partner.deactivate": "partner_admin_account",
+    "partner.reactivate": "partner_admin_account",
+    "partner.resend_invitation": "partner_admin_account",
+    "partner.account_events": "partner_admin",
 }
 
 
@@ -634,6 +652,7 @@ def _global_requests(app, world, who):
         yield "GET", url_for("claim.account"), 302
         yield "POST", url_for("claim.account"), 302
         yield from _two_factor_requests(world, who, admin, enrolled)
+        yield from _account_requests(world, who)
 
 
 def _two_factor_requests(world, who, admin, enrolled):
@@ -660,6 +679,56 @@ def _two_factor_requests(world, who, admin, enrolled):
     yield "GET", url_for("two_factor_admin.reset", user_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
 
 
+def _account_requests(world, who):
+    """Staff accounts: district admins manage the district's staff and the partner
+    admins, never youth workers; a partner admin manages only their own organization's
+    staff (another organization's answers 404). Everyone else is refused the pages (403).
+    The emailed-link pages are public; a forged link is 404."""
+    admin, partner_admin = who == "district_admin", who == "partner_admin"
+    users = world.users
+
+    def admin_only(status):
+        return status if admin else 403
+
+    def partner_only(status):
+        return status if partner_admin else 403
+
+    for endpoint in ("users.index", "users.invite", "users.events"):
+        yield "GET", url_for(endpoint), admin_only(200)
+    yield "POST", url_for("users.invite"), admin_only(400)  # a forged invitation without its fields
+    yield "GET", url_for("users.edit", user_id=users["partner_admin"].uuid), admin_only(200)
+    yield "GET", url_for("users.edit", user_id=users["counselor"].uuid), admin_only(200)
+    for name in ("youth_worker", "parent", "student"):  # not the district admin's to manage
+        yield "GET", url_for("users.edit", user_id=users[name].uuid), admin_only(404)
+        yield "POST", url_for("users.deactivate", user_id=users[name].uuid), admin_only(404)
+    yield "POST", url_for("users.edit", user_id=users["counselor"].uuid), admin_only(400)
+    yield "POST", url_for("users.reactivate", user_id=users["teacher"].uuid), admin_only(400)  # already active
+    yield "POST", url_for("users.resend_invitation", user_id=users["teacher"].uuid), admin_only(400)  # accepted
+    yield "POST", url_for("users.deactivate", user_id=users["district_admin"].uuid), admin_only(400)  # themselves
+
+    yield "GET", url_for("partner.invite"), partner_only(200)
+    yield "POST", url_for("partner.invite"), partner_only(400)
+    yield "GET", url_for("partner.account_events"), partner_only(200)
+    yield "GET", url_for("partner.edit_member", user_id=users["youth_worker"].uuid), partner_only(200)
+    yield "POST", url_for("partner.edit_member", user_id=users["youth_worker"].uuid), partner_only(400)
+    yield "POST", url_for("partner.reactivate", user_id=users["youth_worker"].uuid), partner_only(400)
+    yield "POST", url_for("partner.resend_invitation", user_id=users["youth_worker"].uuid), partner_only(400)
+    yield "POST", url_for("partner.deactivate", user_id=users["partner_admin"].uuid), partner_only(400)
+    for name in ("eastside_worker", "counselor", "district_admin", "parent"):  # another organization's: 404
+        yield "GET", url_for("partner.edit_member", user_id=users[name].uuid), partner_only(404)
+        yield "POST", url_for("partner.edit_member", user_id=users[name].uuid), partner_only(404)
+        for endpoint in ("partner.deactivate", "partner.reactivate", "partner.resend_invitation"):
+            yield "POST", url_for(endpoint, user_id=users[name].uuid), partner_only(404)
+
+    yield "GET", url_for("accounts.forgot_password"), 200
+    yield "POST", url_for("accounts.forgot_password"), 400  # without an address
+    yield "GET", url_for("accounts.invitation", token="forged-token"), 404
+    yield "POST", url_for("accounts.invitation", token="forged-token"), 404
+    yield "POST", url_for("accounts.renew_invitation", token="forged-token"), 404
+    yield "GET", url_for("accounts.reset_password", token="forged-token"), 404
+    yield "POST", url_for("accounts.reset_password", token="forged-token"), 404
+
+
 @pytest.mark.parametrize("who", ROLES)
 def test_role_pages_for_every_role(app, client, db, who):
     world = build_world(db)
@@ -674,6 +743,12 @@ def test_role_pages_for_every_role(app, client, db, who):
     resets = db.session.scalar(sa.select(sa.func.count()).select_from(AccountEvent)
                                .where(AccountEvent.action == "two_factor_reset"))
     assert resets == (2 if who == "district_admin" else 0), who
+    # nobody's account changed: no role, organization or active flag moved, nobody was invited
+    accounts = {user.email: (user.role, user.organization_id, user.active) for user in world.users.values()}
+    db.session.expire_all()
+    assert {u.email: (u.role, u.organization_id, u.active) for u in db.session.scalars(sa.select(User))
+            if u.email in accounts} == accounts, who
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == len(world.users) + 1, who
     response = client.post("/logout", data={"csrf_token": token})
     assert response.status_code == 302
 
@@ -699,7 +774,10 @@ def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
                  f"/release-forms/{student.uuid}/{world.partners['northside'].uuid}",
                  "/login/two-factor", "/account/two-factor", "/account/two-factor/recovery-codes", "/admin/security",
                  f"/admin/users/{world.users['counselor'].uuid}/two-factor/reset",
-                 f"/students/{student.uuid}/family-accounts"):
+                 f"/students/{student.uuid}/family-accounts",
+                 "/admin/users", "/admin/users/new", f"/admin/users/{world.users['counselor'].uuid}",
+                 "/admin/account-events", "/partner/staff/new", "/partner/account-events",
+                 f"/partner/staff/{world.users['youth_worker'].uuid}/account"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
     assert client.get("/login").status_code == 200

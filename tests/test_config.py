@@ -12,7 +12,7 @@ from casemgr.config import Config, ConfigError, development_secret, normalise_da
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV")}
+    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV", "MAIL_URL")}
     environ.update(env)
     return subprocess.run(
         [sys.executable, "-c", "from casemgr.cli import main; main()", *args],
@@ -52,7 +52,8 @@ def test_production_requires_a_database_url():
 
 def test_production_settings_use_secure_cookies():
     settings = Config.from_environ(
-        {"CASEMGR_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgres://u:p@db/casemgr"}
+        {"CASEMGR_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgres://u:p@db/casemgr",
+         "MAIL_URL": "smtp://mail.example.org"}
     )
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/casemgr"

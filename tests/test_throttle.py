@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,7 +25,9 @@ from casemgr.config import Config, ConfigError
 from casemgr.extensions import db
 from casemgr.models import AccountEvent, User
 from casemgr.models.enums import Role
-from casemgr.services import family_accounts
+from casemgr.models.enums import TokenPurpose
+from casemgr.services import account_links, family_accounts
+from casemgr.throttle import every_attempt
 from tests.conftest import RequestIsolatedClient, make_app
 from tests.factories import PASSWORD, create_guardian, create_school, create_student, create_user
 from tests.helpers import csrf_token, totp_code
@@ -41,6 +43,7 @@ class ThrottledForm:
     post_right: Callable[[FlaskClient, str, str], TestResponse]
     right_status: int  # what a right attempt answers when not throttled
     spent_by_five_failures: bool = False  # the thing named is void after five failures (a letter)
+    counted: Callable[[TestResponse], bool] = throttle.failed  # which answers count (mail-sending forms: all)
 
 
 def _new_staff_email() -> str:
@@ -97,11 +100,48 @@ def _claim(birth_date: date):
     return post
 
 
+def _emailed_link(purpose: TokenPurpose, lifetime: timedelta):
+    """An account with a link of `purpose` (an invitation: not yet accepted); the token."""
+    def make() -> str:
+        fields = {"password_hash": None} if purpose is TokenPurpose.INVITATION else {}
+        user = create_user(Role.TEACHER, email=f"throttle-{uuid.uuid4().hex[:12]}@example.test", **fields)
+        return account_links.issue(user, purpose, lifetime, None)
+
+    return make
+
+
+def _choose_password(path: str, password: str):
+    def post(client, token, csrf):
+        return client.post(path.format(token=token), data={"password": password, "confirm": password, "csrf_token": csrf})
+
+    return post
+
+
+def _forgot(client, email, token):
+    return client.post("/password/forgot", data={"email": email, "csrf_token": token})
+
+
+def _renew(client, token, csrf):
+    return client.post(f"/invitations/{token}/renew", data={"csrf_token": csrf})
+
+
+STRONG = "quartz lantern meadow violin"
+
 THROTTLED_FORMS = [
     ThrottledForm("auth.login", _new_staff_email, _sign_in(WRONG_PASSWORD), _sign_in(PASSWORD), 302),
     ThrottledForm("two_factor.sign_in", _new_admin_email, _second_factor(False), _second_factor(True), 302),
     ThrottledForm("claim.start", _new_letter_code, _claim(BIRTH.replace(day=5)), _claim(BIRTH), 302,
                   spent_by_five_failures=True),
+    ThrottledForm("accounts.invitation", _emailed_link(TokenPurpose.INVITATION, timedelta(days=7)),
+                  _choose_password("/invitations/{token}", "short"), _choose_password("/invitations/{token}", STRONG),
+                  302),
+    ThrottledForm("accounts.reset_password", _emailed_link(TokenPurpose.PASSWORD_RESET, timedelta(minutes=30)),
+                  _choose_password("/password/reset/{token}", "short"),
+                  _choose_password("/password/reset/{token}", STRONG), 302),
+    # every request for a reset link or a fresh invitation counts: each sends mail
+    ThrottledForm("accounts.forgot_password", _new_staff_email, _forgot, _forgot, 200, counted=every_attempt),
+    ThrottledForm("accounts.renew_invitation", _emailed_link(TokenPurpose.INVITATION, timedelta(seconds=-1)),
+                  _renew, _renew, 200, counted=every_attempt),
 ]
 
 
@@ -117,7 +157,7 @@ def _events(db) -> int:
 def _fail(client, form, account, token, times: int) -> None:
     for attempt in range(times):
         response = form.post_wrong(client, account, token)
-        assert throttle.failed(response), f"attempt {attempt + 1}: {response.status_code}"
+        assert form.counted(response), f"attempt {attempt + 1}: {response.status_code}"
 
 
 def test_a_right_attempt_is_answered_when_nothing_failed(client, db, form):
@@ -183,7 +223,7 @@ def test_one_throttled_account_leaves_the_others_alone(client, db, form):
     token = csrf_token(client)
     _fail(client, form, account, token, 5)
     assert form.post_wrong(client, account, token).status_code == 429
-    assert throttle.failed(form.post_wrong(client, other, token))
+    assert form.counted(form.post_wrong(client, other, token))
     assert form.post_right(client, other, token).status_code == form.right_status
 
 

@@ -69,7 +69,7 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(pg_server_url):
+def live_server(pg_server_url, smtp_server):
     """The seeded app, served on a free port of 127.0.0.1 for the whole run; `.app`
     lets a test look up what it needs in the database."""
     from flask_migrate import upgrade
@@ -78,7 +78,7 @@ def live_server(pg_server_url):
 
     name = f"casemgr_browser_{uuid.uuid4().hex[:8]}"
     url = create_database(pg_server_url, name)
-    app = make_app(url)
+    app = make_app(url, MAIL_URL=smtp_server.url)
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         generator.generate(students=SEED_STUDENTS, seed=7, as_of=SEED_AS_OF)
