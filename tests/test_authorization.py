@@ -139,6 +139,7 @@ ROUTES = {
     "two_factor_admin.reset": "district_admin_user",
     "family_accounts.index": "letter_issuers",
     "family_accounts.issue": "letter_issuers",
+    "family_accounts.invite": "letter_issuers",
     "claim.start": "public",
     "claim.account": "public_claim_step",
     "accounts.invitation": "public",
@@ -399,6 +400,9 @@ def _letter_requests(world, who, name):
     claimable = guardian is not None or name == "eligible"
     yield "POST", url_for("family_accounts.issue", student_id=student.uuid), forged, (
         400 if issuer and claimable else 404)
+    # an emailed invitation: the guardian has no address on record (400, nothing sent); anyone else's is 404
+    yield "POST", url_for("family_accounts.invite", student_id=student.uuid), {"claimant": claimant}, (
+        400 if issuer and guardian is not None else 404)
 
 
 def _rights_requests(world, who, name):

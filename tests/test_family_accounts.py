@@ -513,3 +513,96 @@ def test_two_claims_at_the_same_moment_make_one_account(own_database):
         assert len(parents) == 1
         assert db_extension.session.get(Guardian, guardian_id).user_id == parents[0].id
         assert db_extension.session.get(ClaimCode, letter_id).user_id == parents[0].id
+
+
+# --- invitations by email, for guardians whose address the district gave ----------------
+
+
+def invite(client, world, claimant="mother", student="child"):
+    data = {"claimant": str(world[claimant].uuid), "csrf_token": csrf_token(client, page_url(world[student]))}
+    return client.post(f"{page_url(world[student])}/invitations", data=data)
+
+
+def test_a_guardian_with_an_email_is_invited_in_their_language_and_signs_in(client, db, world, mailbox):
+    from urllib.parse import urlsplit
+
+    from tests.conftest import first_link, message_text
+
+    world["mother"].email = "Rosa.Ortega@example.org"
+    db.session.flush()
+    login(client, world["counselor"])
+    page = client.get(page_url(world["child"])).get_data(as_text=True)
+    assert "Email an invitation to" in page and "Rosa.Ortega@example.org" in page
+    response = invite(client, world)
+    assert response.status_code == 302
+    assert "invitation was emailed to rosa.ortega@example.org" in client.get(page_url(world["child"])).get_data(as_text=True)
+    [message] = mailbox.messages
+    assert message["To"] == "rosa.ortega@example.org"
+    text = message_text(message)
+    assert "Riverside Schools" in text and "casemgr" in text
+    assert "Hola" in text  # the family's language
+    account = db.session.scalar(sa.select(User).where(User.email == "rosa.ortega@example.org"))
+    assert account.role == "parent" and account.organization_id == world["district"].id
+    assert account.password_hash is None and account.locale == "es"
+    assert guardian_user_id(db, world["mother"]) == account.id
+    assert not family_accounts.find_claimant(world["child"], str(world["mother"].uuid)).letter
+    logout(client)
+
+    link = urlsplit(first_link(message)).path
+    token = csrf_token(client, link)
+    accepted = client.post(link, data={"password": STRONG, "confirm": STRONG, "csrf_token": token})
+    assert accepted.status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "Lucia" in home  # the parent's child, through the guardian link
+
+
+def test_a_pending_invitation_is_sent_again_and_the_old_link_stops_working(client, db, world, mailbox):
+    from urllib.parse import urlsplit
+
+    from tests.conftest import first_link
+
+    world["mother"].email = "rosa@example.org"
+    db.session.flush()
+    login(client, world["counselor"])
+    assert invite(client, world).status_code == 302
+    page = client.get(page_url(world["child"])).get_data(as_text=True)
+    assert "has not been accepted yet" in page and "Send the invitation again" in page
+    assert invite(client, world).status_code == 302
+    first, second = mailbox.messages
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.email == "rosa@example.org")) == 1
+    logout(client)
+    old = urlsplit(first_link(first)).path
+    assert client.get(old).status_code == 400  # replaced: it says so and offers a new one
+    assert client.get(urlsplit(first_link(second)).path).status_code == 200
+
+
+@pytest.mark.parametrize("email, message", [
+    (None, "There is no email address on record for Rosa Ortega"),
+    ("taken@example.org", "already belongs to another account"),
+])
+def test_an_invitation_that_cannot_go_says_why_and_changes_nothing(client, db, world, mailbox, email, message):
+    world["mother"].email = email
+    create_user(Role.TEACHER, email="taken@example.org")
+    db.session.flush()
+    users = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    login(client, world["counselor"])
+    response = invite(client, world)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == users
+    assert guardian_user_id(db, world["mother"]) is None
+    assert not mailbox.messages
+
+
+@pytest.mark.parametrize("who, claimant, student", [
+    ("other_counselor", "mother", "child"), ("teacher", "mother", "child"), ("admin", "mother", "child"),
+    ("counselor", "stranger_parent", "elsewhere"), ("counselor", "no_rights", "child"),
+])
+def test_nobody_else_invites_and_nobody_is_invited_without_rights(client, db, world, mailbox, who, claimant, student):
+    for guardian in ("mother", "stranger_parent", "no_rights"):
+        world[guardian].email = f"{guardian}@example.org"
+    db.session.flush()
+    login(client, world[who])
+    data = {"claimant": str(world[claimant].uuid), "csrf_token": csrf_token(client, "/")}
+    assert client.post(f"{page_url(world[student])}/invitations", data=data).status_code == 404
+    assert not mailbox.messages
+    assert guardian_user_id(db, world[claimant]) is None

@@ -185,6 +185,39 @@ def issue_letter(claimant: Claimant, language: str, issued_by: User) -> tuple[Cl
     return letter, code
 
 
+# --- inviting by email ---------------------------------------------------------------
+
+
+def invite_by_email(claimant: Claimant, invited_by: User) -> User:
+    """Invite a guardian whose email the district's import gave: an account without a
+    password, linked to the guardian record, and an emailed single-use link (the same
+    invitation staff get). Again for an invitation not yet accepted: a fresh link. The
+    caller commits; a MailError leaves the caller to roll back."""
+    from casemgr.services.invitations import send_invitation
+
+    guardian = claimant.guardian
+    if guardian is None or not (guardian.email or "").strip():
+        raise ClaimError(gettext("There is no email address on record for %(name)s: issue a letter instead.",
+                                 name=claimant.name))
+    account = claimant.account
+    if account is None:
+        email = guardian.email.strip().lower()
+        if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+            raise ClaimError(gettext("The address %(email)s already belongs to another account: issue a letter "
+                                     "instead.", email=email))
+        account = User(email=email, full_name=guardian.full_name, role=str(Role.PARENT),
+                       organization_id=claimant.student.district_id, password_hash=None,
+                       locale=claimant.language)
+        db.session.add(account)
+        db.session.flush()
+        guardian.user_id = account.id
+        _revoke_letters_of(claimant.student, guardian, now())  # one way in: the letter no longer
+    elif not account.invitation_pending:
+        raise ClaimError(gettext("%(name)s already has an account.", name=claimant.name))
+    send_invitation(account, invited_by)
+    return account
+
+
 # --- claiming ---------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -19,6 +19,7 @@ from wtforms import HiddenField, StringField
 from casemgr import policy
 from casemgr.extensions import db
 from casemgr.i18n import LANGUAGE_NAMES
+from casemgr.mail import MailError
 from casemgr.models.enums import Category
 from casemgr.services import disclosure
 from casemgr.services import family_accounts as letters
@@ -61,6 +62,29 @@ def _index(access: policy.StudentAccess, error: str | None = None, status: int =
 @login_required
 def index(student_id: uuid.UUID):
     return _index(load_issuer_access_or_404(student_id))
+
+
+@bp.post("/students/<uuid:student_id>/family-accounts/invitations")
+@login_required
+def invite(student_id: uuid.UUID):
+    """Email an invitation to a guardian whose address the district gave (again, for
+    one not yet accepted)."""
+    access = load_issuer_access_or_404(student_id)
+    form = IssueForm()
+    if not form.validate_on_submit():
+        return _index(access, "This form has expired. Please reload the page and try again.", 400)
+    claimant = letters.find_claimant(access.student, form.claimant.data or "", access.today)
+    if claimant is None or claimant.guardian is None:
+        abort(404)
+    try:
+        account = letters.invite_by_email(claimant, current_user._get_current_object())
+    except (letters.ClaimError, MailError) as refusal:
+        db.session.rollback()
+        return _index(access, str(refusal), 400)
+    db.session.commit()
+    flash(f"An invitation was emailed to {account.email}. Its link works for "
+          f"{current_app.config['INVITATION_LIFETIME'].days} days.", "success")
+    return redirect(url_for("family_accounts.index", student_id=access.student.uuid))
 
 
 @bp.post("/students/<uuid:student_id>/family-accounts/letters")
