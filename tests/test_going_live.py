@@ -154,6 +154,37 @@ def sign_in(client, who: str):
     return response
 
 
+HREF = re.compile(r'href="(/[^"#]*)"')
+
+
+def walk(client, who: str, start: str = "/", limit: int = 120) -> list[str]:
+    """Every page reachable from the person's home by following links three steps deep
+    (GET only) answers without a server error: a brand-new district, with hardly any
+    data yet, must not break a page."""
+    seen, frontier, broken = {start}, [start], []
+    for _depth in range(3):
+        following = []
+        for path in frontier:
+            response = client.get(path)
+            if response.status_code >= 500:
+                broken.append(f"{who}: {path} -> {response.status_code}")
+                continue
+            if response.status_code != 200 or not response.content_type.startswith("text/html"):
+                continue
+            for href in HREF.findall(response.get_data(as_text=True)):
+                href = href.replace("&amp;", "&")
+                if href.startswith(("/static/", "/logout")) or href in seen or len(seen) >= limit:
+                    continue
+                seen.add(href)
+                following.append(href)
+        frontier = following
+    for path in frontier:
+        response = client.get(path)
+        if response.status_code >= 500:
+            broken.append(f"{who}: {path} -> {response.status_code}")
+    return broken
+
+
 def option_value(html: str, label: str) -> str:
     match = re.search(r'<option[^>]*value="([^"]+)"[^>]*>' + re.escape(label) + "</option>", html)
     assert match, f"no option {label!r}"
@@ -185,6 +216,15 @@ def claim_letter(client, code: str, birth: date, who: str):
     assert urlsplit(step_two.headers["Location"]).path == "/"
 
 
+def count_rows(url: sa.URL, table: str) -> int:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+    finally:
+        engine.dispose()
+
+
 # --- the test ------------------------------------------------------------------------------
 
 
@@ -192,6 +232,7 @@ def test_a_district_goes_live_from_an_empty_database(empty_database, smtp_server
     # 1. the operator: the schema, then the first district administrator, invited by email
     upgraded = casemgr_command("db", "upgrade", url=empty_database, mail_url=smtp_server.url)
     assert upgraded.returncode == 0, upgraded.stderr
+    assert count_rows(empty_database, "organizations") == count_rows(empty_database, "users") == 0
     created = casemgr_command("users", "create-admin", EMAILS["admin"], "--name", "María López",
                               "--district", DISTRICT_CODE, "--district-name", DISTRICT_NAME,
                               url=empty_database, mail_url=smtp_server.url)
@@ -206,6 +247,9 @@ def test_a_district_goes_live_from_an_empty_database(empty_database, smtp_server
     for held in ("/", "/admin/organizations", "/admin/users/new", "/admin/imports/"):
         response = admin.get(held)
         assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/account/two-factor", held
+    early = post_form(admin, "/admin/organizations", {"kind": "school", "code": "EARLY", "name": "Too Early",
+                                                      "level": "high"}, page="/account/two-factor")
+    assert early.status_code == 302 and count_rows(empty_database, "organizations") == 1
     page = admin.get("/account/two-factor").get_data(as_text=True)
     secret = SECRET_ON_PAGE.search(page).group(1).replace(" ", "")
     enrolled = post_form(admin, "/account/two-factor", {"code": pyotp.TOTP(secret).now()})
@@ -260,7 +304,9 @@ def test_a_district_goes_live_from_an_empty_database(empty_database, smtp_server
         imported = admin.post("/admin/imports/", data={"csrf_token": token, "kind": kind,
                                                        "file": (io.BytesIO(text.encode()), f"{kind}.csv")},
                               content_type="multipart/form-data")
-        assert imported.status_code == 200, imported.get_data(as_text=True)
+        assert imported.status_code == 200 and "Imported." in imported.get_data(as_text=True), \
+            imported.get_data(as_text=True)
+    assert count_rows(empty_database, "students") == 3 and count_rows(empty_database, "guardians") == 2
 
     # 7. families: an emailed invitation, a letter to a guardian, a letter to the adult student
     counselor = clients["counselor"]
@@ -289,10 +335,11 @@ def test_a_district_goes_live_from_an_empty_database(empty_database, smtp_server
         claim_letter(family, letters[who], birth, who)
         home_page(family, who)
 
-    # 8. everyone signs in afresh and reaches their home
+    # 8. everyone signs in afresh and reaches their home, and every page linked from there
+    broken, signed_in = [], {}
     for who in PASSWORDS:
         sign_out(clients[who])
-        person = live.test_client()
+        person = signed_in[who] = live.test_client()
         response = sign_in(person, who)
         location = urlsplit(response.headers["Location"]).path
         if who == "admin":
@@ -304,8 +351,23 @@ def test_a_district_goes_live_from_an_empty_database(empty_database, smtp_server
             location = urlsplit(second.headers["Location"]).path
         assert location == "/", who
         home_page(person, who)
+        broken += walk(person, who)
+    assert broken == []
 
-    # 9. the database holds these people and nothing of the seed; the account events tell how
+    # 9. the district administrator reads how the accounts came to be; the partner
+    # administrator, their own organization's
+    admin = signed_in["admin"]
+    issued = admin.get("/admin/account-events?action=letter_issued").get_data(as_text=True)
+    assert "2 events." in issued and issued.count("Ana Silva") == 2
+    claimed = admin.get("/admin/account-events?action=account_claimed").get_data(as_text=True)
+    assert "2 events." in claimed and EMAILS["parent_letter"] in claimed and EMAILS["student"] in claimed
+    accepted = admin.get("/admin/account-events?action=invitation_accepted").get_data(as_text=True)
+    for who in ("admin", "principal", "counselor", "teacher", "researcher", "partner_admin", "parent_email"):
+        assert EMAILS[who] in accepted, who
+    club_events = signed_in["partner_admin"].get("/partner/account-events?action=invited").get_data(as_text=True)
+    assert EMAILS["youth_worker"] in club_events and EMAILS["teacher"] not in club_events
+
+    # 10. the database holds these people and nothing of the seed; the account events tell how
     engine = sa.create_engine(empty_database)
     try:
         with engine.connect() as conn:
