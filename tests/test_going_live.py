@@ -65,10 +65,11 @@ EMAILS = {
     "parent_letter": "marcus.watkins@familymail.test",
     "student": "mei.chen@studentmail.test",
 }
+# as each person's pages show it: the two parents read casemgr in Spanish
 ROLE_LABELS = {
     "admin": "District administrator", "principal": "Principal", "counselor": "Counselor", "teacher": "Teacher",
     "researcher": "Researcher", "partner_admin": "Partner administrator", "youth_worker": "Youth worker",
-    "parent_email": "Parent or guardian", "parent_letter": "Parent or guardian", "student": "Student",
+    "parent_email": "Padre, madre o tutor", "parent_letter": "Padre, madre o tutor", "student": "Student",
 }
 
 STUDENTS_CSV = f"""state_id,local_id,school_code,first_name,last_name,birth_date,grade
@@ -77,8 +78,8 @@ RS00000002,R-1002,RHS,Darnell,Watkins,{SISTER_BIRTH.isoformat()},8
 RS00000003,R-1003,RHS,Mei,Chen,{ADULT_BIRTH.isoformat()},12
 """
 GUARDIANS_CSV = f"""guardian_id,first_name,last_name,email,phone,preferred_language,state_id,relation,educational_rights
-RG-1,Rosa,Ortega,{EMAILS["parent_email"].upper()},555-0101,en,RS00000001,mother,true
-RG-2,Marcus,Watkins,,555-0102,en,RS00000002,father,true
+RG-1,Rosa,Ortega,{EMAILS["parent_email"].upper()},555-0101,es,RS00000001,mother,true
+RG-2,Marcus,Watkins,,555-0102,es,RS00000002,father,true
 """
 
 
@@ -316,7 +317,9 @@ def test_a_district_goes_live_from_an_empty_database(empty_database, smtp_server
     emailed = post_form(counselor, camila + "/invitations", {"claimant": claimant_key(page, "Rosa Ortega")}, page=camila)
     assert emailed.status_code == 302, emailed.get_data(as_text=True)
     rosa = clients["parent_email"] = live.test_client()
-    accept_invitation(rosa, mailbox.last(EMAILS["parent_email"]), PASSWORDS["parent_email"])
+    family_invitation = mailbox.last(EMAILS["parent_email"])
+    assert "Hola" in message_text(family_invitation)  # the family's language, from the import
+    accept_invitation(rosa, family_invitation, PASSWORDS["parent_email"])
     assert "Camila" in home_page(rosa, "parent_email")
 
     letters = {}
@@ -327,7 +330,8 @@ def test_a_district_goes_live_from_an_empty_database(empty_database, smtp_server
         key = claimant_key(page, claimant)
         if who == "student":
             assert key == "student"
-        issued = post_form(counselor, path + "/letters", {"claimant": key, "language": "en"}, page=path)
+        language = "es" if who == "parent_letter" else "en"  # the family's language, or the student's choice
+        issued = post_form(counselor, path + "/letters", {"claimant": key, "language": language}, page=path)
         assert issued.status_code == 200, issued.get_data(as_text=True)
         letters[who] = LETTER_CODE.search(issued.get_data(as_text=True)).group(1)
     for who, birth in [("parent_letter", SISTER_BIRTH), ("student", ADULT_BIRTH)]:
