@@ -38,7 +38,7 @@ DISTRICT_CODE, DISTRICT_NAME = "RSD", "Riverside School District"
 TODAY = today()
 CHILD_BIRTH = date(TODAY.year - 15, 3, 4)
 SISTER_BIRTH = date(TODAY.year - 13, 10, 21)
-ADULT_BIRTH = TODAY.replace(day=1) - timedelta(days=18 * 366 + 40)  # 18 years old, a little over
+ADULT_BIRTH = TODAY.replace(day=1) - timedelta(days=18 * 366 + 40)  # 18 years and two or three months old
 
 # each person's own passphrase (12+ characters, hard to guess)
 PASSWORDS = {
@@ -247,7 +247,8 @@ def test_a_district_goes_live_from_an_empty_database(empty_database, smtp_server
     accept_invitation(admin, invitation, PASSWORDS["admin"])
     for held in ("/", "/admin/organizations", "/admin/users/new", "/admin/imports/"):
         response = admin.get(held)
-        assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/account/two-factor", held
+        assert response.status_code == 302, held
+        assert urlsplit(response.headers["Location"]).path == "/account/two-factor", held
     early = post_form(admin, "/admin/organizations", {"kind": "school", "code": "EARLY", "name": "Too Early",
                                                       "level": "high"}, page="/account/two-factor")
     assert early.status_code == 302 and count_rows(empty_database, "organizations") == 1
@@ -320,7 +321,8 @@ def test_a_district_goes_live_from_an_empty_database(empty_database, smtp_server
     camila = student_path(counselor, "Ortega") + "/family-accounts"
     page = counselor.get(camila).get_data(as_text=True)
     assert "Email an invitation to" in page
-    emailed = post_form(counselor, camila + "/invitations", {"claimant": claimant_key(page, "Rosa Ortega")}, page=camila)
+    emailed = post_form(counselor, camila + "/invitations", {"claimant": claimant_key(page, "Rosa Ortega")},
+                        page=camila)
     assert emailed.status_code == 302, emailed.get_data(as_text=True)
     rosa = clients["parent_email"] = live.test_client()
     family_invitation = mailbox.last(EMAILS["parent_email"])
@@ -334,8 +336,8 @@ def test_a_district_goes_live_from_an_empty_database(empty_database, smtp_server
         page = counselor.get(path).get_data(as_text=True)
         assert "Email an invitation to" not in page  # no address on record
         key = claimant_key(page, claimant)
-        if who == "student":
-            assert key == "student"
+        if who == "student":  # 18: the rights to the record are hers, and so is the letter
+            assert key == "student" and "The student is 18 or older" in page
         language = "es" if who == "parent_letter" else "en"  # the family's language, or the student's choice
         issued = post_form(counselor, path + "/letters", {"claimant": key, "language": language}, page=path)
         assert issued.status_code == 200, issued.get_data(as_text=True)
@@ -343,7 +345,7 @@ def test_a_district_goes_live_from_an_empty_database(empty_database, smtp_server
     for who, birth in [("parent_letter", SISTER_BIRTH), ("student", ADULT_BIRTH)]:
         family = clients[who] = live.test_client()
         claim_letter(family, letters[who], birth, who)
-        home_page(family, who)
+        assert {"parent_letter": "Darnell", "student": "Mei"}[who] in home_page(family, who)
 
     # 8. everyone signs in afresh and reaches their home, and every page linked from there
     broken, signed_in = [], {}
