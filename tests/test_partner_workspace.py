@@ -61,7 +61,7 @@ def _count(db, model, *where) -> int:
 
 def _without_tokens(html: str) -> str:
     """The page without its CSRF tokens, which are signed with the time."""
-    return re.sub(r'(X-CSRFToken": "|name="csrf_token" type="hidden" value=")[^"]+', r"\1", html)
+    return re.sub(r'(X-CSRFToken": "|name="csrf_token"[^>]*?value=")[^"]+', r"\1", html)
 
 
 def _row(html: str, name: str) -> str:
