@@ -21,9 +21,10 @@ from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_principal import AnonymousIdentity, Identity, Permission, RoleNeed, UserNeed, identity_changed, identity_loaded
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from casemgr.extensions import db, login_manager, principal
-from casemgr.models import AccountEvent, User
+from casemgr.models import AccountEvent, Organization, User
 from casemgr.models.enums import FAMILY, Role
 
 LAST_SEEN_KEY = "last_seen"
@@ -59,7 +60,10 @@ def load_user(session_id: str) -> User | None:
     except ValueError:
         return None
     return db.session.scalar(
-        select(User).where(User.uuid == public_id, User.active.is_(True), User.session_generation == generation)
+        select(User)
+        # the school's district comes along: whether it requires a second factor is asked on every request
+        .options(joinedload(User.organization).joinedload(Organization.district))
+        .where(User.uuid == public_id, User.active.is_(True), User.session_generation == generation)
     )
 
 
