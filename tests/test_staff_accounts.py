@@ -303,6 +303,10 @@ def test_counts_are_set_based(client, db):
     login(client, u["admin"])
     first = client.get("/admin/users?role=teacher").get_data(as_text=True)
     assert "56 accounts, page 1 of 2" in first
+    # the next page, as a link and as an htmx swap of the results that keeps the address
+    assert '<a href="/admin/users?page=2&amp;role=teacher" hx-get="/admin/users?page=2&amp;role=teacher" ' \
+           'hx-target="#account-results" hx-push-url="true">Next</a>' in first
+    assert ">Previous</a>" not in first
     assert "Many Teacher 54" in client.get("/admin/users?role=teacher&page=2").get_data(as_text=True) or \
         "Ted Teacher" in client.get("/admin/users?role=teacher&page=2").get_data(as_text=True)
 
