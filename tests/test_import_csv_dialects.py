@@ -3,6 +3,8 @@ mark, quoted values with line breaks, header names in any case or with spaces; e
 that name the file's own columns and the rows a spreadsheet shows."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from casemgr.attendance import attendance_days
@@ -217,3 +219,63 @@ def test_the_upload_page_imports_a_windows_file_and_names_the_files_columns(clie
     assert stored_attendance() == 6
     batch = _db.session.scalars(sa.select(ImportBatch).order_by(ImportBatch.id.desc())).first()
     assert batch.status == "rejected" and batch.errors[0]["column"] == "Status" and batch.errors[0]["row"] == 2
+
+
+def test_a_quote_never_closed_names_the_row_where_it_opens(world):
+    s, st, d = world.school.code, world.students, world.days
+    raw = lines("school_code,incident_code,state_id,occurred_on,incident_type,action,description",
+                f'{s},INC-1,{st[0].state_id},{d[1]},Fighting,detention,"one\r\ntwo"',
+                f'{s},INC-2,{st[1].state_id},{d[2]},Tardy,none,"never closed', f"{s},INC-3,{st[2].state_id},{d[3]},Other,none,",
+                end="\r\n")
+    outcome = assert_rejected(world, "discipline", raw, DisciplineIncident, "row 3: a quoted field is not closed")
+    assert len(outcome.errors) == 1
+
+
+def test_a_short_row_names_the_first_column_it_lacks(world):
+    raw = lines("State ID,School Code,Date,Status", f"{world.students[0].state_id},{world.school.code},{world.days[0]},present",
+                f"{world.students[1].state_id},{world.school.code},{world.days[0]}", end="\r\n")
+    assert_rejected(world, "attendance", raw, attendance_days, "row 3, Status: the row has fewer fields than the header")
+
+
+def good_files(world) -> list[tuple[str, list[str], int]]:
+    """A good file of every single-file kind (header, rows, rows inserted), in the order
+    they can be imported."""
+    s, y, st, d = world.school.code, world.year, world.students, world.days
+    return [
+        ("students", [STUDENTS + ",entry_date", *(r + f",{d[0]}" for r in student_rows(world))], 6),
+        ("guardians", ["guardian_id,first_name,last_name,email,preferred_language,state_id,relation,educational_rights",
+                       f"G1,Maria,Ruiz,maria@example.org,es,{st[0].state_id},mother,true",
+                       f"G1,Maria,Ruiz,maria@example.org,es,{st[1].state_id},mother,true"], 3),
+        ("calendar", ["school_code,date,instructional", f"{s},{d[-1] + timedelta(days=7)},true"], 1),
+        ("sections", ["school_code,school_year,section_id,course_code,course_title,subject,term,credits,teacher_email",
+                      f"{s},{y},ALG1-01,MA101,\"Algebra I, part 1\",math,year,1.0,{world.teacher.email}"], 1),
+        ("section_enrollments", ["school_code,school_year,section_id,state_id,entry_date,exit_date",
+                                 f"{s},{y},ALG1-01,{st[0].state_id},{d[0]},"], 1),
+        ("attendance", [ATTENDANCE, *attendance_rows(world)], 6),
+        ("marks", ["state_id,school_code,school_year,section_id,term,mark,failing,credits_attempted,credits_earned,recorded_on",
+                   f"{st[0].state_id},{s},{y},ALG1-01,Q1,F,,0,0,{d[-1]}"], 1),
+        ("credits", ["state_id,school_year,grade,credits_attempted,credits_earned", f"{st[0].state_id},{y - 1},9,6,5.5"], 1),
+        ("assessments", ["state_id,test_code,administered_on,subject,scale_score,performance_level",
+                         f"{st[0].state_id},STATE-MATH-9,{d[2]},math,2450,3"], 1),
+        ("fafsa", ["state_id,school_year,status,status_date", f"{st[0].state_id},{y},submitted,{d[3]}"], 1),
+        ("discipline", ["school_code,incident_code,state_id,occurred_on,incident_type,action,days,description",
+                        f'{s},INC-1,{st[0].state_id},{d[4]},Fighting,out_of_school_suspension,2,"Two lines\nof notes"'], 1),
+    ]
+
+
+def as_windows_saves_it(rows: list[str]) -> bytes:
+    """A byte-order mark, CRLF line breaks (none after the last row), header names in
+    title case with spaces."""
+    header = ",".join(name.replace("_", " ").title() for name in rows[0].split(","))
+    return b"\xef\xbb\xbf" + "\r\n".join([header, *(row.replace("\n", "\r\n") for row in rows[1:])]).encode()
+
+
+def test_every_kind_imports_a_windows_file_as_it_would_the_plain_one(world):
+    for kind, rows, inserted in good_files(world):
+        outcome = run(world, kind, as_windows_saves_it(rows))
+        assert outcome.ok, (kind, [e.describe() for e in outcome.errors])
+        assert (outcome.batch.rows_read, outcome.batch.rows_inserted) == (len(rows) - 1, inserted), kind
+        plain = run(world, kind, lines(*rows))
+        assert plain.ok and (plain.batch.rows_inserted, plain.batch.rows_updated) == (0, 0), kind
+    assert count(DisciplineIncident) == 1 and stored_attendance() == 6
+    assert _db.session.scalar(sa.select(DisciplineIncident.description)) == "Two lines\nof notes"

@@ -66,7 +66,9 @@ def plain_line_breaks(data: bytes) -> bytes:
 def spreadsheet_row(data: bytes, line: int) -> int:
     """The row a spreadsheet shows (the header is row 1) for line `line` of `data`: a
     quoted value holding line breaks spans several lines of the file but is one row.
-    Only for errors: it reads the file up to that line with Python's csv reader."""
+    Only for errors: it reads the file up to that line with Python's csv reader. A line
+    past the end (COPY's line for a quote never closed) gives the last row, where that
+    quote opens."""
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace", newline="")
     reader = csv.reader(text)
     row = 0
@@ -76,7 +78,7 @@ def spreadsheet_row(data: bytes, line: int) -> int:
                 return row
     except csv.Error:  # a value beyond the csv module's limits: the rows so far are right
         return row + 1
-    return row + 1
+    return max(row, 1)
 
 
 def canonical(name: str) -> str:

@@ -18,6 +18,7 @@ CHUNK = 1 << 20
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 _COPY_LINE = re.compile(r"line (\d+)")
+_COPY_COLUMN = re.compile(r'^missing data for column "(\w+)"')
 _COPY_MESSAGES = {
     "extra data after last expected column": "the row has more fields than the header",
     "missing data for column": "the row has fewer fields than the header",
@@ -59,7 +60,7 @@ def load(ctx: Context, data: bytes, header: list[str], columns: list[Column], ty
             for start in range(0, len(data), CHUNK):
                 copy.write(data[start:start + CHUNK])
     except psycopg.errors.DataError as error:
-        raise _copy_rejection(error, data) from None
+        raise _copy_rejection(error, data, ctx.labels) from None
     rows = cur.rowcount
     if rows == 0:
         raise Rejected([RowError(None, None, "the file has a header but no rows")])
@@ -78,16 +79,19 @@ def drop_tables(cur) -> None:
         cur.execute(sql.SQL(statement).format(sql.Identifier(name)))
 
 
-def _copy_rejection(error: psycopg.Error, data: bytes) -> Rejected:
+def _copy_rejection(error: psycopg.Error, data: bytes, labels: dict[str, str]) -> Rejected:
     """COPY's error in the file's terms: COPY counts the lines of the file, a quoted
-    value with line breaks included, so its line becomes the spreadsheet's row."""
+    value with line breaks included, so its line becomes the spreadsheet's row; the
+    first column a short row lacks is named as the header writes it."""
     message = (error.diag.message_primary or str(error)).strip()
     for prefix, friendly in _COPY_MESSAGES.items():
         if message.startswith(prefix):
             message = friendly
             break
     match = _COPY_LINE.search(error.diag.context or "")
-    return Rejected([RowError(spreadsheet_row(data, int(match.group(1))) if match else None, None, message)])
+    column = _COPY_COLUMN.search(error.diag.message_primary or "")
+    return Rejected([RowError(spreadsheet_row(data, int(match.group(1))) if match else None,
+                              labels.get(column.group(1), column.group(1)) if column else None, message)])
 
 
 def _typed(column: Column) -> sql.Composable:
