@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from casemgr.attendance import attendance_days
 from casemgr.extensions import db as _db
+from casemgr.importers.source import CsvFile
 from casemgr.models import DisciplineIncident, ImportBatch, SectionEnrollment, Student
 from tests.factories import create_user
 from tests.test_import_cli_web import invoke, upload
@@ -279,3 +280,10 @@ def test_every_kind_imports_a_windows_file_as_it_would_the_plain_one(world):
         assert plain.ok and (plain.batch.rows_inserted, plain.batch.rows_updated) == (0, 0), kind
     assert count(DisciplineIncident) == 1 and stored_attendance() == 6
     assert _db.session.scalar(sa.select(DisciplineIncident.description)) == "Two lines\nof notes"
+
+
+def test_line_breaks_are_made_plain_piece_by_piece_even_when_a_crlf_is_split():
+    raw = b'a,b\r\n1,"x\r\ny"\r\n2,3\r4,5\n6,7\r\n\r\n'
+    for size in range(1, len(raw) + 2):
+        assert b"".join(CsvFile(raw, ["a", "b"]).chunks(size)) == b'a,b\n1,"x\ny"\n2,3\n4,5\n6,7\n', size
+    assert b"".join(CsvFile(b"a,b\n1,2", ["a", "b"]).chunks(2)) == b"a,b\n1,2\n"

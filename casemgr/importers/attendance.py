@@ -71,7 +71,7 @@ def run(raw: bytes, ctx: Context) -> None:
     # unlogged, not temporary: the fold below can then use parallel workers
     suffix = uuid.uuid4().hex[:16]
     stage, days = f"import_stage_{suffix}", f"import_year_days_{suffix}"
-    rows = staging.load(ctx, csv_file.data, list(ctx.labels), COLUMNS, typed=False, unlogged_table=stage)
+    rows = staging.load(ctx, csv_file, list(ctx.labels), COLUMNS, typed=False, unlogged_table=stage)
     ctx.counts.rows_read += rows
     cur = ctx.cur
     cur.execute("SET LOCAL work_mem = '256MB'")

@@ -51,7 +51,7 @@ def run_file(kind: Kind, raw: bytes, ctx: Context) -> None:
     """Validate and merge one CSV file of `kind` (raises Rejected)."""
     csv_file = read_csv(raw)
     ctx.labels = match_header(csv_file.header, kind)
-    ctx.counts.rows_read += staging.load(ctx, csv_file.data, list(ctx.labels), list(kind.columns))
+    ctx.counts.rows_read += staging.load(ctx, csv_file, list(ctx.labels), list(kind.columns))
     checks = (staging.type_checks(list(kind.columns), ctx.labels) + [staging.duplicate_check(list(kind.key), ctx.labels)]
               + kind.checks(ctx))
     staging.collect_errors(ctx, checks)

@@ -11,42 +11,66 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from casemgr.importers.base import Kind, Rejected, RowError, file_error
 
 BOM = b"\xef\xbb\xbf"
 _SPACES = re.compile(r"[\s_]+")
+_FIRST_LINE = re.compile(rb"[^\r\n]*")
+CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class CsvFile:
-    data: bytes  # UTF-8 without a byte-order mark, every line break a LF
+    data: bytes  # UTF-8 without a byte-order mark, its line breaks as the file writes them
     header: list[str]  # the names as the file writes them, spaces around them dropped
+
+    def chunks(self, size: int = CHUNK) -> Iterator[bytes]:
+        """The text for COPY, in pieces of about `size` bytes: every line break (CRLF, or
+        a lone CR) as LF, inside quoted values too, and one LF after the last line.
+
+        PostgreSQL's COPY takes CRLF or LF, but the same one on every line, and Windows
+        files often end their last line differently or mix in lines pasted from
+        elsewhere. The pieces are made plain one at a time, as bytes: a year of
+        attendance (~400 MB) is never copied whole, and a file of LF lines only sliced."""
+        data = self.data
+        end = len(data)
+        while end and data[end - 1] in b"\r\n":
+            end -= 1
+        plain = b"\r" not in data
+        after_cr = False
+        for start in range(0, end, size):
+            piece = data[start:min(start + size, end)]
+            if not plain:
+                if after_cr and piece.startswith(b"\n"):  # the LF of a CRLF split between pieces
+                    piece = piece[1:]
+                after_cr = piece.endswith(b"\r")
+                piece = plain_line_breaks(piece)
+            yield piece
+        yield b"\n"
 
 
 def read_csv(raw: bytes) -> CsvFile:
-    """Check that `raw` is UTF-8 CSV text with a header line; a BOM is dropped and line
-    breaks (CRLF, or a lone CR) become LF, inside quoted values too.
+    """Check that `raw` is UTF-8 CSV text with a header line; a BOM is dropped.
 
-    A large file is not copied on the way when it needs no change (pure ASCII, LF line
-    breaks, one final line break): those checks only scan the bytes."""
-    data = plain_line_breaks(raw[len(BOM):] if raw.startswith(BOM) else raw)
+    A large file is not copied on the way: the checks only scan the bytes (line breaks
+    are made plain as COPY reads the file, see CsvFile.chunks)."""
+    data = raw[len(BOM):] if raw.startswith(BOM) else raw
     if not data.isascii():
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as error:
-            row = spreadsheet_row(data, data.count(b"\n", 0, error.start) + 1)
+            row = spreadsheet_row(data, plain_line_breaks(data[:error.start]).count(b"\n") + 1)
             raise Rejected([RowError(
                 row, None,
                 f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} on row {row}); "
                 "save it as 'CSV UTF-8' and import it again",
             )]) from None
-    if not data.endswith(b"\n") or data.endswith(b"\n\n"):
-        data = data.rstrip(b"\n") + b"\n"
     if b"\x00" in data:
         raise file_error("the file holds NUL bytes: it is not a CSV text file")
-    first = data[:data.find(b"\n")].decode("utf-8")
+    first = _FIRST_LINE.match(data).group().decode("utf-8")
     if not first.strip():
         raise file_error("the file is empty or its first line (the header) is blank")
     header = [name.strip() for name in next(csv.reader(io.StringIO(first)))]
@@ -54,9 +78,7 @@ def read_csv(raw: bytes) -> CsvFile:
 
 
 def plain_line_breaks(data: bytes) -> bytes:
-    """`data` with every CRLF and lone CR turned into LF. PostgreSQL's COPY takes CRLF
-    or LF, but the same one on every line, and Windows files often end their last line
-    differently or mix in lines pasted from elsewhere."""
+    """`data` with every CRLF and lone CR turned into LF."""
     if b"\r" not in data:
         return data
     data = data.replace(b"\r\n", b"\n")

@@ -12,9 +12,8 @@ import psycopg
 from psycopg import sql
 
 from casemgr.importers.base import Column, Context, Rejected, RowError
-from casemgr.importers.source import spreadsheet_row
+from casemgr.importers.source import CsvFile, spreadsheet_row
 
-CHUNK = 1 << 20
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 _COPY_LINE = re.compile(r"line (\d+)")
@@ -26,9 +25,9 @@ _COPY_MESSAGES = {
 }
 
 
-def load(ctx: Context, data: bytes, header: list[str], columns: list[Column], typed: bool = True,
+def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Column], typed: bool = True,
          unlogged_table: str | None = None) -> int:
-    """Create the staging tables and COPY `data` (header line included) into them;
+    """Create the staging tables and COPY the file (header line included) into them;
     `header` holds the kind's column names in the file's order;
     `typed=False` leaves import_typed to be built later (or never) by the caller.
 
@@ -57,10 +56,10 @@ def load(ctx: Context, data: bytes, header: list[str], columns: list[Column], ty
     )
     try:
         with cur.copy(statement) as copy:
-            for start in range(0, len(data), CHUNK):
-                copy.write(data[start:start + CHUNK])
+            for piece in csv_file.chunks():
+                copy.write(piece)
     except psycopg.errors.DataError as error:
-        raise _copy_rejection(error, data, ctx.labels) from None
+        raise _copy_rejection(error, csv_file.data, ctx.labels) from None
     rows = cur.rowcount
     if rows == 0:
         raise Rejected([RowError(None, None, "the file has a header but no rows")])
