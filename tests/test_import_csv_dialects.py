@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from casemgr.attendance import attendance_days
 from casemgr.extensions import db as _db
 from casemgr.importers.source import CsvFile
-from casemgr.models import DisciplineIncident, ImportBatch, SectionEnrollment, Student
+from casemgr.models import DisciplineIncident, FafsaRecord, ImportBatch, SectionEnrollment, Student
 from tests.factories import create_user
 from tests.test_import_cli_web import invoke, upload
 from tests.helpers import login
@@ -287,3 +287,25 @@ def test_line_breaks_are_made_plain_piece_by_piece_even_when_a_crlf_is_split():
     for size in range(1, len(raw) + 2):
         assert b"".join(CsvFile(raw, ["a", "b"]).chunks(size)) == b'a,b\n1,"x\ny"\n2,3\n4,5\n6,7\n', size
     assert b"".join(CsvFile(b"a,b\n1,2", ["a", "b"]).chunks(2)) == b"a,b\n1,2\n"
+
+
+def test_every_kinds_header_is_recognised_when_given_as_any_other_kind():
+    from casemgr.importers import KINDS
+    from casemgr.importers.source import looks_like
+
+    kinds = [kind for kind in KINDS.values() if kind.columns]
+    for kind in kinds:
+        for names in ({c.name for c in kind.columns}, set(kind.required)):
+            for other in kinds:
+                takes_it = names <= {c.name for c in other.columns} and set(other.required) <= names
+                if other is not kind and not takes_it:
+                    assert looks_like(names, other) is kind, (sorted(names), other.name)
+
+
+def test_the_kind_a_file_looks_like_is_told_in_the_files_own_words(world):
+    header = "State ID,School Code,Date,Status"
+    raw = lines(header, *attendance_rows(world), end="\r\n")
+    assert_rejected(world, "fafsa", raw, FafsaRecord,
+                    "this looks like an attendance file (daily attendance: State ID, School Code, Date, Status), "
+                    "not a fafsa file; import it as attendance")
+    assert stored_attendance() == 0

@@ -153,7 +153,7 @@ def match_header(header: list[str], kind: Kind) -> dict[str, str]:
             article = "an" if other.name[0] in "aeiou" else "a"
             raise file_error(
                 f"this looks like {article} {other.name} file ({other.title.lower()}: "
-                f"{', '.join(c.name for c in other.columns if c.name in labels)}), not a {kind.name} file; "
+                f"{', '.join(labels[c.name] for c in other.columns if c.name in labels)}), not a {kind.name} file; "
                 f"import it as {other.name}")
         raise Rejected(errors)
     return labels
