@@ -12,8 +12,8 @@ from casemgr.extensions import db as _db
 from casemgr.importers.source import CsvFile
 from casemgr.models import DisciplineIncident, FafsaRecord, ImportBatch, SectionEnrollment, Student
 from tests.factories import create_user
-from tests.test_import_cli_web import invoke, upload
 from tests.helpers import login
+from tests.test_import_cli_web import invoke, upload
 from tests.test_import_kinds import _recorded_recompute, assert_rejected, count, run, world  # noqa: F401
 
 ATTENDANCE = "state_id,school_code,date,status"
@@ -309,3 +309,11 @@ def test_the_kind_a_file_looks_like_is_told_in_the_files_own_words(world):
                     "this looks like an attendance file (daily attendance: State ID, School Code, Date, Status), "
                     "not a fafsa file; import it as attendance")
     assert stored_attendance() == 0
+
+
+def test_a_column_without_a_name_is_named_by_its_letter(world):
+    rows = [f"{s.state_id},{world.school.code},{world.days[0]},present,," for s in world.students]
+    outcome = assert_rejected(world, "attendance", lines("state_id,school_code,date,status,, ", *rows, end="\r\n"),
+                              attendance_days, "row 1: column E has no name in the header",
+                              "row 1: column F has no name in the header")
+    assert len(outcome.errors) == 2

@@ -131,6 +131,9 @@ def match_header(header: list[str], kind: Kind) -> dict[str, str]:
     errors, twice = [], []
     for index, name in enumerate(header):
         column = canonical(name)
+        if not column:
+            errors.append(RowError(1, None, f"column {column_letter(index)} has no name in the header"))
+            continue
         if column in labels:
             first = where[column]
             twice.append(RowError(1, name, (
