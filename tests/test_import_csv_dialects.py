@@ -317,3 +317,26 @@ def test_a_column_without_a_name_is_named_by_its_letter(world):
                               attendance_days, "row 1: column E has no name in the header",
                               "row 1: column F has no name in the header")
     assert len(outcome.errors) == 2
+
+
+def test_a_windows_file_without_quotes_goes_to_copy_as_it_is():
+    windows = CsvFile(b"a,b\r\n1,2\r\n3,4", ["a", "b"])
+    assert windows.copy_takes_as_is()
+    assert b"".join(windows.chunks(2, plain=False)) == b"a,b\r\n1,2\r\n3,4\r\n"
+    assert not CsvFile(b'a,b\r\n1,"2"\r\n', ["a", "b"]).copy_takes_as_is()
+    assert not CsvFile(b"a,b\n1,2\r\n", ["a", "b"]).copy_takes_as_is()
+
+
+def test_a_windows_file_with_a_unix_line_is_read_again_and_keeps_its_row_numbers(world):
+    s = world.school.code
+    raw = (f"{STUDENTS}\r\nNEW1,N1,{s},Ana,Ruiz,2010-03-04,9\r\nNEW2,N2,{s},Ben,Okafor,2009-12-31,10\n"
+           f"NEW3,N3,NOPE,Cy,Doe,2011-01-02,8\r\n").encode()
+    outcome = assert_rejected(world, "students", raw, Student, "row 4, school_code: unknown school 'NOPE'")
+    assert len(outcome.errors) == 1
+    outcome = run(world, "students", raw.replace(b"NOPE", s.encode()))
+    assert outcome.ok and outcome.batch.rows_read == 3, [e.describe() for e in outcome.errors]
+    assert stored_students() == {"NEW1": "Ruiz", "NEW2": "Okafor", "NEW3": "Doe"}
+    rows = attendance_rows(world, days=3)
+    raw = (f"{ATTENDANCE}\r\n" + "\r\n".join(rows[:5]) + "\r" + "\r\n".join(rows[5:]) + "\r\n").encode()
+    outcome = run(world, "attendance", raw)
+    assert outcome.ok and outcome.batch.rows_inserted == 9 and stored_attendance() == 9

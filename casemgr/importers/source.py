@@ -27,9 +27,17 @@ class CsvFile:
     data: bytes  # UTF-8 without a byte-order mark, its line breaks as the file writes them
     header: list[str]  # the names as the file writes them, spaces around them dropped
 
-    def chunks(self, size: int = CHUNK) -> Iterator[bytes]:
-        """The text for COPY, in pieces of about `size` bytes: every line break (CRLF, or
-        a lone CR) as LF, inside quoted values too, and one LF after the last line.
+    def copy_takes_as_is(self) -> bool:
+        """Whether COPY may well read the file as it is: Windows line breaks (CRLF) after
+        the header and no quoted values (which could hold other line breaks, stored as
+        LF). COPY then reads CRLF itself, as fast as LF; a line that ends otherwise makes
+        COPY fail, and the caller has it read the file again, made plain."""
+        return self.data.startswith(b"\r\n", len(_FIRST_LINE.match(self.data).group())) and b'"' not in self.data
+
+    def chunks(self, size: int = CHUNK, plain: bool = True) -> Iterator[bytes]:
+        """The text for COPY, in pieces of about `size` bytes, ending with one line break.
+        `plain`: every line break (CRLF, or a lone CR) as LF, inside quoted values too;
+        else the line breaks as the file writes them (see copy_takes_as_is).
 
         PostgreSQL's COPY takes CRLF or LF, but the same one on every line, and Windows
         files often end their last line differently or mix in lines pasted from
@@ -39,17 +47,17 @@ class CsvFile:
         end = len(data)
         while end and data[end - 1] in b"\r\n":
             end -= 1
-        plain = b"\r" not in data
+        plain = plain and b"\r" in data
         after_cr = False
         for start in range(0, end, size):
             piece = data[start:min(start + size, end)]
-            if not plain:
+            if plain:
                 if after_cr and piece.startswith(b"\n"):  # the LF of a CRLF split between pieces
                     piece = piece[1:]
                 after_cr = piece.endswith(b"\r")
                 piece = plain_line_breaks(piece)
             yield piece
-        yield b"\n"
+        yield b"\n" if plain or b"\r" not in data else b"\r\n"
 
 
 def read_csv(raw: bytes) -> CsvFile:

@@ -17,6 +17,7 @@ from casemgr.importers.source import CsvFile, spreadsheet_row
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 _COPY_LINE = re.compile(r"line (\d+)")
+_LINE_BREAK_ERROR = re.compile(r"^(unquoted|literal) (carriage return|newline) found in data")
 _COPY_COLUMN = re.compile(r'^missing data for column "(\w+)"')
 _COPY_MESSAGES = {
     "extra data after last expected column": "the row has more fields than the header",
@@ -54,18 +55,36 @@ def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Colum
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, HEADER true)").format(
         target, sql.SQL(", ").join(map(sql.Identifier, header))
     )
+    as_is = csv_file.copy_takes_as_is()
+    if as_is:
+        cur.execute("SAVEPOINT import_copy")
     try:
-        with cur.copy(statement) as copy:
-            for piece in csv_file.chunks():
-                copy.write(piece)
+        rows = _copy(cur, statement, csv_file.chunks(plain=not as_is))
     except psycopg.errors.DataError as error:
-        raise _copy_rejection(error, csv_file.data, ctx.labels) from None
-    rows = cur.rowcount
+        if not (as_is and _LINE_BREAK_ERROR.match(error.diag.message_primary or "")):
+            raise _copy_rejection(error, csv_file.data, ctx.labels) from None
+        # a line break other than CRLF after all: COPY reads it again, made plain
+        cur.execute("ROLLBACK TO SAVEPOINT import_copy")
+        if not unlogged_table:
+            cur.execute("ALTER TABLE import_stage ALTER COLUMN row_no RESTART")
+        try:
+            rows = _copy(cur, statement, csv_file.chunks(plain=True))
+        except psycopg.errors.DataError as error:
+            raise _copy_rejection(error, csv_file.data, ctx.labels) from None
+    if as_is:
+        cur.execute("RELEASE SAVEPOINT import_copy")
     if rows == 0:
         raise Rejected([RowError(None, None, "the file has a header but no rows")])
     if typed:
         type_rows(ctx, columns)
     return rows
+
+
+def _copy(cur, statement: sql.Composable, pieces) -> int:
+    with cur.copy(statement) as copy:
+        for piece in pieces:
+            copy.write(piece)
+    return cur.rowcount
 
 
 def drop_tables(cur) -> None:
