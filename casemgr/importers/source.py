@@ -2,10 +2,11 @@
 
 Districts' files come from Excel, SIS exports and hand edits: a UTF-8 byte-order mark,
 CRLF, LF or both in one file, quoted values holding line breaks, header names in any
-letter case or with spaces around them. All of these are made plain here, as bytes (a
-year of attendance is ~400 MB, so no per-row Python work), and the header names are
-matched to the kind's columns while remembering how the file wrote them, so that every
-error names the file's own column."""
+letter case or with spaces around them. Line breaks are made plain as bytes, piece by
+piece as COPY reads the file, or left to COPY when it can read them itself (a year of
+attendance is ~400 MB: no per-row Python work), and the header names are matched to
+the kind's columns while remembering how the file wrote them, so that every error
+names the file's own column."""
 from __future__ import annotations
 
 import csv
