@@ -24,7 +24,7 @@ from casemgr import attendance
 from casemgr.importers import staging
 from casemgr.importers.base import MAX_ERRORS, Column, Context, Kind, Rejected, RowError
 from casemgr.importers.lookups import in_future, outside_school_year, unknown_school, unknown_student
-from casemgr.importers.source import check_header, read_csv
+from casemgr.importers.source import match_header, read_csv
 from casemgr.models.enums import AttendanceStatus
 
 COLUMNS = [
@@ -60,17 +60,18 @@ def checks(ctx: Context) -> list[str]:
 def validate_in_detail(ctx: Context) -> None:
     """Every rule, each naming its rows (raises Rejected when a row is bad)."""
     staging.type_rows(ctx, COLUMNS)
-    staging.collect_errors(ctx, staging.type_checks(COLUMNS) + [staging.duplicate_check(KEY)] + checks(ctx))
+    staging.collect_errors(ctx, staging.type_checks(COLUMNS, ctx.labels) + [staging.duplicate_check(KEY, ctx.labels)]
+                           + checks(ctx))
     staging.raise_if_errors(ctx, MAX_ERRORS)
 
 
 def run(raw: bytes, ctx: Context) -> None:
     csv_file = read_csv(raw)
-    check_header(csv_file.header, COLUMNS)
+    ctx.labels = match_header(csv_file.header, ATTENDANCE)
     # unlogged, not temporary: the fold below can then use parallel workers
     suffix = uuid.uuid4().hex[:16]
     stage, days = f"import_stage_{suffix}", f"import_year_days_{suffix}"
-    rows = staging.load(ctx, csv_file.data, csv_file.header, COLUMNS, typed=False, unlogged_table=stage)
+    rows = staging.load(ctx, csv_file, list(ctx.labels), COLUMNS, typed=False, unlogged_table=stage)
     ctx.counts.rows_read += rows
     cur = ctx.cur
     cur.execute("SET LOCAL work_mem = '256MB'")

@@ -68,12 +68,17 @@ class Counts:
 @dataclass
 class Context:
     """What a kind's validation and merge need: the district, the day the import runs
-    on, and the SQL connection's cursor (psycopg)."""
+    on, and the SQL connection's cursor (psycopg). `labels`: each column's name as the
+    file's header writes it, for the errors."""
 
     district_id: int
     today: date
     cur: Any
     counts: Counts = field(default_factory=Counts)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, column: str | None) -> str | None:
+        return self.labels.get(column, column) if column else column
 
 
 @dataclass(frozen=True)

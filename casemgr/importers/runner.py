@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from casemgr.extensions import db
 from casemgr.importers import staging
 from casemgr.importers.base import MAX_ERRORS, Context, Counts, Kind, Rejected, RowError
-from casemgr.importers.source import check_header, read_csv
+from casemgr.importers.source import match_header, read_csv
 from casemgr.models import ImportBatch, Organization
 from casemgr.models.enums import ImportStatus, OrgKind
 
@@ -50,9 +50,10 @@ def resolve_district(code: str | None) -> Organization:
 def run_file(kind: Kind, raw: bytes, ctx: Context) -> None:
     """Validate and merge one CSV file of `kind` (raises Rejected)."""
     csv_file = read_csv(raw)
-    check_header(csv_file.header, list(kind.columns))
-    ctx.counts.rows_read += staging.load(ctx, csv_file.data, csv_file.header, list(kind.columns))
-    checks = staging.type_checks(list(kind.columns)) + [staging.duplicate_check(list(kind.key))] + kind.checks(ctx)
+    ctx.labels = match_header(csv_file.header, kind)
+    ctx.counts.rows_read += staging.load(ctx, csv_file, list(ctx.labels), list(kind.columns))
+    checks = (staging.type_checks(list(kind.columns), ctx.labels) + [staging.duplicate_check(list(kind.key), ctx.labels)]
+              + kind.checks(ctx))
     staging.collect_errors(ctx, checks)
     staging.raise_if_errors(ctx, MAX_ERRORS)
     kind.merge(ctx)

@@ -12,11 +12,13 @@ import psycopg
 from psycopg import sql
 
 from casemgr.importers.base import Column, Context, Rejected, RowError
+from casemgr.importers.source import CsvFile, spreadsheet_row
 
-CHUNK = 1 << 20
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 _COPY_LINE = re.compile(r"line (\d+)")
+_LINE_BREAK_ERROR = re.compile(r"^(unquoted|literal) (carriage return|newline) found in data")
+_COPY_COLUMN = re.compile(r'^missing data for column "(\w+)"')
 _COPY_MESSAGES = {
     "extra data after last expected column": "the row has more fields than the header",
     "missing data for column": "the row has fewer fields than the header",
@@ -24,9 +26,10 @@ _COPY_MESSAGES = {
 }
 
 
-def load(ctx: Context, data: bytes, header: list[str], columns: list[Column], typed: bool = True,
+def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Column], typed: bool = True,
          unlogged_table: str | None = None) -> int:
-    """Create the staging tables and COPY `data` (header line included) into them;
+    """Create the staging tables and COPY the file (header line included) into them;
+    `header` holds the kind's column names in the file's order;
     `typed=False` leaves import_typed to be built later (or never) by the caller.
 
     With `unlogged_table`, the rows go to an UNLOGGED table of that name, without row
@@ -52,18 +55,36 @@ def load(ctx: Context, data: bytes, header: list[str], columns: list[Column], ty
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, HEADER true)").format(
         target, sql.SQL(", ").join(map(sql.Identifier, header))
     )
+    as_is = csv_file.copy_takes_as_is()
+    if as_is:
+        cur.execute("SAVEPOINT import_copy")
     try:
-        with cur.copy(statement) as copy:
-            for start in range(0, len(data), CHUNK):
-                copy.write(data[start:start + CHUNK])
+        rows = _copy(cur, statement, csv_file.chunks(plain=not as_is))
     except psycopg.errors.DataError as error:
-        raise _copy_rejection(error) from None
-    rows = cur.rowcount
+        if not (as_is and _LINE_BREAK_ERROR.match(error.diag.message_primary or "")):
+            raise _copy_rejection(error, csv_file.data, ctx.labels) from None
+        # a line break other than CRLF after all: COPY reads it again, made plain
+        cur.execute("ROLLBACK TO SAVEPOINT import_copy")
+        if not unlogged_table:
+            cur.execute("ALTER TABLE import_stage ALTER COLUMN row_no RESTART")
+        try:
+            rows = _copy(cur, statement, csv_file.chunks(plain=True))
+        except psycopg.errors.DataError as error:
+            raise _copy_rejection(error, csv_file.data, ctx.labels) from None
+    if as_is:
+        cur.execute("RELEASE SAVEPOINT import_copy")
     if rows == 0:
         raise Rejected([RowError(None, None, "the file has a header but no rows")])
     if typed:
         type_rows(ctx, columns)
     return rows
+
+
+def _copy(cur, statement: sql.Composable, pieces) -> int:
+    with cur.copy(statement) as copy:
+        for piece in pieces:
+            copy.write(piece)
+    return cur.rowcount
 
 
 def drop_tables(cur) -> None:
@@ -76,14 +97,19 @@ def drop_tables(cur) -> None:
         cur.execute(sql.SQL(statement).format(sql.Identifier(name)))
 
 
-def _copy_rejection(error: psycopg.Error) -> Rejected:
+def _copy_rejection(error: psycopg.Error, data: bytes, labels: dict[str, str]) -> Rejected:
+    """COPY's error in the file's terms: COPY counts the lines of the file, a quoted
+    value with line breaks included, so its line becomes the spreadsheet's row; the
+    first column a short row lacks is named as the header writes it."""
     message = (error.diag.message_primary or str(error)).strip()
     for prefix, friendly in _COPY_MESSAGES.items():
         if message.startswith(prefix):
             message = friendly
             break
     match = _COPY_LINE.search(error.diag.context or "")
-    return Rejected([RowError(int(match.group(1)) if match else None, None, message)])
+    column = _COPY_COLUMN.search(error.diag.message_primary or "")
+    return Rejected([RowError(spreadsheet_row(data, int(match.group(1))) if match else None,
+                              labels.get(column.group(1), column.group(1)) if column else None, message)])
 
 
 def _typed(column: Column) -> sql.Composable:
@@ -130,15 +156,17 @@ _TYPE_HINTS = {
 }
 
 
-def type_checks(columns: list[Column]) -> list[sql.Composable]:
-    """Required values, values that do not parse, ranges, lengths and enums."""
+def type_checks(columns: list[Column], labels: dict[str, str] | None = None) -> list[sql.Composable]:
+    """Required values, values that do not parse, ranges, lengths and enums; `labels`
+    names the columns as the file does in the messages."""
     checks = []
     for column in columns:
         typed, raw = sql.Identifier(column.name), sql.Identifier(column.name + "__raw")
         label = sql.Literal(column.name)
         if column.required:
+            name = (labels or {}).get(column.name, column.name)
             checks.append(sql.SQL("SELECT row_no, {l}, {m} FROM import_typed WHERE {raw} IS NULL").format(
-                l=label, m=sql.Literal(f"{column.name} is required"), raw=raw))
+                l=label, m=_text(f"{name} is required"), raw=raw))
         if column.type == "enum":
             message = sql.SQL("format('%%s is not one of: %%s', quote_literal({raw}), {values})").format(
                 raw=raw, values=sql.Literal(", ".join(column.values)))
@@ -162,14 +190,20 @@ def type_checks(columns: list[Column]) -> list[sql.Composable]:
     return checks
 
 
-def duplicate_check(key: list[str]) -> sql.Composable:
+def _text(text: str) -> sql.Composable:
+    """A string literal for a statement run with parameters (its % doubled)."""
+    return sql.Literal(text.replace("%", "%%"))
+
+
+def duplicate_check(key: list[str], labels: dict[str, str] | None = None) -> sql.Composable:
     cols = sql.SQL(", ").join(map(sql.Identifier, key))
+    names = ", ".join((labels or {}).get(k, k) for k in key)
     not_null = sql.SQL(" AND ").join(sql.SQL("{} IS NOT NULL").format(sql.Identifier(k)) for k in key)
     return sql.SQL(
-        "SELECT row_no, NULL, format('duplicate key ({names}): the same as row %%s', first) FROM ("
+        "SELECT row_no, NULL, format('duplicate key (%%s): the same as row %%s', {names}::text, first) FROM ("
         " SELECT row_no, min(row_no) OVER (PARTITION BY {cols}) AS first FROM import_typed WHERE {nn}"
         ") d WHERE row_no <> first"
-    ).format(names=sql.SQL(", ".join(key).replace("%", "%%")), cols=cols, nn=not_null)
+    ).format(names=_text(names), cols=cols, nn=not_null)
 
 
 def collect_errors(ctx: Context, checks: list) -> None:
@@ -186,4 +220,4 @@ def raise_if_errors(ctx: Context, limit: int) -> None:
             "SELECT row_no, col, message FROM import_errors ORDER BY row_no NULLS FIRST, col, message LIMIT %s",
             (limit,),
         ).fetchall()
-        raise Rejected([RowError(r, c, m) for r, c, m in rows], total)
+        raise Rejected([RowError(r, ctx.label(c), m) for r, c, m in rows], total)
