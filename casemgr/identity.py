@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, request, session, url_for
@@ -206,10 +205,14 @@ def _enforce_session_limits():
     now = datetime.now(UTC).timestamp()
     last_seen, signed_in = session.get(LAST_SEEN_KEY), session.get(SIGNED_IN_KEY)
     idle, lifetime = session_limits(current_user)
-    if (not isinstance(last_seen, (int, float)) or not isinstance(signed_in, (int, float))
-            or now - last_seen > idle or now - signed_in > lifetime):
+    if not isinstance(last_seen, (int, float)) or not isinstance(signed_in, (int, float)) or now - last_seen > idle:
         end_session()
         flash(gettext("You were signed out after a period of inactivity. Please sign in again."), "info")
+        return to_sign_in()
+    if now - signed_in > lifetime:
+        end_session()
+        flash(gettext("You were signed out %(hours)d hours after signing in, as every session is. "
+                      "Please sign in again.", hours=lifetime // 3600), "info")
         return to_sign_in()
     session[LAST_SEEN_KEY] = now
     return None

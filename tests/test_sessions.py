@@ -64,6 +64,7 @@ def test_the_cookie_from_the_sign_in_itself_idles_out(client, db):
     response = client.get("/caseload")
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?next=%2Fcaseload"
+    assert "after a period of inactivity" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert client.get("/").status_code == 302
 
 
@@ -95,6 +96,7 @@ def test_every_session_ends_twelve_hours_after_signing_in_however_active(client,
     _shift(client, signed_in_at=timedelta(minutes=2))
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert "signed out 12 hours after signing in" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
 def test_an_htmx_request_after_the_session_ended_is_sent_to_sign_in_and_back(client, db):
