@@ -19,24 +19,13 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from datetime import date
-from pathlib import Path
 
 from casemgr.importers import classes, people
 from casemgr.importers.base import Context, Kind, Rejected, RowError, file_error
+from casemgr.importers.oneroster_bundle import Bundle, read_bundle, read_bundle_folder  # noqa: F401
 from casemgr.importers.runner import run_file
 
-REQUIRED = {
-    "manifest.csv": ("propertyName", "value"),
-    "orgs.csv": ("sourcedId", "name", "type", "identifier"),
-    "users.csv": ("sourcedId", "role", "givenName", "familyName", "orgSourcedIds", "identifier", "email", "grades"),
-    "courses.csv": ("sourcedId", "title", "courseCode"),
-    "classes.csv": ("sourcedId", "title", "courseSourcedId", "schoolSourcedId", "termSourcedIds"),
-    "enrollments.csv": ("sourcedId", "classSourcedId", "userSourcedId", "role"),
-    "academicSessions.csv": ("sourcedId", "title", "type", "startDate", "endDate"),
-}
-OPTIONAL = {"demographics.csv": ("sourcedId", "birthDate")}
 GRADES = {"PK": "-1", "KG": "0", "TK": "0"}
 SUBJECTS = (("english", "english"), ("language arts", "english"), ("ela", "english"), ("reading", "english"),
             ("math", "math"), ("algebra", "math"), ("geometry", "math"), ("science", "science"),
@@ -45,51 +34,6 @@ SUBJECTS = (("english", "english"), ("language arts", "english"), ("ela", "engli
 RACES = (("americanIndianOrAlaskaNative", "American Indian or Alaska Native"), ("asian", "Asian"),
          ("blackOrAfricanAmerican", "Black or African American"),
          ("nativeHawaiianOrOtherPacificIslander", "Native Hawaiian or Other Pacific Islander"), ("white", "White"))
-
-
-def read_bundle_folder(folder: Path) -> bytes:
-    """Zip a bundle folder in memory, so a folder and a .zip are read the same way."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        for path in sorted(folder.glob("*.csv")):
-            bundle.write(path, path.name)
-    return buffer.getvalue()
-
-
-Table = list[tuple[int, dict[str, str]]]  # (row number in its file, row)
-
-
-def _read(bundle: zipfile.ZipFile, name: str, columns: tuple[str, ...]) -> Table:
-    raw = bundle.read(name)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        raise Rejected([RowError(line, name, f"{name} is not UTF-8 text (line {line})")]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in columns if c not in (reader.fieldnames or [])]
-    if missing:
-        raise Rejected([RowError(1, name, f"{name} is missing the column '{c}'") for c in missing])
-    rows = [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
-    return [(n, r) for n, r in rows if r.get("status", "active").lower() != "tobedeleted"]
-
-
-def read_bundle(raw: bytes) -> dict[str, Table]:
-    try:
-        bundle = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
-        raise file_error("a OneRoster bundle must be a .zip file (or, from the command line, a folder)") from None
-    names = {Path(n).name: n for n in bundle.namelist() if n.lower().endswith(".csv")}
-    missing = [name for name in REQUIRED if name not in names]
-    if missing:
-        raise Rejected([RowError(None, None, f"the bundle has no {name}") for name in missing])
-    tables = {name: _read(bundle, names[name], cols) for name, cols in REQUIRED.items()}
-    for name, cols in OPTIONAL.items():
-        tables[name] = _read(bundle, names[name], cols) if name in names else []
-    version = {r["propertyName"]: r["value"] for _, r in tables["manifest.csv"]}.get("oneroster.version", "")
-    if version and version != "1.1":
-        raise file_error(f"manifest.csv says OneRoster {version}; casemgr reads OneRoster 1.1")
-    return tables
 
 
 class Translation:
@@ -140,22 +84,22 @@ def _ethnicity(demo: dict[str, str]) -> str:
     return next((label for column, label in RACES if demo.get(column, "").lower() == "true"), "")
 
 
-def translate(tables: dict[str, Table]) -> tuple[Translation, Translation, Translation, list[tuple[int, dict]]]:
-    orgs = {r["sourcedId"]: r for _, r in tables["orgs.csv"]}
-    schools = {sid: r["identifier"] for sid, r in orgs.items() if r["type"].lower() == "school"}
-    demographics = {r["sourcedId"]: r for _, r in tables["demographics.csv"]}
-    sessions = {r["sourcedId"]: r for _, r in tables["academicSessions.csv"]}
-    courses = {r["sourcedId"]: r for _, r in tables["courses.csv"]}
-    users = {r["sourcedId"]: (n, r) for n, r in tables["users.csv"]}
+def translate(bundle: Bundle) -> tuple[Translation, Translation, Translation, list[tuple[int, dict]]]:
+    orgs = {r["sourcedId"]: r for _, r in bundle.rows("orgs.csv")}
+    schools = {sid: r.get("identifier", "") for sid, r in orgs.items() if r["type"].lower() == "school"}
+    demographics = {r["sourcedId"]: r for _, r in bundle.rows("demographics.csv")}
+    sessions = {r["sourcedId"]: r for _, r in bundle.rows("academicSessions.csv")}
+    courses = {r["sourcedId"]: r for _, r in bundle.rows("courses.csv")}
+    users = {r["sourcedId"]: (n, r) for n, r in bundle.rows("users.csv")}
     students = Translation([c.name for c in people.STUDENT_COLUMNS if c.name not in ("entry_date", "exit_date")])
     teachers = []
-    for n, user in tables["users.csv"]:
+    for n, user in bundle.rows("users.csv"):
         school = next((schools[o] for o in user["orgSourcedIds"].split(",") if o.strip() in schools), "")
         role = user["role"].lower()
         if role == "student":
             demo = demographics.get(user["sourcedId"], {})
-            grade = (user["grades"].split(",")[0].strip() if user["grades"] else "")
-            students.add(("users.csv", n), state_id=user["identifier"], local_id=user.get("username") or user["sourcedId"],
+            grade = (user.get("grades", "").split(",")[0].strip() if user.get("grades") else "")
+            students.add(("users.csv", n), state_id=user.get("identifier", ""), local_id=user.get("username") or user["sourcedId"],
                          school_code=school, first_name=user["givenName"], middle_name=user.get("middleName", ""),
                          last_name=user["familyName"], preferred_name=user.get("preferredFirstName", ""),
                          birth_date=demo.get("birthDate", ""), grade=GRADES.get(grade.upper(), grade.lstrip("0") or grade),
@@ -165,26 +109,26 @@ def translate(tables: dict[str, Table]) -> tuple[Translation, Translation, Trans
     sections = Translation([c.name for c in classes.SECTION_COLUMNS])
     years: dict[str, str] = {}
     teacher_of: dict[str, str] = {}
-    for _, e in tables["enrollments.csv"]:
+    for _, e in bundle.rows("enrollments.csv"):
         if e["role"].lower() == "teacher" and e["userSourcedId"] in users:
             if e["classSourcedId"] not in teacher_of or e.get("primary", "").lower() == "true":
-                teacher_of[e["classSourcedId"]] = users[e["userSourcedId"]][1]["email"]
-    for n, c in tables["classes.csv"]:
+                teacher_of[e["classSourcedId"]] = users[e["userSourcedId"]][1].get("email", "")
+    for n, c in bundle.rows("classes.csv"):
         term = sessions.get(c["termSourcedIds"].split(",")[0].strip(), {})
         try:
             year = _school_year(term.get("startDate", ""))
         except ValueError:
             year = ""
         years[c["sourcedId"]] = year
-        course = courses.get(c["courseSourcedId"], {})
+        course = courses.get(c.get("courseSourcedId", ""), {})
         sections.add(("classes.csv", n), school_code=schools.get(c["schoolSourcedId"], c["schoolSourcedId"]),
                      school_year=year, section_id=c["sourcedId"], course_code=course.get("courseCode") or c.get("classCode", ""),
                      course_title=course.get("title") or c["title"],
                      subject=_subject(c.get("subjects", "") + " " + course.get("subjects", "") + " " + c["title"]),
                      teacher_email=teacher_of.get(c["sourcedId"], ""))
     enrollments = Translation([c.name for c in classes.ENROLLMENT_COLUMNS])
-    class_rows = {r["sourcedId"]: r for _, r in tables["classes.csv"]}
-    for n, e in tables["enrollments.csv"]:
+    class_rows = {r["sourcedId"]: r for _, r in bundle.rows("classes.csv")}
+    for n, e in bundle.rows("enrollments.csv"):
         if e["role"].lower() != "student":
             continue
         klass = class_rows.get(e["classSourcedId"], {})
@@ -200,7 +144,7 @@ def translate(tables: dict[str, Table]) -> tuple[Translation, Translation, Trans
 def create_teachers(ctx: Context, teachers: list[tuple[int, dict]]) -> None:
     errors = []
     for n, t in teachers:
-        email = t["email"].lower()
+        email = t.get("email", "").lower()
         if not email or not t["school_code"]:
             errors.append(RowError(n, "users.csv", "a teacher needs an email and a school in orgSourcedIds"))
             continue
