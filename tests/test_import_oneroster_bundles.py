@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from casemgr import importers
 from casemgr.extensions import db as _db
-from casemgr.models import Section, SectionEnrollment, Student, User
+from casemgr.models import ImportBatch, Section, SectionEnrollment, Student, User
 from tests.test_import_cli_web import invoke
 from tests.test_import_kinds import _recorded_recompute, count, world  # noqa: F401
 
@@ -173,3 +173,180 @@ def test_a_folder_with_spaced_headers_from_the_command_line(app, world, tmp_path
     result = invoke(app, "oneroster", str(folder), "--district", world.district.code)
     assert result.exit_code == 0, result.output
     assert student("OR00000001").local_id == "OR-2001" and section("OR-USH-01").course_code == "USH-01"
+
+
+# optional files and columns
+
+
+def drop_column(text: str, column: str) -> str:
+    rows = [line.split(",") for line in text.splitlines()]
+    index = rows[0].index(column)
+    return "\n".join(",".join(r[:index] + r[index + 1:]) for r in rows) + "\n"
+
+
+def test_without_demographics_a_new_student_is_refused_in_oneroster_words(world):
+    bundle = files(world)
+    manifest(bundle, demographics="absent")
+    del bundle["demographics.csv"]
+    outcome = refused(world, bundle, "row 3, users.csv: u-s1 has no birthDate: demographics.csv is absent; "
+                                     "casemgr needs it for a new student",
+                      "row 4, users.csv: u-s2 has no birthDate: demographics.csv is absent")
+    assert len(outcome.errors) == 2
+    assert "birth_date is required" not in " ".join(e.message for e in outcome.errors)
+
+
+def test_without_demographics_known_students_keep_their_birth_date_sex_and_ethnicity(world):
+    bundle = files(world)
+    imported(world, bundle)
+    manifest(bundle, demographics="absent")
+    del bundle["demographics.csv"]
+    bundle["users.csv"] = bundle["users.csv"].replace("Jamal,Price", "Jamal,Price-Ode")
+    outcome = imported(world, bundle)
+    assert (outcome.batch.rows_inserted, outcome.batch.rows_updated) == (0, 1)
+    jamal, sofia = student("OR00000001"), student("OR00000002")
+    assert jamal.last_name == "Price-Ode" and str(jamal.birth_date).endswith("-04-22") and jamal.gender == "male"
+    assert sofia.ethnicity == "Hispanic or Latino" and str(sofia.birth_date).endswith("-01-09")
+
+
+def test_a_student_without_a_demographics_row(world):
+    bundle = files(world)
+    bundle["demographics.csv"] = "\n".join(bundle["demographics.csv"].splitlines()[:2]) + "\n"
+    refused(world, bundle, "row 4, users.csv: u-s2 has no birthDate: demographics.csv has no row for u-s2")
+
+
+def test_a_left_out_middle_name_column_keeps_the_stored_middle_names(world):
+    bundle = files(world)
+    imported(world, bundle)
+    assert student("OR00000002").middle_name == "Marie"
+    bundle["users.csv"] = drop_column(bundle["users.csv"], "middleName")
+    outcome = imported(world, bundle)
+    assert (outcome.batch.rows_inserted, outcome.batch.rows_updated) == (0, 0)
+    assert student("OR00000002").middle_name == "Marie"
+    # a middleName column with the value blanked does clear it
+    bundle = files(world)
+    bundle["users.csv"] = bundle["users.csv"].replace("Alvarez,Marie", "Alvarez,")
+    imported(world, bundle)
+    assert student("OR00000002").middle_name is None
+
+
+def test_a_left_out_optional_column_of_a_students_file_keeps_stored_values(world):
+    from tests.test_import_kinds import csv_bytes
+    from tests.test_import_kinds import run as run_kind
+
+    s = world.school.code
+    first = csv_bytes("state_id,local_id,school_code,first_name,middle_name,last_name,birth_date,grade,low_income",
+                      f"NEW1,N1,{s},Ana,Luz,Ruiz,2010-03-04,9,yes")
+    assert run_kind(world, "students", first).ok
+    again = run_kind(world, "students", csv_bytes("state_id,local_id,school_code,first_name,last_name,birth_date,grade",
+                                                  f"NEW1,N1,{s},Ana,Ruiz,2010-03-04,10"))
+    assert again.ok and again.batch.rows_updated == 1
+    ana = student("NEW1")
+    assert (ana.middle_name, ana.low_income, ana.grade) == ("Luz", True, 10)
+
+
+def test_a_known_student_without_grades_keeps_the_stored_grade_a_new_one_is_refused(world):
+    bundle = files(world)
+    imported(world, bundle)
+    bundle["users.csv"] = drop_column(bundle["users.csv"], "grades")
+    imported(world, bundle)
+    assert student("OR00000001").grade == 10
+    bundle["users.csv"] += "u-s3,active,2026-08-01T00:00:00Z,true,org-h001,student,OR-2003,,Lee,Park,,OR00000003,,,,,\n"
+    refused(world, bundle, "row 5, users.csv: u-s3 has no grades: users.csv has no grades column")
+
+
+def test_a_student_without_identifier_is_refused_in_oneroster_words(world):
+    bundle = files(world)
+    bundle["users.csv"] = bundle["users.csv"].replace(",OR00000002,", ",,")
+    refused(world, bundle, "row 4, users.csv (identifier): u-s2 has no identifier")
+
+
+# roles, teachers and classes
+
+OTHERS = ("u-a1,active,2026-08-01T00:00:00Z,true,org-h001,aide,aide1,,Al,Aide,,,al@x.example,,,,,\n"
+          "u-g1,active,2026-08-01T00:00:00Z,true,org-h001,guardian,g1,,Gia,Price,,,gia@x.example,,,u-s1,,\n"
+          "u-g2,active,2026-08-01T00:00:00Z,true,org-h001,guardian,g2,,Gus,Price,,,,,,u-s1,,\n"
+          "u-d1,active,2026-08-01T00:00:00Z,true,org-district,administrator,d1,,Di,Admin,,,di@x.example,,,,,\n")
+
+
+def test_roles_casemgr_does_not_use_are_counted_and_skipped(world):
+    bundle = files(world)
+    bundle["users.csv"] += OTHERS
+    bundle["enrollments.csv"] += "e-9,active,2026-08-01T00:00:00Z,OR-GEOM-01,org-h001,u-a1,aide,false,,\n"
+    users_before = count(User)
+    outcome = imported(world, bundle)
+    warnings = [w.describe() for w in outcome.warnings]
+    assert "file, users.csv: 4 users skipped (2 guardian, 1 administrator, 1 aide): casemgr imports students and " \
+           "teachers only" in warnings
+    assert "file, enrollments.csv: 1 enrollment skipped (1 aide): casemgr imports students and teachers only" in warnings
+    assert count(User) == users_before + 1  # the teacher only
+    assert _db.session.scalar(sa.select(User).where(User.email == "al@x.example")) is None
+    stored = [w for w in outcome.batch.errors if w.get("warning")]
+    assert len(stored) == len(warnings) and outcome.batch.error_count == 0
+
+
+def test_a_teacher_without_email_is_skipped_with_a_warning_and_the_class_has_no_teacher(world):
+    bundle = files(world)
+    bundle["users.csv"] = bundle["users.csv"].replace("rosa.greene@lvusd.example.org", "")
+    outcome = imported(world, bundle)
+    warnings = [w.describe() for w in outcome.warnings]
+    assert "row 2, users.csv: u-t1 (teacher) has no email: skipped, as casemgr signs teachers in and matches them " \
+           "by email; their classes have no teacher of record" in warnings
+    assert "row 2, classes.csv: OR-GEOM-01 is imported without a teacher of record: its teacher u-t1 has no email" \
+           in warnings
+    assert section("OR-GEOM-01").teacher_id is None and count(SectionEnrollment) == 3
+    assert student("OR00000001") is not None
+
+
+def test_a_class_without_a_teacher_of_record_is_imported_with_a_warning(world):
+    bundle = files(world)
+    bundle["enrollments.csv"] = "\n".join(
+        line for line in bundle["enrollments.csv"].splitlines() if not line.startswith("e-2,")) + "\n"
+    outcome = imported(world, bundle)
+    assert [w.describe() for w in outcome.warnings] == [
+        "row 3, classes.csv: OR-USH-01 has no teacher of record (no enrollment with role teacher): imported without one"]
+    assert section("OR-USH-01").teacher_id is None and section("OR-GEOM-01").teacher_id is not None
+
+
+def test_warnings_on_the_command_line_and_the_upload_page(app, client, world, tmp_path):
+    from tests.factories import create_user
+    from tests.helpers import csrf_token, login
+
+    bundle = files(world)
+    bundle["users.csv"] += OTHERS
+    path = tmp_path / "roster.zip"
+    path.write_bytes(zipped(bundle))
+    result = invoke(app, "oneroster", str(path), "--district", world.district.code)
+    assert result.exit_code == 0, result.output
+    assert "warning: file, users.csv: 4 users skipped (2 guardian, 1 administrator, 1 aide)" in result.output
+    admin = create_user("district_admin", world.district)
+    login(client, admin)
+    token = csrf_token(client, "/admin/imports/")
+    response = client.post("/admin/imports/", data={"csrf_token": token, "kind": "oneroster",
+                                                    "file": (io.BytesIO(zipped(bundle)), "roster.zip")},
+                           content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Imported." in html
+    assert "4 users skipped (2 guardian, 1 administrator, 1 aide)" in html
+    batch = _db.session.scalar(sa.select(ImportBatch).where(ImportBatch.kind == "oneroster", ImportBatch.user_id == admin.id))
+    page = client.get(f"/admin/imports/{batch.uuid}").get_data(as_text=True)
+    assert "4 users skipped (2 guardian, 1 administrator, 1 aide)" in page and "rejected" not in page
+    refused_bundle = files(world)
+    refused_bundle["manifest.csv"] = refused_bundle["manifest.csv"].replace("oneroster.version,1.1", "oneroster.version,1.2")
+    before = snapshot()
+    token = csrf_token(client, "/admin/imports/")
+    response = client.post("/admin/imports/", data={"csrf_token": token, "kind": "oneroster",
+                                                    "file": (io.BytesIO(zipped(refused_bundle)), "roster.zip")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422 and snapshot() == before
+    assert "OneRoster version 1.2 is not supported: casemgr imports OneRoster 1.1 CSV" in response.get_data(as_text=True)
+
+
+def test_many_warnings_are_listed_up_to_fifty(world):
+    bundle = files(world)
+    bundle["users.csv"] = bundle["users.csv"].replace("rosa.greene@lvusd.example.org", "")
+    bundle["classes.csv"] += "".join(
+        f"OR-X-{n},active,2026-08-01T00:00:00Z,Art {n},10,course-geo,ART-{n},scheduled,,org-h001,as-2027,Art,,1\n"
+        for n in range(60))
+    outcome = imported(world, bundle)
+    assert len(outcome.warnings) == 51 and outcome.warnings[-1].message == "… and 13 more warnings"  # 1 teacher, 2 + 60 classes
+    assert count(Section) == 62
