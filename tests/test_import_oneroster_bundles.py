@@ -330,6 +330,7 @@ def test_warnings_on_the_command_line_and_the_upload_page(app, client, world, tm
     batch = _db.session.scalar(sa.select(ImportBatch).where(ImportBatch.kind == "oneroster", ImportBatch.user_id == admin.id))
     page = client.get(f"/admin/imports/{batch.uuid}").get_data(as_text=True)
     assert "4 users skipped (2 guardian, 1 administrator, 1 aide)" in page and "rejected" not in page
+    assert "<small>1 warning</small>" in client.get("/admin/imports/").get_data(as_text=True)
     refused_bundle = files(world)
     refused_bundle["manifest.csv"] = refused_bundle["manifest.csv"].replace("oneroster.version,1.1", "oneroster.version,1.2")
     before = snapshot()
@@ -350,3 +351,26 @@ def test_many_warnings_are_listed_up_to_fifty(world):
     outcome = imported(world, bundle)
     assert len(outcome.warnings) == 51 and outcome.warnings[-1].message == "… and 13 more warnings"  # 1 teacher, 2 + 60 classes
     assert count(Section) == 62
+
+
+def test_a_bundle_of_orgs_and_users_only(world):
+    bundle = files(world)
+    manifest(bundle, classes="absent", enrollments="absent", courses="absent", academicSessions="absent")
+    for name in ("classes.csv", "enrollments.csv", "courses.csv", "academicSessions.csv"):
+        del bundle[name]
+    outcome = imported(world, bundle)
+    assert student("OR00000001").grade == 10 and student("OR00000002").birth_date is not None
+    assert count(Section) == 0 and outcome.warnings == []
+    assert _db.session.scalar(sa.select(User).where(User.email == "rosa.greene@lvusd.example.org")) is not None
+
+
+def test_a_delta_file_is_read_like_a_bulk_one(world):
+    bundle = files(world)
+    imported(world, bundle)
+    manifest(bundle, users="delta")
+    bundle["users.csv"] = "\n".join(bundle["users.csv"].splitlines()[:1] + [
+        "u-s1,active,2026-09-01T00:00:00Z,true,org-h001,student,OR-2001,,Jamal,Price,,OR00000001,,,,,11,"]) + "\n"
+    manifest(bundle, enrollments="absent", classes="absent")
+    outcome = imported(world, bundle)
+    assert (outcome.batch.rows_inserted, outcome.batch.rows_updated) == (0, 1)
+    assert student("OR00000001").grade == 11 and student("OR00000002").grade == 11
