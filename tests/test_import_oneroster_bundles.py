@@ -374,3 +374,11 @@ def test_a_delta_file_is_read_like_a_bulk_one(world):
     outcome = imported(world, bundle)
     assert (outcome.batch.rows_inserted, outcome.batch.rows_updated) == (0, 1)
     assert student("OR00000001").grade == 11 and student("OR00000002").grade == 11
+
+
+def test_a_student_of_no_school_is_refused_in_oneroster_words(world):
+    bundle = files(world)
+    bundle["users.csv"] = bundle["users.csv"].replace("u-s2,active,2026-08-01T00:00:00Z,true,org-h001,",
+                                                      "u-s2,active,2026-08-01T00:00:00Z,true,org-district,")
+    refused(world, bundle, "row 4, users.csv (orgSourcedIds): u-s2 belongs to no school: none of orgSourcedIds "
+                           "'org-district' is an org of type school in orgs.csv")

@@ -51,7 +51,9 @@ def create_teachers(ctx: Context, teachers: list[tuple[int, dict]]) -> None:
     for n, t in teachers:
         email = t.get("email", "").lower()
         if not t["school_code"]:
-            errors.append(RowError(n, "users.csv", f"{t['sourcedId']} (teacher) has no school in orgSourcedIds"))
+            errors.append(RowError(n, "users.csv (orgSourcedIds)", (
+                f"{t['sourcedId']} (teacher) belongs to no school: none of orgSourcedIds '{t['orgSourcedIds']}' "
+                "is an org of type school in orgs.csv")))
             continue
         row = ctx.cur.execute(
             "SELECT u.role, o.code FROM users u JOIN organizations o ON o.id = u.organization_id WHERE u.email = %s",

@@ -140,6 +140,11 @@ def translate(bundle: Bundle) -> Roster:
                     f"{sourced_id} has no identifier: casemgr matches students by their state ID, "
                     "which it reads from identifier")))
                 continue
+            if not school:
+                roster.errors.append(RowError(n, "users.csv (orgSourcedIds)", (
+                    f"{sourced_id} belongs to no school: none of orgSourcedIds '{user['orgSourcedIds']}' "
+                    "is an org of type school in orgs.csv")))
+                continue
             demo = demographics.get(sourced_id)
             grade = _first(user.get("grades", ""))
             lacking = []
