@@ -382,3 +382,11 @@ def test_a_student_of_no_school_is_refused_in_oneroster_words(world):
                                                       "u-s2,active,2026-08-01T00:00:00Z,true,org-district,")
     refused(world, bundle, "row 4, users.csv (orgSourcedIds): u-s2 belongs to no school: none of orgSourcedIds "
                            "'org-district' is an org of type school in orgs.csv")
+
+
+def test_a_duplicate_names_the_rows_of_the_bundle(world):
+    bundle = files(world)
+    bundle["users.csv"] = bundle["users.csv"].replace(",OR00000002,", ",OR00000001,").replace("OR-2002", "OR-2001")
+    outcome = refused(world, bundle, "row 4, users.csv: duplicate key (state_id): the same as row 3",
+                      "row 4, users.csv (local_id): local ID OR-2001 is also on row 3")
+    assert {e.row for e in outcome.errors} == {4}

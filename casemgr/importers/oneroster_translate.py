@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +30,7 @@ SUBJECTS = (("english", "english"), ("language arts", "english"), ("ela", "engli
 RACES = (("americanIndianOrAlaskaNative", "American Indian or Alaska Native"), ("asian", "Asian"),
          ("blackOrAfricanAmerican", "Black or African American"),
          ("nativeHawaiianOrOtherPacificIslander", "Native Hawaiian or Other Pacific Islander"), ("white", "White"))
+_OTHER_ROW = re.compile(r"(the same as row |also on row )(\d+)")
 ETHNICITY_COLUMNS = ("hispanicOrLatinoEthnicity", "demographicRaceTwoOrMoreRaces") + tuple(c for c, _ in RACES)
 
 
@@ -51,14 +53,24 @@ class Translation:
         writer.writerows(self.rows)
         return out.getvalue().encode()
 
+    def origin(self, row: int) -> tuple[str, int] | None:
+        return self.origins[row - 2] if 2 <= row < len(self.origins) + 2 else None
+
+    def _bundle_row(self, match: re.Match) -> str:
+        origin = self.origin(int(match.group(2)))
+        return match.group(1) + (str(origin[1]) if origin else match.group(2))
+
     def remap(self, rejection: Rejected) -> Rejected:
+        """The errors of the translated file in the bundle's terms: its file and row,
+        also where a message names another row ("the same as row 3")."""
         errors = []
         for error in rejection.errors:
-            if error.row is not None and 2 <= error.row < len(self.origins) + 2:
-                name, row = self.origins[error.row - 2]
-                errors.append(RowError(row, f"{name} ({error.column})" if error.column else name, error.message))
-            else:
+            origin = self.origin(error.row) if error.row is not None else None
+            if origin is None:
                 errors.append(error)
+                continue
+            message = _OTHER_ROW.sub(self._bundle_row, error.message)
+            errors.append(RowError(origin[1], f"{origin[0]} ({error.column})" if error.column else origin[0], message))
         return Rejected(errors, rejection.total)
 
 
