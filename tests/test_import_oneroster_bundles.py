@@ -390,3 +390,15 @@ def test_a_duplicate_names_the_rows_of_the_bundle(world):
     outcome = refused(world, bundle, "row 4, users.csv: duplicate key (state_id): the same as row 3",
                       "row 4, users.csv (local_id): local ID OR-2001 is also on row 3")
     assert {e.row for e in outcome.errors} == {4}
+
+
+def test_a_state_id_in_user_ids_when_identifier_is_blank(world):
+    bundle = files(world)
+    bundle["users.csv"] = bundle["users.csv"].replace(
+        "student,OR-2002,,Sofia,Alvarez,Marie,OR00000002,", 'student,OR-2002,"{district:D-77},{State: OR00000002}",Sofia,Alvarez,Marie,,')
+    imported(world, bundle)
+    sofia = student("OR00000002")
+    assert sofia.first_name == "Sofia" and sofia.local_id == "OR-2002"
+    assert count(SectionEnrollment) == 3
+    bundle["users.csv"] = bundle["users.csv"].replace("{State: OR00000002}", "{fed:9}")
+    refused(world, bundle, "row 4, users.csv (identifier): u-s2 has no identifier and no {state:…} in userIds")

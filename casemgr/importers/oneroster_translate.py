@@ -30,6 +30,7 @@ SUBJECTS = (("english", "english"), ("language arts", "english"), ("ela", "engli
 RACES = (("americanIndianOrAlaskaNative", "American Indian or Alaska Native"), ("asian", "Asian"),
          ("blackOrAfricanAmerican", "Black or African American"),
          ("nativeHawaiianOrOtherPacificIslander", "Native Hawaiian or Other Pacific Islander"), ("white", "White"))
+_USER_ID = re.compile(r"\{\s*([^:{}]+?)\s*:\s*([^{}]*?)\s*\}")
 _OTHER_ROW = re.compile(r"(the same as row |also on row )(\d+)")
 ETHNICITY_COLUMNS = ("hispanicOrLatinoEthnicity", "demographicRaceTwoOrMoreRaces") + tuple(c for c, _ in RACES)
 
@@ -108,6 +109,15 @@ def _first(values: str) -> str:
     return values.split(",")[0].strip()
 
 
+def _state_id(user: dict[str, str]) -> str:
+    """A student's state ID: `identifier`, else the state ID among `userIds`, written
+    `{type:id}` and separated by commas ("{state:12345},{district:678}"), its type
+    `state` or `stateId` in any case."""
+    return user.get("identifier") or next(
+        (value for kind, value in _USER_ID.findall(user.get("userIds", ""))
+         if re.sub(r"[^a-z]", "", kind.lower()) in ("state", "stateid")), "")
+
+
 def _student_columns(bundle: Bundle) -> list[str]:
     columns = ["state_id", "local_id", "school_code", "first_name", "last_name", "grade", "birth_date"]
     optional = (("middle_name", "users.csv", ("middleName",)), ("preferred_name", "users.csv", ("preferredFirstName",)),
@@ -147,10 +157,11 @@ def translate(bundle: Bundle) -> Roster:
         sourced_id, role = user["sourcedId"], user["role"].lower()
         school = next((schools[o.strip()] for o in user["orgSourcedIds"].split(",") if o.strip() in schools), "")
         if role == "student":
-            if not user.get("identifier"):
+            state_id = _state_id(user)
+            if not state_id:
                 roster.errors.append(RowError(n, "users.csv (identifier)", (
-                    f"{sourced_id} has no identifier: casemgr matches students by their state ID, "
-                    "which it reads from identifier")))
+                    f"{sourced_id} has no identifier and no {{state:…}} in userIds: casemgr matches students "
+                    "by their state ID")))
                 continue
             if not school:
                 roster.errors.append(RowError(n, "users.csv (orgSourcedIds)", (
@@ -166,10 +177,10 @@ def translate(bundle: Bundle) -> Roster:
                 lacking.append(f"{sourced_id} has no grades" + ("" if bundle.has("users.csv", "grades")
                                                                else ": users.csv has no grades column"))
             if lacking:
-                roster.incomplete[user["identifier"]] = (n, sourced_id, lacking)
+                roster.incomplete[state_id] = (n, sourced_id, lacking)
             demo = demo or {}
             roster.students.add(
-                ("users.csv", n), state_id=user["identifier"], local_id=user.get("username") or sourced_id,
+                ("users.csv", n), state_id=state_id, local_id=user.get("username") or sourced_id,
                 school_code=school, first_name=user["givenName"], middle_name=user.get("middleName", ""),
                 last_name=user["familyName"], preferred_name=user.get("preferredFirstName", ""),
                 birth_date=demo.get("birthDate", ""), grade=GRADES.get(grade.upper(), grade.lstrip("0") or grade),
@@ -235,5 +246,5 @@ def _sections(bundle: Bundle, roster: Roster, schools: dict, sessions: dict, cou
         roster.enrollments.add(
             ("enrollments.csv", n), school_code=schools.get(klass.get("schoolSourcedId", ""), ""),
             school_year=years.get(e["classSourcedId"], ""), section_id=e["classSourcedId"],
-            state_id=student.get("identifier", ""), entry_date=e.get("beginDate") or term.get("startDate", ""),
+            state_id=_state_id(student), entry_date=e.get("beginDate") or term.get("startDate", ""),
             exit_date=e.get("endDate", ""))
