@@ -43,7 +43,7 @@ def missing_for_new_students(ctx: Context, roster: Roster) -> list[RowError]:
         "SELECT state_id FROM students WHERE district_id = %s AND state_id = ANY(%s)",
         (ctx.district_id, list(roster.incomplete))).fetchall()}
     return [RowError(row, "users.csv", f"{reason}; casemgr needs it for a new student")
-            for state_id, (row, _, reasons) in roster.incomplete.items() if state_id not in known for reason in reasons]
+            for state_id, (row, reasons) in roster.incomplete.items() if state_id not in known for reason in reasons]
 
 
 def create_teachers(ctx: Context, teachers: list[tuple[int, dict]]) -> None:

@@ -81,8 +81,8 @@ class Roster:
     sections: Translation
     enrollments: Translation
     teachers: list[tuple[int, dict]]
-    # each student's users.csv row, sourcedId and what a new student would lack: {state_id: (row, sourcedId, [reasons])}
-    incomplete: dict[str, tuple[int, str, list[str]]] = field(default_factory=dict)
+    # students lacking what a new student needs: {state_id: (users.csv row, [what is missing])}
+    incomplete: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
 
@@ -177,7 +177,7 @@ def translate(bundle: Bundle) -> Roster:
                 lacking.append(f"{sourced_id} has no grades" + ("" if bundle.has("users.csv", "grades")
                                                                else ": users.csv has no grades column"))
             if lacking:
-                roster.incomplete[state_id] = (n, sourced_id, lacking)
+                roster.incomplete[state_id] = (n, lacking)
             demo = demo or {}
             roster.students.add(
                 ("users.csv", n), state_id=state_id, local_id=user.get("username") or sourced_id,
