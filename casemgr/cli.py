@@ -109,6 +109,8 @@ def import_command(kind: str, path: Path, dry_run: bool, district_code: str | No
         f"{'would update' if dry_run else 'updated'}, {unchanged:,} unchanged in {time.perf_counter() - started:.1f} s"
         + (" (dry run: nothing was changed)." if dry_run else ".")
     )
+    for warning in outcome.warnings:
+        click.echo(f"  warning: {warning.describe()}")
 
 
 @cli.group("users")

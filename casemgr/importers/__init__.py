@@ -14,7 +14,8 @@ from pathlib import Path
 from casemgr.importers.attendance import ATTENDANCE
 from casemgr.importers.base import MAX_ERRORS, Kind, Rejected, RowError
 from casemgr.importers.classes import CALENDAR, SECTION_ENROLLMENTS, SECTIONS
-from casemgr.importers.oneroster import ONEROSTER, read_bundle_folder
+from casemgr.importers.oneroster import ONEROSTER
+from casemgr.importers.oneroster_bundle import read_bundle_folder
 from casemgr.importers.people import GUARDIANS, STUDENTS
 from casemgr.importers.records import ASSESSMENTS, CREDITS, DISCIPLINE, FAFSA, MARKS
 from casemgr.importers.runner import ImportSetupError, Outcome, execute, resolve_district

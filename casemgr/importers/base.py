@@ -33,8 +33,13 @@ class RowError:
         column = f", {self.column}" if self.column else ""
         return f"{where}{column}: {self.message}"
 
-    def as_json(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
+    def as_json(self, warning: bool = False) -> dict[str, Any]:
+        data = {"row": self.row, "column": self.column, "message": self.message}
+        return {**data, "warning": True} if warning else data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RowError:
+        return cls(data.get("row"), data.get("column"), data.get("message", ""))
 
 
 class Rejected(Exception):
@@ -69,13 +74,15 @@ class Counts:
 class Context:
     """What a kind's validation and merge need: the district, the day the import runs
     on, and the SQL connection's cursor (psycopg). `labels`: each column's name as the
-    file's header writes it, for the errors."""
+    file's header writes it, for the errors. `warnings`: what a successful import
+    left out or could not do, for the person importing (not errors: nothing is refused)."""
 
     district_id: int
     today: date
     cur: Any
     counts: Counts = field(default_factory=Counts)
     labels: dict[str, str] = field(default_factory=dict)
+    warnings: list[RowError] = field(default_factory=list)
 
     def label(self, column: str | None) -> str | None:
         return self.labels.get(column, column) if column else column

@@ -1,208 +1,59 @@
 """Kind `oneroster`: a OneRoster 1.1 CSV bundle (a .zip, or a folder) for the roster.
 
-The bundle is translated into the casemgr kinds `students`, `sections` and
-`section_enrollments` and each is run through the same validation and merge, inside
-the one transaction of the import; an error names the bundle's file and row.
+The bundle is read (oneroster_bundle: the manifest first) and translated
+(oneroster_translate) into the casemgr kinds `students`, `sections` and
+`section_enrollments`; each is run through the same validation and merge, inside the
+one transaction of the import; an error names the bundle's file and row.
 - orgs.csv: schools are matched by `identifier` = the school's organization code
   (schools are not created: an unknown one is an error);
 - users.csv, role student: `identifier` = state ID, `username` (or sourcedId) = local
   ID, the first school in orgSourcedIds, the first of `grades`; the birth date, sex and
   ethnicity come from demographics.csv;
 - users.csv, role teacher: matched by email to a teacher of the school, or created as
-  a teacher without a password (they sign in after an invitation);
+  a teacher without a password (they sign in after an invitation); a teacher without
+  an email is skipped with a warning; other roles are counted and skipped;
 - classes.csv + courses.csv + academicSessions.csv: sections keyed by the class
   sourcedId, the school year from the first term's start date (years turn on 1 August);
-- enrollments.csv: students into sections; the primary teacher is the teacher of record.
+- enrollments.csv: students into sections; the primary teacher is the teacher of record
+  (a class without one is imported with a warning).
 Rows with status `tobedeleted` are skipped (nothing is deleted by an import).
 """
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
-from datetime import date
-from pathlib import Path
+from dataclasses import replace
 
 from casemgr.importers import classes, people
-from casemgr.importers.base import Context, Kind, Rejected, RowError, file_error
+from casemgr.importers.base import Context, Kind, Rejected, RowError
+from casemgr.importers.oneroster_bundle import read_bundle
+from casemgr.importers.oneroster_translate import Roster, translate
 from casemgr.importers.runner import run_file
 
-REQUIRED = {
-    "manifest.csv": ("propertyName", "value"),
-    "orgs.csv": ("sourcedId", "name", "type", "identifier"),
-    "users.csv": ("sourcedId", "role", "givenName", "familyName", "orgSourcedIds", "identifier", "email", "grades"),
-    "courses.csv": ("sourcedId", "title", "courseCode"),
-    "classes.csv": ("sourcedId", "title", "courseSourcedId", "schoolSourcedId", "termSourcedIds"),
-    "enrollments.csv": ("sourcedId", "classSourcedId", "userSourcedId", "role"),
-    "academicSessions.csv": ("sourcedId", "title", "type", "startDate", "endDate"),
-}
-OPTIONAL = {"demographics.csv": ("sourcedId", "birthDate")}
-GRADES = {"PK": "-1", "KG": "0", "TK": "0"}
-SUBJECTS = (("english", "english"), ("language arts", "english"), ("ela", "english"), ("reading", "english"),
-            ("math", "math"), ("algebra", "math"), ("geometry", "math"), ("science", "science"),
-            ("biology", "science"), ("chemistry", "science"), ("physics", "science"), ("social", "social_studies"),
-            ("history", "social_studies"), ("government", "social_studies"))
-RACES = (("americanIndianOrAlaskaNative", "American Indian or Alaska Native"), ("asian", "Asian"),
-         ("blackOrAfricanAmerican", "Black or African American"),
-         ("nativeHawaiianOrOtherPacificIslander", "Native Hawaiian or Other Pacific Islander"), ("white", "White"))
+# students as OneRoster gives them: a birth date and a grade may be missing for a student
+# casemgr already has (the stored ones are kept); a new one needs both (missing_for_new_students)
+STUDENTS = replace(people.STUDENTS, columns=[
+    replace(c, required=False) if c.name in ("birth_date", "grade") else c for c in people.STUDENT_COLUMNS])
 
 
-def read_bundle_folder(folder: Path) -> bytes:
-    """Zip a bundle folder in memory, so a folder and a .zip are read the same way."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        for path in sorted(folder.glob("*.csv")):
-            bundle.write(path, path.name)
-    return buffer.getvalue()
-
-
-Table = list[tuple[int, dict[str, str]]]  # (row number in its file, row)
-
-
-def _read(bundle: zipfile.ZipFile, name: str, columns: tuple[str, ...]) -> Table:
-    raw = bundle.read(name)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        raise Rejected([RowError(line, name, f"{name} is not UTF-8 text (line {line})")]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in columns if c not in (reader.fieldnames or [])]
-    if missing:
-        raise Rejected([RowError(1, name, f"{name} is missing the column '{c}'") for c in missing])
-    rows = [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
-    return [(n, r) for n, r in rows if r.get("status", "active").lower() != "tobedeleted"]
-
-
-def read_bundle(raw: bytes) -> dict[str, Table]:
-    try:
-        bundle = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
-        raise file_error("a OneRoster bundle must be a .zip file (or, from the command line, a folder)") from None
-    names = {Path(n).name: n for n in bundle.namelist() if n.lower().endswith(".csv")}
-    missing = [name for name in REQUIRED if name not in names]
-    if missing:
-        raise Rejected([RowError(None, None, f"the bundle has no {name}") for name in missing])
-    tables = {name: _read(bundle, names[name], cols) for name, cols in REQUIRED.items()}
-    for name, cols in OPTIONAL.items():
-        tables[name] = _read(bundle, names[name], cols) if name in names else []
-    version = {r["propertyName"]: r["value"] for _, r in tables["manifest.csv"]}.get("oneroster.version", "")
-    if version and version != "1.1":
-        raise file_error(f"manifest.csv says OneRoster {version}; casemgr reads OneRoster 1.1")
-    return tables
-
-
-class Translation:
-    """Rows for one casemgr kind, each remembering the bundle row it came from."""
-
-    def __init__(self, columns: list[str]) -> None:
-        self.columns = columns
-        self.rows: list[list[str]] = []
-        self.origins: list[tuple[str, int]] = []
-
-    def add(self, origin: tuple[str, int], **values: str) -> None:
-        self.rows.append([values.get(c, "") for c in self.columns])
-        self.origins.append(origin)
-
-    def csv_bytes(self) -> bytes:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(self.columns)
-        writer.writerows(self.rows)
-        return out.getvalue().encode()
-
-    def remap(self, rejection: Rejected) -> Rejected:
-        errors = []
-        for error in rejection.errors:
-            if error.row is not None and 2 <= error.row < len(self.origins) + 2:
-                name, row = self.origins[error.row - 2]
-                errors.append(RowError(row, f"{name} ({error.column})" if error.column else name, error.message))
-            else:
-                errors.append(error)
-        return Rejected(errors, rejection.total)
-
-
-def _school_year(day: str) -> str:
-    parsed = date.fromisoformat(day)
-    return str(parsed.year if parsed.month >= 8 else parsed.year - 1)
-
-
-def _subject(text: str) -> str:
-    lowered = text.lower()
-    return next((subject for word, subject in SUBJECTS if word in lowered), "other")
-
-
-def _ethnicity(demo: dict[str, str]) -> str:
-    if demo.get("hispanicOrLatinoEthnicity", "").lower() == "true":
-        return "Hispanic or Latino"
-    if demo.get("demographicRaceTwoOrMoreRaces", "").lower() == "true":
-        return "Two or more races"
-    return next((label for column, label in RACES if demo.get(column, "").lower() == "true"), "")
-
-
-def translate(tables: dict[str, Table]) -> tuple[Translation, Translation, Translation, list[tuple[int, dict]]]:
-    orgs = {r["sourcedId"]: r for _, r in tables["orgs.csv"]}
-    schools = {sid: r["identifier"] for sid, r in orgs.items() if r["type"].lower() == "school"}
-    demographics = {r["sourcedId"]: r for _, r in tables["demographics.csv"]}
-    sessions = {r["sourcedId"]: r for _, r in tables["academicSessions.csv"]}
-    courses = {r["sourcedId"]: r for _, r in tables["courses.csv"]}
-    users = {r["sourcedId"]: (n, r) for n, r in tables["users.csv"]}
-    students = Translation([c.name for c in people.STUDENT_COLUMNS if c.name not in ("entry_date", "exit_date")])
-    teachers = []
-    for n, user in tables["users.csv"]:
-        school = next((schools[o] for o in user["orgSourcedIds"].split(",") if o.strip() in schools), "")
-        role = user["role"].lower()
-        if role == "student":
-            demo = demographics.get(user["sourcedId"], {})
-            grade = (user["grades"].split(",")[0].strip() if user["grades"] else "")
-            students.add(("users.csv", n), state_id=user["identifier"], local_id=user.get("username") or user["sourcedId"],
-                         school_code=school, first_name=user["givenName"], middle_name=user.get("middleName", ""),
-                         last_name=user["familyName"], preferred_name=user.get("preferredFirstName", ""),
-                         birth_date=demo.get("birthDate", ""), grade=GRADES.get(grade.upper(), grade.lstrip("0") or grade),
-                         gender=demo.get("sex", ""), ethnicity=_ethnicity(demo))
-        elif role == "teacher":
-            teachers.append((n, dict(user, school_code=school)))
-    sections = Translation([c.name for c in classes.SECTION_COLUMNS])
-    years: dict[str, str] = {}
-    teacher_of: dict[str, str] = {}
-    for _, e in tables["enrollments.csv"]:
-        if e["role"].lower() == "teacher" and e["userSourcedId"] in users:
-            if e["classSourcedId"] not in teacher_of or e.get("primary", "").lower() == "true":
-                teacher_of[e["classSourcedId"]] = users[e["userSourcedId"]][1]["email"]
-    for n, c in tables["classes.csv"]:
-        term = sessions.get(c["termSourcedIds"].split(",")[0].strip(), {})
-        try:
-            year = _school_year(term.get("startDate", ""))
-        except ValueError:
-            year = ""
-        years[c["sourcedId"]] = year
-        course = courses.get(c["courseSourcedId"], {})
-        sections.add(("classes.csv", n), school_code=schools.get(c["schoolSourcedId"], c["schoolSourcedId"]),
-                     school_year=year, section_id=c["sourcedId"], course_code=course.get("courseCode") or c.get("classCode", ""),
-                     course_title=course.get("title") or c["title"],
-                     subject=_subject(c.get("subjects", "") + " " + course.get("subjects", "") + " " + c["title"]),
-                     teacher_email=teacher_of.get(c["sourcedId"], ""))
-    enrollments = Translation([c.name for c in classes.ENROLLMENT_COLUMNS])
-    class_rows = {r["sourcedId"]: r for _, r in tables["classes.csv"]}
-    for n, e in tables["enrollments.csv"]:
-        if e["role"].lower() != "student":
-            continue
-        klass = class_rows.get(e["classSourcedId"], {})
-        student = users.get(e["userSourcedId"], (0, {}))[1]
-        term = sessions.get(klass.get("termSourcedIds", "").split(",")[0].strip(), {})
-        enrollments.add(("enrollments.csv", n), school_code=schools.get(klass.get("schoolSourcedId", ""), ""),
-                        school_year=years.get(e["classSourcedId"], ""), section_id=e["classSourcedId"],
-                        state_id=student.get("identifier", ""), entry_date=e.get("beginDate") or term.get("startDate", ""),
-                        exit_date=e.get("endDate", ""))
-    return students, sections, enrollments, teachers
+def missing_for_new_students(ctx: Context, roster: Roster) -> list[RowError]:
+    """What students new to casemgr lack that casemgr needs (a birth date, a grade), in
+    OneRoster's words: "usr-17 has no birthDate: demographics.csv is absent"."""
+    if not roster.incomplete:
+        return []
+    known = {row[0] for row in ctx.cur.execute(
+        "SELECT state_id FROM students WHERE district_id = %s AND state_id = ANY(%s)",
+        (ctx.district_id, list(roster.incomplete))).fetchall()}
+    return [RowError(row, "users.csv", f"{reason}; casemgr needs it for a new student")
+            for state_id, (row, reasons) in roster.incomplete.items() if state_id not in known for reason in reasons]
 
 
 def create_teachers(ctx: Context, teachers: list[tuple[int, dict]]) -> None:
     errors = []
     for n, t in teachers:
-        email = t["email"].lower()
-        if not email or not t["school_code"]:
-            errors.append(RowError(n, "users.csv", "a teacher needs an email and a school in orgSourcedIds"))
+        email = t.get("email", "").lower()
+        if not t["school_code"]:
+            errors.append(RowError(n, "users.csv (orgSourcedIds)", (
+                f"{t['sourcedId']} (teacher) belongs to no school: none of orgSourcedIds '{t['orgSourcedIds']}' "
+                "is an org of type school in orgs.csv")))
             continue
         row = ctx.cur.execute(
             "SELECT u.role, o.code FROM users u JOIN organizations o ON o.id = u.organization_id WHERE u.email = %s",
@@ -221,11 +72,15 @@ def create_teachers(ctx: Context, teachers: list[tuple[int, dict]]) -> None:
 
 
 def run(raw: bytes, ctx: Context) -> None:
-    students, sections, enrollments, teachers = translate(read_bundle(raw))
-    for kind, translation in ((people.STUDENTS, students), (None, None), (classes.SECTIONS, sections),
-                              (classes.SECTION_ENROLLMENTS, enrollments)):
+    roster = translate(read_bundle(raw))
+    errors = roster.errors + missing_for_new_students(ctx, roster)
+    if errors:
+        raise Rejected(sorted(errors, key=lambda e: e.row or 0))
+    ctx.warnings.extend(roster.warnings)
+    for kind, translation in ((STUDENTS, roster.students), (None, None), (classes.SECTIONS, roster.sections),
+                              (classes.SECTION_ENROLLMENTS, roster.enrollments)):
         if kind is None:
-            create_teachers(ctx, teachers)
+            create_teachers(ctx, roster.teachers)
             continue
         if not translation.rows:
             continue

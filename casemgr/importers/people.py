@@ -50,14 +50,25 @@ def student_checks(ctx: Context) -> list[str]:
 
 
 def merge_students(ctx: Context) -> None:
+    """Upsert the students by state ID. An optional column the file leaves out keeps what
+    is stored (a new student gets its default); a blank birth date or grade, which only a
+    OneRoster bundle may give, keeps the stored one too."""
+    given = set(ctx.labels)
+
+    def value(column: str, default: str | None = None) -> str:
+        source = f"t.{column}" if column in given else f"s.{column}"
+        return f"coalesce({source}, {default})" if default else source
+
     columns = ["district_id", "school_id", "state_id", "local_id", "first_name", "middle_name", "last_name",
                "preferred_name", "birth_date", "grade", "gender", "ethnicity", "low_income", "english_learner",
                "disability", "home_language"]
-    upsert(ctx, "students", columns, """
-        SELECT %(district)s, o.id, t.state_id, t.local_id, t.first_name, t.middle_name, t.last_name, t.preferred_name,
-               t.birth_date, t.grade, t.gender, t.ethnicity, coalesce(t.low_income, false),
-               coalesce(t.english_learner, false), coalesce(t.disability, false), t.home_language
+    upsert(ctx, "students", columns, f"""
+        SELECT %(district)s, o.id, t.state_id, t.local_id, t.first_name, {value("middle_name")}, t.last_name,
+               {value("preferred_name")}, coalesce(t.birth_date, s.birth_date), coalesce(t.grade, s.grade),
+               {value("gender")}, {value("ethnicity")}, {value("low_income", "false")},
+               {value("english_learner", "false")}, {value("disability", "false")}, {value("home_language")}
         FROM import_typed t JOIN organizations o ON o.code = t.school_code AND o.kind = 'school' AND o.district_id = %(district)s
+        LEFT JOIN students s ON s.state_id = t.state_id AND s.district_id = %(district)s
         ORDER BY t.row_no""", ["state_id"])
     # the stay at the school, when the file gives its entry date (SPEC §5: days enrolled)
     upsert(ctx, "school_enrollments", ["student_id", "school_id", "school_year", "entry_date", "exit_date"], """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ class ImportSetupError(ValueError):
 class Outcome:
     batch: ImportBatch
     errors: list[RowError]
+    warnings: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -70,6 +71,7 @@ def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *
     batch = ImportBatch(kind=kind.name, filename=filename[:255], district_id=district.id, user_id=user_id,
                         dry_run=dry_run, status=ImportStatus.RUNNING)
     errors: list[RowError] = []
+    warnings: list[RowError] = []
     counts = Counts()
     savepoint = db.session.begin_nested()
     try:
@@ -95,8 +97,11 @@ def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *
         else:
             savepoint.commit()
         batch.status = ImportStatus.SUCCEEDED
+        warnings = ctx.warnings[:MAX_ERRORS]
+        if len(ctx.warnings) > MAX_ERRORS:
+            warnings.append(RowError(None, None, f"… and {len(ctx.warnings) - MAX_ERRORS:,} more warnings"))
     batch.rows_read, batch.rows_inserted, batch.rows_updated = counts.rows_read, counts.inserted, counts.updated
-    batch.errors = [e.as_json() for e in errors]
+    batch.errors = [e.as_json() for e in errors] + [w.as_json(warning=True) for w in warnings]
     batch.finished_at = datetime.now(timezone.utc)
     batch.file_sha256 = digest.result()
     db.session.add(batch)
@@ -105,7 +110,7 @@ def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *
         from casemgr import indicators
 
         indicators.recompute(district_id=district.id)
-    return Outcome(batch, errors)
+    return Outcome(batch, errors, warnings)
 
 
 _HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-sha256")

@@ -68,4 +68,5 @@ class ImportBatch(PublicId, db.Model):
     rows_inserted: Mapped[int] = mapped_column(default=0, server_default="0")
     rows_updated: Mapped[int] = mapped_column(default=0, server_default="0")
     error_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # the errors of a refused file; on a successful import, its warnings ({..., "warning": true})
     errors: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")

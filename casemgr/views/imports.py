@@ -65,7 +65,7 @@ def upload():
         form.kind.data, upload.read(), upload.filename or "upload.csv", current_user.organization,
         user_id=current_user.id, dry_run=form.dry_run.data,
     )
-    return render("imports/result.html", batch=outcome.batch, errors=outcome.errors,
+    return render("imports/result.html", batch=outcome.batch, errors=outcome.errors, warnings=outcome.warnings,
                   kind=importers.KINDS[outcome.batch.kind], status=200 if outcome.ok else 422)
 
 
@@ -76,8 +76,10 @@ def show(batch_id: uuid.UUID):
     )
     if batch is None:
         abort(404)
-    errors = [importers.RowError(e.get("row"), e.get("column"), e.get("message", "")) for e in batch.errors]
-    return render("imports/result.html", batch=batch, errors=errors, kind=importers.KINDS.get(batch.kind))
+    errors = [importers.RowError.from_json(e) for e in batch.errors if not e.get("warning")]
+    warnings = [importers.RowError.from_json(e) for e in batch.errors if e.get("warning")]
+    return render("imports/result.html", batch=batch, errors=errors, warnings=warnings,
+                  kind=importers.KINDS.get(batch.kind))
 
 
 def _limit_mb() -> int:

@@ -1,0 +1,177 @@
+"""Reading a OneRoster 1.1 CSV bundle: the manifest first, then the files it lists.
+
+In OneRoster 1.1 CSV only manifest.csv must be supplied. It gives the version of the
+bundle and, for each data file, `absent` (not supplied), `bulk` or `delta`; a file
+marked absent is not read even when the bundle holds one. Columns the specification
+makes optional may be left out of a header: the file then says nothing about them
+(see `RosterFile.has`). A header naming a column twice is refused, as a reader that
+kept one of the two would silently read the wrong values (a second `role` column
+would make every student something else)."""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from casemgr.importers.base import Rejected, RowError, file_error
+from casemgr.importers.source import column_letter, read_csv
+
+VERSIONS = ("1.0", "1.1")
+MODES = ("absent", "bulk", "delta")
+# the data files casemgr reads: (the columns casemgr cannot do without, every column of the file in OneRoster 1.1)
+FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "orgs.csv": (("sourcedId", "type", "identifier"),
+                 ("sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parentSourcedId")),
+    "users.csv": (("sourcedId", "role", "givenName", "familyName", "orgSourcedIds"),
+                  ("sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role", "username",
+                   "userIds", "givenName", "familyName", "middleName", "identifier", "email", "sms", "phone",
+                   "agentSourcedIds", "grades", "password")),
+    "courses.csv": (("sourcedId",),
+                    ("sourcedId", "status", "dateLastModified", "schoolYearSourcedId", "title", "courseCode", "grades",
+                     "orgSourcedId", "subjects", "subjectCodes")),
+    "classes.csv": (("sourcedId", "title", "schoolSourcedId", "termSourcedIds"),
+                    ("sourcedId", "status", "dateLastModified", "title", "grades", "courseSourcedId", "classCode",
+                     "classType", "location", "schoolSourcedId", "termSourcedIds", "subjects", "subjectCodes", "periods")),
+    "enrollments.csv": (("classSourcedId", "userSourcedId", "role"),
+                        ("sourcedId", "status", "dateLastModified", "classSourcedId", "schoolSourcedId", "userSourcedId",
+                         "role", "primary", "beginDate", "endDate")),
+    "academicSessions.csv": (("sourcedId", "startDate"),
+                             ("sourcedId", "status", "dateLastModified", "title", "type", "startDate", "endDate",
+                              "parentSourcedId", "schoolYear")),
+    "demographics.csv": (("sourcedId",),
+                         ("sourcedId", "status", "dateLastModified", "birthDate", "sex", "americanIndianOrAlaskaNative",
+                          "asian", "blackOrAfricanAmerican", "nativeHawaiianOrOtherPacificIslander", "white",
+                          "demographicRaceTwoOrMoreRaces", "hispanicOrLatinoEthnicity", "countryOfBirthCode",
+                          "stateOfBirthAbbreviation", "cityOfBirth", "publicSchoolResidenceStatus")),
+}
+# a file casemgr reads needs these others to make sense of its rows
+NEEDS = {
+    "users.csv": (("orgs.csv", "the schools in orgSourcedIds"),),
+    "classes.csv": (("orgs.csv", "the school of each class"), ("academicSessions.csv", "the school year of each class")),
+    "enrollments.csv": (("classes.csv", "the class of each enrollment"), ("users.csv", "the user of each enrollment")),
+}
+Row = tuple[int, dict[str, str]]  # (the row as a spreadsheet shows it, header = row 1; the values by column)
+
+
+@dataclass
+class RosterFile:
+    name: str
+    mode: str  # bulk or delta
+    columns: tuple[str, ...]  # the header, each name spelled as the specification does
+    rows: list[Row] = field(default_factory=list)  # tobedeleted rows left out
+
+    def has(self, column: str) -> bool:
+        """Whether the header has the column: without it, the file says nothing of it."""
+        return column in self.columns
+
+
+@dataclass
+class Bundle:
+    version: str
+    files: dict[str, RosterFile]  # the files supplied; a file absent is not here
+
+    def rows(self, name: str) -> list[Row]:
+        return self.files[name].rows if name in self.files else []
+
+    def has(self, name: str, column: str | None = None) -> bool:
+        return name in self.files and (column is None or self.files[name].has(column))
+
+
+def read_bundle_folder(folder: Path) -> bytes:
+    """Zip a bundle folder in memory, so a folder and a .zip are read the same way."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for path in sorted(folder.glob("*.csv")):
+            bundle.write(path, path.name)
+    return buffer.getvalue()
+
+
+def read_bundle(raw: bytes) -> Bundle:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile:
+        raise file_error("a OneRoster bundle must be a .zip file (or, from the command line, a folder)") from None
+    members = {Path(n).name: n for n in archive.namelist()
+               if n.lower().endswith(".csv") and not Path(n).name.startswith("._")}
+    if "manifest.csv" not in members:
+        raise file_error("the bundle has no manifest.csv; a OneRoster 1.1 bundle always has one")
+    manifest = _read_file(archive, members["manifest.csv"], "manifest.csv", "bulk", ("propertyName", "value"),
+                          ("propertyName", "value"))
+    properties = {r["propertyName"]: r["value"] for _, r in manifest.rows if r.get("propertyName")}
+    version = properties.get("oneroster.version", "")
+    if version and version not in VERSIONS:
+        raise file_error(f"OneRoster version {version} is not supported: casemgr imports OneRoster 1.1 CSV", "manifest.csv")
+    manifest_version = properties.get("manifest.version", "")
+    if manifest_version and manifest_version not in VERSIONS:
+        raise file_error(f"manifest version {manifest_version} is not supported: casemgr imports OneRoster 1.1 CSV",
+                         "manifest.csv")
+    errors, supplied = [], {}
+    for name in FILES:
+        prop = f"file.{name.removesuffix('.csv')}"
+        mode = properties.get(prop, "").strip().lower()
+        if mode and mode not in MODES:
+            errors.append(RowError(None, "manifest.csv", f"{prop} is '{properties[prop]}'; it must be absent, bulk or delta"))
+        elif mode == "absent":
+            continue
+        elif name in members:
+            supplied[name] = mode or "bulk"
+        elif mode:
+            errors.append(RowError(None, "manifest.csv", f"manifest.csv lists {name} as {mode}, but the bundle has no {name}"))
+        elif name in NEEDS or name == "orgs.csv":
+            errors.append(RowError(None, None, f"the bundle has no {name} (manifest.csv does not list {prop})"))
+    if errors:
+        raise Rejected(errors)
+    for name in supplied:
+        for needed, purpose in NEEDS.get(name, ()):
+            if needed not in supplied:
+                errors.append(RowError(None, name, f"{name} needs {needed} for {purpose}, and {needed} is absent"))
+    if errors:
+        raise Rejected(errors)
+    files = {}
+    for name, mode in supplied.items():
+        try:
+            files[name] = _read_file(archive, members[name], name, mode, *FILES[name])
+        except Rejected as rejection:
+            errors += rejection.errors
+    if errors:
+        raise Rejected(errors)
+    return Bundle(version or "1.1", files)
+
+
+def _read_file(archive: zipfile.ZipFile, member: str, name: str, mode: str, needed: tuple[str, ...],
+               known: tuple[str, ...]) -> RosterFile:
+    """One file of the bundle: its header matched to the specification's column names
+    (in any letter case, with spaces around them), and its rows but the tobedeleted ones."""
+    try:
+        source = read_csv(archive.read(member))
+    except Rejected as rejection:
+        raise Rejected([RowError(e.row, name, e.message) for e in rejection.errors]) from None
+    spelling = {c.lower(): c for c in known}
+    columns = [spelling.get(label.lower(), label) for label in source.header]
+    errors, seen = [], {}
+    for index, column in enumerate(columns):
+        if not column:
+            errors.append(RowError(1, name, f"column {column_letter(index)} has no name in the header"))
+        elif column in seen:
+            errors.append(RowError(1, name, f"the column '{column}' appears twice in the header "
+                                            f"(columns {column_letter(seen[column])} and {column_letter(index)})"))
+        else:
+            seen[column] = index
+    errors += [RowError(1, name, f"{name} is missing the column '{c}'") for c in needed if c not in seen]
+    if errors:
+        raise Rejected(errors)
+    text = io.TextIOWrapper(io.BytesIO(source.data), encoding="utf-8", newline="")
+    rows: list[Row] = []
+    number = 0
+    try:
+        for number, values in enumerate(csv.reader(text), start=1):
+            if number == 1 or not any(v.strip() for v in values):
+                continue
+            row = {column: value.strip() for column, value in zip(columns, values)}
+            if row.get("status", "").lower() != "tobedeleted":
+                rows.append((number, row))
+    except csv.Error as error:
+        raise Rejected([RowError(number + 1, name, f"{name} cannot be read as CSV: {error}")]) from None
+    return RosterFile(name, mode, tuple(columns), rows)
