@@ -179,3 +179,40 @@ def test_ordinary_names_are_safe(name):
                                   "a\x01.csv"])
 def test_unsafe_names(name):
     assert not archive.safe_name(name)
+
+
+def test_the_command_line_refuses_a_zip_bomb_in_bounded_memory(pg_server_url, tmp_path):
+    """`casemgr import` in a process of its own, on a database of its own (the import
+    commits its batch row): one line, exit 1, nothing written, a bounded peak memory."""
+    from tests.conftest import create_database, drop_database
+
+    name = f"casemgr_hostile_{os.getpid()}"
+    url = create_database(pg_server_url, name)
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV", "MAIL_URL")}
+    env.update(DATABASE_URL=url.render_as_string(hide_password=False), PYTHONPATH=str(ROOT),
+               CASEMGR_DATA_DIR=str(tmp_path / "data"))
+
+    def casemgr(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", "from casemgr.cli import main; main()", *args],
+                              capture_output=True, text=True, env=env, timeout=300)
+
+    engine = sa.create_engine(url)
+    try:
+        assert casemgr("db", "upgrade").returncode == 0
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO organizations (kind, code, name) VALUES ('district', 'HOST', 'Hostile')"))
+        path = tmp_path / "bomb.zip"
+        write_bomb(path, {p.name: p.read_text() for p in sorted(EXAMPLE.glob("*.csv"))})
+        done = casemgr("import", "oneroster", str(path), "--district", "HOST")
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        assert done.returncode == 1, done.stdout + done.stderr
+        output = (done.stdout + done.stderr).strip().splitlines()
+        assert "Traceback" not in done.stderr and len(output) == 2, output
+        assert "users.csv decompresses to more than 200 times its compressed size" in output[1]
+        assert peak_mb < 400, f"peak memory {peak_mb:.0f} MB"
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM students")).scalar() == 0
+            assert conn.execute(sa.text("SELECT status FROM import_batches")).scalars().all() == ["rejected"]
+    finally:
+        engine.dispose()
+        drop_database(pg_server_url, name)
