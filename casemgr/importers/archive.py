@@ -63,17 +63,22 @@ def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
     if info.flag_bits & 0x1:
         raise refused(f"{name} is encrypted: save the bundle without a password", name)
     compressed = max(info.compress_size, 1)
+
+    def check(size: int) -> None:
+        if size > max_bytes:
+            raise refused(f"{name} decompresses to more than {_size(max_bytes)} "
+                          "(the limit for one file of a .zip)", name)
+        if size > RATIO_FLOOR and size > compressed * max_ratio:
+            raise refused(f"{name} decompresses to more than {max_ratio} times its compressed size "
+                          f"({_size(info.compress_size)}): refused as a possible zip bomb", name)
+
+    check(info.file_size)  # what the zip declares: refused at once when too much, else counted as read
     pieces, total = [], 0
     try:
         with archive.open(info) as member:
             while piece := member.read(PIECE):
                 total += len(piece)
-                if total > max_bytes:
-                    raise refused(f"{name} decompresses to more than {_size(max_bytes)} "
-                                  "(the limit for one file of a .zip)", name)
-                if total > RATIO_FLOOR and total > compressed * max_ratio:
-                    raise refused(f"{name} decompresses to more than {max_ratio} times its compressed size "
-                                  f"({_size(info.compress_size)}): refused as a possible zip bomb", name)
+                check(total)
                 pieces.append(piece)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as error:
         raise refused(f"{name} is damaged and cannot be read ({_reason(error)}); make the .zip again", name) from None
