@@ -165,6 +165,11 @@ class Config:
 
     # uploads (imports): a year of daily attendance for 50,000 students is ~400 MB of CSV
     MAX_CONTENT_LENGTH = 512 * 1024 * 1024
+    # a member of a OneRoster .zip is refused once it decompresses past this size, or past
+    # this many times its compressed size: a 100,000-student district's users.csv is ~30 MB
+    # and CSV compresses about 5-20:1; a zip bomb passes 1000:1
+    IMPORT_ZIP_MEMBER_MAX_BYTES = 2 * 1024 ** 3
+    IMPORT_ZIP_MAX_RATIO = 200
 
     MAIL_URL = None
     MAIL_FROM = "casemgr <no-reply@localhost>"

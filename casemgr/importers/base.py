@@ -51,6 +51,11 @@ class Rejected(Exception):
         super().__init__(f"{self.total} error(s)")
 
 
+class Unreadable(Rejected):
+    """The file cannot be read at all (a damaged or unsafe archive, text that is not
+    UTF-8): nothing of it is written, and the upload page answers 400, not 422."""
+
+
 def file_error(message: str, column: str | None = None) -> Rejected:
     return Rejected([RowError(None, column, message)])
 

@@ -15,7 +15,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from casemgr.importers.base import Rejected, RowError, file_error
+from casemgr.importers.archive import open_zip, read_member
+from casemgr.importers.base import Rejected, RowError, Unreadable, file_error
 from casemgr.importers.source import column_letter, read_csv
 
 VERSIONS = ("1.0", "1.1")
@@ -89,10 +90,8 @@ def read_bundle_folder(folder: Path) -> bytes:
 
 
 def read_bundle(raw: bytes) -> Bundle:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
-        raise file_error("a OneRoster bundle must be a .zip file (or, from the command line, a folder)") from None
+    archive = open_zip(raw, "a OneRoster bundle must be a .zip file (or, from the command line, a folder); "
+                            "this file is not a .zip or is damaged")
     members = {Path(n).name: n for n in archive.namelist()
                if n.lower().endswith(".csv") and not Path(n).name.startswith("._")}
     if "manifest.csv" not in members:
@@ -133,6 +132,8 @@ def read_bundle(raw: bytes) -> Bundle:
     for name, mode in supplied.items():
         try:
             files[name] = _read_file(archive, members[name], name, mode, *FILES[name])
+        except Unreadable:
+            raise
         except Rejected as rejection:
             errors += rejection.errors
     if errors:
@@ -144,10 +145,15 @@ def _read_file(archive: zipfile.ZipFile, member: str, name: str, mode: str, need
                known: tuple[str, ...]) -> RosterFile:
     """One file of the bundle: its header matched to the specification's column names
     (in any letter case, with spaces around them), and its rows but the tobedeleted ones."""
+    raw = read_member(archive, member)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Unreadable([RowError(None, name, f"{name} is UTF-16 text; save it as 'CSV UTF-8' and import it again")])
     try:
-        source = read_csv(archive.read(member))
-    except Rejected as rejection:
-        raise Rejected([RowError(e.row, name, e.message) for e in rejection.errors]) from None
+        source = read_csv(raw)
+    except Unreadable:
+        raise
+    except Rejected as rejection:  # not UTF-8 text, NUL bytes, no header
+        raise Unreadable([RowError(e.row, name, e.message) for e in rejection.errors]) from None
     spelling = {c.lower(): c for c in known}
     columns = [spelling.get(label.lower(), label) for label in source.header]
     errors, seen = [], {}
@@ -173,5 +179,5 @@ def _read_file(archive: zipfile.ZipFile, member: str, name: str, mode: str, need
             if row.get("status", "").lower() != "tobedeleted":
                 rows.append((number, row))
     except csv.Error as error:
-        raise Rejected([RowError(number + 1, name, f"{name} cannot be read as CSV: {error}")]) from None
+        raise Unreadable([RowError(number + 1, name, f"{name} cannot be read as CSV: {error}")]) from None
     return RosterFile(name, mode, tuple(columns), rows)

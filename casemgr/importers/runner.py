@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from casemgr.extensions import db
 from casemgr.importers import staging
-from casemgr.importers.base import MAX_ERRORS, Context, Counts, Kind, Rejected, RowError
+from casemgr.importers.base import MAX_ERRORS, Context, Counts, Kind, Rejected, RowError, Unreadable
 from casemgr.importers.source import match_header, read_csv
 from casemgr.models import ImportBatch, Organization
 from casemgr.models.enums import ImportStatus, OrgKind
@@ -29,6 +29,7 @@ class Outcome:
     batch: ImportBatch
     errors: list[RowError]
     warnings: list[RowError] = field(default_factory=list)
+    unreadable: bool = False  # the file could not be read at all (see base.Unreadable)
 
     @property
     def ok(self) -> bool:
@@ -73,6 +74,7 @@ def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *
     errors: list[RowError] = []
     warnings: list[RowError] = []
     counts = Counts()
+    unreadable = False
     savepoint = db.session.begin_nested()
     try:
         with db.session.connection().connection.driver_connection.cursor() as cur:
@@ -82,6 +84,7 @@ def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *
     except Rejected as rejection:
         savepoint.rollback()
         errors = rejection.errors
+        unreadable = isinstance(rejection, Unreadable)
         batch.status, batch.error_count = ImportStatus.REJECTED, rejection.total
     except Exception as error:  # recorded as failed; the caller shows a message, never a traceback
         log.exception("import of %s (%s) failed", filename, kind_name)
@@ -110,7 +113,7 @@ def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *
         from casemgr import indicators
 
         indicators.recompute(district_id=district.id)
-    return Outcome(batch, errors, warnings)
+    return Outcome(batch, errors, warnings, unreadable)
 
 
 _HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-sha256")

@@ -65,8 +65,9 @@ def upload():
         form.kind.data, upload.read(), upload.filename or "upload.csv", current_user.organization,
         user_id=current_user.id, dry_run=form.dry_run.data,
     )
+    status = 200 if outcome.ok else 400 if outcome.unreadable else 422
     return render("imports/result.html", batch=outcome.batch, errors=outcome.errors, warnings=outcome.warnings,
-                  kind=importers.KINDS[outcome.batch.kind], status=200 if outcome.ok else 422)
+                  kind=importers.KINDS[outcome.batch.kind], status=status)
 
 
 @bp.get("/<uuid:batch_id>")
