@@ -130,6 +130,12 @@ def _search_text(value: str | None) -> str:
     return CONTROL.sub("", value or "").strip()
 
 
+def _names_or_emails(person, text: str) -> sa.ColumnElement[bool]:
+    """The accounts (`person`: User or an alias of it) whose name or email holds `text`."""
+    return sa.or_(person.full_name.icontains(text, autoescape=True),
+                  person.email.icontains(text.lower(), autoescape=True))
+
+
 def list_accounts(area: Area, template: str, **context):
     form = UserFilterForm(request.args)
     form.role.choices = [("", "Any role")] + [(str(r), r.label) for r in staff_policy.assignable_roles(current_user)]
@@ -137,8 +143,7 @@ def list_accounts(area: Area, template: str, **context):
     if form.validate():
         text = _search_text(form.q.data)
         if text:
-            query = query.where(sa.or_(User.full_name.icontains(text, autoescape=True),
-                                       User.email.icontains(text.lower(), autoescape=True)))
+            query = query.where(_names_or_emails(User, text))
         if form.role.data:
             query = query.where(User.role == form.role.data)
         if form.status.data == "active":
@@ -286,8 +291,7 @@ def list_events(area: Area, scope: sa.ColumnElement[bool]):
     if form.validate():
         text = _search_text(form.q.data)
         if text:
-            query = query.where(sa.or_(subject.full_name.icontains(text, autoescape=True),
-                                       subject.email.icontains(text.lower(), autoescape=True)))
+            query = query.where(_names_or_emails(subject, text))
         if form.action.data:
             query = query.where(AccountEvent.action == form.action.data)
         if form.start.data:
