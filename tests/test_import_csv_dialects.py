@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from casemgr.attendance import attendance_days
 from casemgr.extensions import db as _db
-from casemgr.importers.source import CsvFile
+from casemgr.importers.source import CsvFile, read_csv
 from casemgr.models import DisciplineIncident, FafsaRecord, ImportBatch, SectionEnrollment, Student
 from tests.factories import create_user
 from tests.helpers import login
@@ -282,11 +282,18 @@ def test_every_kind_imports_a_windows_file_as_it_would_the_plain_one(world):
     assert _db.session.scalar(sa.select(DisciplineIncident.description)) == "Two lines\nof notes"
 
 
-def test_line_breaks_are_made_plain_piece_by_piece_even_when_a_crlf_is_split():
+def csv_file(tmp_path, raw: bytes) -> CsvFile:
+    path = tmp_path / "file.csv"
+    path.write_bytes(raw)
+    return read_csv(path)
+
+
+def test_line_breaks_are_made_plain_piece_by_piece_even_when_a_crlf_is_split(tmp_path):
     raw = b'a,b\r\n1,"x\r\ny"\r\n2,3\r4,5\n6,7\r\n\r\n'
     for size in range(1, len(raw) + 2):
-        assert b"".join(CsvFile(raw, ["a", "b"]).chunks(size)) == b'a,b\n1,"x\ny"\n2,3\n4,5\n6,7\n', size
-    assert b"".join(CsvFile(b"a,b\n1,2", ["a", "b"]).chunks(2)) == b"a,b\n1,2\n"
+        assert b"".join(csv_file(tmp_path, raw).chunks(size)) == b'a,b\n1,"x\ny"\n2,3\n4,5\n6,7\n', size
+    assert b"".join(csv_file(tmp_path, b"a,b\n1,2").chunks(2)) == b"a,b\n1,2\n"
+    assert b"".join(csv_file(tmp_path, b"\xef\xbb\xbfa,b\n1,2\n\n\n").chunks(3)) == b"a,b\n1,2\n"
 
 
 def test_every_kinds_header_is_recognised_when_given_as_any_other_kind():
@@ -319,12 +326,12 @@ def test_a_column_without_a_name_is_named_by_its_letter(world):
     assert len(outcome.errors) == 2
 
 
-def test_a_windows_file_without_quotes_goes_to_copy_as_it_is():
-    windows = CsvFile(b"a,b\r\n1,2\r\n3,4", ["a", "b"])
+def test_a_windows_file_without_quotes_goes_to_copy_as_it_is(tmp_path):
+    windows = csv_file(tmp_path, b"a,b\r\n1,2\r\n3,4")
     assert windows.copy_takes_as_is()
     assert b"".join(windows.chunks(2, plain=False)) == b"a,b\r\n1,2\r\n3,4\r\n"
-    assert not CsvFile(b'a,b\r\n1,"2"\r\n', ["a", "b"]).copy_takes_as_is()
-    assert not CsvFile(b"a,b\n1,2\r\n", ["a", "b"]).copy_takes_as_is()
+    assert not csv_file(tmp_path, b'a,b\r\n1,"2"\r\n').copy_takes_as_is()
+    assert not csv_file(tmp_path, b"a,b\n1,2\r\n").copy_takes_as_is()
 
 
 def test_a_windows_file_with_a_unix_line_is_read_again_and_keeps_its_row_numbers(world):
@@ -340,3 +347,12 @@ def test_a_windows_file_with_a_unix_line_is_read_again_and_keeps_its_row_numbers
     raw = (f"{ATTENDANCE}\r\n" + "\r\n".join(rows[:5]) + "\r" + "\r\n".join(rows[5:]) + "\r\n").encode()
     outcome = run(world, "attendance", raw)
     assert outcome.ok and outcome.batch.rows_inserted == 9 and stored_attendance() == 9
+
+
+def test_a_row_longer_than_a_megabyte_is_refused_by_its_spreadsheet_row(world):
+    rows = student_rows(world)
+    long_value = "x" * (1024 * 1024 + 10)
+    raw = lines(STUDENTS, rows[0].replace("Ana", '"Ana\nMaria"'), rows[1], rows[2].replace("Doe", long_value),
+                end="\r\n")
+    outcome = assert_rejected(world, "students", raw, Student, "row 4: row 4 is longer than 1 MB")
+    assert len(outcome.errors) == 1 and stored_students() == {}

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import io
 import os
-import resource
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,32 @@ from tests.test_import_oneroster_bundles import EXAMPLE, files, snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 BOMB_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class Measured:
+    returncode: int
+    stdout: str
+    stderr: str
+    peak_mb: float  # the process's own peak resident memory
+
+
+# a small process that runs the command and prints its peak memory: measured from
+# pytest's own process, a child's peak would count pytest's memory (the pages a child
+# shares with its parent before it execs are counted as its own)
+_MEASURE = ("import os, subprocess, sys\n"
+            "process = subprocess.Popen(sys.argv[1:])\n"
+            "_, status, usage = os.wait4(process.pid, 0)\n"
+            "sys.stderr.write(f'\\npeak-kb={usage.ru_maxrss}\\n')\n"
+            "sys.exit(os.waitstatus_to_exitcode(status))\n")
+
+
+def run_measured(args: list[str], env: dict[str, str], timeout: float = 300) -> Measured:
+    """Run a process and measure its own peak memory."""
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *args], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+    stderr, _, peak = done.stderr.rpartition("\npeak-kb=")
+    return Measured(done.returncode, done.stdout, stderr, int(peak) / 1024)
 
 
 def write_bomb(path: Path, bundle: dict[str, str]) -> None:
@@ -146,15 +172,14 @@ def test_a_zip_bomb_is_read_in_bounded_memory(tmp_path):
     path = tmp_path / "bomb.zip"
     write_bomb(path, {p.name: p.read_text() for p in sorted(EXAMPLE.glob("*.csv"))})
     script = ("import sys\nfrom casemgr.importers.base import Rejected\n"
+              "from pathlib import Path\n"
               "from casemgr.importers.oneroster_bundle import read_bundle\n"
-              "try:\n    read_bundle(open(sys.argv[1], 'rb').read())\n"
+              "try:\n    read_bundle(Path(sys.argv[1]))\n"
               "except Rejected as r:\n    print(r.errors[0].describe())\n")
-    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = run_measured([sys.executable, "-c", script, str(path)], {**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0 and not done.stderr, done.stderr
     assert "refused as a possible zip bomb" in done.stdout
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    assert peak_mb < 400, f"peak memory {peak_mb:.0f} MB"
+    assert done.peak_mb < 400, f"peak memory {done.peak_mb:.0f} MB"
 
 
 def test_the_size_cap_is_a_setting(app, tmp_path, monkeypatch):
@@ -181,9 +206,10 @@ def test_unsafe_names(name):
     assert not archive.safe_name(name)
 
 
-def test_the_command_line_refuses_a_zip_bomb_in_bounded_memory(pg_server_url, tmp_path):
-    """`casemgr import` in a process of its own, on a database of its own (the import
-    commits its batch row): one line, exit 1, nothing written, a bounded peak memory."""
+@pytest.fixture()
+def own_process(pg_server_url, tmp_path):
+    """`casemgr` run as a process of its own, on a database of its own (an import
+    commits its batch row), with one district HOST: (run, engine)."""
     from tests.conftest import create_database, drop_database
 
     name = f"casemgr_hostile_{os.getpid()}"
@@ -192,27 +218,72 @@ def test_the_command_line_refuses_a_zip_bomb_in_bounded_memory(pg_server_url, tm
     env.update(DATABASE_URL=url.render_as_string(hide_password=False), PYTHONPATH=str(ROOT),
                CASEMGR_DATA_DIR=str(tmp_path / "data"))
 
-    def casemgr(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-c", "from casemgr.cli import main; main()", *args],
-                              capture_output=True, text=True, env=env, timeout=300)
+    def casemgr(*args: str) -> Measured:
+        return run_measured([sys.executable, "-c", "from casemgr.cli import main; main()", *args], env)
 
     engine = sa.create_engine(url)
     try:
         assert casemgr("db", "upgrade").returncode == 0
         with engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO organizations (kind, code, name) VALUES ('district', 'HOST', 'Hostile')"))
-        path = tmp_path / "bomb.zip"
-        write_bomb(path, {p.name: p.read_text() for p in sorted(EXAMPLE.glob("*.csv"))})
-        done = casemgr("import", "oneroster", str(path), "--district", "HOST")
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        assert done.returncode == 1, done.stdout + done.stderr
-        output = (done.stdout + done.stderr).strip().splitlines()
-        assert "Traceback" not in done.stderr and len(output) == 2, output
-        assert "users.csv decompresses to more than 200 times its compressed size" in output[1]
-        assert peak_mb < 400, f"peak memory {peak_mb:.0f} MB"
-        with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM students")).scalar() == 0
-            assert conn.execute(sa.text("SELECT status FROM import_batches")).scalars().all() == ["rejected"]
+        yield casemgr, engine
     finally:
         engine.dispose()
         drop_database(pg_server_url, name)
+
+
+def refused_in_one_line(done: Measured, engine: sa.Engine, message: str) -> None:
+    """Exit 1, the file's line and one error line, no traceback, nothing but the
+    rejected batch written, and the process's peak memory bounded."""
+    peak_mb = done.peak_mb
+    assert done.returncode == 1, done.stdout + done.stderr
+    output = (done.stdout + done.stderr).strip().splitlines()
+    assert "Traceback" not in done.stderr and len(output) == 2, output
+    assert message in output[1], output
+    assert peak_mb < 400, f"peak memory {peak_mb:.0f} MB"
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM students")).scalar() == 0
+        assert conn.execute(sa.text("SELECT status FROM import_batches")).scalars().all() == ["rejected"]
+
+
+def test_the_command_line_refuses_a_zip_bomb_in_bounded_memory(own_process, tmp_path):
+    casemgr, engine = own_process
+    path = tmp_path / "bomb.zip"
+    write_bomb(path, {p.name: p.read_text() for p in sorted(EXAMPLE.glob("*.csv"))})
+    refused_in_one_line(casemgr("import", "oneroster", str(path), "--district", "HOST"), engine,
+                        "users.csv decompresses to more than 200 times its compressed size")
+
+
+def test_a_gigabyte_of_one_field_is_refused_in_bounded_memory(own_process, tmp_path):
+    """A CSV file whose second row is one value of a gigabyte (a damaged export): the
+    check reads it as a stream and stops at the first row longer than a megabyte."""
+    casemgr, engine = own_process
+    path = tmp_path / "students.csv"
+    with path.open("wb") as out:
+        out.write(b"state_id,local_id,school_code,first_name,last_name,birth_date,grade\r\n")
+        piece = b"7" * (1024 * 1024)
+        for _ in range(1024):
+            out.write(piece)
+        out.write(b",L1,S1,Ana,Ruiz,2010-01-01,9\r\n")
+    refused_in_one_line(casemgr("import", "students", str(path), "--district", "HOST"), engine,
+                        "row 2: row 2 is longer than 1 MB")
+
+
+def test_a_large_file_is_checked_and_read_for_copy_in_bounded_memory(tmp_path):
+    """read_csv and the pieces COPY is given, in a process of their own, over 300 MB of
+    Windows lines with a BOM: the peak memory does not grow with the file."""
+    path = tmp_path / "attendance.csv"
+    row = b"S0000123,HS1,2025-09-02,present\r\n"
+    with path.open("wb") as out:
+        out.write(b"\xef\xbb\xbfstate_id,school_code,date,status\r\n")
+        block = row * (1024 * 1024 // len(row))
+        for _ in range(300):
+            out.write(block)
+    script = ("import sys\nfrom pathlib import Path\nfrom casemgr.importers.source import read_csv\n"
+              "f = read_csv(Path(sys.argv[1]))\n"
+              "print(f.header, f.copy_takes_as_is(), sum(p.count(b'\\n') for p in f.chunks(plain=True)))\n")
+    done = run_measured([sys.executable, "-c", script, str(path)], {**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    rows = 300 * (1024 * 1024 // len(row))
+    assert done.stdout.split() == ["['state_id',", "'school_code',", "'date',", "'status']", "True", str(rows + 1)]
+    assert done.peak_mb < 150, f"peak memory {done.peak_mb:.0f} MB"

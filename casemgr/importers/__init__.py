@@ -9,16 +9,18 @@ ImportBatch. No request context is needed: the CLI and the upload page both call
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from casemgr.importers.attendance import ATTENDANCE
 from casemgr.importers.base import MAX_ERRORS, Kind, Rejected, RowError
 from casemgr.importers.classes import CALENDAR, SECTION_ENROLLMENTS, SECTIONS
 from casemgr.importers.oneroster import ONEROSTER
-from casemgr.importers.oneroster_bundle import read_bundle_folder
+from casemgr.importers.oneroster_bundle import zip_bundle_folder
 from casemgr.importers.people import GUARDIANS, STUDENTS
 from casemgr.importers.records import ASSESSMENTS, CREDITS, DISCIPLINE, FAFSA, MARKS
 from casemgr.importers.runner import ImportSetupError, Outcome, execute, resolve_district
+from casemgr.importers.source import spool_dir
 from casemgr.models import Organization
 
 __all__ = ["KINDS", "MAX_ERRORS", "ImportSetupError", "Kind", "Outcome", "Rejected", "RowError", "import_file",
@@ -31,22 +33,28 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def import_file(kind: str, raw: bytes, filename: str, district: Organization, *, user_id: int | None = None,
+def import_file(kind: str, source: bytes | Path, filename: str, district: Organization, *, user_id: int | None = None,
                 dry_run: bool = False) -> Outcome:
-    """Import `raw` (the bytes of a CSV file, or of a OneRoster .zip) as `kind`."""
+    """Import `source` as `kind`: a file on disk, read as a stream (a CSV file, or a
+    OneRoster .zip), or bytes, first written to a temporary file."""
     if kind not in KINDS:
         raise ImportSetupError(f"unknown kind {kind!r}; the kinds are: {', '.join(KINDS)}")
-    return execute(kind, raw, filename, district, user_id=user_id, dry_run=dry_run)
+    if isinstance(source, Path):
+        return execute(kind, source, filename, district, user_id=user_id, dry_run=dry_run)
+    with tempfile.TemporaryDirectory(prefix="casemgr-import-", dir=spool_dir()) as folder:
+        path = Path(folder) / "upload"
+        path.write_bytes(source)
+        return execute(kind, path, filename, district, user_id=user_id, dry_run=dry_run)
 
 
 def import_path(kind: str, path: Path, district: Organization, *, dry_run: bool = False) -> Outcome:
     """Import a file from disk; a OneRoster bundle may also be a folder."""
     if not path.exists():
         raise ImportSetupError(f"{path} does not exist")
-    if path.is_dir():
-        if kind != ONEROSTER.name:
-            raise ImportSetupError(f"{path} is a folder; only a oneroster bundle can be a folder")
-        raw = read_bundle_folder(path)
-    else:
-        raw = path.read_bytes()
-    return import_file(kind, raw, path.name, district, dry_run=dry_run)
+    if not path.is_dir():
+        return import_file(kind, path, path.name, district, dry_run=dry_run)
+    if kind != ONEROSTER.name:
+        raise ImportSetupError(f"{path} is a folder; only a oneroster bundle can be a folder")
+    with tempfile.TemporaryDirectory(prefix="casemgr-import-", dir=spool_dir()) as folder:
+        bundle = zip_bundle_folder(path, Path(folder) / "bundle.zip")
+        return import_file(kind, bundle, path.name, district, dry_run=dry_run)

@@ -12,6 +12,8 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
+from pathlib import Path
 
 from flask import current_app, has_app_context
 
@@ -30,10 +32,11 @@ def refused(message: str, column: str | None = None) -> Unreadable:
     return Unreadable([RowError(None, column, message)])
 
 
-def open_zip(raw: bytes, not_a_zip: str) -> zipfile.ZipFile:
-    """The archive, its member names checked; `not_a_zip` is the message for bytes that are not one."""
+def open_zip(source: Path | bytes, not_a_zip: str) -> zipfile.ZipFile:
+    """The archive (a file on disk, read as needed), its member names checked;
+    `not_a_zip` is the message for a file that is not one."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
+        archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
         names = archive.namelist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError):
         raise refused(not_a_zip) from None
@@ -57,7 +60,22 @@ def safe_name(name: str) -> bool:
 
 
 def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
-    """The member's bytes, decompressed piece by piece and refused once past the caps."""
+    """The member's bytes, decompressed piece by piece and refused once past the caps
+    (for small members: a data file is extracted to disk with `extract_member`)."""
+    return b"".join(_pieces(archive, name))
+
+
+def extract_member(archive: zipfile.ZipFile, name: str, folder: Path) -> Path:
+    """Decompress the member into a file of `folder` as a stream, refused once past the
+    caps; the file is named by the member's position, never by its name."""
+    target = folder / f"member-{archive.namelist().index(name)}"
+    with target.open("wb") as out:
+        for piece in _pieces(archive, name):
+            out.write(piece)
+    return target
+
+
+def _pieces(archive: zipfile.ZipFile, name: str) -> Iterator[bytes]:
     max_bytes, max_ratio = _caps()
     info = archive.getinfo(name)
     if info.flag_bits & 0x1:
@@ -73,16 +91,15 @@ def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
                           f"({_size(info.compress_size)}): refused as a possible zip bomb", name)
 
     check(info.file_size)  # what the zip declares: refused at once when too much, else counted as read
-    pieces, total = [], 0
+    total = 0
     try:
         with archive.open(info) as member:
             while piece := member.read(PIECE):
                 total += len(piece)
                 check(total)
-                pieces.append(piece)
+                yield piece
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as error:
         raise refused(f"{name} is damaged and cannot be read ({_reason(error)}); make the .zip again", name) from None
-    return b"".join(pieces)
 
 
 def _caps() -> tuple[int, int]:

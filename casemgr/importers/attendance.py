@@ -17,6 +17,7 @@ takes one path of a few set-based statements:
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 from psycopg import sql
 
@@ -65,8 +66,8 @@ def validate_in_detail(ctx: Context) -> None:
     staging.raise_if_errors(ctx, MAX_ERRORS)
 
 
-def run(raw: bytes, ctx: Context) -> None:
-    csv_file = read_csv(raw)
+def run(path: Path, ctx: Context) -> None:
+    csv_file = read_csv(path)
     ctx.labels = match_header(csv_file.header, ATTENDANCE)
     # unlogged, not temporary: the fold below can then use parallel workers
     suffix = uuid.uuid4().hex[:16]

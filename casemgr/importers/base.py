@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 MAX_ERRORS = 50
@@ -110,8 +111,8 @@ class Kind:
     merge: Callable[[Context], None]
     feeds_indicators: bool = True
     description: str = ""
-    # a kind that is not one CSV file (the OneRoster bundle) runs itself: run(raw, ctx)
-    run: Callable[[bytes, Context], None] | None = None
+    # a kind that is not one CSV file (the OneRoster bundle) runs itself: run(path, ctx)
+    run: Callable[[Path, Context], None] | None = None
 
     @property
     def required(self) -> list[str]:

@@ -20,13 +20,16 @@ Rows with status `tobedeleted` are skipped (nothing is deleted by an import).
 """
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
+from pathlib import Path
 
 from casemgr.importers import classes, people
 from casemgr.importers.base import Context, Kind, Rejected, RowError
 from casemgr.importers.oneroster_bundle import read_bundle
 from casemgr.importers.oneroster_translate import Roster, translate
 from casemgr.importers.runner import run_file
+from casemgr.importers.source import spool_dir
 
 # students as OneRoster gives them: a birth date and a grade may be missing for a student
 # casemgr already has (the stored ones are kept); a new one needs both (missing_for_new_students)
@@ -71,8 +74,8 @@ def create_teachers(ctx: Context, teachers: list[tuple[int, dict]]) -> None:
         raise Rejected(errors)
 
 
-def run(raw: bytes, ctx: Context) -> None:
-    roster = translate(read_bundle(raw))
+def run(path: Path, ctx: Context) -> None:
+    roster = translate(read_bundle(path))
     errors = roster.errors + missing_for_new_students(ctx, roster)
     if errors:
         raise Rejected(sorted(errors, key=lambda e: e.row or 0))
@@ -84,10 +87,13 @@ def run(raw: bytes, ctx: Context) -> None:
             continue
         if not translation.rows:
             continue
-        try:
-            run_file(kind, translation.csv_bytes(), ctx)
-        except Rejected as rejection:
-            raise translation.remap(rejection) from None
+        with tempfile.TemporaryDirectory(prefix="casemgr-roster-", dir=spool_dir()) as folder:
+            translated = Path(folder) / f"{kind.name}.csv"
+            translated.write_bytes(translation.csv_bytes())
+            try:
+                run_file(kind, translated, ctx)
+            except Rejected as rejection:
+                raise translation.remap(rejection) from None
 
 
 def _no_checks(ctx: Context) -> list[str]:

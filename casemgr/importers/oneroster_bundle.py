@@ -10,14 +10,14 @@ would make every student something else)."""
 from __future__ import annotations
 
 import csv
-import io
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from casemgr.importers.archive import open_zip, read_member
+from casemgr.importers.archive import extract_member, open_zip
 from casemgr.importers.base import Rejected, RowError, Unreadable, file_error
-from casemgr.importers.source import column_letter, read_csv
+from casemgr.importers.source import column_letter, read_csv, spool_dir
 
 VERSIONS = ("1.0", "1.1")
 MODES = ("absent", "bulk", "delta")
@@ -80,23 +80,28 @@ class Bundle:
         return name in self.files and (column is None or self.files[name].has(column))
 
 
-def read_bundle_folder(folder: Path) -> bytes:
-    """Zip a bundle folder in memory, so a folder and a .zip are read the same way."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
+def zip_bundle_folder(folder: Path, target: Path) -> Path:
+    """Zip a bundle folder into `target` (stored, not compressed), so a folder and a
+    .zip are read the same way."""
+    with zipfile.ZipFile(target, "w") as bundle:
         for path in sorted(folder.glob("*.csv")):
             bundle.write(path, path.name)
-    return buffer.getvalue()
+    return target
 
 
-def read_bundle(raw: bytes) -> Bundle:
-    archive = open_zip(raw, "a OneRoster bundle must be a .zip file (or, from the command line, a folder); "
-                            "this file is not a .zip or is damaged")
+def read_bundle(path: Path) -> Bundle:
+    archive = open_zip(path, "a OneRoster bundle must be a .zip file (or, from the command line, a folder); "
+                             "this file is not a .zip or is damaged")
+    with tempfile.TemporaryDirectory(prefix="casemgr-bundle-", dir=spool_dir()) as folder:
+        return _read_bundle(archive, Path(folder))
+
+
+def _read_bundle(archive: zipfile.ZipFile, folder: Path) -> Bundle:
     members = {Path(n).name: n for n in archive.namelist()
                if n.lower().endswith(".csv") and not Path(n).name.startswith("._")}
     if "manifest.csv" not in members:
         raise file_error("the bundle has no manifest.csv; a OneRoster 1.1 bundle always has one")
-    manifest = _read_file(archive, members["manifest.csv"], "manifest.csv", "bulk", ("propertyName", "value"),
+    manifest = _read_file(archive, members["manifest.csv"], folder, "manifest.csv", "bulk", ("propertyName", "value"),
                           ("propertyName", "value"))
     properties = {r["propertyName"]: r["value"] for _, r in manifest.rows if r.get("propertyName")}
     version = properties.get("oneroster.version", "")
@@ -131,7 +136,7 @@ def read_bundle(raw: bytes) -> Bundle:
     files = {}
     for name, mode in supplied.items():
         try:
-            files[name] = _read_file(archive, members[name], name, mode, *FILES[name])
+            files[name] = _read_file(archive, members[name], folder, name, mode, *FILES[name])
         except Unreadable:
             raise
         except Rejected as rejection:
@@ -141,15 +146,16 @@ def read_bundle(raw: bytes) -> Bundle:
     return Bundle(version or "1.1", files)
 
 
-def _read_file(archive: zipfile.ZipFile, member: str, name: str, mode: str, needed: tuple[str, ...],
+def _read_file(archive: zipfile.ZipFile, member: str, folder: Path, name: str, mode: str, needed: tuple[str, ...],
                known: tuple[str, ...]) -> RosterFile:
     """One file of the bundle: its header matched to the specification's column names
     (in any letter case, with spaces around them), and its rows but the tobedeleted ones."""
-    raw = read_member(archive, member)
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise Unreadable([RowError(None, name, f"{name} is UTF-16 text; save it as 'CSV UTF-8' and import it again")])
+    path = extract_member(archive, member, folder)
+    with path.open("rb") as stream:
+        if stream.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            raise Unreadable([RowError(None, name, f"{name} is UTF-16 text; save it as 'CSV UTF-8' and import it again")])
     try:
-        source = read_csv(raw)
+        source = read_csv(path)
     except Unreadable:
         raise
     except Rejected as rejection:  # not UTF-8 text, NUL bytes, no header
@@ -168,16 +174,16 @@ def _read_file(archive: zipfile.ZipFile, member: str, name: str, mode: str, need
     errors += [RowError(1, name, f"{name} is missing the column '{c}'") for c in needed if c not in seen]
     if errors:
         raise Rejected(errors)
-    text = io.TextIOWrapper(io.BytesIO(source.data), encoding="utf-8", newline="")
     rows: list[Row] = []
     number = 0
     try:
-        for number, values in enumerate(csv.reader(text), start=1):
-            if number == 1 or not any(v.strip() for v in values):
-                continue
-            row = {column: value.strip() for column, value in zip(columns, values)}
-            if row.get("status", "").lower() != "tobedeleted":
-                rows.append((number, row))
+        with source.text() as text:
+            for number, values in enumerate(csv.reader(text), start=1):
+                if number == 1 or not any(v.strip() for v in values):
+                    continue
+                row = {column: value.strip() for column, value in zip(columns, values)}
+                if row.get("status", "").lower() != "tobedeleted":
+                    rows.append((number, row))
     except csv.Error as error:
         raise Unreadable([RowError(number + 1, name, f"{name} cannot be read as CSV: {error}")]) from None
     return RosterFile(name, mode, tuple(columns), rows)

@@ -7,6 +7,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -49,9 +50,9 @@ def resolve_district(code: str | None) -> Organization:
     return districts[0]
 
 
-def run_file(kind: Kind, raw: bytes, ctx: Context) -> None:
+def run_file(kind: Kind, path: Path, ctx: Context) -> None:
     """Validate and merge one CSV file of `kind` (raises Rejected)."""
-    csv_file = read_csv(raw)
+    csv_file = read_csv(path)
     ctx.labels = match_header(csv_file.header, kind)
     ctx.counts.rows_read += staging.load(ctx, csv_file, list(ctx.labels), list(kind.columns))
     checks = (staging.type_checks(list(kind.columns), ctx.labels) + [staging.duplicate_check(list(kind.key), ctx.labels)]
@@ -61,14 +62,14 @@ def run_file(kind: Kind, raw: bytes, ctx: Context) -> None:
     kind.merge(ctx)
 
 
-def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *, user_id: int | None = None,
+def execute(kind_name: str, path: Path, filename: str, district: Organization, *, user_id: int | None = None,
             dry_run: bool = False, today: date | None = None) -> Outcome:
     from casemgr.clock import today as clock_today
     from casemgr.importers import KINDS
 
     kind = KINDS[kind_name]
     # the file's digest is computed on another core while the database loads the file
-    digest = _HASHING.submit(_sha256, raw)
+    digest = _HASHING.submit(_sha256, path)
     batch = ImportBatch(kind=kind.name, filename=filename[:255], district_id=district.id, user_id=user_id,
                         dry_run=dry_run, status=ImportStatus.RUNNING)
     errors: list[RowError] = []
@@ -79,7 +80,7 @@ def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *
     try:
         with db.session.connection().connection.driver_connection.cursor() as cur:
             ctx = Context(district_id=district.id, today=today or clock_today(), cur=cur, counts=counts)
-            (kind.run or (lambda r, c: run_file(kind, r, c)))(raw, ctx)
+            (kind.run or (lambda p, c: run_file(kind, p, c)))(path, ctx)
             staging.drop_tables(cur)
     except Rejected as rejection:
         savepoint.rollback()
@@ -119,7 +120,8 @@ def execute(kind_name: str, raw: bytes, filename: str, district: Organization, *
 _HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-sha256")
 
 
-def _sha256(raw: bytes) -> str:
+def _sha256(path: Path) -> str:
     import hashlib
 
-    return hashlib.sha256(raw).hexdigest()
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()

@@ -62,7 +62,7 @@ def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Colum
         rows = _copy(cur, statement, csv_file.chunks(plain=not as_is))
     except psycopg.errors.DataError as error:
         if not (as_is and _LINE_BREAK_ERROR.match(error.diag.message_primary or "")):
-            raise _copy_rejection(error, csv_file.data, ctx.labels) from None
+            raise _copy_rejection(error, csv_file, ctx.labels) from None
         # a line break other than CRLF after all: COPY reads it again, made plain
         cur.execute("ROLLBACK TO SAVEPOINT import_copy")
         if not unlogged_table:
@@ -70,7 +70,7 @@ def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Colum
         try:
             rows = _copy(cur, statement, csv_file.chunks(plain=True))
         except psycopg.errors.DataError as error:
-            raise _copy_rejection(error, csv_file.data, ctx.labels) from None
+            raise _copy_rejection(error, csv_file, ctx.labels) from None
     if as_is:
         cur.execute("RELEASE SAVEPOINT import_copy")
     if rows == 0:
@@ -97,7 +97,7 @@ def drop_tables(cur) -> None:
         cur.execute(sql.SQL(statement).format(sql.Identifier(name)))
 
 
-def _copy_rejection(error: psycopg.Error, data: bytes, labels: dict[str, str]) -> Rejected:
+def _copy_rejection(error: psycopg.Error, csv_file: CsvFile, labels: dict[str, str]) -> Rejected:
     """COPY's error in the file's terms: COPY counts the lines of the file, a quoted
     value with line breaks included, so its line becomes the spreadsheet's row; the
     first column a short row lacks is named as the header writes it."""
@@ -108,7 +108,7 @@ def _copy_rejection(error: psycopg.Error, data: bytes, labels: dict[str, str]) -
             break
     match = _COPY_LINE.search(error.diag.context or "")
     column = _COPY_COLUMN.search(error.diag.message_primary or "")
-    return Rejected([RowError(spreadsheet_row(data, int(match.group(1))) if match else None,
+    return Rejected([RowError(spreadsheet_row(csv_file.path, int(match.group(1)), csv_file.start) if match else None,
                               labels.get(column.group(1), column.group(1)) if column else None, message)])
 
 
