@@ -356,3 +356,41 @@ def test_a_row_longer_than_a_megabyte_is_refused_by_its_spreadsheet_row(world):
                 end="\r\n")
     outcome = assert_rejected(world, "students", raw, Student, "row 4: row 4 is longer than 1 MB")
     assert len(outcome.errors) == 1 and stored_students() == {}
+
+
+def test_blank_rows_mid_file_are_no_rows_and_the_others_keep_their_numbers(world):
+    rows = student_rows(world)
+    for end in ("\r\n", "\n"):
+        raw = lines(STUDENTS, rows[0], "", rows[1], ",,,,,,", " , ,,,,,", rows[2].replace("2011-01-02", "2011-02-30"),
+                    "", end=end)
+        assert_rejected(world, "students", raw, Student, "row 7, birth_date: '2011-02-30' is not a date")
+        outcome = run(world, "students", raw.replace(b"2011-02-30", b"2011-01-02"))
+        assert outcome.ok and outcome.batch.rows_read == 3, [e.describe() for e in outcome.errors]
+    assert stored_students() == {"NEW1": "Ruiz", "NEW2": "Okafor", "NEW3": "Doe"}
+
+
+def test_a_blank_line_inside_a_quoted_value_is_kept(world):
+    s, d, st = world.school.code, world.days, world.students
+    raw = lines("school_code,incident_code,state_id,occurred_on,incident_type,action,description", "",
+                f'{s},INC-1,{st[0].state_id},{d[1]},Fight,out_of_school_suspension,"First line', "", 'after a blank line"', ",,,,,,")
+    outcome = run(world, "discipline", raw)
+    assert outcome.ok and outcome.batch.rows_read == 1, [e.describe() for e in outcome.errors]
+    assert _db.session.scalar(sa.select(DisciplineIncident.description)) == "First line\n\nafter a blank line"
+
+
+def test_blank_rows_in_attendance_are_no_rows(world):
+    rows = attendance_rows(world)
+    for end in ("\r\n", "\n"):
+        raw = lines(ATTENDANCE, rows[0], "", *rows[1:3], ",,,", *rows[3:], ",,,", end=end)
+        bad = raw.replace(rows[3].encode(), rows[3].replace("present", "here").encode())
+        assert_rejected(world, "attendance", bad, attendance_days, "row 7, status: 'here' is not one of")
+        outcome = run(world, "attendance", raw)
+        assert outcome.ok and outcome.batch.rows_read == len(rows), [e.describe() for e in outcome.errors]
+    assert stored_attendance() == len(rows)
+
+
+def test_a_file_of_blank_rows_has_no_rows(world):
+    outcome = assert_rejected(world, "attendance", lines(ATTENDANCE, "", ",,,", end="\r\n"), attendance_days,
+                              "the file has a header but no rows")
+    assert len(outcome.errors) == 1
+    assert_rejected(world, "students", lines(STUDENTS, ",,,,,,", ""), Student, "the file has a header but no rows")

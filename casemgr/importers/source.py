@@ -63,14 +63,19 @@ class CsvFile:
         COPY fail, and the caller has it read the file again, made plain."""
         return self.crlf_header and not self.has_quote
 
-    def chunks(self, size: int = CHUNK, plain: bool = True) -> Iterator[bytes]:
+    def chunks(self, size: int = CHUNK, plain: bool = True, fill_empty: int = 0) -> Iterator[bytes]:
         """The text for COPY, in pieces of about `size` bytes, ending with one line break.
         `plain`: every line break (CRLF, or a lone CR) as LF, inside quoted values too;
         else the line breaks as the file writes them (see copy_takes_as_is).
+        `fill_empty`: an empty line outside quoted values becomes a row of that many empty
+        values, so that COPY keeps every row's number (see fill_empty_lines).
 
         PostgreSQL's COPY takes CRLF or LF, but the same one on every line, and Windows
         files often end their last line differently or mix in lines pasted from
         elsewhere. The pieces are read from disk and made plain one at a time, as bytes."""
+        if fill_empty:
+            yield from fill_empty_lines(self.chunks(size, plain=True), fill_empty)
+            return
         plain = plain and self.has_cr
         after_cr = False
         with self.path.open("rb") as stream:
@@ -94,6 +99,26 @@ class CsvFile:
         stream = self.path.open("rb")
         stream.seek(self.start)
         return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+
+
+def fill_empty_lines(pieces: Iterator[bytes], columns: int) -> Iterator[bytes]:
+    """Plain pieces (LF line breaks) with each empty line outside a quoted value given as
+    `columns` empty values (commas). Line by line, in Python: only for a file COPY has
+    refused for an empty line."""
+    empty_row = b"," * (columns - 1)
+    quoted = False
+    rest = b""
+    for piece in pieces:
+        lines = (rest + piece).split(b"\n")
+        rest = lines.pop()
+        out = []
+        for line in lines:
+            out.append(empty_row if not quoted and not line.strip(b" \t") else line)
+            quoted ^= line.count(b'"') % 2 == 1
+        if out:
+            yield b"\n".join(out) + b"\n"
+    if rest:
+        yield rest
 
 
 def read_csv(path: Path) -> CsvFile:

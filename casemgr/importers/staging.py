@@ -45,8 +45,9 @@ def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Colum
     if unlogged_table:
         cur.execute(sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(target, definitions))
         cur.execute(sql.SQL(
-            "CREATE TEMP VIEW import_stage AS SELECT row_number() OVER (ORDER BY ctid) + 1 AS row_no, * FROM {}"
-        ).format(target))
+            "CREATE TEMP VIEW import_stage AS SELECT * FROM"
+            " (SELECT row_number() OVER (ORDER BY ctid) + 1 AS row_no, * FROM {}) numbered WHERE NOT ({})"
+        ).format(target, blank_row([c.name for c in columns])))
     else:
         cur.execute(sql.SQL(
             "CREATE TEMP TABLE import_stage (row_no bigint GENERATED ALWAYS AS IDENTITY (START 2), {})"
@@ -55,29 +56,42 @@ def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Colum
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, HEADER true)").format(
         target, sql.SQL(", ").join(map(sql.Identifier, header))
     )
-    as_is = csv_file.copy_takes_as_is()
-    if as_is:
-        cur.execute("SAVEPOINT import_copy")
-    try:
-        rows = _copy(cur, statement, csv_file.chunks(plain=not as_is))
-    except psycopg.errors.DataError as error:
-        if not (as_is and _LINE_BREAK_ERROR.match(error.diag.message_primary or "")):
-            raise _copy_rejection(error, csv_file, ctx.labels) from None
-        # a line break other than CRLF after all: COPY reads it again, made plain
-        cur.execute("ROLLBACK TO SAVEPOINT import_copy")
-        if not unlogged_table:
-            cur.execute("ALTER TABLE import_stage ALTER COLUMN row_no RESTART")
+    # COPY reads the file as it is where it can (see CsvFile.copy_takes_as_is), else
+    # made plain; should a line come empty (a blank row a spreadsheet left mid-file),
+    # once more with each empty line given as a row of empty values, removed below
+    way = "as_is" if csv_file.copy_takes_as_is() else "plain"
+    cur.execute("SAVEPOINT import_copy")
+    while True:
         try:
-            rows = _copy(cur, statement, csv_file.chunks(plain=True))
+            rows = _copy(cur, statement, csv_file.chunks(plain=way != "as_is",
+                                                         fill_empty=len(header) if way == "filled" else 0))
+            break
         except psycopg.errors.DataError as error:
-            raise _copy_rejection(error, csv_file, ctx.labels) from None
-    if as_is:
-        cur.execute("RELEASE SAVEPOINT import_copy")
+            message = error.diag.message_primary or ""
+            if way == "as_is" and _LINE_BREAK_ERROR.match(message):
+                way = "plain"
+            elif way != "filled" and _COPY_COLUMN.match(message):
+                way = "filled"
+            else:
+                raise _copy_rejection(error, csv_file, ctx.labels) from None
+            cur.execute("ROLLBACK TO SAVEPOINT import_copy")
+            if not unlogged_table:
+                cur.execute("ALTER TABLE import_stage ALTER COLUMN row_no RESTART")
+    cur.execute("RELEASE SAVEPOINT import_copy")
+    if not unlogged_table:
+        # rows of empty values only (",,,," as a spreadsheet saves a row once used) are no rows
+        rows -= cur.execute(sql.SQL("DELETE FROM import_stage WHERE {}").format(blank_row(header))).rowcount
     if rows == 0:
         raise Rejected([RowError(None, None, "the file has a header but no rows")])
     if typed:
         type_rows(ctx, columns)
     return rows
+
+
+def blank_row(columns: list[str]) -> sql.Composable:
+    """The condition of a staged row whose values are all empty or spaces."""
+    values = sql.SQL(", ").join(map(sql.Identifier, columns))
+    return sql.SQL("btrim(concat({}), E' \\t') = ''").format(values)
 
 
 def _copy(cur, statement: sql.Composable, pieces) -> int:
