@@ -394,3 +394,13 @@ def test_a_file_of_blank_rows_has_no_rows(world):
                               "the file has a header but no rows")
     assert len(outcome.errors) == 1
     assert_rejected(world, "students", lines(STUDENTS, ",,,,,,", ""), Student, "the file has a header but no rows")
+
+
+def test_a_space_before_a_quote_still_quotes_the_value(world):
+    s, d, st = world.school.code, world.days, world.students
+    raw = lines("school_code,incident_code,state_id,occurred_on,incident_type,action,description",
+                f"{s},INC-1,{st[0].state_id},{d[1]},Fight,none,Plain", "",
+                f'{s},INC-2,{st[0].state_id},{d[2]},Fight,none, "Pushed, then shoved"', end="\r\n")
+    outcome = run(world, "discipline", raw)
+    assert outcome.ok and outcome.batch.rows_read == 2, [e.describe() for e in outcome.errors]
+    assert set(_db.session.scalars(sa.select(DisciplineIncident.description))) == {"Plain", "Pushed, then shoved"}
