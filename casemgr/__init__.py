@@ -39,8 +39,15 @@ def create_app(config: dict | None = None) -> Flask:
     init_throttling(app)
     register_error_pages(app)
     register_security_headers(app)
+    init_operations(app)
     trust_proxies(app)
     return app
+
+
+def init_operations(app: Flask) -> None:
+    from casemgr import operations
+
+    operations.init_app(app)
 
 
 def trust_proxies(app: Flask) -> None:

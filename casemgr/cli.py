@@ -2,6 +2,7 @@
 casemgr commands, each a thin layer over library code."""
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import time
@@ -173,6 +174,10 @@ def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
 
     started = time.perf_counter()
     app = info.load_app()
+    app.config["QUIET_MIGRATIONS"] = True
+    # the console shows casemgr's own line per page (casemgr.requests), not werkzeug's
+    # line per file with colour codes
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with app.app_context():
         _refuse_in_production()
         upgrade(directory=app.extensions["migrate"].directory)

@@ -27,6 +27,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 
+def spool_folder(value: str) -> str:
+    """CASEMGR_IMPORT_SPOOL_DIR: an existing folder casemgr can write in."""
+    path = Path(value).expanduser()
+    if not path.is_dir() or not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"CASEMGR_IMPORT_SPOOL_DIR={value} is not a folder casemgr can write in")
+    return str(path)
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or wrong; the message is one line for the operator."""
 
@@ -217,6 +225,8 @@ class Config:
         settings["PROXIES"] = proxy_count(env.get("CASEMGR_PROXIES", "0"))
         if env.get("CASEMGR_RATELIMIT_STORAGE"):
             settings["RATELIMIT_STORAGE_URI"] = ratelimit_storage(env["CASEMGR_RATELIMIT_STORAGE"])
+        if env.get("CASEMGR_IMPORT_SPOOL_DIR"):
+            settings["IMPORT_SPOOL_DIR"] = spool_folder(env["CASEMGR_IMPORT_SPOOL_DIR"])
         for name, key in (("CASEMGR_THROTTLE_PER_ACCOUNT", "THROTTLE_PER_ACCOUNT"),
                           ("CASEMGR_THROTTLE_PER_ADDRESS", "THROTTLE_PER_ADDRESS")):
             if env.get(name):

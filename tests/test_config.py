@@ -109,3 +109,29 @@ def test_a_wrong_proxy_count_is_refused_with_a_clear_message(given):
 def test_the_proxy_count_is_read_from_the_environment():
     assert Config.from_environ({"CASEMGR_PROXIES": "2"})["PROXIES"] == 2
     assert Config.from_environ({})["PROXIES"] == 0
+
+
+def test_the_import_spool_folder_must_be_a_folder_casemgr_can_write_in(tmp_path):
+    assert Config.from_environ({"CASEMGR_IMPORT_SPOOL_DIR": str(tmp_path)})["IMPORT_SPOOL_DIR"] == str(tmp_path)
+    with pytest.raises(ConfigError, match="is not a folder casemgr can write in"):
+        Config.from_environ({"CASEMGR_IMPORT_SPOOL_DIR": str(tmp_path / "missing")})
+
+
+def test_an_import_spools_its_files_in_the_configured_folder(app, db, tmp_path, monkeypatch):
+    """Bytes given to an import are written to the spool folder, and removed after."""
+    from casemgr import importers
+    from tests.factories import create_district
+
+    monkeypatch.setitem(app.config, "IMPORT_SPOOL_DIR", str(tmp_path))
+    seen = []
+    original = importers.execute
+
+    def execute(kind, path, *args, **kwargs):
+        seen.append((path.parent.parent, path.exists()))
+        return original(kind, path, *args, **kwargs)
+
+    monkeypatch.setattr(importers, "execute", execute)
+    with app.app_context():
+        outcome = importers.import_file("fafsa", b"state_id,school_year,status,status_date\n", "f.csv", create_district())
+    assert outcome.batch.status == "rejected"
+    assert seen == [(tmp_path, True)] and list(tmp_path.iterdir()) == []

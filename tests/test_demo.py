@@ -2,6 +2,7 @@
 working sign-in page; then it stops cleanly and leaves no server behind."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -45,11 +46,20 @@ def test_demo_starts_from_nothing_and_serves_the_sign_in_page(stop):
                 time.sleep(0.5)
         assert page is not None, "the demo did not serve the sign-in page within 2 minutes"
         assert "Sign in" in page
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/casemgr.css", timeout=5) as response:
+            assert response.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            assert json.loads(response.read()) == {"status": "ok", "database": "ok", "migrations": "current"}
     finally:
         proc.send_signal(stop)
         output, _ = proc.communicate(timeout=60)
     assert "counselor@example.org" in output and "casemgr-demo" in output, output
     assert "Traceback" not in output, output
+    # a quiet console: no migration notes, no colour codes, no line per static file, one
+    # line per page
+    assert "Running upgrade" not in output and "\x1b[" not in output and "/static/" not in output, output
+    assert "request method=GET route=/login status=200" in output, output
+    assert "request method=GET route=/healthz status=200" in output, output
     deadline = time.monotonic() + 20
     while (folder / "embedded" / "pgdata" / "postmaster.pid").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
