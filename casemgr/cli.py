@@ -114,6 +114,44 @@ def import_command(kind: str, path: Path, dry_run: bool, district_code: str | No
         click.echo(f"  warning: {warning.describe()}")
 
 
+@cli.command("backup")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Write the whole database to PATH (pg_dump's custom format)."""
+    from casemgr import backup
+    from casemgr.extensions import db
+
+    started = time.perf_counter()
+    try:
+        size = backup.backup(db.engine.url, path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up the database to {path} ({size / 1e6:,.1f} MB) in {time.perf_counter() - started:.1f} s.")
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Replace the database's contents without asking.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the database's contents with the backup at PATH (all or nothing)."""
+    from casemgr import backup
+    from casemgr.extensions import db
+
+    if not yes:
+        click.confirm(f"This replaces everything in the database {db.engine.url.database} with {path.name}. Go on?",
+                      abort=True)
+    db.session.remove()
+    db.engine.dispose()  # no connection of this process holds a table the restore drops
+    started = time.perf_counter()
+    try:
+        backup.restore(db.engine.url, path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored the database from {path} in {time.perf_counter() - started:.1f} s.")
+
+
 @cli.group("users")
 def users_group() -> None:
     """Accounts: the first district admin (everyone else is invited from the app)."""
