@@ -108,6 +108,18 @@ def test_password_is_stored_as_argon2id(db):
     assert PASSWORD not in stored
 
 
+def test_hashes_use_owasp_parameters_and_an_older_hash_is_remade_at_sign_in(client, db):
+    from argon2 import PasswordHasher
+
+    user = create_user(Role.COUNSELOR)
+    assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    user.password_hash = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)
+    db.session.commit()
+    login(client, user)
+    stored = db.session.scalar(select(User.password_hash).where(User.id == user.id))
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
 def test_missing_fields_show_field_messages(client, db):
     token = csrf_token(client)
     response = client.post("/login", data={"email": "", "password": "", "csrf_token": token})
