@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from casemgr.importers.base import Kind, Rejected, RowError, file_error
+from casemgr.importers.edfi_xml import unreadable, xml_refusal
 
 BOM = b"\xef\xbb\xbf"
 _SPACES = re.compile(r"[\s_]+")
@@ -66,6 +67,8 @@ def read_csv(raw: bytes) -> CsvFile:
 
     A large file is not copied on the way: the checks only scan the bytes (line breaks
     are made plain as COPY reads the file, see CsvFile.chunks)."""
+    if (refusal := xml_refusal(raw[:4096])) is not None:  # an XML file given as CSV: one line
+        raise unreadable(refusal)
     data = raw[len(BOM):] if raw.startswith(BOM) else raw
     if not data.isascii():
         try:
