@@ -1,7 +1,8 @@
 """Imports from the district's student information system (SPEC §7).
 
-Each kind is one CSV file (or, for `oneroster`, a OneRoster 1.1 bundle). A file is
-read, checked for encoding and header, COPYed into a staging table, validated
+Each kind is one CSV file (or, for `oneroster`, a OneRoster 1.1 bundle; for `edfi`, an
+Ed-Fi interchange XML file, translated to the kinds `students` or `attendance`). A file
+is read, checked for encoding and header, COPYed into a staging table, validated
 completely with set-based queries, and merged by natural keys in one transaction; a
 bad file is rejected whole with row-numbered errors. Every import is recorded as an
 ImportBatch. No request context is needed: the CLI and the upload page both call
@@ -14,6 +15,7 @@ from pathlib import Path
 from casemgr.importers.attendance import ATTENDANCE
 from casemgr.importers.base import MAX_ERRORS, Kind, Rejected, RowError
 from casemgr.importers.classes import CALENDAR, SECTION_ENROLLMENTS, SECTIONS
+from casemgr.importers.edfi import EDFI
 from casemgr.importers.oneroster import ONEROSTER
 from casemgr.importers.oneroster_bundle import read_bundle_folder
 from casemgr.importers.people import GUARDIANS, STUDENTS
@@ -27,13 +29,13 @@ __all__ = ["KINDS", "MAX_ERRORS", "ImportSetupError", "Kind", "Outcome", "Reject
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (STUDENTS, GUARDIANS, CALENDAR, SECTIONS, SECTION_ENROLLMENTS, ATTENDANCE, MARKS, CREDITS,
-                 ASSESSMENTS, FAFSA, DISCIPLINE, ONEROSTER)
+                 ASSESSMENTS, FAFSA, DISCIPLINE, ONEROSTER, EDFI)
 }
 
 
 def import_file(kind: str, raw: bytes, filename: str, district: Organization, *, user_id: int | None = None,
                 dry_run: bool = False) -> Outcome:
-    """Import `raw` (the bytes of a CSV file, or of a OneRoster .zip) as `kind`."""
+    """Import `raw` (the bytes of a CSV file, of a OneRoster .zip or of an Ed-Fi XML file) as `kind`."""
     if kind not in KINDS:
         raise ImportSetupError(f"unknown kind {kind!r}; the kinds are: {', '.join(KINDS)}")
     return execute(kind, raw, filename, district, user_id=user_id, dry_run=dry_run)
