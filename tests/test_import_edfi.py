@@ -5,6 +5,8 @@ schools refused in the file's own terms; and nothing changed on any refusal."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -333,3 +335,56 @@ def test_upload_page_takes_an_interchange(world, client):
     assert response.status_code == 400 and b"not well-formed XML: line 17" in response.data
     batch = _db.session.scalar(sa.select(ImportBatch).order_by(ImportBatch.id.desc()).limit(1))
     assert batch.kind == "edfi" and batch.status == "rejected"
+
+
+# the reader on its own
+
+def test_a_large_interchange_is_read_in_bounded_memory(tmp_path):
+    """100,000 events (90 MB): read as a whole tree they take ~700 MB; streamed and
+    cleared, the reader's process stays far below that."""
+    from tests.edfi_files import write_attendance
+
+    path = tmp_path / "year.xml"
+    with path.open("wb") as out:
+        rows = ((f"S{n % 5000:06d}", "255901001", "2026-09-01", "present") for n in range(100_000))
+        assert write_attendance(out, rows, 2026) == 100_000
+    script = (
+        "import resource, sys\n"
+        "from casemgr.importers.edfi_xml import open_interchange\n"
+        "with open(sys.argv[1], 'rb') as f:\n"
+        "    n = sum(1 for r in open_interchange(f).records() if r.text('AttendanceEvent/EventDate'))\n"
+        "print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    events, peak_kb = map(int, done.stdout.split())
+    assert events == 100_000
+    assert peak_kb < 250_000, f"peak RSS {peak_kb / 1024:.0f} MB"
+
+
+@pytest.mark.parametrize(("first", "root"), [
+    (b'<?xml version="1.0"?>\n<InterchangeStudent xmlns="http://ed-fi.org/5.2.0">', "InterchangeStudent"),
+    (b'\xef\xbb\xbf<?xml version="1.0"?><!-- export --><edfi:InterchangeStudentAttendance xmlns:edfi="x">',
+     "InterchangeStudentAttendance"),
+    ('\ufeff<?xml version="1.0" encoding="UTF-16"?>\n<InterchangeStudentEnrollment>'.encode("utf-16-le"),
+     "InterchangeStudentEnrollment"),
+    (b'<!DOCTYPE x [<!ENTITY a "b">]><x/>', ""),
+    (b"state_id,school_code,date,status\n", None),
+    (b"", None),
+    (b"<<<,a,b\n", None),
+])
+def test_xml_is_told_from_csv_by_its_first_bytes(first, root):
+    from casemgr.importers.edfi_xml import xml_root
+
+    assert xml_root(first) == root
+
+
+@pytest.mark.parametrize(("descriptor", "grade"), [
+    ("uri://ed-fi.org/GradeLevelDescriptor#Ninth grade", 9), ("Kindergarten", 0), ("Prekindergarten", -1),
+    ("uri://district.example.org/GradeLevelDescriptor#09", 9), ("12", 12), ("Grade 13", None), ("Postsecondary", None),
+    ("Ungraded", None),
+])
+def test_grade_levels(descriptor, grade):
+    from casemgr.importers.edfi_map import grade as grade_of
+
+    assert grade_of(descriptor) == grade

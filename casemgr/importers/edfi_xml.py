@@ -99,27 +99,38 @@ def local(tag: object) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
+_PATHS: dict[str, tuple[etree.XPath, etree.XPath]] = {}
+
+
+def _path(path: str) -> tuple[etree.XPath, etree.XPath]:
+    """Compiled XPaths, by local names whatever the namespace, to the text at `path` (local
+    names separated by /) and to its element: one C-level evaluation per field."""
+    if path not in _PATHS:
+        steps = "/".join(f"*[local-name()='{name}']" for name in path.split("/"))
+        _PATHS[path] = (etree.XPath(f"string({steps})"), etree.XPath(f"{steps}[1]"))
+    return _PATHS[path]
+
+
 @dataclass
 class Record:
     ordinal: int  # 1 for the first element of its name in the file
     line: int
-    element: etree._Element
+    element: etree._Element | None
 
     def text(self, path: str) -> str:
         """The text at `path` (local names separated by /), stripped; "" when absent."""
-        found = self.element.find("/".join(f"{{*}}{name}" for name in path.split("/")))
-        return (found.text or "").strip() if found is not None else ""
+        return _path(path)[0](self.element).strip()
 
     def descriptor(self, path: str) -> str:
         """A descriptor reference: its URI ("uri://ed-fi.org/…Descriptor#Tardy") as Data
         Standard 3 and later write it, or (Data Standard 2) namespace#CodeValue."""
-        found = self.element.find("/".join(f"{{*}}{name}" for name in path.split("/")))
-        if found is None:
+        found = _path(path)[1](self.element)
+        if not found:
             return ""
-        if (found.text or "").strip():
-            return found.text.strip()
-        code = (found.findtext("{*}CodeValue") or "").strip()
-        namespace = (found.findtext("{*}Namespace") or "").strip()
+        if (found[0].text or "").strip():
+            return found[0].text.strip()
+        record = Record(self.ordinal, self.line, found[0])
+        code, namespace = record.text("CodeValue"), record.text("Namespace")
         return f"{namespace}#{code}" if namespace and code else code
 
 
