@@ -7,12 +7,16 @@ from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 NAMESPACE = "http://ed-fi.org/5.2.0"
-CATEGORIES = {"present": "In Attendance", "tardy": "Tardy", "excused": "Excused Absence",
-              "unexcused": "Unexcused Absence"}
+EDFI_CATEGORY = "uri://ed-fi.org/AttendanceEventCategoryDescriptor#"
+# no Ed-Fi category means a suspension: a district's own descriptor, mapped with casemgr edfi-map
+SUSPENSION = "uri://district.example.org/AttendanceEventCategoryDescriptor#Out-of-school suspension"
+CATEGORIES = {"present": EDFI_CATEGORY + "In Attendance", "tardy": EDFI_CATEGORY + "Tardy",
+              "excused": EDFI_CATEGORY + "Excused Absence", "unexcused": EDFI_CATEGORY + "Unexcused Absence",
+              "suspended": SUSPENSION}
 EVENT = """  <StudentSchoolAttendanceEvent>
     <AttendanceEvent>
       <EventDate>{day}</EventDate>
-      <AttendanceEventCategory>uri://ed-fi.org/AttendanceEventCategoryDescriptor#{category}</AttendanceEventCategory>
+      <AttendanceEventCategory>{category}</AttendanceEventCategory>
     </AttendanceEvent>
     <StudentReference>
       <StudentIdentity>
@@ -45,7 +49,7 @@ def write_attendance(out: BinaryIO, rows: Iterable[tuple[str, str, str, str]], y
     out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<InterchangeStudentAttendance xmlns="{NAMESPACE}">\n'.encode())
     count = 0
     for student, school, day, status in rows:
-        out.write(EVENT.format(day=day, category=CATEGORIES[status], student=escape(student), school=escape(school),
+        out.write(EVENT.format(day=day, category=escape(CATEGORIES[status]), student=escape(student), school=escape(school),
                                year=year, next_year=year + 1).encode())
         count += 1
     out.write(b"</InterchangeStudentAttendance>\n")

@@ -252,6 +252,30 @@ def test_students_are_updated_or_kept_until_their_association(world):
     assert "1 StudentEducationOrganizationAssociation element skipped" in warnings
 
 
+def test_optional_elements_left_out_keep_what_casemgr_has(world):
+    lisa = world.students["604822"]
+    lisa.middle_name, lisa.preferred_name, lisa.gender = "Ana", "Lis", "Female"
+    _db.session.flush()
+    text = (CORPUS / "Student-bad-3.2.xml").read_text()
+    student_3_2 = text[:text.index("  <Student>")] + """  <Student>
+    <StudentUniqueId>604822</StudentUniqueId>
+    <Name>
+      <FirstName>Lisette</FirstName>
+      <LastSurname>Okonkwo</LastSurname>
+    </Name>
+    <BirthData>
+      <BirthDate>2010-04-02</BirthDate>
+    </BirthData>
+  </Student>
+</InterchangeStudent>
+"""
+    outcome = imported(world, "Student-3.2.xml", student_3_2)
+    assert (outcome.batch.rows_read, outcome.batch.rows_updated) == (1, 1)
+    _db.session.refresh(lisa)
+    assert (lisa.first_name, lisa.last_name, lisa.middle_name, lisa.preferred_name, lisa.gender) == (
+        "Lisette", "Okonkwo", "Ana", "Lis", "Female")
+
+
 def test_associations_for_unknown_students_and_grades_are_refused(world):
     name = "StudentEnrollment-unknown.xml"
     refused(world, name,

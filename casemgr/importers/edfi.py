@@ -180,11 +180,18 @@ def _student_values(record: Record, errors: Errors) -> dict | None:
     return None if bad else values
 
 
-def _casemgr_students(ctx: Context, state_ids: list[str]) -> dict[str, tuple]:
-    """{state ID: (local ID, school code, grade)} of the district's students among `state_ids`."""
-    return {row[0]: row[1:] for row in ctx.cur.execute(
-        """SELECT s.state_id, s.local_id, o.code, s.grade FROM students s JOIN organizations o ON o.id = s.school_id
-           WHERE s.district_id = %s AND s.state_id = ANY(%s)""", (ctx.district_id, state_ids)).fetchall()}
+KEPT = ("local_id", "school_code", "grade", "middle_name", "preferred_name", "gender")
+
+
+def _casemgr_students(ctx: Context, state_ids: list[str]) -> dict[str, dict]:
+    """What casemgr has of the district's students among `state_ids` that an Ed-Fi
+    Student does not give (school, grade, local ID) or may leave out (an optional element
+    left out says nothing: the stored value is kept)."""
+    rows = ctx.cur.execute(
+        """SELECT s.state_id, s.local_id, o.code, s.grade, s.middle_name, s.preferred_name, s.gender
+           FROM students s JOIN organizations o ON o.id = s.school_id
+           WHERE s.district_id = %s AND s.state_id = ANY(%s)""", (ctx.district_id, state_ids)).fetchall()
+    return {row[0]: dict(zip(KEPT, row[1:])) for row in rows}
 
 
 def students(interchange: Interchange, ctx: Context, folder: Path) -> None:
@@ -199,8 +206,7 @@ def students(interchange: Interchange, ctx: Context, folder: Path) -> None:
         for record, values in batch:
             state_id = values["state_id"]
             if state_id in known:
-                local_id, school_code, grade = known[state_id]
-                out.add(record, dict(values, local_id=local_id, school_code=school_code, grade=grade))
+                out.add(record, {**known[state_id], **{c: v for c, v in values.items() if v}})
             elif state_id in held:
                 errors.add(error_at("Student", record.ordinal, record.line,
                                     f"given twice: the same as Student {held[state_id][0]} (line {held[state_id][1]})",
