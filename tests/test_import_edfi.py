@@ -208,6 +208,19 @@ def test_an_event_for_an_unknown_student_or_school_is_refused_in_edfi_terms(worl
     assert "state_id" not in described and "school_code" not in described and "row " not in described
 
 
+def test_the_kinds_own_checks_are_told_in_edfi_terms(world):
+    name = "StudentSchoolAttendance-3.2.xml"
+    text = (CORPUS / name).read_text().replace("<EventDate>2026-09-03</EventDate>", "<EventDate>2026-09-31</EventDate>", 1)
+    text = text.replace("<EventDate>2026-09-02</EventDate>", "<EventDate>2026-09-05</EventDate>", 1)
+    outcome = refused(world, name, text=text)
+    assert [e.describe() for e in outcome.errors] == [
+        f"StudentSchoolAttendanceEvent 2 (line {element_line(name, 'StudentSchoolAttendanceEvent', 2)}), "
+        "AttendanceEvent/EventDate: 2026-09-05 is not a school day at 255901001",
+        f"StudentSchoolAttendanceEvent 3 (line {element_line(name, 'StudentSchoolAttendanceEvent', 3)}), "
+        "AttendanceEvent/EventDate: '2026-09-31' is not a date (write it as YYYY-MM-DD)",
+    ]
+
+
 def test_the_same_day_twice_names_both_events(world):
     name = "StudentSchoolAttendance-same-day-twice.xml"
     first, second = (element_line(name, "StudentSchoolAttendanceEvent", n) for n in (1, 2))

@@ -108,7 +108,7 @@ def _date_error(record: Record, element: str, path: str, value: str, errors: Err
     try:
         date.fromisoformat(value)
     except ValueError:
-        errors.add(error_at(element, record.ordinal, record.line, f"'{value}' is not a date (YYYY-MM-DD)", path))
+        errors.add(error_at(element, record.ordinal, record.line, f"'{value}' is not a date (write it as YYYY-MM-DD)", path))
         return True
     return False
 
