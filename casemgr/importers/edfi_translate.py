@@ -2,17 +2,22 @@
 kind's errors told back in Ed-Fi's terms: the element, its number among the elements of
 its name, its line, and the path of the Ed-Fi field ("StudentSchoolAttendanceEvent 17
 (line 203), StudentReference/StudentIdentity/StudentUniqueId: student 604822 is not in
-casemgr"), never casemgr's column names or the translated file's rows."""
+casemgr"), never casemgr's column names or the translated file's rows; and the checks
+every interchange's translation shares (required fields, dates, descriptors casemgr
+cannot map)."""
 from __future__ import annotations
 
 import csv
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
-from casemgr.importers.base import MAX_ERRORS, Rejected, RowError
+from casemgr.importers.base import MAX_ERRORS, Context, Kind, Rejected, RowError
 from casemgr.importers.edfi_xml import Record
+from casemgr.importers.runner import run_file
 
 _ORIGIN = struct.Struct("<II")  # the element's ordinal and line, per translated row
 _OTHER_ROW = re.compile(r"(?:the same as row |is also on row |also on row )(\d+)")
@@ -116,3 +121,63 @@ class Translation:
                 continue
             errors.append(error_at(self.element, origin[0], origin[1], message, self.paths.get(error.column or "")))
         return Rejected(errors, rejection.total)
+
+
+def run_translated(kind: Kind, path: Path, ctx: Context) -> None:
+    """The one place a translated file is handed to a casemgr kind (as bytes, until the
+    kinds read a file from disk themselves)."""
+    raw = path.read_bytes()
+    if kind.run is not None:
+        kind.run(raw, ctx)
+    else:
+        run_file(kind, raw, ctx)
+
+
+def translated(kind: Kind, translation: Translation, ctx: Context) -> None:
+    try:
+        run_translated(kind, translation.finish(), ctx)
+    except Rejected as rejection:
+        raise translation.remap(rejection) from None
+
+
+DESCRIPTORS = ("status", "grade")  # the columns that come from a descriptor reference
+
+
+def required(record: Record, element: str, paths: dict[str, str], errors: Errors, *columns: str) -> dict | None:
+    values = {column: (record.descriptor if column in DESCRIPTORS else record.text)(paths[column]) for column in columns}
+    missing = [paths[c] for c in columns if not values[c]]
+    for path in missing:
+        errors.add(error_at(element, record.ordinal, record.line, f"{path.rsplit('/', 1)[-1]} is missing or empty", path))
+    return None if missing else values
+
+
+def date_error(record: Record, element: str, path: str, value: str, errors: Errors) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        errors.add(error_at(element, record.ordinal, record.line, f"'{value}' is not a date (write it as YYYY-MM-DD)", path))
+        return True
+    return False
+
+
+class UnknownDescriptors:
+    """Descriptors casemgr cannot map, each reported once at its first element, with how
+    many elements use it."""
+
+    def __init__(self, what: str, advice: Callable[[str], str]) -> None:
+        self.what, self.advice = what, advice
+        self.first: dict[str, tuple[str, Record, str]] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, descriptor: str, element: str, record: Record, path: str) -> None:
+        if descriptor not in self.first:
+            self.first[descriptor] = (element, Record(record.ordinal, record.line, None), path)
+        self.counts[descriptor] = self.counts.get(descriptor, 0) + 1
+
+    def report(self, errors: Errors) -> None:
+        for descriptor, (element, record, path) in self.first.items():
+            count = self.counts[descriptor]
+            others = f" (and {count - 1:,} more {element} elements)" if count > 1 else ""
+            errors.add(error_at(element, record.ordinal, record.line,
+                                f"{self.what} '{descriptor}' is not one casemgr knows{others}; {self.advice(descriptor)}",
+                                path))
