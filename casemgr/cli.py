@@ -152,6 +152,37 @@ def restore_command(path: Path, yes: bool) -> None:
     click.echo(f"Restored the database from {path} in {time.perf_counter() - started:.1f} s.")
 
 
+@cli.command("edfi-map")
+@click.argument("descriptor", required=False)
+@click.argument("status", required=False)
+@click.option("--district", "district_code", default=None, help="The district's code (needed when there are several).")
+@with_appcontext
+def edfi_map_command(descriptor: str | None, status: str | None, district_code: str | None) -> None:
+    """Map an Ed-Fi attendance event DESCRIPTOR (a code value or a full URI) to a casemgr
+    STATUS for the district's Ed-Fi imports; without arguments, list the mappings."""
+    from casemgr import importers
+    from casemgr.importers import edfi_map
+
+    try:
+        district = importers.resolve_district(district_code)
+    except importers.ImportSetupError as error:
+        raise click.ClickException(str(error)) from None
+    if descriptor is None:
+        listed = edfi_map.mappings(district.id)
+        for mapping in listed:
+            click.echo(f"{mapping.descriptor} -> {mapping.status}")
+        if not listed:
+            click.echo("No mappings yet: casemgr uses its defaults for the Ed-Fi descriptors (seed/examples/README.md).")
+        return
+    if status is None:
+        raise click.UsageError(f"give the status to map {descriptor!r} to: one of {', '.join(edfi_map.STATUSES)}")
+    try:
+        mapping, new = edfi_map.set_mapping(district.id, descriptor, status)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{'Mapped' if new else 'Changed'}: {mapping.descriptor} -> {mapping.status}")
+
+
 @cli.group("users")
 def users_group() -> None:
     """Accounts: the first district admin (everyone else is invited from the app)."""

@@ -1,7 +1,8 @@
 """Imports from the district's student information system (SPEC §7).
 
-Each kind is one CSV file (or, for `oneroster`, a OneRoster 1.1 bundle). A file is
-read, checked for encoding and header, COPYed into a staging table, validated
+Each kind is one CSV file (or, for `oneroster`, a OneRoster 1.1 bundle; for `edfi`, an
+Ed-Fi interchange XML file, translated to the kinds `students` or `attendance`). A file
+is read, checked for encoding and header, COPYed into a staging table, validated
 completely with set-based queries, and merged by natural keys in one transaction; a
 bad file is rejected whole with row-numbered errors. Every import is recorded as an
 ImportBatch. No request context is needed: the CLI and the upload page both call
@@ -15,6 +16,7 @@ from pathlib import Path
 from casemgr.importers.attendance import ATTENDANCE
 from casemgr.importers.base import MAX_ERRORS, Kind, Rejected, RowError
 from casemgr.importers.classes import CALENDAR, SECTION_ENROLLMENTS, SECTIONS
+from casemgr.importers.edfi import EDFI
 from casemgr.importers.oneroster import ONEROSTER
 from casemgr.importers.oneroster_bundle import zip_bundle_folder
 from casemgr.importers.people import GUARDIANS, STUDENTS
@@ -29,14 +31,14 @@ __all__ = ["KINDS", "MAX_ERRORS", "ImportSetupError", "Kind", "Outcome", "Reject
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (STUDENTS, GUARDIANS, CALENDAR, SECTIONS, SECTION_ENROLLMENTS, ATTENDANCE, MARKS, CREDITS,
-                 ASSESSMENTS, FAFSA, DISCIPLINE, ONEROSTER)
+                 ASSESSMENTS, FAFSA, DISCIPLINE, ONEROSTER, EDFI)
 }
 
 
 def import_file(kind: str, source: bytes | Path, filename: str, district: Organization, *, user_id: int | None = None,
                 dry_run: bool = False) -> Outcome:
-    """Import `source` as `kind`: a file on disk, read as a stream (a CSV file, or a
-    OneRoster .zip), or bytes, first written to a temporary file."""
+    """Import `source` as `kind`: a file on disk, read as a stream (a CSV file, a
+    OneRoster .zip or an Ed-Fi XML file), or bytes, first written to a temporary file."""
     if kind not in KINDS:
         raise ImportSetupError(f"unknown kind {kind!r}; the kinds are: {', '.join(KINDS)}")
     if isinstance(source, Path):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from casemgr.importers.base import Kind, Rejected, RowError, file_error
+from casemgr.importers.edfi_xml import unreadable, xml_refusal
 
 BOM = b"\xef\xbb\xbf"
 _SPACES = re.compile(r"[\s_]+")
@@ -125,6 +126,9 @@ def read_csv(path: Path) -> CsvFile:
     """Check that the file at `path` is UTF-8 CSV text with a header line (a BOM is
     skipped), reading it once as a stream; raises Rejected naming the row of a fault."""
     with path.open("rb") as stream:
+        if (refusal := xml_refusal(stream.read(4096))) is not None:  # an XML file given as CSV: one line
+            raise unreadable(refusal)
+        stream.seek(0)
         start = len(BOM) if stream.read(len(BOM)) == BOM else 0
         stream.seek(start)
         decoder = codecs.getincrementaldecoder("utf-8")()

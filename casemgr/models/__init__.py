@@ -5,6 +5,7 @@ from casemgr.models.agreements import DataSharingAgreement, RosterEntry, Service
 from casemgr.models.audit import DisclosureEntry, ImportBatch
 from casemgr.models.casework import Flag, Note, Referral, ReferralEvent, SupportPlan, SupportPlanCheckIn
 from casemgr.models.consent import Consent, ConsentRevocation
+from casemgr.models.edfi import EdFiDescriptorMapping, EdFiStudent
 from casemgr.models.indicators import StudentIndicator
 from casemgr.models.people import Organization, User
 from casemgr.models.records import (
@@ -30,7 +31,8 @@ from casemgr.models.students import (
 __all__ = [
     "AccountEvent", "AccountToken", "ClaimCode", "RecoveryCode",
     "AmendmentRequest", "AmendmentRequestEvent", "Assessment", "AttendanceYear", "CalendarDay", "Consent", "ConsentRevocation", "CourseMark",
-    "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureEntry", "FafsaRecord",
+    "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureEntry", "EdFiDescriptorMapping", "EdFiStudent",
+    "FafsaRecord",
     "Flag", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
     "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",
     "ServiceAgreement", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "User",

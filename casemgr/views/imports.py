@@ -25,7 +25,7 @@ restrict_blueprint(bp, admin_permission)
 
 class UploadForm(FlaskForm):
     kind = SelectField("What the file holds", validators=[DataRequired("Choose what the file holds.")])
-    file = FileField("CSV file (a .zip for a OneRoster bundle)", validators=[FileRequired("Choose a file to import.")])
+    file = FileField("CSV file (a .zip for a OneRoster bundle, an .xml Ed-Fi interchange file)", validators=[FileRequired("Choose a file to import.")])
     dry_run = BooleanField("Dry run: check the file and count the changes, but change nothing")
 
 
