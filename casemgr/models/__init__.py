@@ -17,6 +17,7 @@ from casemgr.models.records import (
     FafsaRecord,
 )
 from casemgr.models.settings import ThresholdSettings
+from casemgr.models.sources import SourceId, SourceSchool
 from casemgr.models.students import (
     Guardian,
     GuardianLink,
@@ -33,6 +34,6 @@ __all__ = [
     "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureEntry", "FafsaRecord",
     "Flag", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
     "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",
-    "ServiceAgreement", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "User",
+    "ServiceAgreement", "SourceId", "SourceSchool", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "User",
     "service_agreement_schools",
 ]
