@@ -124,7 +124,8 @@ def read_orgs(ctx: Context, bundle: Bundle, tally: Tally) -> tuple[dict[str, str
         if code:
             schools[sid] = code
             unmapped.pop(sid, None)
-        elif sid not in schools:
+        else:  # an org the bundle gives is mapped by what it says now, not by what an earlier bundle said
+            schools.pop(sid, None)
             name = f" '{org['name']}'" if org.get("name") else ""
             unmapped[sid] = (n, (
                 f"{sid}{name} is a school casemgr does not know: no school of the district has the code "
@@ -163,6 +164,11 @@ def _lookups(ctx: Context, bundle: Bundle, tally: Tally) -> Lookups:
             """SELECT s.sourced_id, o.code, c.school_year FROM source_ids s JOIN sections c ON c.id = s.record_id
                JOIN organizations o ON o.id = c.school_id
                WHERE s.district_id = %(district)s AND s.source = %(source)s AND s.entity = 'class'""", params).fetchall()}
+    if bundle.mode("enrollments.csv") != "bulk":
+        lookups.class_teachers = dict(ctx.cur.execute(
+            """SELECT s.sourced_id, u.email FROM source_ids s JOIN sections c ON c.id = s.record_id
+               JOIN users u ON u.id = c.teacher_id
+               WHERE s.district_id = %(district)s AND s.source = %(source)s AND s.entity = 'class'""", params).fetchall())
     return lookups
 
 
@@ -182,7 +188,7 @@ def run(raw: bytes, ctx: Context) -> None:
         for name, count in roster.read.items():
             tally.add(name, read=count, skipped=roster.skipped[name])
         _merge(ctx, roster, tally)
-        tally.close(ctx)
+        tally.close(ctx, bundle.files)
 
 
 def _unmapped(lookups: Lookups, roster: Roster) -> list[RowError]:
@@ -194,8 +200,9 @@ def _unmapped(lookups: Lookups, roster: Roster) -> list[RowError]:
 
 def _merge(ctx: Context, roster: Roster, tally: Tally) -> None:
     merge.copy_sheet(ctx, roster.sources, "oneroster_sources")
-    if roster.students.rows:
-        tally.merged(ctx, "users.csv", lambda: _run_translated(STUDENTS, roster.students, ctx))
+    for students in (roster.students, roster.undescribed):
+        if students.rows:
+            tally.merged(ctx, "users.csv", lambda: _run_translated(STUDENTS, students, ctx))
     tally.merged(ctx, "users.csv", lambda: create_teachers(ctx, roster.teachers))
     merge.keep_sources(ctx, ("student", "teacher"))
     merge.guardians(ctx, roster, tally)

@@ -50,8 +50,10 @@ class Tally:
         run()
         self.add(name, inserted=ctx.counts.inserted - before[0], updated=ctx.counts.updated - before[1])
 
-    def close(self, ctx: Context) -> None:
-        """The batch's counts: the bundle's rows, not casemgr's translations of them."""
+    def close(self, ctx: Context, supplied) -> None:
+        """The batch's counts: the bundle's rows, not casemgr's translations of them, for
+        the files `supplied`."""
+        self.files = {name: counts for name, counts in self.files.items() if name in supplied}
         total = Counter()
         for counts in self.files.values():
             total.update(counts)
@@ -122,22 +124,28 @@ def guardians(ctx: Context, roster: Roster, tally: Tally) -> None:
     tally.merged(ctx, "users.csv", lambda: upsert(
         ctx, "guardians", ["district_id", "local_id", "first_name", "last_name", "email", "phone"], """
         SELECT DISTINCT ON (g.local_id) %(district)s, g.local_id, left(g.given, 100), left(g.family, 100),
-               CASE WHEN g.email ~ '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' THEN left(g.email, 254) END,
-               left(NULLIF(g.phone, ''), 40)
+               CASE WHEN NOT %(has_email)s THEN old.email
+                    WHEN g.email ~ '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' THEN left(g.email, 254) END,
+               CASE WHEN %(has_phone)s THEN left(NULLIF(g.phone, ''), 40) ELSE old.phone END
         FROM (SELECT local_id, first_name AS given, last_name AS family, email, phone, row_no FROM oneroster_guardians
               WHERE sourced_id IN (SELECT guardian FROM oneroster_links)) g
-        ORDER BY g.local_id, g.row_no::int""", ["district_id", "local_id"], params))
+        LEFT JOIN guardians old ON old.district_id = %(district)s AND old.local_id = g.local_id
+        ORDER BY g.local_id, g.row_no::int""", ["district_id", "local_id"],
+        params | {"has_email": "email" in roster.users_columns,
+                  "has_phone": "phone" in roster.users_columns}))
     keep_sources(ctx, ("guardian",))
     before = ctx.counts.inserted, ctx.counts.updated
     upsert(ctx, "guardian_links", ["guardian_id", "student_id", "relation", "educational_rights"], """
         SELECT DISTINCT ON (g.record_id, l.student_id) g.record_id, l.student_id,
-               coalesce(og.relation, old.relation, 'guardian'),
-               coalesce(old.educational_rights, coalesce(og.relation, old.relation, 'guardian') <> 'other')
+               coalesce(og.relation, old.relation, other.relation, 'guardian'),
+               coalesce(old.educational_rights, coalesce(og.relation, old.relation, other.relation, 'guardian') <> 'other')
         FROM oneroster_links l
         JOIN source_ids g ON g.district_id = %(district)s AND g.source = %(source)s AND g.entity = 'guardian'
              AND g.sourced_id = l.guardian
         LEFT JOIN oneroster_guardians og ON og.sourced_id = l.guardian
         LEFT JOIN guardian_links old ON old.guardian_id = g.record_id AND old.student_id = l.student_id
+        LEFT JOIN LATERAL (SELECT o.relation FROM guardian_links o WHERE o.guardian_id = g.record_id
+                           ORDER BY o.student_id LIMIT 1) other ON true
         ORDER BY g.record_id, l.student_id""", ["guardian_id", "student_id"], params)
     links = ctx.counts.inserted - before[0], ctx.counts.updated - before[1]
     ctx.counts.inserted, ctx.counts.updated = before  # a link is not a row of the bundle: counted apart
@@ -150,7 +158,7 @@ def school_enrollments(ctx: Context, roster: Roster, tally: Tally) -> None:
     that starts on their first class's entry date, else on the school year's first day
     (a student seen at school earlier in the year: today), within casemgr's school year;
     a stay still open at another school that year ends."""
-    if not roster.students.rows:
+    if not roster.students.rows and not roster.undescribed.rows:
         return
     if roster.school_year is None:
         year_row = ctx.cur.execute(

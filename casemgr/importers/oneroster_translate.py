@@ -148,11 +148,15 @@ class Lookups:
     students: dict[str, str] = field(default_factory=dict)  # sourcedId -> state ID, from earlier bundles
     teachers: dict[str, str] = field(default_factory=dict)  # sourcedId -> email, from earlier bundles
     classes: dict[str, tuple[str, int]] = field(default_factory=dict)  # sourcedId -> (school code, year)
+    # sourcedId -> the stored teacher of record's email, for a bundle without a bulk enrollments.csv
+    class_teachers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Roster:
     students: Translation
+    # students without a row in demographics.csv: their sex and ethnicity are left out (the stored ones stay)
+    undescribed: Translation
     sections: Translation
     enrollments: Translation
     guardians: Sheet  # sourcedId, local ID, givenName, familyName, email, phone, relation, row
@@ -161,6 +165,9 @@ class Roster:
     deletions: Sheet  # file, row, entity, sourcedId, the day it ends
     teachers: list[tuple[int, dict]] = field(default_factory=list)
     unmapped: Counter = field(default_factory=Counter)  # rows per school org casemgr has no school for
+    # the sourcedIds of rows refused (for their org, or a student without a state ID): their enrollments add no error
+    left_out: set[str] = field(default_factory=set)
+    users_columns: tuple[str, ...] = ()  # the columns of users.csv (a guardian's email or phone may be left out)
     # students lacking what a new student needs: {state_id: (users.csv row, [what is missing])}
     incomplete: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)  # the first MAX_KEPT of error_total
@@ -178,7 +185,7 @@ class Roster:
             self.errors.append(error)
 
     def close(self) -> None:
-        for sheet in (self.students, self.sections, self.enrollments, self.guardians, self.agents, self.sources,
+        for sheet in (self.students, self.undescribed, self.sections, self.enrollments, self.guardians, self.agents, self.sources,
                       self.deletions):
             sheet.close()
 
@@ -186,6 +193,19 @@ class Roster:
 def _school_year(day: str) -> str:
     parsed = date.fromisoformat(day)
     return str(parsed.year if parsed.month >= 8 else parsed.year - 1)
+
+
+def _year_of(session: dict[str, str], years: dict[int, tuple[date, date]]) -> str:
+    """The casemgr school year of an academic session: the year holding its start, else
+    its end (a school year session may start in July, before casemgr's year), else the
+    year that starts on the 1 August before its start."""
+    for day in (_day(session.get("startDate", "")), _day(session.get("endDate", ""))):
+        if day:
+            parsed = date.fromisoformat(day)
+            held = next((year for year, (first, last) in years.items() if first <= parsed <= last), None)
+            if held is not None:
+                return str(held)
+    return _school_year(_day(session.get("startDate", "")))
 
 
 def _subject(text: str) -> str:
@@ -283,6 +303,8 @@ def _demographics(bundle: Bundle, roster: Roster) -> dict[str, tuple[int, str, s
 def translate(bundle: Bundle, lookups: Lookups, folder: Path, today: date) -> Roster:
     roster = Roster(
         Translation(folder / "students.csv", _student_columns(bundle), STUDENT_SOURCES, "users.csv"),
+        Translation(folder / "undescribed.csv", [c for c in _student_columns(bundle) if c not in ("gender", "ethnicity")],
+                    STUDENT_SOURCES, "users.csv"),
         Translation(folder / "sections.csv", [c.name for c in classes.SECTION_COLUMNS], SECTION_SOURCES, "classes.csv"),
         Translation(folder / "enrollments.csv", [c.name for c in classes.ENROLLMENT_COLUMNS], ENROLLMENT_SOURCES,
                     "enrollments.csv"),
@@ -321,19 +343,20 @@ def _bundle_year(sessions: dict[str, dict[str, str]], lookups: Lookups, today: d
     spans = []
     for s in sessions.values():
         if s.get("type", "").lower() == "schoolyear" and _day(s.get("startDate", "")):
-            spans.append((date.fromisoformat(_day(s["startDate"])), _day(s.get("endDate", ""))))
-    current = [start for start, end in spans if start <= today and (not end or today <= date.fromisoformat(end))]
-    start = current[0] if current else max((s for s, _ in spans), default=None)
-    if start is None:
+            spans.append((date.fromisoformat(_day(s["startDate"])), _day(s.get("endDate", "")), s))
+    current = [span for span in spans if span[0] <= today and (not span[1] or today <= date.fromisoformat(span[1]))]
+    chosen = current[0] if current else max(spans, key=lambda span: span[0], default=None)
+    if chosen is None:
         return None
-    year = int(_school_year(start.isoformat()))
-    return year, date.fromisoformat(_clamped(start.isoformat(), year, lookups.years))
+    year = int(_year_of(chosen[2], lookups.years))
+    return year, date.fromisoformat(_clamped(chosen[0].isoformat(), year, lookups.years))
 
 
 def _users(bundle: Bundle, roster: Roster, lookups: Lookups, today: date) -> dict[str, tuple[str, str]]:
     """users.csv, row by row. Returns each user's sourcedId -> (role, state ID or email)
     for students and teachers, with earlier bundles' for a delta file."""
     demographics = _demographics(bundle, roster)
+    roster.users_columns = bundle.files["users.csv"].columns if bundle.has("users.csv") else ()
     people_by_id = {sid: ("student", state_id) for sid, state_id in lookups.students.items()}
     people_by_id.update((sid, ("teacher", email)) for sid, email in lookups.teachers.items())
     skipped_roles: Counter = Counter()
@@ -353,6 +376,7 @@ def _users(bundle: Bundle, roster: Roster, lookups: Lookups, today: date) -> dic
         unmapped = next((o for o in orgs if o in lookups.unmapped), "")
         if role in USED_ROLES and not school and unmapped:
             roster.unmapped[unmapped] += 1
+            roster.left_out.add(sourced_id)
             continue
         if role == "student":
             state_id = _student(bundle, roster, n, user, school, demographics)
@@ -395,11 +419,13 @@ def _student(bundle: Bundle, roster: Roster, n: int, user: dict[str, str], schoo
         roster.error(RowError(n, "users.csv (identifier)", (
             f"{sourced_id} has no identifier and no {{state:…}} in userIds: casemgr matches students "
             "by their state ID")))
+        roster.left_out.add(sourced_id)
         return ""
     if not school:
         roster.error(RowError(n, "users.csv (orgSourcedIds)", (
             f"{sourced_id} belongs to no school: none of orgSourcedIds '{user['orgSourcedIds']}' "
             "is an org of type school in orgs.csv")))
+        roster.left_out.add(sourced_id)
         return ""
     demo = demographics.get(sourced_id)
     grade = _first(user.get("grades", ""))
@@ -412,7 +438,7 @@ def _student(bundle: Bundle, roster: Roster, n: int, user: dict[str, str], schoo
     if lacking:
         roster.incomplete[state_id] = (n, lacking)
     row, birth_date, sex, ethnicity = demo or (0, "", "", "")
-    roster.students.add(
+    (roster.students if demo else roster.undescribed).add(
         n, row, state_id=state_id, local_id=user.get("username") or sourced_id,
         school_code=school, first_name=user["givenName"], middle_name=user.get("middleName", ""),
         last_name=user["familyName"], preferred_name=user.get("preferredFirstName", ""),
@@ -478,21 +504,24 @@ def _sections(bundle: Bundle, roster: Roster, lookups: Lookups, sessions: dict, 
         terms = _listed(c["termSourcedIds"])
         term = sessions.get(terms[0] if terms else "", {})
         try:
-            year = _school_year(term.get("startDate", ""))
-        except ValueError:
-            year = ""
+            year = _year_of(term, lookups.years)
+        except ValueError:  # no session in the bundle (a delta classes.csv): the year of the stored class
+            year = str(lookups.classes.get(c["sourcedId"], ("", ""))[1])
         school = lookups.schools.get(c["schoolSourcedId"], "")
         if not school and c["schoolSourcedId"] in lookups.unmapped:
             roster.unmapped[c["schoolSourcedId"]] += 1
+            roster.left_out.add(c["sourcedId"])
             continue
         klasses[c["sourcedId"]] = (school or c["schoolSourcedId"], int(year) if year else None,
                                    _day(term.get("startDate", "")))
         course = courses.get(c.get("courseSourcedId", ""), {})
         teacher = teacher_of.get(c["sourcedId"], "")
-        if not teacher:
+        # without a bulk enrollments.csv the bundle may say nothing of a class's teacher: the stored one stays
+        stored = lookups.class_teachers.get(c["sourcedId"], "") if bundle.mode("enrollments.csv") != "bulk" else ""
+        if not teacher and not stored:
             roster.warnings.append(RowError(n, "classes.csv", (
                 f"{c['sourcedId']} has no teacher of record (no enrollment with role teacher): imported without one")))
-        elif not people_by_id[teacher][1]:
+        elif teacher and not people_by_id[teacher][1]:
             roster.warnings.append(RowError(n, "classes.csv", (
                 f"{c['sourcedId']} is imported without a teacher of record: its teacher {teacher} has no email")))
         roster.sections.add(
@@ -500,7 +529,7 @@ def _sections(bundle: Bundle, roster: Roster, lookups: Lookups, sessions: dict, 
             course_code=course.get("courseCode") or c.get("classCode", ""), course_title=course.get("title") or c["title"],
             term=section_term(terms, sessions),
             subject=_subject(c.get("subjects", "") + " " + course.get("subjects", "") + " " + c["title"]),
-            teacher_email=people_by_id.get(teacher, ("", ""))[1])
+            teacher_email=people_by_id.get(teacher, ("", ""))[1] if teacher else stored)
         roster.sources.add("class", c["sourcedId"], school or c["schoolSourcedId"], year, c["sourcedId"])
     _enrollments(bundle, roster, lookups, klasses, people_by_id)
 
@@ -519,6 +548,8 @@ def _enrollments(bundle: Bundle, roster: Roster, lookups: Lookups, klasses: dict
         if role != "student":
             skipped[role or "(no role)"] += 1
             continue
+        if e["classSourcedId"] in roster.left_out or e["userSourcedId"] in roster.left_out:
+            continue  # the bundle is refused for the org of its class or student
         if e["classSourcedId"] not in klasses:
             roster.error(RowError(n, "enrollments.csv (classSourcedId)", (
                 f"class {e['classSourcedId']} is in neither classes.csv nor an earlier bundle")))
