@@ -372,7 +372,7 @@ def test_a_bundle_of_orgs_and_users_only(world):
     assert _db.session.scalar(sa.select(User).where(User.email == "rosa.greene@lvusd.example.org")) is not None
 
 
-def test_a_delta_file_is_read_like_a_bulk_one(world):
+def test_a_delta_users_file_updates_its_rows_and_leaves_the_others_alone(world):
     bundle = files(world)
     imported(world, bundle)
     manifest(bundle, users="delta")
