@@ -376,3 +376,26 @@ def test_a_student_whose_state_id_is_only_in_user_ids(world):
     assert [e.describe() for e in outcome.errors] == [
         "row 5, users.csv (identifier): u-s2 has no identifier and no {state:…} in userIds: casemgr matches students "
         "by their state ID"]
+
+
+def test_the_batch_page_shows_the_counts_of_each_file(client, world):
+    import re
+
+    from tests.factories import create_user
+    from tests.helpers import csrf_token, login
+
+    admin = create_user("district_admin", world.district)
+    login(client, admin)
+    token = csrf_token(client, "/admin/imports/")
+    response = client.post("/admin/imports/", data={"csrf_token": token, "kind": "oneroster",
+                                                    "file": (io.BytesIO(zipped(corpus(world, "bulk"))), "roster.zip")},
+                           content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "48 rows read: 19 inserted, 0 updated, 24 unchanged, 5 skipped." in html
+    cells = lambda name: re.findall(r"<td[^>]*>([^<]*)</td>", html.split(f'<th scope="row">{name}</th>')[1].split("</tr>")[0])
+    assert cells("users.csv") == ["12", "8", "0", "0", "4",
+                                  "guardian links: 5 new, 0 changed; stays at school: 3 started, 0 ended at another school"]
+    assert cells("enrollments.csv") == ["12", "6", "0", "5", "1", "—"]
+    history = client.get("/admin/imports/").get_data(as_text=True)
+    assert '<th scope="col" class="num">Skipped</th>' in history and '<td class="num">5</td>' in history

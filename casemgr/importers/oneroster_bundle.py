@@ -132,6 +132,7 @@ def read_bundle(raw: bytes, folder: Path | None = None) -> Bundle:
     if folder is None:
         own = tempfile.TemporaryDirectory(prefix="oneroster-")
         folder = Path(own.name)
+    folder.mkdir(parents=True, exist_ok=True)
     archive = open_zip(raw, "a OneRoster bundle must be a .zip file (or, from the command line, a folder); "
                             "this file is not a .zip or is damaged")
     members = {Path(n).name: n for n in archive.namelist()
