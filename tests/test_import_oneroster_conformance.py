@@ -399,3 +399,47 @@ def test_the_batch_page_shows_the_counts_of_each_file(client, world):
     assert cells("enrollments.csv") == ["12", "6", "0", "5", "1", "—"]
     history = client.get("/admin/imports/").get_data(as_text=True)
     assert '<th scope="col" class="num">Skipped</th>' in history and '<td class="num">5</td>' in history
+
+
+def test_a_value_another_file_gives_is_named_with_its_file(world):
+    files = corpus(world, "bulk")
+    # the teacher belongs to the other school, their classes to the first
+    files["users.csv"] = files["users.csv"].replace("u-t1,,,true,org-a,teacher", "u-t1,,,true,org-b,teacher")
+    outcome = run(world, files)
+    assert outcome.batch.status == "rejected" and state(world) == {key: set() for key in state(world)}
+    assert "row 2, classes.csv (email in users.csv): no teacher of this school has the email " \
+           "tess.one@conformance.example" in [e.describe() for e in outcome.errors]
+
+
+def test_a_student_who_moves_to_another_school(world):
+    imported(world, corpus(world, "bulk"))
+    files = corpus(world, "bulk")
+    files["users.csv"] = files["users.csv"].replace('true,org-a,student,CS-2', 'true,"org-b,org-a",student,CS-2')
+    outcome = imported(world, files)
+    y, d, school, other = world.year, world.district.id, world.school.code, world.other_school.code
+    expected = expected_bulk(world)
+    now = min(max(today(), date(y, 8, 1)), date(y + 1, 6, 30))
+    expected["students"] = {s[:2] + ((other,) if s[0] == f"CF{d}0002" else (s[2],)) + s[3:] for s in expected["students"]}
+    # the stay at the first school ends today; the one at the new school starts today
+    expected["school_enrollments"] = {e for e in expected["school_enrollments"] if e[0] != f"CF{d}0002"} | {
+        (f"CF{d}0002", school, y, date(y, 8, 25), max(date(y, 8, 25), now)), (f"CF{d}0002", other, y, now, None)}
+    assert state(world) == expected
+    assert outcome.batch.file_counts["users.csv"]["updated"] == 1
+    assert outcome.batch.file_counts["users.csv"]["school_enrollments_ended"] == 1
+
+
+def test_terms_of_classes():
+    from casemgr.importers.oneroster_translate import section_term
+
+    def sessions(kind: str, starts: list[str]) -> dict:
+        out = {"y": {"type": "schoolYear", "startDate": "2026-08-17"}}
+        out.update({f"t{n}": {"type": kind, "startDate": start} for n, start in enumerate(starts)})
+        return out
+
+    two = sessions("term", ["2026-08-17", "2027-01-11"])
+    assert [section_term([t], two) for t in ("t0", "t1", "y")] == ["S1", "S2", "year"]
+    four = sessions("term", ["2026-08-17", "2026-10-19", "2027-01-11", "2027-03-22"])
+    assert [section_term([t], four) for t in ("t3", "t0")] == ["Q4", "Q1"]
+    assert section_term(["t0"], sessions("semester", ["2027-01-11"])) == "S2"  # a lone spring semester
+    assert section_term(["t0"], sessions("term", ["2026-08-17", "2026-11-20", "2027-03-01"])) == "year"  # trimesters
+    assert section_term(["t0", "t1"], two) == "year" and section_term(["nope"], two) == "year"

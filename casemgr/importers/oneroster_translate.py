@@ -115,7 +115,10 @@ class Translation:
                 errors.append(error)
                 continue
             message = _OTHER_ROW.sub(self._bundle_row, error.message)
-            label = self.sources[column][1] if column in self.sources else error.column
+            label = error.column
+            if column in self.sources:  # a value another file gives: "classes.csv (email in users.csv)"
+                name, label = self.sources[column]
+                label += f" in {name}" if name != origin[0] else ""
             errors.append(RowError(origin[1], f"{origin[0]} ({label})" if label else origin[0], message))
         return Rejected(errors, rejection.total)
 
