@@ -429,7 +429,7 @@ def test_a_student_who_moves_to_another_school(world):
 
 
 def test_terms_of_classes():
-    from casemgr.importers.oneroster_translate import section_term
+    from casemgr.importers.oneroster_classes import section_term
 
     def sessions(kind: str, starts: list[str]) -> dict:
         out = {"y": {"type": "schoolYear", "startDate": "2026-08-17"}}

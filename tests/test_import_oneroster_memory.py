@@ -18,7 +18,8 @@ import resource, sys, tempfile
 from datetime import date
 from pathlib import Path
 from casemgr.importers.oneroster_bundle import read_bundle
-from casemgr.importers.oneroster_translate import Lookups, translate
+from casemgr.importers.oneroster_sheets import Lookups
+from casemgr.importers.oneroster_translate import translate
 raw = open(sys.argv[1], 'rb').read()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 with tempfile.TemporaryDirectory() as folder:

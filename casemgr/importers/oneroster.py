@@ -32,7 +32,8 @@ from casemgr.importers.base import MAX_ERRORS, Context, Kind, Rejected, RowError
 from casemgr.importers import oneroster_merge as merge
 from casemgr.importers.oneroster_bundle import Bundle, deleted, read_bundle
 from casemgr.importers.oneroster_merge import SOURCE, Tally
-from casemgr.importers.oneroster_translate import Lookups, Roster, Translation, translate
+from casemgr.importers.oneroster_sheets import Lookups, Roster, Translation
+from casemgr.importers.oneroster_translate import translate
 from casemgr.importers.source import match_header, read_csv
 
 # students as OneRoster gives them: a birth date and a grade may be missing for a student

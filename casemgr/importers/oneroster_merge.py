@@ -8,7 +8,7 @@ from collections import Counter
 
 from casemgr.importers.base import Context, RowError
 from casemgr.importers.lookups import upsert
-from casemgr.importers.oneroster_translate import Roster, Sheet
+from casemgr.importers.oneroster_sheets import Roster, Sheet
 
 SOURCE = "oneroster"
 SHOWN = 20  # tobedeleted rows of unknown sourcedIds warned of one by one; the rest in one line
