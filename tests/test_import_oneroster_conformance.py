@@ -176,9 +176,16 @@ def test_a_bulk_bundle_row_by_row(world):
     assert state(world) == expected_bulk(world)
 
 
-@pytest.mark.parametrize("variant", [{"crlf": True}, {"bom": True}, {"crlf": True, "bom": True}, "header"])
+@pytest.mark.parametrize("variant", [{"crlf": True}, {"bom": True}, {"crlf": True, "bom": True}, "mixed", "cr",
+                                     "header"])
 def test_windows_files_and_headers_as_people_write_them(world, variant):
     files = corpus(world, "bulk")
+    if variant in ("mixed", "cr"):  # CRLF and LF in one file; old Mac line ends
+        for name, text in files.items():
+            lines = text.split("\n")
+            files[name] = ("\r".join(lines) if variant == "cr" else
+                           "".join(line + ("\r\n" if n % 2 else "\n") for n, line in enumerate(lines[:-1])))
+        variant = {}
     if variant == "header":  # names in other letter cases, spaces around them
         for name, text in files.items():
             header, _, rest = text.partition("\n")
@@ -237,6 +244,32 @@ def test_a_delta_bundle_refers_to_rows_of_the_bulk_one(world):
     again = imported(world, corpus(world, "delta"))
     assert state(world) == expected
     assert (again.batch.rows_inserted, again.batch.rows_updated) == (0, 0)
+
+
+def test_a_tobedeleted_row_of_a_bulk_file_ends_too(world):
+    imported(world, corpus(world, "bulk"))
+    files = corpus(world, "bulk")
+    files["enrollments.csv"] = files["enrollments.csv"].replace("en-s3-hist,,,", f"en-s3-hist,tobedeleted,{world.year}-10-09,")
+    outcome = imported(world, files)
+    y, d = world.year, world.district.id
+    expected = expected_bulk(world)
+    expected["section_enrollments"] = {e for e in expected["section_enrollments"] if e[0] != "cl-hist"} | {
+        ("cl-hist", f"CF{d}0003", date(y, 9, 15), ended_on(date(y, 9, 15), date(y, 10, 9)))}
+    assert state(world) == expected
+    assert outcome.batch.file_counts["enrollments.csv"] == {"read": 12, "inserted": 0, "updated": 1, "skipped": 1}
+
+
+def test_the_command_line_counts_the_rows_skipped(app, world, tmp_path):
+    from tests.test_import_cli_web import invoke
+
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    for name, text in corpus(world, "bulk").items():
+        (folder / name).write_text(text)
+    result = invoke(app, "oneroster", str(folder), "--district", world.district.code)
+    assert result.exit_code == 0, result.output
+    assert "bundle: 48 rows read, 19 inserted, 0 updated, 24 unchanged, 5 skipped in" in result.output
+    assert state(world) == expected_bulk(world)
 
 
 def test_a_tobedeleted_class_ends_its_enrollments(world):
