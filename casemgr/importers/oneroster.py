@@ -161,8 +161,9 @@ def _lookups(ctx: Context, bundle: Bundle, tally: Tally) -> Lookups:
             """SELECT s.sourced_id, u.email FROM source_ids s JOIN users u ON u.id = s.record_id
                WHERE s.district_id = %(district)s AND s.source = %(source)s AND s.entity = 'teacher'""", params).fetchall())
     if bundle.mode("classes.csv") != "bulk":
-        lookups.classes = {sid: (code, year) for sid, code, year in ctx.cur.execute(
-            """SELECT s.sourced_id, o.code, c.school_year FROM source_ids s JOIN sections c ON c.id = s.record_id
+        lookups.classes = {sid: tuple(rest) for sid, *rest in ctx.cur.execute(
+            """SELECT s.sourced_id, o.code, c.school_year, c.term, c.course_code, c.course_title
+               FROM source_ids s JOIN sections c ON c.id = s.record_id
                JOIN organizations o ON o.id = c.school_id
                WHERE s.district_id = %(district)s AND s.source = %(source)s AND s.entity = 'class'""", params).fetchall()}
     if bundle.mode("enrollments.csv") != "bulk":

@@ -86,7 +86,7 @@ def translate_classes(bundle: Bundle, roster: Roster, lookups: Lookups, sessions
               today: date) -> None:
     teacher_of = _teachers_of_classes(bundle, roster, people_by_id)
     klasses: dict[str, tuple[str, int | None, str]] = {  # sourcedId -> (school code, year, first term's start)
-        sid: (code, year, "") for sid, (code, year) in lookups.classes.items()}
+        sid: (known[0], known[1], "") for sid, known in lookups.classes.items()}
     for n, c in bundle.rows("classes.csv"):
         roster.read["classes.csv"] += 1
         if deleted(c):
@@ -94,10 +94,16 @@ def translate_classes(bundle: Bundle, roster: Roster, lookups: Lookups, sessions
             continue
         terms = listed(c["termSourcedIds"])
         term = sessions.get(terms[0] if terms else "", {})
-        try:
-            year = year_of(term, lookups.years)
-        except ValueError:  # no session in the bundle (a delta classes.csv): the year of the stored class
-            year = str(lookups.classes.get(c["sourcedId"], ("", ""))[1])
+        known = lookups.classes.get(c["sourcedId"])
+        if known and not any(t in sessions for t in terms):
+            # a delta classes.csv without its sessions: the stored class's year and term stay
+            year, term_code = str(known[1]), known[2]
+        else:
+            try:
+                year = year_of(term, lookups.years)
+            except ValueError:
+                year = ""
+            term_code = section_term(terms, sessions)
         school = lookups.schools.get(c["schoolSourcedId"], "")
         if not school and c["schoolSourcedId"] in lookups.unmapped:
             roster.unmapped[c["schoolSourcedId"]] += 1
@@ -106,6 +112,8 @@ def translate_classes(bundle: Bundle, roster: Roster, lookups: Lookups, sessions
         klasses[c["sourcedId"]] = (school or c["schoolSourcedId"], int(year) if year else None,
                                    day_of(term.get("startDate", "")))
         course = courses.get(c.get("courseSourcedId", ""), {})
+        if known and not bundle.has("courses.csv"):  # a delta classes.csv without courses: the stored course stays
+            course = {"courseCode": known[3], "title": known[4]}
         teacher = teacher_of.get(c["sourcedId"], "")
         # without a bulk enrollments.csv the bundle may say nothing of a class's teacher: the stored one stays
         stored = lookups.class_teachers.get(c["sourcedId"], "") if bundle.mode("enrollments.csv") != "bulk" else ""
@@ -118,7 +126,7 @@ def translate_classes(bundle: Bundle, roster: Roster, lookups: Lookups, sessions
         roster.sections.add(
             n, school_code=school or c["schoolSourcedId"], school_year=year, section_id=c["sourcedId"],
             course_code=course.get("courseCode") or c.get("classCode", ""), course_title=course.get("title") or c["title"],
-            term=section_term(terms, sessions),
+            term=term_code,
             subject=_subject(c.get("subjects", "") + " " + course.get("subjects", "") + " " + c["title"]),
             teacher_email=people_by_id.get(teacher, ("", ""))[1] if teacher else stored)
         roster.sources.add("class", c["sourcedId"], school or c["schoolSourcedId"], year, c["sourcedId"])

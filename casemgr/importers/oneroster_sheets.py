@@ -124,7 +124,8 @@ class Lookups:
     years: dict[int, tuple[date, date]]  # casemgr's school years: year -> (first day, last day)
     students: dict[str, str] = field(default_factory=dict)  # sourcedId -> state ID, from earlier bundles
     teachers: dict[str, str] = field(default_factory=dict)  # sourcedId -> email, from earlier bundles
-    classes: dict[str, tuple[str, int]] = field(default_factory=dict)  # sourcedId -> (school code, year)
+    # for a delta classes.csv: sourcedId -> (school code, year, term, course code, course title) of earlier bundles
+    classes: dict[str, tuple[str, int, str, str, str]] = field(default_factory=dict)
     # sourcedId -> the stored teacher of record's email, for a bundle without a bulk enrollments.csv
     class_teachers: dict[str, str] = field(default_factory=dict)
 
