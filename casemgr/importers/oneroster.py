@@ -124,13 +124,13 @@ def read_orgs(ctx: Context, bundle: Bundle, tally: Tally) -> tuple[dict[str, str
         code = mapped.get(sid) or mapped.get(identifier) or (identifier if identifier in codes else "")
         if code:
             schools[sid] = code
-            unmapped.pop(sid, None)
         else:  # an org the bundle gives is mapped by what it says now, not by what an earlier bundle said
             schools.pop(sid, None)
             name = f" '{org['name']}'" if org.get("name") else ""
             unmapped[sid] = (n, (
-                f"{sid}{name} is a school casemgr does not know: no school of the district has the code "
-                f"'{identifier}'; {HOW_TO_MAP}"))
+                f"{sid}{name} is a school casemgr does not know: "
+                + (f"no school of the district has the code '{identifier}'" if identifier else "it has no identifier")
+                + f"; {HOW_TO_MAP}"))
     ctx.cur.execute(
         """INSERT INTO source_ids (district_id, source, entity, sourced_id, record_id)
            SELECT %(district)s, %(source)s, 'org', k.sourced_id, o.id
