@@ -103,11 +103,13 @@ def import_command(kind: str, path: Path, dry_run: bool, district_code: str | No
         if batch.error_count > len(outcome.errors):
             click.echo(f"  … and {batch.error_count - len(outcome.errors):,} more", err=True)
         sys.exit(1)
-    unchanged = max(batch.rows_read - batch.rows_inserted - batch.rows_updated, 0)
+    unchanged = max(batch.rows_read - batch.rows_inserted - batch.rows_updated - batch.rows_skipped, 0)
     verb = "would insert" if dry_run else "inserted"
     click.echo(
         f"{path.name}: {batch.rows_read:,} rows read, {batch.rows_inserted:,} {verb}, {batch.rows_updated:,} "
-        f"{'would update' if dry_run else 'updated'}, {unchanged:,} unchanged in {time.perf_counter() - started:.1f} s"
+        f"{'would update' if dry_run else 'updated'}, {unchanged:,} unchanged"
+        + (f", {batch.rows_skipped:,} skipped" if batch.rows_skipped else "")
+        + f" in {time.perf_counter() - started:.1f} s"
         + (" (dry run: nothing was changed)." if dry_run else ".")
     )
     for warning in outcome.warnings:

@@ -69,6 +69,7 @@ LATER = TODAY + timedelta(days=200)
 ROUTES = {
     "static": "public",
     "auth.login": "public",
+    "operations.healthz": "public",
     "auth.logout": "signed_in_post",
     "home.index": "signed_in",
     "account.index": "signed_in",
@@ -113,6 +114,8 @@ ROUTES = {
     "imports.index": "district_admin",
     "imports.upload": "district_admin_post",
     "imports.show": "district_admin",
+    "imports.oneroster_schools": "district_admin",
+    "imports.unmap_oneroster_school": "district_admin_post",
     "admin.thresholds": "district_admin",
     "organizations.index": "district_admin",
     "organizations.rename": "district_admin",
@@ -648,7 +651,11 @@ def _global_requests(app, world, who):
         yield "GET", url_for("imports.index"), 200 if admin else 403
         yield "POST", url_for("imports.upload"), 400 if admin else 403  # a forged post without a file
         yield "GET", url_for("imports.show", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
+        yield "GET", url_for("imports.oneroster_schools"), 200 if admin else 403
+        yield "POST", url_for("imports.oneroster_schools"), 400 if admin else 403  # a forged mapping without its fields
+        yield "POST", url_for("imports.unmap_oneroster_school"), 400 if admin else 403
         yield "GET", url_for("static", filename="css/casemgr.css"), 200
+        yield "GET", url_for("operations.healthz"), 200
         yield "POST", url_for("language.choose"), 400  # a forged switch without a language
         # claiming a family account is for people not signed in
         yield "GET", url_for("claim.start"), 302

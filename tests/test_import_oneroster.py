@@ -59,7 +59,8 @@ def test_errors_name_the_bundle_file_and_row(world, tmp_path):
     outcome = importers.import_file("oneroster", raw, "roster.zip", world.district)
     assert outcome.batch.status == "rejected" and count(Student) == before
     error = outcome.errors[0]
-    assert error.row == 3 and error.column == "users.csv (birth_date)" and "'22/04/2010' is not a date" in error.message
+    # the file, column and row that hold the date, in OneRoster's names
+    assert error.row == 2 and error.column == "demographics.csv (birthDate)" and "'22/04/2010' is not a date" in error.message
 
 
 def test_a_bundle_without_its_files_or_not_a_zip(world, tmp_path):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from casemgr import importers
 from casemgr.extensions import db as _db
-from casemgr.models import ImportBatch, Section, SectionEnrollment, Student, User
+from casemgr.models import Guardian, GuardianLink, ImportBatch, Section, SectionEnrollment, Student, User
 from tests.test_import_cli_web import invoke
 from tests.test_import_kinds import _recorded_recompute, count, world  # noqa: F401
 
@@ -275,11 +275,19 @@ def test_roles_casemgr_does_not_use_are_counted_and_skipped(world):
     users_before = count(User)
     outcome = imported(world, bundle)
     warnings = [w.describe() for w in outcome.warnings]
-    assert "file, users.csv: 4 users skipped (2 guardian, 1 administrator, 1 aide): casemgr imports students and " \
-           "teachers only" in warnings
+    assert "file, users.csv: 2 users skipped (1 administrator, 1 aide): casemgr imports students, teachers and " \
+           "guardians (parent, guardian, relative) only" in warnings
     assert "file, enrollments.csv: 1 enrollment skipped (1 aide): casemgr imports students and teachers only" in warnings
     assert count(User) == users_before + 1  # the teacher only
     assert _db.session.scalar(sa.select(User).where(User.email == "al@x.example")) is None
+    # the two guardians of u-s1 are guardians in casemgr, not users
+    links = _db.session.execute(sa.select(Guardian.first_name, GuardianLink.relation).join(GuardianLink.guardian)
+                                .where(GuardianLink.student_id == student("OR00000001").id)
+                                .order_by(Guardian.first_name)).all()
+    assert [tuple(link) for link in links] == [("Gia", "guardian"), ("Gus", "guardian")]
+    assert outcome.batch.file_counts["users.csv"] == {"read": 7, "inserted": 5, "updated": 0, "skipped": 2,
+                                                      "guardian_links_inserted": 2, "guardian_links_updated": 0,
+                                                      "school_enrollments_started": 2, "school_enrollments_ended": 0}
     stored = [w for w in outcome.batch.errors if w.get("warning")]
     assert len(stored) == len(warnings) and outcome.batch.error_count == 0
 
@@ -317,7 +325,7 @@ def test_warnings_on_the_command_line_and_the_upload_page(app, client, world, tm
     path.write_bytes(zipped(bundle))
     result = invoke(app, "oneroster", str(path), "--district", world.district.code)
     assert result.exit_code == 0, result.output
-    assert "warning: file, users.csv: 4 users skipped (2 guardian, 1 administrator, 1 aide)" in result.output
+    assert "warning: file, users.csv: 2 users skipped (1 administrator, 1 aide)" in result.output
     admin = create_user("district_admin", world.district)
     login(client, admin)
     token = csrf_token(client, "/admin/imports/")
@@ -326,10 +334,10 @@ def test_warnings_on_the_command_line_and_the_upload_page(app, client, world, tm
                            content_type="multipart/form-data")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Imported." in html
-    assert "4 users skipped (2 guardian, 1 administrator, 1 aide)" in html
+    assert "2 users skipped (1 administrator, 1 aide)" in html
     batch = _db.session.scalar(sa.select(ImportBatch).where(ImportBatch.kind == "oneroster", ImportBatch.user_id == admin.id))
     page = client.get(f"/admin/imports/{batch.uuid}").get_data(as_text=True)
-    assert "4 users skipped (2 guardian, 1 administrator, 1 aide)" in page and "rejected" not in page
+    assert "2 users skipped (1 administrator, 1 aide)" in page and "rejected" not in page
     assert "<small>1 warning</small>" in client.get("/admin/imports/").get_data(as_text=True)
     refused_bundle = files(world)
     refused_bundle["manifest.csv"] = refused_bundle["manifest.csv"].replace("oneroster.version,1.1", "oneroster.version,1.2")
@@ -364,7 +372,7 @@ def test_a_bundle_of_orgs_and_users_only(world):
     assert _db.session.scalar(sa.select(User).where(User.email == "rosa.greene@lvusd.example.org")) is not None
 
 
-def test_a_delta_file_is_read_like_a_bulk_one(world):
+def test_a_delta_users_file_updates_its_rows_and_leaves_the_others_alone(world):
     bundle = files(world)
     imported(world, bundle)
     manifest(bundle, users="delta")
@@ -387,8 +395,8 @@ def test_a_student_of_no_school_is_refused_in_oneroster_words(world):
 def test_a_duplicate_names_the_rows_of_the_bundle(world):
     bundle = files(world)
     bundle["users.csv"] = bundle["users.csv"].replace(",OR00000002,", ",OR00000001,").replace("OR-2002", "OR-2001")
-    outcome = refused(world, bundle, "row 4, users.csv: duplicate key (state_id): the same as row 3",
-                      "row 4, users.csv (local_id): local ID OR-2001 is also on row 3")
+    outcome = refused(world, bundle, "row 4, users.csv: duplicate key (identifier): the same as row 3",
+                      "row 4, users.csv (username): local ID OR-2001 is also on row 3")
     assert {e.row for e in outcome.errors} == {4}
 
 

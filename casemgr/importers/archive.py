@@ -65,10 +65,8 @@ def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
     return b"".join(_pieces(archive, name))
 
 
-def extract_member(archive: zipfile.ZipFile, name: str, folder: Path) -> Path:
-    """Decompress the member into a file of `folder` as a stream, refused once past the
-    caps; the file is named by the member's position, never by its name."""
-    target = folder / f"member-{archive.namelist().index(name)}"
+def extract_member(archive: zipfile.ZipFile, name: str, target: Path) -> Path:
+    """Decompress the member into the file `target` as a stream, refused once past the caps."""
     with target.open("wb") as out:
         for piece in _pieces(archive, name):
             out.write(piece)

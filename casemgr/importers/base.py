@@ -66,10 +66,13 @@ class Counts:
     rows_read: int = 0
     inserted: int = 0
     updated: int = 0
+    skipped: int = 0  # rows read but not imported (roles casemgr does not use, ...)
+    # a bundle's counts per file: {"users.csv": {"read": …, "inserted": …, "updated": …, "skipped": …}}
+    files: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def unchanged(self) -> int:
-        return max(self.rows_read - self.inserted - self.updated, 0)
+        return max(self.rows_read - self.inserted - self.updated - self.skipped, 0)
 
     def add(self, inserted: int, updated: int) -> None:
         self.inserted += inserted

@@ -1,101 +1,45 @@
 """A OneRoster 1.1 bundle in casemgr's kinds: rows for `students`, `sections` and
-`section_enrollments`, the teachers to match or create, and the warnings of what was
-left out (roles casemgr does not use, teachers without an email, classes without a
-teacher of record).
+`section_enrollments`, written to CSV files on disk as the bundle's files are read row
+by row; the teachers to match or create; guardians and their links; the sourcedIds to
+keep; the `tobedeleted` rows; and the warnings of what was left out. This module reads
+orgs' sessions, courses, users and demographics; oneroster_classes the classes and
+enrollments; oneroster_sheets holds what they write to.
 
 A column or file the bundle leaves out says nothing: its casemgr column is left out of
 the translation, and the merge keeps what is stored (middleName absent keeps the
 middle names; demographics.csv absent keeps birth dates, sex and ethnicity). What
 casemgr cannot do without for a new student (a birth date, a grade) is asked for in
-OneRoster's words by `missing_for_new_students`."""
+OneRoster's words by `missing_for_new_students`.
+
+Memory holds the small files (orgs, academicSessions, courses, classes), a student's
+sourcedId → state ID, the teachers, and the few demographics values casemgr keeps per
+student; users.csv and enrollments.csv are never held whole."""
 from __future__ import annotations
 
-import csv
-import io
+import hashlib
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from casemgr.importers import classes
-from casemgr.importers.base import Rejected, RowError
-from casemgr.importers.oneroster_bundle import Bundle
+from casemgr.importers.base import RowError
+from casemgr.importers.oneroster_bundle import Bundle, deleted
+from casemgr.importers.oneroster_classes import translate_classes, year_of
+from casemgr.importers.oneroster_sheets import (
+    ENROLLMENT_SOURCES, SECTION_SOURCES, STUDENT_SOURCES, Lookups, Roster, Sheet, Translation, clamped, day_of,
+    first_of, listed, skipped_warning,
+)
 
 USED_ROLES = ("student", "teacher")
+# guardian users and the relation casemgr records for them
+GUARDIAN_ROLES = {"parent": "parent", "guardian": "guardian", "relative": "other"}
 GRADES = {"PK": "-1", "KG": "0", "TK": "0"}
-SUBJECTS = (("english", "english"), ("language arts", "english"), ("ela", "english"), ("reading", "english"),
-            ("math", "math"), ("algebra", "math"), ("geometry", "math"), ("science", "science"),
-            ("biology", "science"), ("chemistry", "science"), ("physics", "science"), ("social", "social_studies"),
-            ("history", "social_studies"), ("government", "social_studies"))
 RACES = (("americanIndianOrAlaskaNative", "American Indian or Alaska Native"), ("asian", "Asian"),
          ("blackOrAfricanAmerican", "Black or African American"),
          ("nativeHawaiianOrOtherPacificIslander", "Native Hawaiian or Other Pacific Islander"), ("white", "White"))
 _USER_ID = re.compile(r"\{\s*([^:{}]+?)\s*:\s*([^{}]*?)\s*\}")
-_OTHER_ROW = re.compile(r"(the same as row |also on row )(\d+)")
 ETHNICITY_COLUMNS = ("hispanicOrLatinoEthnicity", "demographicRaceTwoOrMoreRaces") + tuple(c for c, _ in RACES)
-
-
-class Translation:
-    """Rows for one casemgr kind, each remembering the bundle row it came from."""
-
-    def __init__(self, columns: list[str]) -> None:
-        self.columns = columns
-        self.rows: list[list[str]] = []
-        self.origins: list[tuple[str, int]] = []
-
-    def add(self, origin: tuple[str, int], **values: str) -> None:
-        self.rows.append([values.get(c, "") for c in self.columns])
-        self.origins.append(origin)
-
-    def csv_bytes(self) -> bytes:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(self.columns)
-        writer.writerows(self.rows)
-        return out.getvalue().encode()
-
-    def origin(self, row: int) -> tuple[str, int] | None:
-        return self.origins[row - 2] if 2 <= row < len(self.origins) + 2 else None
-
-    def _bundle_row(self, match: re.Match) -> str:
-        origin = self.origin(int(match.group(2)))
-        return match.group(1) + (str(origin[1]) if origin else match.group(2))
-
-    def remap(self, rejection: Rejected) -> Rejected:
-        """The errors of the translated file in the bundle's terms: its file and row,
-        also where a message names another row ("the same as row 3")."""
-        errors = []
-        for error in rejection.errors:
-            origin = self.origin(error.row) if error.row is not None else None
-            if origin is None:
-                errors.append(error)
-                continue
-            message = _OTHER_ROW.sub(self._bundle_row, error.message)
-            errors.append(RowError(origin[1], f"{origin[0]} ({error.column})" if error.column else origin[0], message))
-        return Rejected(errors, rejection.total)
-
-
-@dataclass
-class Roster:
-    students: Translation
-    sections: Translation
-    enrollments: Translation
-    teachers: list[tuple[int, dict]]
-    # students lacking what a new student needs: {state_id: (users.csv row, [what is missing])}
-    incomplete: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[RowError] = field(default_factory=list)
-
-
-def _school_year(day: str) -> str:
-    parsed = date.fromisoformat(day)
-    return str(parsed.year if parsed.month >= 8 else parsed.year - 1)
-
-
-def _subject(text: str) -> str:
-    lowered = text.lower()
-    return next((subject for word, subject in SUBJECTS if word in lowered), "other")
-
 
 def _ethnicity(demo: dict[str, str]) -> str:
     if demo.get("hispanicOrLatinoEthnicity", "").lower() == "true":
@@ -103,10 +47,6 @@ def _ethnicity(demo: dict[str, str]) -> str:
     if demo.get("demographicRaceTwoOrMoreRaces", "").lower() == "true":
         return "Two or more races"
     return next((label for column, label in RACES if demo.get(column, "").lower() == "true"), "")
-
-
-def _first(values: str) -> str:
-    return values.split(",")[0].strip()
 
 
 def _state_id(user: dict[str, str]) -> str:
@@ -118,6 +58,12 @@ def _state_id(user: dict[str, str]) -> str:
          if re.sub(r"[^a-z]", "", kind.lower()) in ("state", "stateid")), "")
 
 
+def local_id(sourced_id: str) -> str:
+    """A casemgr local ID (32 characters at most) for a sourcedId: itself when it fits,
+    else a digest of it (a GUID has 36)."""
+    return sourced_id if len(sourced_id) <= 32 else "or-" + hashlib.sha256(sourced_id.encode()).hexdigest()[:29]
+
+
 def _student_columns(bundle: Bundle) -> list[str]:
     columns = ["state_id", "local_id", "school_code", "first_name", "last_name", "grade", "birth_date"]
     optional = (("middle_name", "users.csv", ("middleName",)), ("preferred_name", "users.csv", ("preferredFirstName",)),
@@ -125,7 +71,7 @@ def _student_columns(bundle: Bundle) -> list[str]:
     return columns + [column for column, name, sources in optional if any(bundle.has(name, s) for s in sources)]
 
 
-def _birth_date_missing(bundle: Bundle, sourced_id: str, demo: dict[str, str] | None) -> str:
+def _birth_date_missing(bundle: Bundle, sourced_id: str, demo: tuple | None) -> str:
     if not bundle.has("demographics.csv"):
         return f"{sourced_id} has no birthDate: demographics.csv is absent"
     if not bundle.has("demographics.csv", "birthDate"):
@@ -135,116 +81,163 @@ def _birth_date_missing(bundle: Bundle, sourced_id: str, demo: dict[str, str] | 
     return f"{sourced_id} has no birthDate in demographics.csv"
 
 
-def _skipped(name: str, noun: str, roles: Counter) -> RowError:
-    total = sum(roles.values())
-    listed = ", ".join(f"{n} {role}" for role, n in sorted(roles.items(), key=lambda item: (-item[1], item[0])))
-    return RowError(None, name, f"{total} {noun}{'' if total == 1 else 's'} skipped ({listed}): "
-                                "casemgr imports students and teachers only")
+def _demographics(bundle: Bundle, roster: Roster) -> dict[str, tuple[int, str, str, str]]:
+    """Per student sourcedId: (its row, birthDate, sex, ethnicity), the little casemgr keeps."""
+    kept = {}
+    for n, demo in bundle.rows("demographics.csv"):
+        roster.read["demographics.csv"] += 1
+        if deleted(demo):
+            roster.skipped["demographics.csv"] += 1
+            continue
+        kept[demo["sourcedId"]] = (n, demo.get("birthDate", ""), demo.get("sex", ""), _ethnicity(demo))
+    return kept
 
 
-def translate(bundle: Bundle) -> Roster:
-    orgs = {r["sourcedId"]: r for _, r in bundle.rows("orgs.csv")}
-    schools = {sid: r.get("identifier", "") for sid, r in orgs.items() if r["type"].lower() == "school"}
-    demographics = {r["sourcedId"]: r for _, r in bundle.rows("demographics.csv")}
-    sessions = {r["sourcedId"]: r for _, r in bundle.rows("academicSessions.csv")}
-    courses = {r["sourcedId"]: r for _, r in bundle.rows("courses.csv")}
-    users = {r["sourcedId"]: (n, r) for n, r in bundle.rows("users.csv")}
-    roster = Roster(Translation(_student_columns(bundle)), Translation([c.name for c in classes.SECTION_COLUMNS]),
-                    Translation([c.name for c in classes.ENROLLMENT_COLUMNS]), [])
-    skipped_users: Counter = Counter()
-    without_email: set[str] = set()
-    for n, user in bundle.rows("users.csv"):
-        sourced_id, role = user["sourcedId"], user["role"].lower()
-        school = next((schools[o.strip()] for o in user["orgSourcedIds"].split(",") if o.strip() in schools), "")
-        if role == "student":
-            state_id = _state_id(user)
-            if not state_id:
-                roster.errors.append(RowError(n, "users.csv (identifier)", (
-                    f"{sourced_id} has no identifier and no {{state:…}} in userIds: casemgr matches students "
-                    "by their state ID")))
-                continue
-            if not school:
-                roster.errors.append(RowError(n, "users.csv (orgSourcedIds)", (
-                    f"{sourced_id} belongs to no school: none of orgSourcedIds '{user['orgSourcedIds']}' "
-                    "is an org of type school in orgs.csv")))
-                continue
-            demo = demographics.get(sourced_id)
-            grade = _first(user.get("grades", ""))
-            lacking = []
-            if not (demo or {}).get("birthDate"):
-                lacking.append(_birth_date_missing(bundle, sourced_id, demo))
-            if not grade:
-                lacking.append(f"{sourced_id} has no grades" + ("" if bundle.has("users.csv", "grades")
-                                                               else ": users.csv has no grades column"))
-            if lacking:
-                roster.incomplete[state_id] = (n, lacking)
-            demo = demo or {}
-            roster.students.add(
-                ("users.csv", n), state_id=state_id, local_id=user.get("username") or sourced_id,
-                school_code=school, first_name=user["givenName"], middle_name=user.get("middleName", ""),
-                last_name=user["familyName"], preferred_name=user.get("preferredFirstName", ""),
-                birth_date=demo.get("birthDate", ""), grade=GRADES.get(grade.upper(), grade.lstrip("0") or grade),
-                gender=demo.get("sex", ""), ethnicity=_ethnicity(demo))
-        elif role == "teacher":
-            if not user.get("email"):
-                without_email.add(sourced_id)
-                roster.warnings.append(RowError(n, "users.csv", (
-                    f"{sourced_id} (teacher) has no email: skipped, as casemgr signs teachers in and matches them "
-                    "by email; their classes have no teacher of record")))
-                continue
-            roster.teachers.append((n, dict(user, school_code=school)))
-        else:
-            skipped_users[role or "(no role)"] += 1
-    if skipped_users:
-        roster.warnings.append(_skipped("users.csv", "user", skipped_users))
-    _sections(bundle, roster, schools, sessions, courses, users, without_email)
+def translate(bundle: Bundle, lookups: Lookups, folder: Path, today: date) -> Roster:
+    roster = Roster(
+        Translation(folder / "students.csv", _student_columns(bundle), STUDENT_SOURCES, "users.csv"),
+        Translation(folder / "undescribed.csv", [c for c in _student_columns(bundle) if c not in ("gender", "ethnicity")],
+                    STUDENT_SOURCES, "users.csv"),
+        Translation(folder / "sections.csv", [c.name for c in classes.SECTION_COLUMNS], SECTION_SOURCES, "classes.csv"),
+        Translation(folder / "enrollments.csv", [c.name for c in classes.ENROLLMENT_COLUMNS], ENROLLMENT_SOURCES,
+                    "enrollments.csv"),
+        Sheet(folder / "guardians.csv", ["sourced_id", "local_id", "first_name", "last_name", "email", "phone",
+                                         "relation", "row_no"]),
+        Sheet(folder / "agents.csv", ["guardian", "student"]),
+        Sheet(folder / "sources.csv", ["entity", "sourced_id", "key", "key2", "key3"]),
+        Sheet(folder / "deletions.csv", ["file", "row_no", "entity", "sourced_id", "ends_on"]))
+    try:
+        sessions = _small(bundle, roster, "academicSessions.csv")
+        courses = _small(bundle, roster, "courses.csv")
+        roster.school_year = _bundle_year(sessions, lookups, today)
+        students = _users(bundle, roster, lookups, today)
+        translate_classes(bundle, roster, lookups, sessions, courses, students, today)
+    finally:
+        roster.close()
     return roster
 
 
-def _sections(bundle: Bundle, roster: Roster, schools: dict, sessions: dict, courses: dict, users: dict,
-              without_email: set[str]) -> None:
-    years: dict[str, str] = {}
-    teacher_of: dict[str, str] = {}
-    skipped: Counter = Counter()
-    for _, e in bundle.rows("enrollments.csv"):
-        role = e["role"].lower()
-        if role == "teacher" and e["userSourcedId"] in users:
-            if e["classSourcedId"] not in teacher_of or e.get("primary", "").lower() == "true":
-                teacher_of[e["classSourcedId"]] = e["userSourcedId"]
-        elif role not in USED_ROLES:
-            skipped[role or "(no role)"] += 1
-    if skipped:
-        roster.warnings.append(_skipped("enrollments.csv", "enrollment", skipped))
-    for n, c in bundle.rows("classes.csv"):
-        term = sessions.get(_first(c["termSourcedIds"]), {})
-        try:
-            year = _school_year(term.get("startDate", ""))
-        except ValueError:
-            year = ""
-        years[c["sourcedId"]] = year
-        course = courses.get(c.get("courseSourcedId", ""), {})
-        teacher = teacher_of.get(c["sourcedId"], "")
-        if not teacher:
-            roster.warnings.append(RowError(n, "classes.csv", (
-                f"{c['sourcedId']} has no teacher of record (no enrollment with role teacher): imported without one")))
-        elif teacher in without_email:
-            roster.warnings.append(RowError(n, "classes.csv", (
-                f"{c['sourcedId']} is imported without a teacher of record: its teacher {teacher} has no email")))
-        roster.sections.add(
-            ("classes.csv", n), school_code=schools.get(c["schoolSourcedId"], c["schoolSourcedId"]),
-            school_year=year, section_id=c["sourcedId"], course_code=course.get("courseCode") or c.get("classCode", ""),
-            course_title=course.get("title") or c["title"],
-            subject=_subject(c.get("subjects", "") + " " + course.get("subjects", "") + " " + c["title"]),
-            teacher_email=users.get(teacher, (0, {}))[1].get("email", ""))
-    class_rows = {r["sourcedId"]: r for _, r in bundle.rows("classes.csv")}
-    for n, e in bundle.rows("enrollments.csv"):
-        if e["role"].lower() != "student":
+def _small(bundle: Bundle, roster: Roster, name: str) -> dict[str, dict[str, str]]:
+    """A small file's rows by sourcedId (tobedeleted ones are counted and skipped: there is
+    nothing of a course or a session to end in casemgr)."""
+    rows = {}
+    for _, row in bundle.rows(name):
+        roster.read[name] += 1
+        if deleted(row):
+            roster.skipped[name] += 1
+        else:
+            rows[row["sourcedId"]] = row
+    return rows
+
+
+def _bundle_year(sessions: dict[str, dict[str, str]], lookups: Lookups, today: date) -> tuple[int, date] | None:
+    """The school year the bundle is for (its schoolYear session holding today, else its
+    latest) and its first day, clamped to casemgr's school year."""
+    spans = []
+    for s in sessions.values():
+        if s.get("type", "").lower() == "schoolyear" and day_of(s.get("startDate", "")):
+            spans.append((date.fromisoformat(day_of(s["startDate"])), day_of(s.get("endDate", "")), s))
+    current = [span for span in spans if span[0] <= today and (not span[1] or today <= date.fromisoformat(span[1]))]
+    chosen = current[0] if current else max(spans, key=lambda span: span[0], default=None)
+    if chosen is None:
+        return None
+    year = int(year_of(chosen[2], lookups.years))
+    return year, date.fromisoformat(clamped(chosen[0].isoformat(), year, lookups.years))
+
+
+def _users(bundle: Bundle, roster: Roster, lookups: Lookups, today: date) -> dict[str, tuple[str, str]]:
+    """users.csv, row by row. Returns each user's sourcedId -> (role, state ID or email)
+    for students and teachers, with earlier bundles' for a delta file."""
+    demographics = _demographics(bundle, roster)
+    roster.users_columns = bundle.files["users.csv"].columns if bundle.has("users.csv") else ()
+    people_by_id = {sid: ("student", state_id) for sid, state_id in lookups.students.items()}
+    people_by_id.update((sid, ("teacher", email)) for sid, email in lookups.teachers.items())
+    skipped_roles: Counter = Counter()
+    for n, user in bundle.rows("users.csv"):
+        roster.read["users.csv"] += 1
+        sourced_id, role = user["sourcedId"], user["role"].lower()
+        if deleted(user):
+            entity = "student" if role == "student" else "teacher" if role == "teacher" else \
+                "guardian" if role in GUARDIAN_ROLES else ""
+            if entity:
+                roster.deletions.add("users.csv", n, entity, sourced_id, day_of(user.get("dateLastModified", "")))
+            else:
+                skipped_roles[role or "(no role)"] += 1
             continue
-        klass = class_rows.get(e["classSourcedId"], {})
-        student = users.get(e["userSourcedId"], (0, {}))[1]
-        term = sessions.get(_first(klass.get("termSourcedIds", "")), {})
-        roster.enrollments.add(
-            ("enrollments.csv", n), school_code=schools.get(klass.get("schoolSourcedId", ""), ""),
-            school_year=years.get(e["classSourcedId"], ""), section_id=e["classSourcedId"],
-            state_id=_state_id(student), entry_date=e.get("beginDate") or term.get("startDate", ""),
-            exit_date=e.get("endDate", ""))
+        orgs = listed(user["orgSourcedIds"])
+        school = next((lookups.schools[o] for o in orgs if o in lookups.schools), "")
+        unmapped = next((o for o in orgs if o in lookups.unmapped), "")
+        if role in USED_ROLES and not school and unmapped:
+            roster.unmapped[unmapped] += 1
+            roster.left_out.add(sourced_id)
+            continue
+        if role == "student":
+            state_id = _student(bundle, roster, n, user, school, demographics)
+            if state_id:
+                people_by_id[sourced_id] = ("student", state_id)
+                for agent in listed(user.get("agentSourcedIds", "")):
+                    roster.agents.add(agent, sourced_id)
+        elif role == "teacher":
+            if not user.get("email"):
+                roster.skipped["users.csv"] += 1
+                roster.warnings.append(RowError(n, "users.csv", (
+                    f"{sourced_id} (teacher) has no email: skipped, as casemgr signs teachers in and matches them "
+                    "by email; their classes have no teacher of record")))
+                people_by_id[sourced_id] = ("teacher", "")
+                continue
+            roster.teachers.append((n, dict(user, school_code=school)))
+            people_by_id[sourced_id] = ("teacher", user["email"].lower())
+            roster.sources.add("teacher", sourced_id, user["email"].lower(), "", "")
+        elif role in GUARDIAN_ROLES:
+            roster.guardians.add(sourced_id, local_id(sourced_id), user["givenName"], user["familyName"],
+                                 user.get("email", "").lower(), user.get("phone", "") or user.get("sms", ""),
+                                 GUARDIAN_ROLES[role], n)
+            for agent in listed(user.get("agentSourcedIds", "")):
+                roster.agents.add(sourced_id, agent)
+        else:
+            skipped_roles[role or "(no role)"] += 1
+    if skipped_roles:
+        roster.skipped["users.csv"] += sum(skipped_roles.values())
+        roster.warnings.append(skipped_warning("users.csv", "user", skipped_roles,
+                                        "students, teachers and guardians (parent, guardian, relative)"))
+    return people_by_id
+
+
+def _student(bundle: Bundle, roster: Roster, n: int, user: dict[str, str], school: str,
+             demographics: dict[str, tuple[int, str, str, str]]) -> str:
+    """One student row translated; returns its state ID ("" when refused)."""
+    sourced_id = user["sourcedId"]
+    state_id = _state_id(user)
+    if not state_id:
+        roster.error(RowError(n, "users.csv (identifier)", (
+            f"{sourced_id} has no identifier and no {{state:…}} in userIds: casemgr matches students "
+            "by their state ID")))
+        roster.left_out.add(sourced_id)
+        return ""
+    if not school:
+        roster.error(RowError(n, "users.csv (orgSourcedIds)", (
+            f"{sourced_id} belongs to no school: none of orgSourcedIds '{user['orgSourcedIds']}' "
+            "is an org of type school in orgs.csv")))
+        roster.left_out.add(sourced_id)
+        return ""
+    demo = demographics.get(sourced_id)
+    grade = first_of(user.get("grades", ""))
+    lacking = []
+    if not (demo and demo[1]):
+        lacking.append(_birth_date_missing(bundle, sourced_id, demo))
+    if not grade:
+        lacking.append(f"{sourced_id} has no grades" + ("" if bundle.has("users.csv", "grades")
+                                                       else ": users.csv has no grades column"))
+    if lacking:
+        roster.incomplete[state_id] = (n, lacking)
+    row, birth_date, sex, ethnicity = demo or (0, "", "", "")
+    (roster.students if demo else roster.undescribed).add(
+        n, row, state_id=state_id, local_id=user.get("username") or sourced_id,
+        school_code=school, first_name=user["givenName"], middle_name=user.get("middleName", ""),
+        last_name=user["familyName"], preferred_name=user.get("preferredFirstName", ""),
+        birth_date=birth_date, grade=GRADES.get(grade.upper(), grade.lstrip("0") or grade),
+        gender=sex, ethnicity=ethnicity)
+    roster.sources.add("student", sourced_id, state_id, "", "")
+    return state_id
+
+

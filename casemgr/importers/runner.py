@@ -105,6 +105,7 @@ def execute(kind_name: str, path: Path, filename: str, district: Organization, *
         if len(ctx.warnings) > MAX_ERRORS:
             warnings.append(RowError(None, None, f"… and {len(ctx.warnings) - MAX_ERRORS:,} more warnings"))
     batch.rows_read, batch.rows_inserted, batch.rows_updated = counts.rows_read, counts.inserted, counts.updated
+    batch.rows_skipped, batch.file_counts = counts.skipped, counts.files
     batch.errors = [e.as_json() for e in errors] + [w.as_json(warning=True) for w in warnings]
     batch.finished_at = datetime.now(timezone.utc)
     batch.file_sha256 = digest.result()

@@ -18,6 +18,7 @@ from casemgr.models.records import (
     FafsaRecord,
 )
 from casemgr.models.settings import ThresholdSettings
+from casemgr.models.sources import SourceId, SourceSchool
 from casemgr.models.students import (
     Guardian,
     GuardianLink,
@@ -35,6 +36,6 @@ __all__ = [
     "FafsaRecord",
     "Flag", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
     "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",
-    "ServiceAgreement", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "User",
+    "ServiceAgreement", "SourceId", "SourceSchool", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "User",
     "service_agreement_schools",
 ]

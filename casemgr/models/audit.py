@@ -67,6 +67,10 @@ class ImportBatch(PublicId, db.Model):
     rows_read: Mapped[int] = mapped_column(default=0, server_default="0")
     rows_inserted: Mapped[int] = mapped_column(default=0, server_default="0")
     rows_updated: Mapped[int] = mapped_column(default=0, server_default="0")
+    # rows read but not imported (roles casemgr does not use, deletions of rows it never saw)
+    rows_skipped: Mapped[int] = mapped_column(default=0, server_default="0")
     error_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # the errors of a refused file; on a successful import, its warnings ({..., "warning": true})
     errors: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    # a bundle's counts per file: {"users.csv": {"read": 9, "inserted": 2, "updated": 1, "skipped": 3}, ...}
+    file_counts: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")

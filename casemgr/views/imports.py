@@ -4,17 +4,20 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectField
-from wtforms.validators import DataRequired
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
 
 from casemgr import importers
 from casemgr.extensions import db
 from casemgr.identity import admin_permission, restrict_blueprint
-from casemgr.models import ImportBatch, User
+from casemgr.models import ImportBatch, Organization, User
+from casemgr.services import source_schools
 from casemgr.views.rendering import render
 
 bp = Blueprint("imports", __name__, url_prefix="/admin/imports")
@@ -81,6 +84,51 @@ def show(batch_id: uuid.UUID):
     warnings = [importers.RowError.from_json(e) for e in batch.errors if e.get("warning")]
     return render("imports/result.html", batch=batch, errors=errors, warnings=warnings,
                   kind=importers.KINDS.get(batch.kind))
+
+
+class SchoolMappingForm(FlaskForm):
+    org_key = StringField(_l("The org's sourcedId or identifier in orgs.csv"), validators=[
+        DataRequired(_l("Give the org's sourcedId or identifier.")), Length(max=255)])
+    school = SelectField(_l("The casemgr school"), validators=[DataRequired(_l("Choose the school."))])
+
+
+class UnmapForm(FlaskForm):
+    org_key = StringField(validators=[DataRequired(), Length(max=255)])
+
+
+def _mapping_form() -> SchoolMappingForm:
+    form = SchoolMappingForm()
+    form.school.choices = [("", gettext("Choose…"))] + [
+        (str(s.uuid), f"{s.name} ({s.code})") for s in source_schools.district_schools(current_user.organization)]
+    return form
+
+
+@bp.route("/oneroster-schools", methods=["GET", "POST"])
+def oneroster_schools():
+    """The district's OneRoster orgs whose identifier is not the casemgr school code."""
+    form = _mapping_form()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            school = db.session.scalar(sa.select(Organization).where(Organization.uuid == uuid.UUID(form.school.data)))
+            key = form.org_key.data.strip()
+            source_schools.map_school(current_user.organization, key, school)
+            flash(gettext("OneRoster org %(org)s is now %(school)s.", org=key, school=school.name), "success")
+            return redirect(url_for("imports.oneroster_schools"))
+        status = 400
+    else:
+        status = 200
+    return render("imports/oneroster_schools.html", form=form, unmap=UnmapForm(),
+                  mappings=source_schools.mappings(current_user.organization), status=status)
+
+
+@bp.post("/oneroster-schools/remove")
+def unmap_oneroster_school():
+    form = UnmapForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if source_schools.unmap_school(current_user.organization, form.org_key.data):
+        flash(gettext("OneRoster org %(org)s is no longer mapped.", org=form.org_key.data), "success")
+    return redirect(url_for("imports.oneroster_schools"))
 
 
 def _limit_mb() -> int:
