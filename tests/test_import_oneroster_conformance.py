@@ -479,3 +479,13 @@ def test_terms_of_classes():
     assert section_term(["t0"], sessions("semester", ["2027-01-11"])) == "S2"  # a lone spring semester
     assert section_term(["t0"], sessions("term", ["2026-08-17", "2026-11-20", "2027-03-01"])) == "year"  # trimesters
     assert section_term(["t0", "t1"], two) == "year" and section_term(["nope"], two) == "year"
+
+
+def test_a_state_id_given_twice_is_refused_by_row_with_or_without_demographics(world):
+    files = corpus(world, "bulk")
+    lines = files["users.csv"].splitlines()
+    first = next(n for n, line in enumerate(lines, start=1) if line.startswith("u-s1,"))
+    # u-s9 has no demographics row, u-s1 has one: the same identifier, twice
+    files["users.csv"] += lines[first - 1].replace("u-s1,", "u-s9,", 1).replace(",CS-1,", ",CS-9,") + "\n"
+    assert refused(world, files) == [
+        f"row {len(lines) + 1}, users.csv: duplicate key (identifier): the same as row {first}"]

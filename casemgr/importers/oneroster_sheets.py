@@ -146,6 +146,9 @@ class Roster:
     # the sourcedIds of rows refused (for their org, or a student without a state ID): their enrollments add no error
     left_out: set[str] = field(default_factory=set)
     users_columns: tuple[str, ...] = ()  # the columns of users.csv (a guardian's email or phone may be left out)
+    # the users.csv row of each student's state ID, and whether it has demographics: students
+    # are written in two files (with and without), so a state ID given in both is caught here
+    state_ids: dict[str, tuple[int, bool]] = field(default_factory=dict)
     # students lacking what a new student needs: {state_id: (users.csv row, [what is missing])}
     incomplete: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)  # the first MAX_KEPT of error_total

@@ -221,6 +221,11 @@ def _student(bundle: Bundle, roster: Roster, n: int, user: dict[str, str], schoo
         roster.left_out.add(sourced_id)
         return ""
     demo = demographics.get(sourced_id)
+    earlier = roster.state_ids.setdefault(state_id, (n, demo is not None))
+    if earlier[0] != n and earlier[1] != (demo is not None):  # in the other file: its checks would not see it
+        roster.error(RowError(n, "users.csv", f"duplicate key (identifier): the same as row {earlier[0]}"))
+        roster.left_out.add(sourced_id)
+        return ""
     grade = first_of(user.get("grades", ""))
     lacking = []
     if not (demo and demo[1]):
