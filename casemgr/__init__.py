@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_secret_key(app)
     init_extensions(app)
     register_blueprints(app)
+    init_disclosure_guard(app)
     init_throttling(app)
     register_error_pages(app)
     register_security_headers(app)
@@ -134,6 +135,12 @@ def register_blueprints(app: Flask) -> None:
     two_factor.init_app(app)
     navigation.init_app(app)
     formatting.init_app(app)
+
+
+def init_disclosure_guard(app: Flask) -> None:
+    from casemgr.views import disclosure_guard
+
+    disclosure_guard.init_app(app)
 
 
 def init_throttling(app: Flask) -> None:
