@@ -10,6 +10,9 @@ name only, where the user sees no category of the student's record).
 
 Only the pages that read the log itself are exempt (`exempt`): they show who saw a
 record, not the record, and logging each look at the log would grow it on every look.
+A streamed response (a file sent in pieces) is not read here: whatever streams one
+logs it as an export. A failure to write the entries fails the response: no entry, no
+disclosure.
 """
 from __future__ import annotations
 
