@@ -35,7 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
     init_database_url(app)
     init_secret_key(app)
     init_extensions(app)
+    init_input_bounds(app)
     register_blueprints(app)
+    init_disclosure_guard(app)
     init_throttling(app)
     register_error_pages(app)
     register_security_headers(app)
@@ -141,6 +143,18 @@ def register_blueprints(app: Flask) -> None:
     two_factor.init_app(app)
     navigation.init_app(app)
     formatting.init_app(app)
+
+
+def init_input_bounds(app: Flask) -> None:
+    from casemgr.views import input_bounds
+
+    input_bounds.init_app(app)
+
+
+def init_disclosure_guard(app: Flask) -> None:
+    from casemgr.views import disclosure_guard
+
+    disclosure_guard.init_app(app)
 
 
 def init_throttling(app: Flask) -> None:

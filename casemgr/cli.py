@@ -3,15 +3,18 @@ casemgr commands, each a thin layer over library code."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import time
 from pathlib import Path
 
 import click
+import psycopg
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, pass_script_info, with_appcontext
 from flask_migrate.cli import db as db_commands
+from sqlalchemy.exc import DBAPIError
 from werkzeug.serving import run_simple
 
 from casemgr import ConfigError, create_app
@@ -48,10 +51,12 @@ def _refuse_in_production() -> None:
 @click.option("--reset", is_flag=True, help="Empty the database first (all data is lost).")
 @with_appcontext
 def seed_command(students: int, seed_value: int, as_of, reset: bool) -> None:
-    """Fill an empty database with a deterministic mock district and demo logins."""
+    """Fill an empty database with a deterministic mock district and demo logins. A
+    fresh database gets its schema first, as `casemgr demo` does."""
     from casemgr.seed import generator
 
     _refuse_in_production()
+    _upgrade_schema()
     if reset:
         generator.reset_database()
     elif not generator.database_is_empty():
@@ -224,6 +229,12 @@ def create_admin_command(email: str, full_name: str, district_code: str | None, 
                f"({user.organization.code}). The invitation was {where}; its link works for {days} days.")
 
 
+def _upgrade_schema() -> None:
+    from flask_migrate import upgrade
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+
+
 def _print_logins() -> None:
     from casemgr.seed.generator import DEMO_LOGINS
 
@@ -239,8 +250,6 @@ def _print_logins() -> None:
 @pass_script_info
 def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
     """Start the database, migrate, seed a district if empty, and serve the app."""
-    from flask_migrate import upgrade
-
     from casemgr.seed import generator
 
     started = time.perf_counter()
@@ -251,7 +260,7 @@ def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with app.app_context():
         _refuse_in_production()
-        upgrade(directory=app.extensions["migrate"].directory)
+        _upgrade_schema()
         if generator.database_is_empty():
             click.echo(f"Seeding a mock district of {students} students ...")
             summary = generator.generate(students=students, seed=1, as_of=today())
@@ -264,9 +273,29 @@ def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
+def database_problem(error: DBAPIError) -> str:
+    """A database error in one line, and what to do when the schema is missing."""
+    if isinstance(error.orig, psycopg.errors.UndefinedTable):
+        return "the database has no casemgr tables yet: run `casemgr db upgrade` first"
+    reason = str(error.orig or error).strip().splitlines()
+    return f"the database refused: {reason[0] if reason else type(error).__name__}"
+
+
 def main() -> None:
+    """The `casemgr` command. A failure is said in one line, never as a traceback
+    (CASEMGR_TRACEBACK=1 shows it, for a bug report)."""
     try:
         cli.main(prog_name="casemgr")
     except ConfigError as exc:
         click.echo(f"casemgr: {exc}", err=True)
         sys.exit(2)
+    except Exception as exc:  # noqa: BLE001  (the one place every command's failure is reported)
+        if os.environ.get("CASEMGR_TRACEBACK"):
+            raise
+        if isinstance(exc, DBAPIError):
+            message = database_problem(exc)
+        else:
+            detail = str(exc).strip().splitlines()
+            message = f"{type(exc).__name__}: {detail[0]}" if detail else type(exc).__name__
+        click.echo(f"casemgr: {message} (CASEMGR_TRACEBACK=1 shows the details)", err=True)
+        sys.exit(1)

@@ -20,6 +20,7 @@ from casemgr.family_words import categories_words, role_words
 from casemgr.models import Consent, DisclosureEntry, Organization, Student, User
 from casemgr.models.enums import FAMILY, DisclosureAction
 from casemgr.policy import CONSENT_PREFIX, GUARDIAN, SCHOOL_OFFICIAL, SELF, TEACHER_OF_RECORD
+from casemgr.services.disclosure import NAME_ONLY
 
 PER_PAGE = 25
 
@@ -164,6 +165,9 @@ def describe(entry: DisclosureEntry, reader: User, consents: dict[str, date]) ->
     if action is DisclosureAction.EXPORT:
         return [gettext("%(who)s exported %(what)s on %(date)s.", who=actor, what=what, date=day)]
     if not entry.categories:
+        if entry.reason == NAME_ONLY:
+            return [gettext("%(who)s saw the student's name on %(date)s, and nothing else of the record.",
+                            who=actor, date=day)]
         return [_roster(entry, day)]
     return [_viewed(actor, categories_words(categories), day, basis, consents)
             for basis, categories in _by_basis(entry).items()]

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from casemgr.clock import today
 from casemgr.models import ConsentRevocation, DisclosureEntry
 from casemgr.models.enums import Role
+from casemgr.services.disclosure import NAME_ONLY
 from tests.factories import (
     add_to_roster,
     create_agreement,
@@ -118,8 +119,13 @@ def test_the_names_in_the_reminder_are_logged_on_their_consent(client, db):
     login(client, w.worker)
     client.get("/?consent=missing")  # the roster shows no consented name: only the reminder does
     logged = db.session.scalars(sa.select(DisclosureEntry).where(DisclosureEntry.user_id == w.worker.id)).all()
-    assert {e.student_id for e in logged} == {w.at30.id, w.ends_today.id}
-    assert all(e.categories == ["identity"] and e.basis["identity"].startswith("consent:") for e in logged)
+    consented = [e for e in logged if e.categories]
+    assert {e.student_id for e in consented} == {w.at30.id, w.ends_today.id}
+    assert all(e.categories == ["identity"] and e.basis["identity"].startswith("consent:") for e in consented)
+    # the names on the roster without consent are logged as the name only (issue 13: a name counts)
+    names_only = [e for e in logged if not e.categories]
+    assert names_only and all(e.reason == NAME_ONLY and e.student_id not in (w.at30.id, w.ends_today.id)
+                              for e in names_only)
 
 
 def test_the_reminder_lists_the_soonest_ten_and_counts_all_in_a_fixed_number_of_queries(client, db):

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from casemgr.clock import today
 from casemgr.models import DisclosureEntry, Note, RosterEntry
 from casemgr.models.enums import Role
+from casemgr.services.disclosure import NAME_ONLY
 from casemgr.services.roster import MAX_REFUSED_PER_HOUR
 from tests.factories import (
     add_to_roster,
@@ -90,10 +91,12 @@ def test_home_is_the_roster_with_each_students_consent_status(client, db):
     assert "Expiring within 30 days" in _row(html, "Eli Expiring")
     row = _row(html, "Mia Missing")
     assert "No consent" in row and "Name only: consent needed" in row and missing.state_id not in html
-    # the names shown under a consent are logged, each on its own consent; a name without consent is not a disclosure
+    # the names shown under a consent are logged, each on its own consent; a name without consent is logged as
+    # the name only (issue 13: a name counts)
     logged = db.session.scalars(sa.select(DisclosureEntry).where(DisclosureEntry.user_id == w.worker.id)).all()
-    assert {(e.student_id, tuple(e.categories)) for e in logged} == {(active.id, ("identity",)), (expiring.id, ("identity",))}
-    assert all(e.basis["identity"].startswith("consent:") for e in logged)
+    assert {(e.student_id, tuple(e.categories), e.reason) for e in logged} == {
+        (active.id, ("identity",), None), (expiring.id, ("identity",), None), (missing.id, (), NAME_ONLY)}
+    assert all(e.basis["identity"].startswith("consent:") for e in logged if e.categories)
 
     only_missing = client.get("/?consent=missing", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in only_missing and "Mia Missing" in only_missing and "Alma" not in only_missing

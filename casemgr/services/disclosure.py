@@ -1,15 +1,69 @@
-"""Appending to the disclosure log (SPEC §4 rule 6, FERPA 34 CFR 99.32)."""
+"""Appending to the disclosure log (SPEC §4 rule 6, FERPA 34 CFR 99.32).
+
+Each request keeps a ledger of the students it has logged (`logged_in_request`), so
+that the one check at the edge of every response (casemgr/views/disclosure_guard.py)
+can log any student a page names without having logged them itself. An entry rolled
+back leaves the ledger with its transaction.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from casemgr import policy
 from casemgr.extensions import db
 from casemgr.models import DisclosureEntry, Student, User
 from casemgr.models.enums import Category, DisclosureAction
+
+# the reason of an entry for a student's name on a page that shows no category of their
+# record to this user: a name on a partner's roster without consent, a parent's child
+# who now decides for themself
+NAME_ONLY = "the name only"
+
+
+@dataclass
+class Ledger:
+    """The students this request has logged: committed, and not yet committed."""
+
+    committed: set[int] = field(default_factory=set)
+    pending: set[int] = field(default_factory=set)
+    loaded: set[int] = field(default_factory=set)  # students the request read from the database
+
+
+def ledger() -> Ledger | None:
+    if not has_request_context():
+        return None
+    if "disclosure_ledger" not in g:
+        g.disclosure_ledger = Ledger()
+    return g.disclosure_ledger
+
+
+def logged_in_request() -> set[int]:
+    kept = ledger()
+    return kept.committed | kept.pending if kept else set()
+
+
+def _mark(student_ids: Iterable[int | None]) -> None:
+    kept = ledger()
+    if kept is not None:
+        kept.pending.update(i for i in student_ids if i is not None)
+
+
+def transaction_committed() -> None:
+    kept = ledger()
+    if kept is not None:
+        kept.committed |= kept.pending
+        kept.pending.clear()
+
+
+def transaction_rolled_back() -> None:
+    kept = ledger()
+    if kept is not None:
+        kept.pending.clear()
 
 
 def _path() -> str | None:
@@ -34,6 +88,7 @@ def log_view(
         request_path=_path(),
     )
     db.session.add(entry)
+    _mark([entry.student_id])
     return entry
 
 
@@ -55,6 +110,7 @@ def log_denied(
         request_path=_path(),
     )
     db.session.add(entry)
+    _mark([entry.student_id])
     return entry
 
 
@@ -64,6 +120,7 @@ def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[C
     ids = list(student_ids)
     if not ids:
         return
+    _mark(ids)
     shown = [str(c) for c in sorted(categories)]
     listed = sa.select(sa.func.unnest(sa.literal(ids, ARRAY(sa.Integer))).label("student_id")).subquery()
     db.session.execute(
@@ -107,6 +164,7 @@ def log_referral(
         request_path=_path(),
     )
     db.session.add(entry)
+    _mark([entry.student_id])
     return entry
 
 
@@ -126,4 +184,35 @@ def log_roster_change(user: User, student: Student, what: str) -> DisclosureEntr
         request_path=_path(),
     )
     db.session.add(entry)
+    _mark([entry.student_id])
     return entry
+
+
+def log_names_shown(user: User, student_ids: Iterable[int]) -> None:
+    """Students a page named without logging them itself, one entry each in a single
+    INSERT … SELECT: their identity on the basis on which the user sees it, or, where
+    the user sees no category of theirs, the name only (`NAME_ONLY`)."""
+    ids = sorted(set(student_ids))
+    if not ids:
+        return
+    _mark(ids)
+    basis = policy.basis_column(user, Category.IDENTITY)
+    seen = basis.is_not(None)
+    identity = str(Category.IDENTITY)
+    db.session.execute(
+        sa.insert(DisclosureEntry).from_select(
+            ["user_id", "organization_id", "student_id", "action", "categories", "basis", "allowed", "reason",
+             "request_path"],
+            sa.select(
+                sa.literal(user.id),
+                sa.literal(user.organization_id),
+                Student.id,
+                sa.literal(str(DisclosureAction.VIEW)),
+                sa.case((seen, sa.literal([identity], ARRAY(sa.Text))), else_=sa.literal([], ARRAY(sa.Text))),
+                sa.case((seen, sa.func.jsonb_build_object(identity, basis)), else_=sa.literal({}, JSONB)),
+                sa.true(),
+                sa.case((seen, sa.null()), else_=sa.literal(NAME_ONLY, sa.Text)),
+                sa.literal(_path(), sa.String),
+            ).where(Student.id.in_(ids)),
+        )
+    )

@@ -25,6 +25,7 @@ from casemgr.services import casework as casework_service
 from casemgr.services import disclosure
 from casemgr.services.casework import SERVICE_LABELS, CaseworkError
 from casemgr.timeline import timeline_categories, timeline_page
+from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 from casemgr.views.students import load_access_or_404
 
@@ -144,7 +145,7 @@ def _status(form: FlaskForm) -> int:
 @login_required
 def timeline(student_id: uuid.UUID):
     access = load_access_or_404(student_id)
-    shown = timeline_page(access, request.args.get("page", 1, type=int) or 1)
+    shown = timeline_page(access, page_number())
     response = render("casework/timeline.html", "casework/partials/_timeline.html",
                       access=access, student=access.student, timeline=shown)
     if shown.visible:

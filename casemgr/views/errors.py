@@ -27,7 +27,7 @@ MESSAGES = {
 }
 
 
-def _page(status: int, title: str | None = None, message: str | None = None, **context):
+def error_page(status: int, title: str | None = None, message: str | None = None, **context):
     default_title, default_message = MESSAGES.get(status, MESSAGES[500])
     return render(
         "errors/error.html",
@@ -41,11 +41,11 @@ def _page(status: int, title: str | None = None, message: str | None = None, **c
 
 
 def handle_http_error(error: HTTPException):
-    return _page(error.code or 500)
+    return error_page(error.code or 500)
 
 
 def handle_csrf_error(error: CSRFError):
-    return _page(400, _l("This form has expired"), _l("Please reload the page and submit the form again."))
+    return error_page(400, _l("This form has expired"), _l("Please reload the page and submit the form again."))
 
 
 def handle_too_many_attempts(error: RateLimitExceeded):
@@ -60,7 +60,7 @@ def handle_too_many_attempts(error: RateLimitExceeded):
         minutes,
         time=format_time(at, "short"),
     )
-    response = _page(
+    response = error_page(
         429,
         message=_l("There have been too many attempts that did not succeed, so this form is paused for a while."),
         retry=retry,
@@ -74,7 +74,7 @@ def handle_unexpected_error(error: Exception):
     g.notices_unavailable = True  # the page asks the database nothing more
     if isinstance(error, HTTPException):
         return handle_http_error(error)
-    return _page(500)
+    return error_page(500)
 
 
 def init_app(app: Flask) -> None:

@@ -12,6 +12,7 @@ from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models.enums import FAMILY, PARTNER_STAFF, Role
 from casemgr.views import family
+from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
 bp = Blueprint("home", __name__)
@@ -34,7 +35,7 @@ def _partner_home():
     summary = workspace.admin_summary(current_user, day) if current_user.role_enum is Role.PARTNER_ADMIN else None
     if blocked:
         return render(template, user=current_user, blocked=blocked, summary=summary)
-    roster = workspace.roster_page(current_user, day, request.args.get("page", 1, type=int) or 1,
+    roster = workspace.roster_page(current_user, day, page_number(),
                                    request.args.get("consent", ""))
     notes = workspace.latest_notes(current_user, day)
     expiring = workspace.expiring_consents(current_user, day)

@@ -18,6 +18,7 @@ from casemgr.extensions import db
 from casemgr.identity import admin_permission, restrict_blueprint
 from casemgr.models import ImportBatch, Organization, User
 from casemgr.services import source_schools
+from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
 bp = Blueprint("imports", __name__, url_prefix="/admin/imports")
@@ -52,7 +53,7 @@ def _history(page: int):
 
 @bp.get("/")
 def index():
-    results, names = _history(request.args.get("page", 1, type=int))
+    results, names = _history(page_number())
     return render("imports/index.html", "imports/partials/_history.html", form=_form(), results=results,
                   names=names, limit_mb=_limit_mb())
 

@@ -15,6 +15,7 @@ from casemgr import notices, policy
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.identity import role_permission
+from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
 bp = Blueprint("notices", __name__)
@@ -41,7 +42,7 @@ def index():
     if since is None or until is None or since >= until:
         since = until = None  # a window is given whole, or not at all
     seen_before = current_user.notices_seen_at
-    page = notices.notices_page(current_user, day, request.args.get("page", 1, type=int) or 1, since, until)
+    page = notices.notices_page(current_user, day, page_number(), since, until)
     if since is None:
         notices.remember_count(page.total)
     response = render("notices/index.html", "notices/partials/_list.html", blocked=None, notices=page,

@@ -26,6 +26,7 @@ from casemgr.services import disclosure
 from casemgr.services import referrals as referral_service
 from casemgr.services.casework import SERVICE_LABELS
 from casemgr.services.referrals import ReferralError
+from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 from casemgr.views.students import load_access_or_404
 
@@ -209,7 +210,7 @@ def index():
     total = db.session.scalar(
         sa.select(sa.func.count()).select_from(Referral).join(Student, Student.id == Referral.student_id).where(*where))
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = min(page_number(), pages)
     rows = db.session.execute(
         sa.select(Referral, Student, Organization.name)
         .join(Student, Student.id == Referral.student_id)

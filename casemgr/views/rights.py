@@ -4,8 +4,10 @@ or revokes it.
 
 Load → policy → act: the family pages' `load_family_access_or_404` for the student, then
 `policy.reviews_parent_consents` (the eligible student themself, nobody else: 404 like
-an unknown id). The pages show consents, not the record, so they add nothing to the
-disclosure log; a consent that is no longer in force gets a message and no change.
+an unknown id). The pages show consents, not the record, so they log no category
+themselves; one that names the student is logged at the edge of the response
+(casemgr/views/disclosure_guard.py). A consent that is no longer in force gets a
+message and no change.
 """
 from __future__ import annotations
 

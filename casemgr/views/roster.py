@@ -21,6 +21,7 @@ from casemgr.models import Student
 from casemgr.models.enums import Role
 from casemgr.services import roster as roster_service
 from casemgr.services.roster import RosterError
+from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
 bp = Blueprint("roster", __name__, url_prefix="/partner/roster")
@@ -63,7 +64,7 @@ def index():
                 student = db.session.get(Student, entry.student_id)
                 flash(f"{student.display_name} added to your roster.", "success")
                 return redirect(url_for("roster.index"))
-    roster = workspace.roster_page(current_user, day, request.args.get("page", 1, type=int) or 1,
+    roster = workspace.roster_page(current_user, day, page_number(),
                                    request.args.get("consent", ""))
     status = 400 if form.is_submitted() and (form.errors or form.form_errors) else 200
     response = render("roster/index.html", "partner/partials/_roster.html", blocked=None, form=form, roster=roster,

@@ -26,10 +26,10 @@ from casemgr.services import staff
 from casemgr.services.invitations import InvitationError
 from casemgr.text import CONTROL
 from casemgr.views.forms import EmailAddress
+from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
 PAGE_SIZE = 50
-MAX_PAGE = 1_000_000
 REFUSALS = (staff.StaffError, InvitationError, MailError)
 
 
@@ -121,11 +121,6 @@ class UserFilterForm(FlaskForm):
                                             ("deactivated", "Deactivated")], validators=[Optional()])
 
 
-def _page() -> int:
-    """The page asked for, within what PostgreSQL can offset."""
-    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-
-
 def _search_text(value: str | None) -> str:
     return CONTROL.sub("", value or "").strip()
 
@@ -152,7 +147,7 @@ def list_accounts(area: Area, template: str, **context):
             query = query.where(User.active.is_(True), User.password_hash.is_(None))
         elif form.status.data == "deactivated":
             query = query.where(User.active.is_(False))
-    results = db.paginate(query, page=_page(), per_page=PAGE_SIZE, error_out=False, count=True)
+    results = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False, count=True)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render(template, "staff/partials/_account_rows.html", form=form, results=results, args=args, area=area,
                   action_form=ConfirmForm(), **context)
@@ -300,7 +295,7 @@ def list_events(area: Area, scope: sa.ColumnElement[bool]):
             query = query.where(AccountEvent.occurred_at < _day_end(form.end.data))
         if form.start.data and form.end.data and form.end.data < form.start.data:
             form.end.errors.append("The end date is before the start date.")
-    results = db.paginate(query, page=_page(), per_page=PAGE_SIZE, error_out=False, count=True)
+    results = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False, count=True)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("staff/events.html", "staff/partials/_event_rows.html", form=form, results=results, args=args,
                   area=area, labels=ACTION_LABELS)

@@ -31,6 +31,7 @@ from casemgr.services import account_events
 from casemgr.services import two_factor as service
 from casemgr.views.auth import _safe_next, complete_sign_in
 from casemgr.throttle import throttled
+from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
 bp = Blueprint("two_factor", __name__)
@@ -186,7 +187,7 @@ def security():
         sa.select(User)
         .where(two_factor.resettable_by(current_user), User.totp_enabled_at.is_not(None))
         .order_by(User.full_name, User.id),
-        page=request.args.get("page", 1, type=int) or 1, per_page=PAGE_SIZE, error_out=False,
+        page=page_number(), per_page=PAGE_SIZE, error_out=False,
     )
     return render("admin/security.html", form=form, district=district, enrolled=page,
                   status=400 if form.errors else 200)
