@@ -17,12 +17,13 @@ from casemgr.importers.classes import CALENDAR, SECTION_ENROLLMENTS, SECTIONS
 from casemgr.importers.oneroster import ONEROSTER
 from casemgr.importers.oneroster_bundle import read_bundle_folder
 from casemgr.importers.people import GUARDIANS, STUDENTS
+from casemgr.importers.progress import Listener, Progress
 from casemgr.importers.records import ASSESSMENTS, CREDITS, DISCIPLINE, FAFSA, MARKS
 from casemgr.importers.runner import ImportSetupError, Outcome, execute, resolve_district
-from casemgr.models import Organization
+from casemgr.models import ImportBatch, Organization
 
-__all__ = ["KINDS", "MAX_ERRORS", "ImportSetupError", "Kind", "Outcome", "Rejected", "RowError", "import_file",
-           "import_path", "resolve_district"]
+__all__ = ["KINDS", "MAX_ERRORS", "ImportSetupError", "Kind", "Outcome", "Progress", "Rejected", "RowError",
+           "import_file", "import_path", "resolve_district"]
 
 KINDS: dict[str, Kind] = {
     kind.name: kind
@@ -32,14 +33,17 @@ KINDS: dict[str, Kind] = {
 
 
 def import_file(kind: str, raw: bytes, filename: str, district: Organization, *, user_id: int | None = None,
-                dry_run: bool = False) -> Outcome:
-    """Import `raw` (the bytes of a CSV file, or of a OneRoster .zip) as `kind`."""
+                dry_run: bool = False, batch: ImportBatch | None = None, progress: Listener | None = None) -> Outcome:
+    """Import `raw` (the bytes of a CSV file, or of a OneRoster .zip) as `kind`; `batch`:
+    the import's batch, already recorded as running (runner.start_batch); `progress`:
+    told how far the import has come."""
     if kind not in KINDS:
         raise ImportSetupError(f"unknown kind {kind!r}; the kinds are: {', '.join(KINDS)}")
-    return execute(kind, raw, filename, district, user_id=user_id, dry_run=dry_run)
+    return execute(kind, raw, filename, district, user_id=user_id, dry_run=dry_run, batch=batch, progress=progress)
 
 
-def import_path(kind: str, path: Path, district: Organization, *, dry_run: bool = False) -> Outcome:
+def import_path(kind: str, path: Path, district: Organization, *, dry_run: bool = False,
+                progress: Listener | None = None) -> Outcome:
     """Import a file from disk; a OneRoster bundle may also be a folder."""
     if not path.exists():
         raise ImportSetupError(f"{path} does not exist")
@@ -49,4 +53,4 @@ def import_path(kind: str, path: Path, district: Organization, *, dry_run: bool 
         raw = read_bundle_folder(path)
     else:
         raw = path.read_bytes()
-    return import_file(kind, raw, path.name, district, dry_run=dry_run)
+    return import_file(kind, raw, path.name, district, dry_run=dry_run, progress=progress)

@@ -59,7 +59,7 @@ def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Colum
     if as_is:
         cur.execute("SAVEPOINT import_copy")
     try:
-        rows = _copy(cur, statement, csv_file.chunks(plain=not as_is))
+        rows = _copy(cur, statement, csv_file.chunks(plain=not as_is), ctx)
     except psycopg.errors.DataError as error:
         if not (as_is and _LINE_BREAK_ERROR.match(error.diag.message_primary or "")):
             raise _copy_rejection(error, csv_file.data, ctx.labels) from None
@@ -68,7 +68,7 @@ def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Colum
         if not unlogged_table:
             cur.execute("ALTER TABLE import_stage ALTER COLUMN row_no RESTART")
         try:
-            rows = _copy(cur, statement, csv_file.chunks(plain=True))
+            rows = _copy(cur, statement, csv_file.chunks(plain=True), ctx)
         except psycopg.errors.DataError as error:
             raise _copy_rejection(error, csv_file.data, ctx.labels) from None
     if as_is:
@@ -80,10 +80,16 @@ def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Colum
     return rows
 
 
-def _copy(cur, statement: sql.Composable, pieces) -> int:
+def _copy(cur, statement: sql.Composable, pieces, ctx: Context) -> int:
+    """COPY the pieces, telling ctx.progress the bytes sent and the rows (line breaks
+    after the header's: a value with line breaks in it is counted too many times
+    until COPY's own count replaces it)."""
+    sent, lines = 0, -1
     with cur.copy(statement) as copy:
         for piece in pieces:
             copy.write(piece)
+            sent, lines = sent + len(piece), lines + piece.count(b"\n")
+            ctx.progress(bytes_done=sent, rows_done=ctx.counts.rows_read + max(lines, 0))
     return cur.rowcount
 
 
