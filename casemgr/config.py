@@ -16,6 +16,8 @@ MAIL_FROM         the sender of casemgr's mail (default: casemgr <no-reply@local
 MAIL_OUTBOX       the development outbox folder (default: <data folder>/outbox).
 CASEMGR_BASE_URL  the address people reach casemgr at (https://casemgr.example.org), used
                   in the links casemgr mails; unset, links use the address of the request.
+CASEMGR_IMPORT_STALE_AFTER  seconds after which an import not heard from (no heartbeat)
+                  counts as interrupted (default: 120).
 CASEMGR_IMPORT_SPOOL_DIR  the folder an uploaded import file is written to while it is
                   imported (default: the system's temporary folder); it needs room for
                   the largest upload, and should not be a RAM disk.
@@ -135,6 +137,16 @@ def check_mail_url(url: str) -> str:
     return url
 
 
+def seconds(name: str, value: str) -> timedelta:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0
+    if not 0 < number < 10 ** 7:
+        raise ConfigError(f"{name} must be a number of seconds greater than 0, not {value!r}")
+    return timedelta(seconds=number)
+
+
 def spool_dir(value: str) -> str:
     """The folder uploads are written to: made if missing; it must be writable."""
     path = Path(value).expanduser()
@@ -236,6 +248,8 @@ class Config:
             settings["MAIL_OUTBOX"] = env["MAIL_OUTBOX"]
         if env.get("CASEMGR_BASE_URL"):
             settings["BASE_URL"] = env["CASEMGR_BASE_URL"].rstrip("/")
+        if env.get("CASEMGR_IMPORT_STALE_AFTER"):
+            settings["IMPORT_STALE_AFTER"] = seconds("CASEMGR_IMPORT_STALE_AFTER", env["CASEMGR_IMPORT_STALE_AFTER"])
         if env.get("CASEMGR_IMPORT_SPOOL_DIR"):
             settings["IMPORT_SPOOL_DIR"] = spool_dir(env["CASEMGR_IMPORT_SPOOL_DIR"])
         settings["PROXIES"] = proxy_count(env.get("CASEMGR_PROXIES", "0"))

@@ -50,7 +50,7 @@ def start(kind: str, filename: str, path: Path, district: Organization, *, user_
         path.unlink(missing_ok=True)
         raise
     if app.config["IMPORT_IN_BACKGROUND"]:
-        threading.Thread(target=_run_in_thread, args=(app, batch.id, path), name=f"import-{batch.id}",
+        threading.Thread(target=_run_in_thread, args=(app, batch.id, path), name=f"casemgr-import-{batch.id}",
                          daemon=True).start()
     else:
         _run(app, batch.id, path)

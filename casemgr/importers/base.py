@@ -116,6 +116,9 @@ class Kind:
     description: str = ""
     # a kind that is not one CSV file (the OneRoster bundle) runs itself: run(raw, ctx)
     run: Callable[[bytes, Context], None] | None = None
+    # a bundle of several files (a OneRoster .zip): the bytes its members stage are not
+    # the bytes of the file imported, so its progress tells rows only
+    bundle: bool = False
 
     @property
     def required(self) -> list[str]:

@@ -114,7 +114,7 @@ def _run(kind: Kind, raw: bytes, filename: str, district: Organization, batch: I
     try:
         with db.session.connection().connection.driver_connection.cursor() as cur:
             ctx = Context(district_id=district.id, today=today, cur=cur, counts=counts,
-                          progress=reporter.report if kind.run is None else _rows_only(reporter.report))
+                          progress=_rows_only(reporter.report) if kind.bundle else reporter.report)
             ctx.progress(phase="reading", bytes_done=0, rows_done=0)
             (kind.run or (lambda r, c: run_file(kind, r, c)))(raw, ctx)
             staging.drop_tables(cur)

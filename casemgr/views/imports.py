@@ -94,7 +94,7 @@ def upload():
                                  current_user.organization, user_id=current_user.id, dry_run=form.dry_run.data)
     except background.Busy:
         return _index_page(form, status=503, error=_(
-            "%(count)s imports are running already: start this one when one of them has finished.",
+            "As many imports as casemgr runs at once (%(count)s) are running: start this one when one has finished.",
             count=current_app.config["IMPORT_WORKERS"]))
     return redirect(url_for("imports.show", batch_id=batch.uuid), 303)
 
