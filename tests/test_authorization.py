@@ -113,6 +113,7 @@ ROUTES = {
     "imports.index": "district_admin",
     "imports.upload": "district_admin_post",
     "imports.show": "district_admin",
+    "imports.status": "district_admin",
     "admin.thresholds": "district_admin",
     "organizations.index": "district_admin",
     "organizations.rename": "district_admin",
@@ -648,6 +649,7 @@ def _global_requests(app, world, who):
         yield "GET", url_for("imports.index"), 200 if admin else 403
         yield "POST", url_for("imports.upload"), 400 if admin else 403  # a forged post without a file
         yield "GET", url_for("imports.show", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
+        yield "GET", url_for("imports.status", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
         yield "GET", url_for("static", filename="css/casemgr.css"), 200
         yield "POST", url_for("language.choose"), 400  # a forged switch without a language
         # claiming a family account is for people not signed in

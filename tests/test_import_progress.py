@@ -29,7 +29,7 @@ from casemgr.importers.progress import BatchProgress
 from casemgr.models import ImportBatch, Organization, Student, User
 from tests.conftest import RequestIsolatedClient, create_database, drop_database, make_app
 from tests.factories import create_school, create_user
-from tests.helpers import csrf_token, import_result, login
+from tests.helpers import csrf_token, import_result, login, logout
 from tests.test_import_cli_web import good_file, invoke
 from tests.test_import_kinds import _recorded_recompute, world  # noqa: F401
 
@@ -267,3 +267,17 @@ def test_an_import_killed_mid_way_leaves_its_batch_shown_then_recorded_as_interr
             Student.state_id.like("PRG0002%"))) == 0
     history = client.get("/admin/imports/").get_data(as_text=True)
     assert "(1 interrupted)" in history and "Interrupted" in history
+
+
+def test_a_batch_and_its_status_are_for_its_own_district_only(client, world):
+    login(client, create_user("district_admin", world.district))
+    page = import_result(client, client.post("/admin/imports/", data={
+        "csrf_token": csrf_token(client, "/admin/imports/"), "kind": "attendance",
+        "file": (io.BytesIO(good_file(world)), "attendance.csv")}, content_type="multipart/form-data"))
+    assert page.status_code == 200
+    batch = _db.session.scalars(sa.select(ImportBatch).order_by(ImportBatch.id.desc())).first()
+    assert fragment(client, f"/admin/imports/{batch.uuid}").count("3 inserted") == 1
+    logout(client)
+    login(client, create_user("district_admin"))  # another district's
+    assert client.get(f"/admin/imports/{batch.uuid}").status_code == 404
+    assert client.get(f"/admin/imports/{batch.uuid}/status").status_code == 404
