@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from datetime import timedelta
 
 import pytest
 
@@ -109,3 +110,23 @@ def test_a_wrong_proxy_count_is_refused_with_a_clear_message(given):
 def test_the_proxy_count_is_read_from_the_environment():
     assert Config.from_environ({"CASEMGR_PROXIES": "2"})["PROXIES"] == 2
     assert Config.from_environ({})["PROXIES"] == 0
+
+
+@pytest.mark.parametrize("given", ["0", "-5", "two minutes", "inf", "nan"])
+def test_a_wrong_import_stale_interval_is_refused_in_one_line(given):
+    with pytest.raises(ConfigError, match="^CASEMGR_IMPORT_STALE_AFTER must be a number of seconds greater than 0"):
+        Config.from_environ({"CASEMGR_IMPORT_STALE_AFTER": given})
+
+
+def test_the_import_settings_are_read_from_the_environment(tmp_path):
+    folder = tmp_path / "spool" / "imports"
+    settings = Config.from_environ({"CASEMGR_IMPORT_STALE_AFTER": "90", "CASEMGR_IMPORT_SPOOL_DIR": str(folder)})
+    assert settings["IMPORT_STALE_AFTER"] == timedelta(seconds=90)
+    assert settings["IMPORT_SPOOL_DIR"] == str(folder.resolve()) and folder.is_dir()
+    assert "IMPORT_SPOOL_DIR" not in Config.from_environ({}) and Config.IMPORT_SPOOL_DIR is None
+
+
+def test_a_spool_folder_that_cannot_be_made_is_refused_in_one_line(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ConfigError, match="^CASEMGR_IMPORT_SPOOL_DIR '.*a-file/spool' cannot be made"):
+        Config.from_environ({"CASEMGR_IMPORT_SPOOL_DIR": str(tmp_path / "a-file" / "spool")})
