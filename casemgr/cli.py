@@ -123,12 +123,10 @@ class ImportProgressBar:
 def import_command(kind: str, path: Path, dry_run: bool, district_code: str | None, show_progress: bool | None) -> None:
     """Import a CSV file (or a OneRoster bundle) of KIND from PATH; formats: seed/examples/README.md."""
     from casemgr import importers
-    from casemgr.extensions import db
-    from casemgr.importers import progress
+    from casemgr.importers import background
 
     started = time.perf_counter()
-    interrupted = progress.record_interrupted(db.session, progress.stale_after(current_app.config))
-    db.session.commit()
+    interrupted = background.record_interrupted()
     if interrupted:
         click.echo(f"{interrupted:,} earlier import(s) no longer running are now recorded as interrupted.", err=True)
     bar = ImportProgressBar(path.name, after=0 if show_progress else 2.0)

@@ -10,6 +10,7 @@ request itself (the tests that share one database connection with the app need t
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from casemgr.extensions import db
+from casemgr.importers import progress
 from casemgr.importers.runner import start_batch
 from casemgr.models import ImportBatch, Organization
 from casemgr.models.enums import ImportStatus
@@ -45,6 +47,7 @@ def start(kind: str, filename: str, path: Path, district: Organization, *, user_
     try:
         batch = start_batch(kind, filename, district, user_id=user_id, dry_run=dry_run,
                             bytes_total=path.stat().st_size)
+        path = path.rename(_spooled(path.parent, batch.uuid))
     except BaseException:
         slots.release()
         path.unlink(missing_ok=True)
@@ -55,6 +58,22 @@ def start(kind: str, filename: str, path: Path, district: Organization, *, user_
     else:
         _run(app, batch.id, path)
     return batch
+
+
+def record_interrupted() -> int:
+    """Record the running imports no longer heard from as interrupted, and remove the
+    files of those whose process (killed) could not: returns how many there were."""
+    found = progress.record_interrupted(db.session, progress.stale_after(current_app.config))
+    db.session.commit()
+    folder = Path(current_app.config.get("IMPORT_SPOOL_DIR") or tempfile.gettempdir())
+    for batch_uuid in found:
+        _spooled(folder, batch_uuid).unlink(missing_ok=True)
+    return len(found)
+
+
+def _spooled(folder: Path, batch_uuid) -> Path:
+    """The upload of a batch, named after it so that it can be found once its import is interrupted."""
+    return folder / f"casemgr-import-{batch_uuid}.part"
 
 
 def _run_in_thread(app: Flask, batch_id: int, path: Path) -> None:

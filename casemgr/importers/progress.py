@@ -58,8 +58,8 @@ class BatchProgress:
     """The progress of one import, told to its batch row and to an optional listener.
 
     `report` (the import's `ctx.progress`) only records the figures in memory and tells
-    the listener; the writer thread started by `with` writes them. Figures never go
-    backwards, and the bytes read never pass the file's size."""
+    the listener; the writer thread started by `with` writes them. The bytes read never
+    pass the file's size; a file read again (see staging.load) starts its figures again."""
 
     def __init__(self, engine: sa.Engine, batch_id: int, bytes_total: int, *, listener: Listener | None = None,
                  every: float = 0.5, heartbeat: float = 15.0) -> None:
@@ -80,9 +80,9 @@ class BatchProgress:
         with self._lock:
             state = self.state
             if bytes_done is not None:
-                state.bytes_done = max(state.bytes_done, min(bytes_done, state.bytes_total))
+                state.bytes_done = max(min(bytes_done, state.bytes_total), 0)
             if rows_done is not None:
-                state.rows_done = max(state.rows_done, rows_done)
+                state.rows_done = max(rows_done, 0)
             if phase is not None and phase != state.phase:
                 state.phase = phase
             self._changed = True
@@ -150,15 +150,16 @@ def shown_status_sql(limit: timedelta) -> sa.ColumnElement[str]:
                    else_=ImportBatch.status)
 
 
-def record_interrupted(session, limit: timedelta) -> int:
+def record_interrupted(session, limit: timedelta) -> list:
     """Record every running batch whose heartbeat is older than `limit` as interrupted,
-    finished at its last heartbeat; returns how many. The caller commits."""
+    finished at its last heartbeat; returns their uuids. The caller commits."""
     last = sa.func.coalesce(ImportBatch.heartbeat_at, ImportBatch.started_at)
     result = session.execute(
         sa.update(ImportBatch)
         .where(ImportBatch.status == ImportStatus.RUNNING, last < sa.func.now() - limit)
         .values(status=ImportStatus.INTERRUPTED, finished_at=last, error_count=1,
                 errors=[{"row": None, "column": None, "message": INTERRUPTED_MESSAGE}])
+        .returning(ImportBatch.uuid)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return list(result.scalars())

@@ -81,15 +81,15 @@ def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Colum
 
 
 def _copy(cur, statement: sql.Composable, pieces, ctx: Context) -> int:
-    """COPY the pieces, telling ctx.progress the bytes sent and the rows (line breaks
-    after the header's: a value with line breaks in it is counted too many times
-    until COPY's own count replaces it)."""
+    """COPY the pieces, telling ctx.progress the bytes sent and about how many rows (the
+    line breaks after the header's: a quoted value with line breaks counts once per
+    line break here; the runner tells COPY's own count once it is done)."""
     sent, lines = 0, -1
     with cur.copy(statement) as copy:
         for piece in pieces:
             copy.write(piece)
             sent, lines = sent + len(piece), lines + piece.count(b"\n")
-            ctx.progress(bytes_done=sent, rows_done=ctx.counts.rows_read + max(lines, 0))
+            ctx.progress(bytes_done=sent, rows_done=ctx.counts.rows_read + max(lines, 0), phase="reading")
     return cur.rowcount
 
 

@@ -86,8 +86,7 @@ def upload():
     form = _form()
     if not form.validate_on_submit():
         return _index_page(form, status=400)
-    progress.record_interrupted(db.session, _stale_after())
-    db.session.commit()
+    background.record_interrupted()
     upload = form.file.data
     try:
         batch = background.start(form.kind.data, upload.filename or "upload.csv", uploads.take(upload),
