@@ -44,19 +44,32 @@ def start(kind: str, filename: str, path: Path, district: Organization, *, user_
     if not slots.acquire(blocking=False):
         path.unlink(missing_ok=True)
         raise Busy
+    batch = _started(slots, kind, filename, path, district, user_id, dry_run)
+    path = _spooled(path.parent, batch.uuid)
+    if not app.config["IMPORT_IN_BACKGROUND"]:
+        _run(app, batch.id, path)
+        return batch
+    try:
+        threading.Thread(target=_run_in_thread, args=(app, batch.id, path), name=f"casemgr-import-{batch.id}",
+                         daemon=True).start()
+    except BaseException:  # no thread to be had: the batch stays running, and shows as interrupted
+        slots.release()
+        path.unlink(missing_ok=True)
+        raise
+    return batch
+
+
+def _started(slots, kind: str, filename: str, path: Path, district: Organization, user_id: int | None,
+             dry_run: bool) -> ImportBatch:
+    """The batch recorded as running, its file named after it."""
     try:
         batch = start_batch(kind, filename, district, user_id=user_id, dry_run=dry_run,
                             bytes_total=path.stat().st_size)
-        path = path.rename(_spooled(path.parent, batch.uuid))
+        path.rename(_spooled(path.parent, batch.uuid))
     except BaseException:
         slots.release()
         path.unlink(missing_ok=True)
         raise
-    if app.config["IMPORT_IN_BACKGROUND"]:
-        threading.Thread(target=_run_in_thread, args=(app, batch.id, path), name=f"casemgr-import-{batch.id}",
-                         daemon=True).start()
-    else:
-        _run(app, batch.id, path)
     return batch
 
 
