@@ -76,6 +76,19 @@ def test_the_command_line_draws_its_bar_with_rows_per_second_when_asked(app, wor
     assert result.stderr.endswith("\n") and "3 rows read, 3 inserted" in result.stdout
 
 
+def test_a_bundle_tells_its_rows_as_it_goes_and_the_whole_file_at_the_end(app, world, tmp_path):
+    from tests.test_import_oneroster_bundles import files, zipped
+
+    path = tmp_path / "roster.zip"
+    path.write_bytes(zipped(files(world)))
+    result = invoke(app, "oneroster", str(path), "--district", world.district.code, "--progress")
+    assert result.exit_code == 0, result.output
+    bar = [line.strip() for line in result.stderr.split("\r") if line.strip()]
+    read = int(result.stdout.split(": ", 1)[1].split(" rows read")[0].replace(",", ""))
+    assert bar[0].startswith("roster.zip [" + "-" * 30 + "]   0%")  # a member's bytes are not the .zip's
+    assert bar[-1].startswith(f"roster.zip [{'#' * 30}] 100%  {read:,} rows  ") and read > 0
+
+
 def test_the_command_line_draws_no_bar_when_stderr_is_not_a_terminal(app, world, tmp_path):
     path = tmp_path / "attendance.csv"
     path.write_bytes(good_file(world))

@@ -15,8 +15,8 @@ from flask import current_app
 
 from casemgr.extensions import db
 from casemgr.importers import staging
-from casemgr.importers.progress import BatchProgress, Listener, heartbeat_every
 from casemgr.importers.base import MAX_ERRORS, Context, Counts, Kind, Rejected, RowError, Unreadable
+from casemgr.importers.progress import BatchProgress, Listener, heartbeat_every
 from casemgr.importers.source import match_header, read_csv
 from casemgr.models import ImportBatch, Organization
 from casemgr.models.enums import ImportStatus, OrgKind
@@ -118,7 +118,7 @@ def _run(kind: Kind, raw: bytes, filename: str, district: Organization, batch: I
             ctx.progress(phase="reading", bytes_done=0, rows_done=0)
             (kind.run or (lambda r, c: run_file(kind, r, c)))(raw, ctx)
             staging.drop_tables(cur)
-            ctx.progress(bytes_done=len(raw), rows_done=counts.rows_read)
+            reporter.report(bytes_done=len(raw), rows_done=counts.rows_read)  # the whole file, a bundle's too
     except Rejected as rejection:
         savepoint.rollback()
         errors = rejection.errors
