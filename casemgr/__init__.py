@@ -112,7 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from casemgr.views import account, accounts, admin, amendments, auth, caseload, casework, claim, consents
     from casemgr.views import family, family_accounts, family_consents
     from casemgr.views import formatting, home, imports, inbox, language, notes, notices, organizations, partner
-    from casemgr.views import referrals, release_forms, rights, roster, students, two_factor, users
+    from casemgr.views import referrals, release_forms, rights, roster, students, two_factor, uploads, users
 
     app.register_blueprint(account.bp)
     app.register_blueprint(accounts.bp)
@@ -141,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(students.bp)
     app.register_blueprint(users.bp)
     two_factor.init_app(app)
+    uploads.init_app(app)
     navigation.init_app(app)
     formatting.init_app(app)
 

@@ -84,22 +84,67 @@ def recompute_command(as_of) -> None:
     click.echo(f"Recomputed in {time.perf_counter() - started:.1f} s.")
 
 
+class ImportProgressBar:
+    """An import's progress on stderr, as one line redrawn in place: how much of the file
+    is read, the rows so far and per second, and the step under way. Drawn once the
+    import has run `after` seconds, at most five times a second."""
+
+    WIDTH = 30
+
+    def __init__(self, name: str, after: float) -> None:
+        self.name, self.after = name, after
+        self.drawn_at: float | None = None
+        self.length = 0
+        self.last = None
+
+    def __call__(self, state) -> None:
+        self.last = state
+        now = time.monotonic()
+        if now - state.started >= self.after and (self.drawn_at is None or now - self.drawn_at >= 0.2):
+            self.draw(state, now)
+
+    def draw(self, state, now: float) -> None:
+        filled = round(state.fraction * self.WIDTH)
+        line = (f"{self.name} [{'#' * filled}{'-' * (self.WIDTH - filled)}] {state.fraction:4.0%}  "
+                f"{state.rows_done:,} rows  {state.rows_per_second(now):,.0f} rows/s  {state.phase}")
+        self.length = max(self.length, len(line))
+        click.echo("\r" + line.ljust(self.length), nl=False, err=True)
+        self.drawn_at = now
+
+    def close(self) -> None:
+        """The last figures, then a new line, if the bar was drawn at all."""
+        if self.drawn_at is not None:
+            self.draw(self.last, time.monotonic())
+            click.echo(err=True)
+
+
 @cli.command("import")
 @click.argument("kind", type=click.Choice(list(IMPORT_KINDS)))
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Validate and count, then roll back (the import is still recorded).")
 @click.option("--district", "district_code", default=None, help="The district's code (needed when there are several).")
+@click.option("--progress/--no-progress", "show_progress", default=None,
+              help="A progress bar on stderr, from the start (default: when stderr is a terminal, after 2 s).")
 @with_appcontext
-def import_command(kind: str, path: Path, dry_run: bool, district_code: str | None) -> None:
+def import_command(kind: str, path: Path, dry_run: bool, district_code: str | None, show_progress: bool | None) -> None:
     """Import a CSV file (or a OneRoster bundle) of KIND from PATH; formats: seed/examples/README.md."""
     from casemgr import importers
+    from casemgr.importers import background
 
     started = time.perf_counter()
+    interrupted = background.record_interrupted()
+    if interrupted:
+        click.echo(f"{interrupted:,} earlier import(s) no longer running are now recorded as interrupted.", err=True)
+    bar = ImportProgressBar(path.name, after=0 if show_progress else 2.0)
+    if show_progress is None:
+        show_progress = sys.stderr.isatty()
     try:
         district = importers.resolve_district(district_code)
-        outcome = importers.import_path(kind, path, district, dry_run=dry_run)
+        outcome = importers.import_path(kind, path, district, dry_run=dry_run, progress=bar if show_progress else None)
     except importers.ImportSetupError as error:
         raise click.ClickException(str(error)) from None
+    finally:
+        bar.close()
     batch = outcome.batch
     if not outcome.ok:
         click.echo(f"{path.name}: {batch.status}, nothing was changed. {batch.error_count:,} error(s):", err=True)

@@ -16,6 +16,11 @@ MAIL_FROM         the sender of casemgr's mail (default: casemgr <no-reply@local
 MAIL_OUTBOX       the development outbox folder (default: <data folder>/outbox).
 CASEMGR_BASE_URL  the address people reach casemgr at (https://casemgr.example.org), used
                   in the links casemgr mails; unset, links use the address of the request.
+CASEMGR_IMPORT_STALE_AFTER  seconds after which an import not heard from (no heartbeat)
+                  counts as interrupted (default: 120).
+CASEMGR_IMPORT_SPOOL_DIR  the folder an uploaded import file is written to while it is
+                  imported (default: the system's temporary folder); it needs room for
+                  the largest upload, and should not be a RAM disk.
 """
 from __future__ import annotations
 
@@ -25,14 +30,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-
-
-def spool_folder(value: str) -> str:
-    """CASEMGR_IMPORT_SPOOL_DIR: an existing folder casemgr can write in."""
-    path = Path(value).expanduser()
-    if not path.is_dir() or not os.access(path, os.W_OK | os.X_OK):
-        raise ConfigError(f"CASEMGR_IMPORT_SPOOL_DIR={value} is not a folder casemgr can write in")
-    return str(path)
 
 
 class ConfigError(RuntimeError):
@@ -140,6 +137,28 @@ def check_mail_url(url: str) -> str:
     return url
 
 
+def seconds(name: str, value: str) -> timedelta:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0
+    if not 0 < number < 10 ** 7:
+        raise ConfigError(f"{name} must be a number of seconds greater than 0, not {value!r}")
+    return timedelta(seconds=number)
+
+
+def spool_dir(value: str) -> str:
+    """The folder uploads are written to: made if missing; it must be writable."""
+    path = Path(value).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"CASEMGR_IMPORT_SPOOL_DIR {value!r} cannot be made: {error.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"CASEMGR_IMPORT_SPOOL_DIR {value!r} is not a folder casemgr can write to")
+    return str(path.resolve())
+
+
 class Config:
     ENV_NAME = "development"
     TESTING = False
@@ -178,6 +197,13 @@ class Config:
     # and CSV compresses about 5-20:1; a zip bomb passes 1000:1
     IMPORT_ZIP_MEMBER_MAX_BYTES = 2 * 1024 ** 3
     IMPORT_ZIP_MAX_RATIO = 200
+    # an upload is written to a file in this folder (None: the system's temporary folder),
+    # then imported by a thread of the web process, at most IMPORT_WORKERS at a time
+    IMPORT_SPOOL_DIR = None
+    IMPORT_IN_BACKGROUND = True
+    IMPORT_WORKERS = 2
+    # a running import not heard from for this long is interrupted (its process ended)
+    IMPORT_STALE_AFTER = timedelta(minutes=2)
 
     MAIL_URL = None
     MAIL_FROM = "casemgr <no-reply@localhost>"
@@ -222,11 +248,13 @@ class Config:
             settings["MAIL_OUTBOX"] = env["MAIL_OUTBOX"]
         if env.get("CASEMGR_BASE_URL"):
             settings["BASE_URL"] = env["CASEMGR_BASE_URL"].rstrip("/")
+        if env.get("CASEMGR_IMPORT_STALE_AFTER"):
+            settings["IMPORT_STALE_AFTER"] = seconds("CASEMGR_IMPORT_STALE_AFTER", env["CASEMGR_IMPORT_STALE_AFTER"])
+        if env.get("CASEMGR_IMPORT_SPOOL_DIR"):
+            settings["IMPORT_SPOOL_DIR"] = spool_dir(env["CASEMGR_IMPORT_SPOOL_DIR"])
         settings["PROXIES"] = proxy_count(env.get("CASEMGR_PROXIES", "0"))
         if env.get("CASEMGR_RATELIMIT_STORAGE"):
             settings["RATELIMIT_STORAGE_URI"] = ratelimit_storage(env["CASEMGR_RATELIMIT_STORAGE"])
-        if env.get("CASEMGR_IMPORT_SPOOL_DIR"):
-            settings["IMPORT_SPOOL_DIR"] = spool_folder(env["CASEMGR_IMPORT_SPOOL_DIR"])
         for name, key in (("CASEMGR_THROTTLE_PER_ACCOUNT", "THROTTLE_PER_ACCOUNT"),
                           ("CASEMGR_THROTTLE_PER_ADDRESS", "THROTTLE_PER_ADDRESS")):
             if env.get(name):

@@ -194,9 +194,12 @@ def db(app):
             sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
             scopefunc=_app_ctx_id,
         )
+        # an upload's import thread could not share this one connection: it runs in the request
+        in_background, app.config["IMPORT_IN_BACKGROUND"] = app.config["IMPORT_IN_BACKGROUND"], False
         try:
             yield _db
         finally:
+            app.config["IMPORT_IN_BACKGROUND"] = in_background
             _db.session.remove()
             _db.session = original
             outer.rollback()

@@ -56,3 +56,20 @@ def totp_code(user) -> str:
 def logout(client):
     token = csrf_token(client, "/")
     return client.post("/logout", data={"csrf_token": token})
+
+
+def import_result(client, response, *, timeout: float = 300):
+    """An upload's answer is the way to its batch page (303); the page of the batch once
+    its import has ended, its status fragment polled as the page's htmx does (the
+    timeout only guards against a hang)."""
+    import time
+    from urllib.parse import urlsplit
+
+    assert response.status_code == 303, response.get_data(as_text=True)
+    page = urlsplit(response.headers["Location"]).path
+    deadline = time.monotonic() + timeout
+    while 'hx-trigger="load delay:1s"' in client.get(f"{page}/status", headers={"HX-Request": "true"}).get_data(
+            as_text=True):
+        assert time.monotonic() < deadline, f"the import at {page} did not end"
+        time.sleep(0.2)
+    return client.get(page)

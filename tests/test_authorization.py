@@ -116,6 +116,7 @@ ROUTES = {
     "imports.show": "district_admin",
     "imports.oneroster_schools": "district_admin",
     "imports.unmap_oneroster_school": "district_admin_post",
+    "imports.status": "district_admin",
     "admin.thresholds": "district_admin",
     "organizations.index": "district_admin",
     "organizations.rename": "district_admin",
@@ -654,6 +655,7 @@ def _global_requests(app, world, who):
         yield "GET", url_for("imports.oneroster_schools"), 200 if admin else 403
         yield "POST", url_for("imports.oneroster_schools"), 400 if admin else 403  # a forged mapping without its fields
         yield "POST", url_for("imports.unmap_oneroster_school"), 400 if admin else 403
+        yield "GET", url_for("imports.status", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
         yield "GET", url_for("static", filename="css/casemgr.css"), 200
         yield "GET", url_for("operations.healthz"), 200
         yield "POST", url_for("language.choose"), 400  # a forged switch without a language

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from datetime import timedelta
 
 import pytest
 
@@ -111,10 +112,24 @@ def test_the_proxy_count_is_read_from_the_environment():
     assert Config.from_environ({})["PROXIES"] == 0
 
 
-def test_the_import_spool_folder_must_be_a_folder_casemgr_can_write_in(tmp_path):
-    assert Config.from_environ({"CASEMGR_IMPORT_SPOOL_DIR": str(tmp_path)})["IMPORT_SPOOL_DIR"] == str(tmp_path)
-    with pytest.raises(ConfigError, match="is not a folder casemgr can write in"):
-        Config.from_environ({"CASEMGR_IMPORT_SPOOL_DIR": str(tmp_path / "missing")})
+@pytest.mark.parametrize("given", ["0", "-5", "two minutes", "inf", "nan"])
+def test_a_wrong_import_stale_interval_is_refused_in_one_line(given):
+    with pytest.raises(ConfigError, match="^CASEMGR_IMPORT_STALE_AFTER must be a number of seconds greater than 0"):
+        Config.from_environ({"CASEMGR_IMPORT_STALE_AFTER": given})
+
+
+def test_the_import_settings_are_read_from_the_environment(tmp_path):
+    folder = tmp_path / "spool" / "imports"
+    settings = Config.from_environ({"CASEMGR_IMPORT_STALE_AFTER": "90", "CASEMGR_IMPORT_SPOOL_DIR": str(folder)})
+    assert settings["IMPORT_STALE_AFTER"] == timedelta(seconds=90)
+    assert settings["IMPORT_SPOOL_DIR"] == str(folder.resolve()) and folder.is_dir()
+    assert "IMPORT_SPOOL_DIR" not in Config.from_environ({}) and Config.IMPORT_SPOOL_DIR is None
+
+
+def test_a_spool_folder_that_cannot_be_made_is_refused_in_one_line(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ConfigError, match="^CASEMGR_IMPORT_SPOOL_DIR '.*a-file/spool' cannot be made"):
+        Config.from_environ({"CASEMGR_IMPORT_SPOOL_DIR": str(tmp_path / "a-file" / "spool")})
 
 
 def test_an_import_spools_its_files_in_the_configured_folder(app, db, tmp_path, monkeypatch):

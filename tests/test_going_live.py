@@ -28,7 +28,7 @@ from casemgr.clock import today
 from casemgr.extensions import db as _db
 from casemgr.models import User
 from tests.conftest import RequestIsolatedClient, create_database, drop_database, first_link, make_app, message_text
-from tests.helpers import csrf_token, totp_code
+from tests.helpers import csrf_token, import_result, totp_code
 
 SECRET_ON_PAGE = re.compile(r'<code class="totp-secret" id="totp-secret" translate="no">([A-Z2-7 ]+)</code>')
 LETTER_CODE = re.compile(r'class="claim-letter__code" translate="no">([A-Z0-9-]+)<')
@@ -303,9 +303,9 @@ def test_a_district_goes_live_from_an_empty_database(empty_database, smtp_server
     # 6. students, imported by the district administrator on the imports page; their
     # guardians, by the operator from the command line
     token = csrf_token(admin, "/admin/imports/")
-    imported = admin.post("/admin/imports/", data={"csrf_token": token, "kind": "students",
-                                                   "file": (io.BytesIO(STUDENTS_CSV.encode()), "students.csv")},
-                          content_type="multipart/form-data")
+    imported = import_result(admin, admin.post("/admin/imports/", data={
+        "csrf_token": token, "kind": "students", "file": (io.BytesIO(STUDENTS_CSV.encode()), "students.csv")},
+        content_type="multipart/form-data"))
     assert imported.status_code == 200 and "Imported." in imported.get_data(as_text=True), \
         imported.get_data(as_text=True)
     guardians_file = tmp_path / "guardians.csv"

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import io
 
+import sqlalchemy as sa
+
 from casemgr.cli import cli
 from casemgr.attendance import attendance_days
 from casemgr.models import ImportBatch
 from tests.factories import create_user
-from tests.helpers import csrf_token, login
+from tests.helpers import csrf_token, import_result, login
 from tests.test_import_kinds import _recorded_recompute, count, csv_bytes, world  # noqa: F401
 
 HEADER = "state_id,school_code,date,status"
@@ -58,12 +60,23 @@ def test_cli_unknown_district_or_path(app, world, tmp_path):
     assert result.exit_code != 0 and "no district has the code 'NO-SUCH'" in result.output
 
 
-def upload(client, raw: bytes, kind: str = "attendance", dry_run: bool = False):
+def post_upload(client, raw: bytes, kind: str = "attendance", dry_run: bool = False, filename: str = "attendance.csv"):
     token = csrf_token(client, "/admin/imports/")
-    data = {"csrf_token": token, "kind": kind, "file": (io.BytesIO(raw), "attendance.csv")}
+    data = {"csrf_token": token, "kind": kind, "file": (io.BytesIO(raw), filename)}
     if dry_run:
         data["dry_run"] = "y"
     return client.post("/admin/imports/", data=data, content_type="multipart/form-data")
+
+
+def upload(client, raw: bytes, kind: str = "attendance", dry_run: bool = False, filename: str = "attendance.csv"):
+    """The batch page of the upload, once its import has ended."""
+    return import_result(client, post_upload(client, raw, kind, dry_run, filename))
+
+
+def last_batch() -> ImportBatch:
+    from casemgr.extensions import db
+
+    return db.session.scalars(sa.select(ImportBatch).order_by(ImportBatch.id.desc()).limit(1)).one()
 
 
 def test_upload_page_happy_path_and_history(client, world):
@@ -84,7 +97,7 @@ def test_upload_of_a_bad_file_shows_row_numbered_errors(client, world):
     raw = csv_bytes(HEADER, f"{world.students[0].state_id},{world.school.code},{world.days[0]},here")
     response = upload(client, raw)
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and "nothing was changed" in html
+    assert response.status_code == 200 and last_batch().status == "rejected" and "nothing was changed" in html
     assert "&#39;here&#39; is not one of" in html and "<td class=\"num\">2</td>" in html
     assert count(attendance_days) == 0
     batch = count(ImportBatch)
@@ -108,7 +121,7 @@ def test_upload_is_for_district_admins_only(client, world):
     response = client.post("/admin/imports/", data={"csrf_token": token, "kind": "attendance",
                                                    "file": (io.BytesIO(good_file(world)), "a.csv")},
                            content_type="multipart/form-data")
-    assert response.status_code == 403 and count(attendance_days) == 0
+    assert response.status_code == 403 and count(attendance_days) == 0 and count(ImportBatch) == 0
 
 
 def test_upload_larger_than_the_limit_gets_the_friendly_413(app, client, world):
@@ -116,7 +129,7 @@ def test_upload_larger_than_the_limit_gets_the_friendly_413(app, client, world):
     limit = app.config["MAX_CONTENT_LENGTH"]
     app.config["MAX_CONTENT_LENGTH"] = 1000
     try:
-        response = upload(client, good_file(world) + b"x" * 2000)
+        response = post_upload(client, good_file(world) + b"x" * 2000)
     finally:
         app.config["MAX_CONTENT_LENGTH"] = limit
     assert response.status_code == 413 and "Too large" in response.get_data(as_text=True)

@@ -22,7 +22,8 @@ from casemgr.models import EdFiStudent, ImportBatch, SchoolEnrollment, Student
 from tests.factories import (
     create_calendar, create_district, create_school, create_school_year, create_student, create_user,
 )
-from tests.helpers import csrf_token, login
+from tests.helpers import login
+from tests.test_import_cli_web import upload
 from tests.test_import_kinds import _recorded_recompute, count  # noqa: F401
 
 CORPUS = Path(__file__).resolve().parent / "data" / "edfi"
@@ -360,16 +361,12 @@ def test_upload_page_takes_an_interchange(world, client):
     login(client, create_user("district_admin", world.district))
     page = client.get("/admin/imports/")
     assert b'value="edfi"' in page.data
-    response = client.post("/admin/imports/", data={
-        "csrf_token": csrf_token(client, "/admin/imports/"), "kind": "edfi",
-        "file": ((CORPUS / "StudentSchoolAttendance-3.2.xml").open("rb"), "attendance.xml")},
-        content_type="multipart/form-data")
-    assert response.status_code == 200, response.data[:2000]
+    response = upload(client, (CORPUS / "StudentSchoolAttendance-3.2.xml").read_bytes(), "edfi",
+                      filename="attendance.xml")
+    assert response.status_code == 200 and b"Imported." in response.data, response.data[:2000]
     assert days_of(world) == ATTENDANCE_3_2
-    response = client.post("/admin/imports/", data={
-        "csrf_token": csrf_token(client, "/admin/imports/"), "kind": "edfi",
-        "file": ((CORPUS / "malformed.xml").open("rb"), "malformed.xml")}, content_type="multipart/form-data")
-    assert response.status_code == 400 and b"not well-formed XML: line 17" in response.data
+    response = upload(client, (CORPUS / "malformed.xml").read_bytes(), "edfi", filename="malformed.xml")
+    assert b"not well-formed XML: line 17" in response.data
     batch = _db.session.scalar(sa.select(ImportBatch).order_by(ImportBatch.id.desc()).limit(1))
     assert batch.kind == "edfi" and batch.status == "rejected"
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from casemgr import importers
 from casemgr.extensions import db as _db
 from casemgr.models import Guardian, GuardianLink, ImportBatch, Section, SectionEnrollment, Student, User
-from tests.test_import_cli_web import invoke
+from tests.test_import_cli_web import invoke, upload
 from tests.test_import_kinds import _recorded_recompute, count, world  # noqa: F401
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "seed" / "examples" / "oneroster"
@@ -317,7 +317,7 @@ def test_a_class_without_a_teacher_of_record_is_imported_with_a_warning(world):
 
 def test_warnings_on_the_command_line_and_the_upload_page(app, client, world, tmp_path):
     from tests.factories import create_user
-    from tests.helpers import csrf_token, login
+    from tests.helpers import login
 
     bundle = files(world)
     bundle["users.csv"] += OTHERS
@@ -328,10 +328,7 @@ def test_warnings_on_the_command_line_and_the_upload_page(app, client, world, tm
     assert "warning: file, users.csv: 2 users skipped (1 administrator, 1 aide)" in result.output
     admin = create_user("district_admin", world.district)
     login(client, admin)
-    token = csrf_token(client, "/admin/imports/")
-    response = client.post("/admin/imports/", data={"csrf_token": token, "kind": "oneroster",
-                                                    "file": (io.BytesIO(zipped(bundle)), "roster.zip")},
-                           content_type="multipart/form-data")
+    response = upload(client, zipped(bundle), "oneroster", filename="roster.zip")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Imported." in html
     assert "2 users skipped (1 administrator, 1 aide)" in html
@@ -342,11 +339,9 @@ def test_warnings_on_the_command_line_and_the_upload_page(app, client, world, tm
     refused_bundle = files(world)
     refused_bundle["manifest.csv"] = refused_bundle["manifest.csv"].replace("oneroster.version,1.1", "oneroster.version,1.2")
     before = snapshot()
-    token = csrf_token(client, "/admin/imports/")
-    response = client.post("/admin/imports/", data={"csrf_token": token, "kind": "oneroster",
-                                                    "file": (io.BytesIO(zipped(refused_bundle)), "roster.zip")},
-                           content_type="multipart/form-data")
-    assert response.status_code == 422 and snapshot() == before
+    response = upload(client, zipped(refused_bundle), "oneroster", filename="roster.zip")
+    assert response.status_code == 200 and snapshot() == before
+    assert _db.session.scalars(sa.select(ImportBatch.status).order_by(ImportBatch.id.desc())).first() == "rejected"
     assert "OneRoster version 1.2 is not supported: casemgr imports OneRoster 1.1 CSV" in response.get_data(as_text=True)
 
 

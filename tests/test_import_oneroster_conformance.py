@@ -418,14 +418,14 @@ def test_the_batch_page_shows_the_counts_of_each_file(client, world):
     import re
 
     from tests.factories import create_user
-    from tests.helpers import csrf_token, login
+    from tests.helpers import csrf_token, import_result, login
 
     admin = create_user("district_admin", world.district)
     login(client, admin)
     token = csrf_token(client, "/admin/imports/")
-    response = client.post("/admin/imports/", data={"csrf_token": token, "kind": "oneroster",
-                                                    "file": (io.BytesIO(zipped(corpus(world, "bulk"))), "roster.zip")},
-                           content_type="multipart/form-data")
+    response = import_result(client, client.post("/admin/imports/", data={
+        "csrf_token": token, "kind": "oneroster", "file": (io.BytesIO(zipped(corpus(world, "bulk"))), "roster.zip")},
+        content_type="multipart/form-data"))
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "48 rows read: 19 inserted, 0 updated, 24 unchanged, 5 skipped." in html

@@ -92,6 +92,10 @@ class Context:
     counts: Counts = field(default_factory=Counts)
     labels: dict[str, str] = field(default_factory=dict)
     warnings: list[RowError] = field(default_factory=list)
+    # progress(bytes_done=, rows_done=, phase=): how far the import has come, as figures
+    # for the whole import (bytes of the file read, rows staged; see importers/progress.py);
+    # a figure left out stays as it was. Cheap to call often: it writes nothing itself.
+    progress: Callable[..., None] = field(default=lambda **_figures: None)
 
     def label(self, column: str | None) -> str | None:
         return self.labels.get(column, column) if column else column
@@ -116,6 +120,9 @@ class Kind:
     description: str = ""
     # a kind that is not one CSV file (the OneRoster bundle) runs itself: run(path, ctx)
     run: Callable[[Path, Context], None] | None = None
+    # a bundle of several files (a OneRoster .zip): the bytes its members stage are not
+    # the bytes of the file imported, so its progress tells rows only
+    bundle: bool = False
 
     @property
     def required(self) -> list[str]:

@@ -226,7 +226,7 @@ def _no_checks(ctx: Context) -> list[str]:
 
 
 ONEROSTER = Kind(
-    "oneroster", "OneRoster 1.1 bundle", [], [], _no_checks, lambda ctx: None, run=run,
+    "oneroster", "OneRoster 1.1 bundle", [], [], _no_checks, lambda ctx: None, run=run, bundle=True,
     description="A .zip of OneRoster 1.1 CSV files: students, teachers, guardians, classes and enrollments.",
 )
 

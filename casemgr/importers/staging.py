@@ -64,7 +64,7 @@ def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Colum
     while True:
         try:
             rows = _copy(cur, statement, csv_file.chunks(plain=way != "as_is",
-                                                         fill_empty=len(header) if way == "filled" else 0))
+                                                         fill_empty=len(header) if way == "filled" else 0), ctx)
             break
         except psycopg.errors.DataError as error:
             message = error.diag.message_primary or ""
@@ -94,10 +94,16 @@ def blank_row(columns: list[str]) -> sql.Composable:
     return sql.SQL("btrim(concat({}), E' \\t') = ''").format(values)
 
 
-def _copy(cur, statement: sql.Composable, pieces) -> int:
+def _copy(cur, statement: sql.Composable, pieces, ctx: Context) -> int:
+    """COPY the pieces, telling ctx.progress the bytes sent and about how many rows (the
+    line breaks after the header's: a quoted value with line breaks counts once per
+    line break here; the runner tells COPY's own count once it is done)."""
+    sent, lines = 0, -1
     with cur.copy(statement) as copy:
         for piece in pieces:
             copy.write(piece)
+            sent, lines = sent + len(piece), lines + piece.count(b"\n")
+            ctx.progress(bytes_done=sent, rows_done=ctx.counts.rows_read + max(lines, 0), phase="reading")
     return cur.rowcount
 
 

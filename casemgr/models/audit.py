@@ -61,7 +61,7 @@ class ImportBatch(PublicId, db.Model):
     district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     dry_run: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    status: Mapped[str] = mapped_column(sa.String(10))
+    status: Mapped[str] = mapped_column(sa.String(12))
     started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     rows_read: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -74,3 +74,10 @@ class ImportBatch(PublicId, db.Model):
     errors: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
     # a bundle's counts per file: {"users.csv": {"read": 9, "inserted": 2, "updated": 1, "skipped": 3}, ...}
     file_counts: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    # progress while running, written from a connection of its own (importers/progress.py):
+    # bytes of the file read, rows staged, the step under way, and the last sign of life
+    bytes_total: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    bytes_done: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    rows_done: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    phase: Mapped[str | None] = mapped_column(sa.String(20))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())

@@ -167,6 +167,7 @@ class ImportStatus(StrEnum):
     SUCCEEDED = "succeeded"
     REJECTED = "rejected"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # still running when its process ended: killed, or the machine stopped
 
 
 class CaseStatus(StrEnum):

@@ -1,4 +1,9 @@
-"""The district data steward's imports: the history of imports and an upload form."""
+"""The district data steward's imports: the history of imports and an upload form.
+
+An upload is written to disk as it arrives (views/uploads.py), recorded as a running
+batch and imported in the background (importers/background.py); the answer is at once
+the batch's page, which follows the import by polling its status fragment (htmx, or a
+refresh without JavaScript) until the result is there."""
 from __future__ import annotations
 
 import uuid
@@ -16,8 +21,11 @@ from wtforms.validators import DataRequired, Length
 from casemgr import importers
 from casemgr.extensions import db
 from casemgr.identity import admin_permission, restrict_blueprint
+from casemgr.importers import background, progress
 from casemgr.models import ImportBatch, Organization, User
+from casemgr.models.enums import ImportStatus
 from casemgr.services import source_schools
+from casemgr.views import uploads
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
@@ -51,31 +59,60 @@ def _history(page: int):
     return results, names
 
 
+def _unfinished() -> dict[str, int]:
+    """How many of the district's imports are running, and how many were interrupted
+    (recorded so, or running no longer heard from)."""
+    shown = progress.shown_status_sql(_stale_after())
+    counted = db.session.execute(
+        sa.select(shown, sa.func.count())
+        .where(ImportBatch.district_id == current_user.organization_id,
+               ImportBatch.status.in_([ImportStatus.RUNNING, ImportStatus.INTERRUPTED]))
+        .group_by(shown)
+    ).all()
+    return dict(counted)
+
+
+def _index_page(form: UploadForm, status: int = 200, error: str | None = None):
+    results, names = _history(page_number())
+    return render("imports/index.html", "imports/partials/_history.html", form=form, results=results, names=names,
+                  limit_mb=_limit_mb(), unfinished=_unfinished(), shown_status=_shown_status, error=error,
+                  status=status)
+
+
 @bp.get("/")
 def index():
-    results, names = _history(page_number())
-    return render("imports/index.html", "imports/partials/_history.html", form=_form(), results=results,
-                  names=names, limit_mb=_limit_mb())
+    return _index_page(_form())
 
 
 @bp.post("/")
 def upload():
     form = _form()
     if not form.validate_on_submit():
-        results, names = _history(1)
-        return render("imports/index.html", form=form, results=results, names=names, limit_mb=_limit_mb(), status=400)
+        return _index_page(form, status=400)
+    background.record_interrupted()
     upload = form.file.data
-    outcome = importers.import_file(
-        form.kind.data, upload.read(), upload.filename or "upload.csv", current_user.organization,
-        user_id=current_user.id, dry_run=form.dry_run.data,
-    )
-    status = 200 if outcome.ok else 400 if outcome.unreadable else 422
-    return render("imports/result.html", batch=outcome.batch, errors=outcome.errors, warnings=outcome.warnings,
-                  kind=importers.KINDS[outcome.batch.kind], status=status)
+    try:
+        batch = background.start(form.kind.data, upload.filename or "upload.csv", uploads.take(upload),
+                                 current_user.organization, user_id=current_user.id, dry_run=form.dry_run.data)
+    except background.Busy:
+        return _index_page(form, status=503, error=gettext(
+            "As many imports as casemgr runs at once (%(count)s) are running: start this one when one has finished.",
+            count=current_app.config["IMPORT_WORKERS"]))
+    return redirect(url_for("imports.show", batch_id=batch.uuid), 303)
 
 
 @bp.get("/<uuid:batch_id>")
 def show(batch_id: uuid.UUID):
+    return _batch_page(batch_id)
+
+
+@bp.get("/<uuid:batch_id>/status")
+def status(batch_id: uuid.UUID):
+    """The batch's status fragment: its progress while it runs (polled), then its result."""
+    return _batch_page(batch_id)
+
+
+def _batch_page(batch_id: uuid.UUID):
     batch = db.session.scalar(
         sa.select(ImportBatch).where(ImportBatch.uuid == batch_id, ImportBatch.district_id == current_user.organization_id)
     )
@@ -83,8 +120,16 @@ def show(batch_id: uuid.UUID):
         abort(404)
     errors = [importers.RowError.from_json(e) for e in batch.errors if not e.get("warning")]
     warnings = [importers.RowError.from_json(e) for e in batch.errors if e.get("warning")]
-    return render("imports/result.html", batch=batch, errors=errors, warnings=warnings,
-                  kind=importers.KINDS.get(batch.kind))
+    return render("imports/result.html", "imports/partials/_status.html", batch=batch, errors=errors,
+                  warnings=warnings, kind=importers.KINDS.get(batch.kind), status_shown=_shown_status(batch))
+
+
+def _stale_after():
+    return progress.stale_after(current_app.config)
+
+
+def _shown_status(batch: ImportBatch) -> str:
+    return progress.shown_status(batch, _stale_after())
 
 
 class SchoolMappingForm(FlaskForm):
