@@ -67,13 +67,23 @@ def _count_query(*_args, **_kwargs) -> None:
 def _log_request(response: Response) -> Response:
     if request.endpoint == "static" or "request_started" not in g:
         return response
-    from flask_login import current_user
-
-    user = current_user.id if current_user and current_user.is_authenticated else "-"
     log.info("request method=%s route=%s status=%s ms=%.1f queries=%s user=%s", request.method,
              request.url_rule.rule if request.url_rule else "-", response.status_code,
-             (time.perf_counter() - g.request_started) * 1000, g.query_count, user)
+             (time.perf_counter() - g.request_started) * 1000, g.query_count, _user_id())
     return response
+
+
+def _user_id() -> str:
+    """The signed-in user's id, as flask-login loaded them for this request, read from
+    the identity map's key: after the request's commit the object is expired, and its
+    `id` attribute would cost a query. "-" for nobody signed in."""
+    from flask_login import AnonymousUserMixin
+
+    user = g.get("_login_user")
+    if user is None or isinstance(user, AnonymousUserMixin):
+        return "-"
+    identity = sa.inspect(user).identity
+    return str(identity[0]) if identity else "-"
 
 
 def init_app(app: Flask) -> None:
