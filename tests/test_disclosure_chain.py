@@ -76,6 +76,29 @@ def test_list_view_of_fifty_students_chains_every_row_in_order(db):
     assert report.broken is None and report.rows == 52
 
 
+def test_a_list_across_two_districts_chains_each_row_in_its_students_district_in_one_order(db):
+    """A partner's list can name students of two districts: its rows go to both chains,
+    written district by district and by student, so that two such lists lock the chain
+    heads in the same order."""
+    north, south = create_school(), create_school()
+    students = [create_student(school) for _ in range(4) for school in (north, south)]
+    youth_worker = create_user(Role.YOUTH_WORKER)
+    listed = sorted((s.id for s in students), reverse=True)
+    disclosure.log_list_view(youth_worker, listed, [Category.IDENTITY], "consent")
+    disclosure.log_names_shown(youth_worker, listed)
+    db.session.flush()
+
+    order = db.session.execute(sa.text(
+        "SELECT chain_district_id, student_id FROM disclosure_log WHERE user_id = :u ORDER BY id"
+    ), {"u": youth_worker.id}).all()
+    by_district = sorted((s.district_id, s.id) for s in students)
+    assert [tuple(r) for r in order] == by_district + by_district
+    for school in (north, south):
+        rows = chain_rows(db.session, school.district_id)
+        assert len(rows) == 8
+        assert_linked(rows)
+
+
 def test_a_row_without_a_student_goes_to_its_organizations_district_or_to_chain_zero(db):
     school = create_school()
     counselor = create_user(Role.COUNSELOR, school)
