@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 import psycopg
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, pass_script_info, with_appcontext
 from flask_migrate.cli import db as db_commands
@@ -233,6 +234,61 @@ def edfi_map_command(descriptor: str | None, status: str | None, district_code: 
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{'Mapped' if new else 'Changed'}: {mapping.descriptor} -> {mapping.status}")
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The disclosure log's hash chains: verify them, record the daily digest."""
+
+
+@audit_group.command("verify")
+@click.option("--district", "district_code", default=None, help="Verify this district's chain only (its code).")
+@with_appcontext
+def audit_verify_command(district_code: str | None) -> None:
+    """Recompute every hash of the disclosure log's chains and name the first broken row
+    of each (exit status 1), or say how many rows verified."""
+    from casemgr.services import disclosure_chain
+
+    district_id = _district_id(district_code) if district_code else None
+    reports = disclosure_chain.verify(district_id)
+    if not reports:
+        click.echo("The disclosure log has no rows yet: nothing to verify.")
+    for report in reports:
+        if report.broken is None:
+            click.echo(f"{report.label}: {report.rows:,} rows verified.")
+        else:
+            click.echo(f"{report.label}: BROKEN at {report.broken.describe()}")
+    if any(r.broken for r in reports):
+        sys.exit(1)
+
+
+@audit_group.command("digest")
+@with_appcontext
+def audit_digest_command() -> None:
+    """Record today's digest (each chain's head) in disclosure_digests and print it; run
+    it daily (cron) and keep the printed lines apart from the database."""
+    from casemgr.extensions import db
+    from casemgr.services import disclosure_chain
+
+    recorded = disclosure_chain.record_digests(today())
+    db.session.commit()
+    for label, digest, new in recorded:
+        click.echo(f"{digest.day} {label} seq {digest.seq} sha256 {digest.hash.hex()}"
+                   + ("" if new else " (already recorded today)"))
+    if not recorded:
+        click.echo("The disclosure log has no rows yet: no digest recorded.")
+
+
+def _district_id(code: str) -> int:
+    from casemgr.extensions import db
+    from casemgr.models import Organization
+    from casemgr.models.enums import OrgKind
+
+    district_id = db.session.scalar(
+        sa.select(Organization.id).where(Organization.kind == OrgKind.DISTRICT, Organization.code == code))
+    if district_id is None:
+        raise click.ClickException(f"no district has the code {code!r}")
+    return district_id
 
 
 @cli.group("users")

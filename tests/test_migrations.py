@@ -55,7 +55,7 @@ def test_casemgr_db_upgrade_builds_everything_from_empty_and_downgrades(empty_da
             sa.text("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE '%append_only'")
         ).scalars())
         assert append_only == {"consents", "consent_revocations", "disclosure_log", "notes", "amendment_requests",
-                               "amendment_request_events", "account_events"}
+                               "amendment_request_events", "account_events", "disclosure_digests"}
 
     downgraded = casemgr("db", "downgrade", "base", url=empty_database)
     assert downgraded.returncode == 0, downgraded.stderr

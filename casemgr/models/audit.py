@@ -1,10 +1,10 @@
 """The disclosure log (FERPA 34 CFR 99.32) and the record of imports."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.extensions import db
@@ -18,6 +18,9 @@ class DisclosureEntry(db.Model):
     """Who saw (or was refused) which categories of which student, on what basis.
 
     Append-only in the database: UPDATE, DELETE and TRUNCATE raise (SPEC §4 rule 6).
+    Tamper-evident: the database's BEFORE INSERT trigger (migration 0012) puts each row
+    in its district's chain, `seq` one more than the row before it, `hash` a SHA-256
+    over the row's fields and that row's hash (`prev_hash`); casemgr never sets them.
     """
 
     __tablename__ = "disclosure_log"
@@ -26,6 +29,7 @@ class DisclosureEntry(db.Model):
         sa.Index("ix_disclosure_log_student_at", "student_id", "occurred_at"),
         sa.Index("ix_disclosure_log_user_at", "user_id", "occurred_at"),
         sa.Index("ix_disclosure_log_org_at", "organization_id", "occurred_at"),
+        sa.Index("ux_disclosure_log_chain_seq", "chain_district_id", "seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -42,10 +46,42 @@ class DisclosureEntry(db.Model):
     allowed: Mapped[bool]
     reason: Mapped[str | None] = mapped_column(sa.Text)  # why a request was denied
     request_path: Mapped[str | None] = mapped_column(sa.String(500))
+    # the chain (services/disclosure_chain.py): written by the database, never by casemgr;
+    # chain 0 holds the rows of no district
+    chain_district_id: Mapped[int] = mapped_column(server_default=sa.FetchedValue())
+    seq: Mapped[int] = mapped_column(sa.BigInteger, server_default=sa.FetchedValue())
+    prev_hash: Mapped[bytes] = mapped_column(BYTEA, server_default=sa.FetchedValue())
+    hash: Mapped[bytes] = mapped_column(BYTEA, server_default=sa.FetchedValue())
 
     user: Mapped[User | None] = relationship()
     organization: Mapped[Organization | None] = relationship()
     student: Mapped[Student | None] = relationship()
+
+
+class DisclosureChainHead(db.Model):
+    """The last row of each district's chain, locked by the insert trigger while it
+    chains a row, so that concurrent writers take their turns."""
+
+    __tablename__ = "disclosure_chain_heads"
+
+    district_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    hash: Mapped[bytes] = mapped_column(BYTEA)
+
+
+class DisclosureDigest(db.Model):
+    """A district chain's head as it stood when `casemgr audit digest` ran that day.
+    Append-only; exported or printed, it shows any later rewrite of the rows before it."""
+
+    __tablename__ = "disclosure_digests"
+    __table_args__ = (sa.UniqueConstraint("district_id", "day"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    day: Mapped[date]
+    district_id: Mapped[int]  # 0: the rows of no district
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    hash: Mapped[bytes] = mapped_column(BYTEA)
+    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 
 
 class ImportBatch(PublicId, db.Model):

@@ -116,7 +116,8 @@ def log_denied(
 
 def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[Category], basis: str) -> None:
     """A list page showing some categories of many students: one entry per student,
-    written by a single INSERT … SELECT over the ids."""
+    written by a single INSERT … SELECT over the ids, in the order of their districts'
+    chains (`chain_order`)."""
     ids = list(student_ids)
     if not ids:
         return
@@ -135,9 +136,17 @@ def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[C
                 sa.literal({c: basis for c in shown}, JSONB),
                 sa.true(),
                 sa.literal(_path(), sa.String),
-            ),
+            ).join(Student, Student.id == listed.c.student_id).order_by(*chain_order()),
         )
     )
+
+
+def chain_order() -> tuple[sa.ColumnElement, ...]:
+    """The order in which a statement logging many students writes their rows: each
+    row locks its district's chain head until the transaction ends (migration 0012), so
+    two statements naming students of the same districts lock them in the same order
+    and cannot deadlock."""
+    return Student.district_id, Student.id
 
 
 def log_referral(
@@ -213,6 +222,6 @@ def log_names_shown(user: User, student_ids: Iterable[int]) -> None:
                 sa.true(),
                 sa.case((seen, sa.null()), else_=sa.literal(NAME_ONLY, sa.Text)),
                 sa.literal(_path(), sa.String),
-            ).where(Student.id.in_(ids)),
+            ).where(Student.id.in_(ids)).order_by(*chain_order()),
         )
     )

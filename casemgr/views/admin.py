@@ -29,6 +29,7 @@ from casemgr.models import (
 )
 from casemgr.models.enums import Category, OrgKind, Service
 from casemgr.services import agreements as agreement_service
+from casemgr.services import disclosure_chain
 from casemgr.services import thresholds as threshold_service
 from casemgr.views.disclosure_guard import exempt
 from casemgr.views.forms import CheckboxListField, saved
@@ -316,4 +317,12 @@ def disclosures():
             form.end.errors.append("The end date is before the start date.")
     results = db.paginate(query, page=page_number(), per_page=LOG_PAGE_SIZE, error_out=False, count=True)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render("admin/disclosures.html", "admin/partials/_disclosure_rows.html", form=form, results=results, args=args)
+    return render("admin/disclosures.html", "admin/partials/_disclosure_rows.html", form=form, results=results, args=args,
+                  chain_status=lambda: _chain_status(district.id))
+
+
+def _chain_status(district_id: int) -> dict:
+    """The district's chain verified and its recent digests, for the full page only
+    (a search's htmx fragment does not show them)."""
+    reports = disclosure_chain.verify(district_id)
+    return {"report": reports[0] if reports else None, "digests": disclosure_chain.recent_digests(district_id)}
