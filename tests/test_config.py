@@ -13,7 +13,7 @@ from casemgr.config import Config, ConfigError, development_secret, normalise_da
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV", "MAIL_URL")}
+    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MIGRATE_DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV", "MAIL_URL")}
     environ.update(env)
     return subprocess.run(
         [sys.executable, "-c", "from casemgr.cli import main; main()", *args],
