@@ -54,8 +54,10 @@ def grant_app_role(conn: sa.Connection, role: str, owner: str | None = None) -> 
         raise RoleError(f"there is no database role {role!r}: create it first (CREATE ROLE {role} LOGIN PASSWORD ...)")
     if found.rolsuper:
         raise RoleError(f"{role!r} is a superuser: the application role must be an ordinary role")
-    if role == owner:
-        raise RoleError(f"{role!r} owns the tables: the application role must be another role")
+    if role == owner or conn.execute(sa.text("SELECT pg_has_role(:role, :owner, 'MEMBER')"),
+                                     {"role": role, "owner": owner}).scalar_one():
+        raise RoleError(f"{role!r} is or is a member of {owner!r}, the owner of the tables: "
+                        "the application role must be another role")
     quote = conn.dialect.identifier_preparer.quote
     app, owner_name = quote(role), quote(owner)
     database = quote(conn.execute(sa.text("SELECT current_database()")).scalar_one())

@@ -40,7 +40,8 @@ def conninfo(url: sa.URL) -> str:
 @pytest.fixture(params=["test server", "127.0.0.1:5432"])
 def roles(request, pg_server_url, tmp_path):
     """A database of its own owned by a new owner role, migrated and seeded as that role,
-    and a new application role granted by `casemgr db upgrade`: (casemgr, app_url, owner_url)."""
+    and a new application role granted by `casemgr db upgrade`:
+    (casemgr, app_url, owner_url, the server's superuser URL)."""
     server = pg_server_url if request.param == "test server" else local_server()
     admin = server.set(database="postgres")
     suffix = uuid.uuid4().hex[:10]
@@ -65,7 +66,7 @@ def roles(request, pg_server_url, tmp_path):
         for args in (("db", "upgrade"), ("seed", "--students", "50")):
             done = casemgr(*args)
             assert done.returncode == 0, done.stdout + done.stderr
-        yield casemgr, app_url, owner_url
+        yield casemgr, app_url, owner_url, admin
     finally:
         with psycopg.connect(conninfo(admin), autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -90,7 +91,7 @@ REFUSED = [
 
 
 def test_the_app_role_cannot_rewrite_the_log_and_the_app_works_as_it(roles, tmp_path):
-    casemgr, app_url, owner_url = roles
+    casemgr, app_url, owner_url, _ = roles
     owner_engine = sa.create_engine(owner_url, poolclass=sa.NullPool)
     with owner_engine.connect() as conn:
         district = conn.execute(sa.text("SELECT code FROM organizations WHERE kind = 'district'")).scalar_one()
@@ -147,20 +148,27 @@ def test_the_app_role_cannot_rewrite_the_log_and_the_app_works_as_it(roles, tmp_
     owner_engine.dispose()
 
 
-def test_grant_app_role_refuses_a_superuser_or_a_missing_role(roles):
-    casemgr, app_url, owner_url = roles
+def test_grant_app_role_refuses_a_superuser_a_member_of_the_owner_or_a_missing_role(roles):
+    casemgr, app_url, owner_url, admin = roles
     done = casemgr("db", "grant-app-role", "no_such_role_here")
     assert done.returncode == 1 and "there is no database role 'no_such_role_here'" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     done = casemgr("db", "grant-app-role", "postgres")
     assert done.returncode == 1 and "'postgres' is a superuser" in done.stderr, done.stderr
+    done = casemgr("db", "grant-app-role", owner_url.username)
+    assert done.returncode == 1 and "the application role must be another role" in done.stderr, done.stderr
     done = casemgr("db", "grant-app-role", app_url.username)
     assert done.returncode == 0, done.stderr
     assert "disclosure_log" in done.stdout
+    with psycopg.connect(conninfo(admin), autocommit=True) as conn:  # a member would act as the owner
+        conn.execute(f"GRANT {owner_url.username} TO {app_url.username}")
+    done = casemgr("db", "grant-app-role", app_url.username)
+    assert done.returncode == 1, done.stdout
+    assert f"'{app_url.username}' is or is a member of '{owner_url.username}'" in done.stderr, done.stderr
 
 
 def test_a_restore_runs_as_the_owner_and_gives_the_app_role_its_grants_again(roles, tmp_path):
-    casemgr, app_url, owner_url = roles
+    casemgr, app_url, owner_url, _ = roles
     path = tmp_path / "casemgr.backup"
     done = casemgr("backup", str(path))  # as the application role: it may read everything
     assert done.returncode == 0, done.stdout + done.stderr
