@@ -67,7 +67,10 @@ def init_database_url(app: Flask) -> None:
         from casemgr import embedded_db
 
         logging.getLogger("pgserver").setLevel(logging.WARNING)
-        app.config["SQLALCHEMY_DATABASE_URI"] = embedded_db.start(data_dir() / "embedded")
+        # the app connects as the app role; migrations and the seed as the owner
+        app_url, owner_url = embedded_db.start_with_roles(data_dir() / "embedded")
+        app.config["SQLALCHEMY_DATABASE_URI"] = app_url
+        app.config["MIGRATE_DATABASE_URI"] = owner_url
 
 
 def init_secret_key(app: Flask) -> None:

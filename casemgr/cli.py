@@ -54,16 +54,18 @@ def _refuse_in_production() -> None:
 def seed_command(students: int, seed_value: int, as_of, reset: bool) -> None:
     """Fill an empty database with a deterministic mock district and demo logins. A
     fresh database gets its schema first, as `casemgr demo` does."""
+    from casemgr.db_roles import as_owner
     from casemgr.seed import generator
 
     _refuse_in_production()
-    _upgrade_schema()
-    if reset:
-        generator.reset_database()
-    elif not generator.database_is_empty():
-        raise click.ClickException("the database already holds data; use --reset to replace it")
-    started = time.perf_counter()
-    summary = generator.generate(students=students, seed=seed_value, as_of=as_of.date() if as_of else today())
+    with as_owner():
+        _upgrade_schema()
+        if reset:
+            generator.reset_database()
+        elif not generator.database_is_empty():
+            raise click.ClickException("the database already holds data; use --reset to replace it")
+        started = time.perf_counter()
+        summary = generator.generate(students=students, seed=seed_value, as_of=as_of.date() if as_of else today())
     click.echo(f"Seeded {summary.describe()} in {time.perf_counter() - started:.1f} s.")
     _print_logins()
 
@@ -189,7 +191,7 @@ def backup_command(path: Path) -> None:
 @with_appcontext
 def restore_command(path: Path, yes: bool) -> None:
     """Replace the database's contents with the backup at PATH (all or nothing)."""
-    from casemgr import backup
+    from casemgr import backup, db_roles
     from casemgr.extensions import db
 
     if not yes:
@@ -199,10 +201,37 @@ def restore_command(path: Path, yes: bool) -> None:
     db.engine.dispose()  # no connection of this process holds a table the restore drops
     started = time.perf_counter()
     try:
-        backup.restore(db.engine.url, path)
+        backup.restore(db_roles.owner_url(), path)  # as the owner: the tables are made again
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from None
+    app_role = db_roles.app_role_to_grant()
+    if app_role:  # the tables made again have the default grants: give the app role its own
+        with db_roles.as_owner(), db.engine.begin() as conn:
+            db_roles.grant_app_role(conn, app_role)
     click.echo(f"Restored the database from {path} in {time.perf_counter() - started:.1f} s.")
+
+
+@db_commands.command("grant-app-role")
+@click.argument("role")
+@with_appcontext
+def grant_app_role_command(role: str) -> None:
+    """Give ROLE, the role of DATABASE_URL, the application's privileges: it may read and
+    write the tables, only read and add to the append-only ones (the disclosure log and
+    the other logs), and alter none. Run as the owner (MIGRATE_DATABASE_URL), once;
+    `casemgr db upgrade` gives them again."""
+    from casemgr import db_roles
+    from casemgr.extensions import db
+
+    with db_roles.as_owner(), db.engine.begin() as conn:
+        try:
+            tables = db_roles.grant_app_role(conn, role)
+        except db_roles.RoleError as error:
+            raise click.ClickException(str(error)) from None
+        owner = conn.execute(sa.text("SELECT current_user")).scalar_one()
+    if not tables:
+        click.echo("warning: the database has no casemgr tables yet; run `casemgr db upgrade` (which grants again)",
+                   err=True)
+    click.echo(f"{role} may now use the tables of {owner}; append-only: {', '.join(tables) or 'none yet'}.")
 
 
 @cli.command("edfi-map")
@@ -351,6 +380,7 @@ def _print_logins() -> None:
 @pass_script_info
 def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
     """Start the database, migrate, seed a district if empty, and serve the app."""
+    from casemgr.db_roles import as_owner
     from casemgr.seed import generator
 
     started = time.perf_counter()
@@ -359,7 +389,7 @@ def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
     # the console shows casemgr's own line per page (casemgr.requests), not werkzeug's
     # line per file with colour codes
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    with app.app_context():
+    with app.app_context(), as_owner():
         _refuse_in_production()
         _upgrade_schema()
         if generator.database_is_empty():

@@ -1,6 +1,10 @@
 """Settings read from the environment.
 
-DATABASE_URL      PostgreSQL URL (postgresql+psycopg://...); unset: the embedded server.
+DATABASE_URL      PostgreSQL URL (postgresql+psycopg://...) the app and imports connect
+                  with; unset: the embedded server.
+MIGRATE_DATABASE_URL  the URL of the role that owns the tables, used by `casemgr db
+                  upgrade`/`downgrade`, `seed`, `demo`'s migration and seed, and `restore`;
+                  unset: DATABASE_URL (casemgr/db_roles.py).
 SECRET_KEY        signs sessions; required when CASEMGR_ENV=production.
 CASEMGR_ENV       development (default) or production.
 CASEMGR_DATA_DIR  where the embedded database and the development secret live.
@@ -55,16 +59,16 @@ def data_dir() -> Path:
     return path.resolve()
 
 
-def normalise_database_url(url: str) -> str:
+def normalise_database_url(url: str, name: str = "DATABASE_URL") -> str:
     """Accept postgres://, postgresql:// and postgresql+psycopg:// alike; anything
     else is a configuration error."""
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
-        raise ConfigError("DATABASE_URL is not a valid database URL") from None
+        raise ConfigError(f"{name} is not a valid database URL") from None
     if parsed.get_backend_name() not in ("postgresql", "postgres"):
         raise ConfigError(
-            f"DATABASE_URL must point to PostgreSQL, not {parsed.get_backend_name()!r}"
+            f"{name} must point to PostgreSQL, not {parsed.get_backend_name()!r}"
         )
     return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
@@ -229,6 +233,10 @@ class Config:
             settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(env["DATABASE_URL"])
         elif production:
             raise ConfigError("DATABASE_URL is required when CASEMGR_ENV=production")
+        if env.get("MIGRATE_DATABASE_URL"):
+            if not env.get("DATABASE_URL"):
+                raise ConfigError("MIGRATE_DATABASE_URL is set without DATABASE_URL (the application role's URL)")
+            settings["MIGRATE_DATABASE_URI"] = normalise_database_url(env["MIGRATE_DATABASE_URL"], "MIGRATE_DATABASE_URL")
         secret = env.get("SECRET_KEY")
         if production:
             if not secret or len(secret) < 32:

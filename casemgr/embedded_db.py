@@ -7,7 +7,11 @@ a shared, long-lived data folder needs:
 * a runtime folder (XDG_RUNTIME_DIR) that pgserver's own lock and sockets rely on;
 * recovery from a killed run: pgserver counts its users in `.handle_pids.json` and stops
   the server when the last one leaves, so a pid left there by a killed process would
-  keep the server up forever. Dead pids are dropped before attaching.
+  keep the server up forever. Dead pids are dropped before attaching;
+* two roles (`start_with_roles`): casemgr_owner owns the database and its tables and
+  runs migrations and the seed; the app connects as casemgr_app, which may not alter
+  tables nor rewrite the logs (casemgr/db_roles.py). A data folder made before the roles
+  existed has its tables owned by the superuser: they are handed to casemgr_owner once.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import sqlalchemy as sa
 from psycopg import errors, sql
 
 DATABASE_NAME = "casemgr"
+OWNER_ROLE, APP_ROLE = "casemgr_owner", "casemgr_app"
 
 
 def _ensure_runtime_dir(folder: Path) -> None:
@@ -92,9 +97,55 @@ def _ensure_database(server_url: sa.URL, name: str) -> None:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def start(folder: Path, database: str = DATABASE_NAME, *, cleanup_mode: str | None = "stop") -> str:
-    """Start (or attach to) the embedded server for `folder`; return a SQLAlchemy URL
-    for `database` in it, creating that database when missing."""
+# objects of the public schema not owned by the owner (nor the app's own staging
+# tables), as the statements that hand them to the owner; sequences of a table follow it
+HAND_OVER = """
+SELECT format('ALTER %s %s OWNER TO %I', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+              WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+              c.oid::regclass, CAST(:owner AS text))
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+   AND pg_get_userbyid(c.relowner) NOT IN (:owner, :app)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                   AND d.deptype IN ('a', 'i'))
+UNION ALL
+SELECT format('ALTER FUNCTION %s OWNER TO %I', p.oid::regprocedure, CAST(:owner AS text))
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) NOT IN (:owner, :app)
+UNION ALL
+SELECT format('ALTER %s %s OWNER TO %I', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, t.oid::regtype, CAST(:owner AS text))
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'r') AND pg_get_userbyid(t.typowner) NOT IN (:owner, :app)
+UNION ALL
+SELECT format('ALTER SCHEMA public OWNER TO %I', CAST(:owner AS text))
+  FROM pg_namespace WHERE nspname = 'public' AND pg_get_userbyid(nspowner) NOT IN (:owner, 'pg_database_owner')
+"""
+
+
+def _ensure_roles(server_url: sa.URL, database: str) -> None:
+    """The owner and app roles, the database and its objects owned by the owner, and the
+    app role's grants (casemgr/db_roles.py). Run as the superuser, under the lock."""
+    from casemgr import db_roles
+
+    engine = sa.create_engine(server_url.set(database=database), poolclass=sa.NullPool)
+    quote = engine.dialect.identifier_preparer.quote
+    try:
+        with engine.begin() as conn:  # all or nothing
+            for role in (OWNER_ROLE, APP_ROLE):
+                if conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first() is None:
+                    conn.exec_driver_sql(f"CREATE ROLE {quote(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+            owner = conn.execute(sa.text("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :d"),
+                                 {"d": database}).scalar_one()
+            if owner != OWNER_ROLE:
+                conn.exec_driver_sql(f"ALTER DATABASE {quote(database)} OWNER TO {quote(OWNER_ROLE)}")
+            for (statement,) in conn.execute(sa.text(HAND_OVER), {"owner": OWNER_ROLE, "app": APP_ROLE}).all():
+                conn.exec_driver_sql(statement)
+            db_roles.grant_app_role(conn, APP_ROLE, owner=OWNER_ROLE)
+    finally:
+        engine.dispose()
+
+
+def _start(folder: Path, database: str, cleanup_mode: str | None, roles: bool) -> sa.URL:
     folder.mkdir(parents=True, exist_ok=True)
     _ensure_runtime_dir(folder)
     pgdata = folder / "pgdata"
@@ -105,7 +156,25 @@ def start(folder: Path, database: str = DATABASE_NAME, *, cleanup_mode: str | No
         server = pgserver.get_server(pgdata, cleanup_mode=cleanup_mode)
         url = sa.make_url(server.get_uri()).set(drivername="postgresql+psycopg")
         _ensure_database(url, database)
-    return url.set(database=database).render_as_string(hide_password=False)
+        if roles:
+            _ensure_roles(url, database)
+    return url.set(database=database)
+
+
+def start(folder: Path, database: str = DATABASE_NAME, *, cleanup_mode: str | None = "stop") -> str:
+    """Start (or attach to) the embedded server for `folder`; return a SQLAlchemy URL
+    (as the superuser) for `database` in it, creating that database when missing."""
+    return _start(folder, database, cleanup_mode, roles=False).render_as_string(hide_password=False)
+
+
+def start_with_roles(folder: Path, database: str = DATABASE_NAME, *,
+                     cleanup_mode: str | None = "stop") -> tuple[str, str]:
+    """As `start`, with the database owned by casemgr_owner: returns the URLs of the app
+    role and of the owner."""
+    url = _start(folder, database, cleanup_mode, roles=True)
+    app, owner = (url.set(username=role, password=None).render_as_string(hide_password=False)
+                  for role in (APP_ROLE, OWNER_ROLE))
+    return app, owner
 
 
 def stop(folder: Path) -> None:

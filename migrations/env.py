@@ -16,7 +16,9 @@ target_metadata = target_db.metadata
 
 
 def run_migrations_offline() -> None:
-    url = target_db.engine.url.render_as_string(hide_password=False)
+    from casemgr import db_roles
+
+    url = db_roles.owner_url().render_as_string(hide_password=False)
     context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
@@ -32,10 +34,17 @@ def run_migrations_online() -> None:
     conf_args.setdefault("process_revision_directives", skip_empty_autogenerate)
     conf_args.setdefault("compare_type", True)
 
-    with target_db.engine.connect() as connection:
+    # as the owner (MIGRATE_DATABASE_URL, when set); the application role's grants are
+    # given again in the same transaction, so new tables get them too
+    from casemgr import db_roles
+
+    app_role = db_roles.app_role_to_grant()
+    with db_roles.as_owner(), target_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+            if app_role:
+                db_roles.grant_app_role(connection, app_role)
 
 
 if context.is_offline_mode():

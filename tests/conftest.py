@@ -81,6 +81,7 @@ def make_app(url: sa.URL, **overrides):
     config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False),
+        "MIGRATE_DATABASE_URI": None,  # migrations run on the test database, whatever the environment says
         "SECRET_KEY": TEST_SECRET,
         "CHECK_DATABASE_ON_START": False,
     }

@@ -21,8 +21,8 @@ def fresh_database(pg_server_url, tmp_path):
 
     name = f"casemgr_cli_{uuid.uuid4().hex[:10]}"
     url = create_database(pg_server_url, name)
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV", "MAIL_URL",
-                                                             "CASEMGR_TRACEBACK")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MIGRATE_DATABASE_URL", "SECRET_KEY",
+                                                             "CASEMGR_ENV", "MAIL_URL", "CASEMGR_TRACEBACK")}
     env.update(DATABASE_URL=url.render_as_string(hide_password=False), PYTHONPATH=str(ROOT),
                CASEMGR_DATA_DIR=str(tmp_path / "data"))
 

@@ -13,7 +13,7 @@ from casemgr.config import Config, ConfigError, development_secret, normalise_da
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV", "MAIL_URL")}
+    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MIGRATE_DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV", "MAIL_URL")}
     environ.update(env)
     return subprocess.run(
         [sys.executable, "-c", "from casemgr.cli import main; main()", *args],
@@ -150,3 +150,24 @@ def test_an_import_spools_its_files_in_the_configured_folder(app, db, tmp_path, 
         outcome = importers.import_file("fafsa", b"state_id,school_year,status,status_date\n", "f.csv", create_district())
     assert outcome.batch.status == "rejected"
     assert seen == [(tmp_path, True)] and list(tmp_path.iterdir()) == []
+
+
+def test_the_owners_url_is_read_and_normalised_beside_the_apps():
+    settings = Config.from_environ({"DATABASE_URL": "postgres://casemgr_app@db/casemgr",
+                                    "MIGRATE_DATABASE_URL": "postgresql://casemgr_owner@db/casemgr"})
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://casemgr_app@db/casemgr"
+    assert settings["MIGRATE_DATABASE_URI"] == "postgresql+psycopg://casemgr_owner@db/casemgr"
+    assert "MIGRATE_DATABASE_URI" not in Config.from_environ({"DATABASE_URL": "postgres://casemgr_app@db/casemgr"})
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"DATABASE_URL": "postgres://a@db/c", "MIGRATE_DATABASE_URL": "mysql://o@db/c"},
+     "MIGRATE_DATABASE_URL must point to PostgreSQL, not 'mysql'"),
+    ({"DATABASE_URL": "postgres://a@db/c", "MIGRATE_DATABASE_URL": "::not a url"},
+     "MIGRATE_DATABASE_URL is not a valid database URL"),
+    ({"MIGRATE_DATABASE_URL": "postgres://o@db/c"},
+     "MIGRATE_DATABASE_URL is set without DATABASE_URL"),
+])
+def test_a_wrong_owners_url_is_refused_in_one_line(env, expected):
+    with pytest.raises(ConfigError, match=expected):
+        Config.from_environ(env)

@@ -27,7 +27,7 @@ def free_port() -> int:
 def test_demo_starts_from_nothing_and_serves_the_sign_in_page(stop):
     folder = Path(tempfile.mkdtemp(prefix="casemgr-demo-test-"))
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MIGRATE_DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV")}
     env["CASEMGR_DATA_DIR"] = str(folder)
     env["PYTHONUNBUFFERED"] = "1"
     started = time.monotonic()

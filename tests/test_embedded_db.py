@@ -115,3 +115,45 @@ def test_forget_dead_handles_keeps_live_ones(tmp_path):
     (tmp_path / ".handle_pids.json").write_text(json.dumps([os.getpid(), dead_pid]))
     assert forget_dead_handles(tmp_path) == [dead_pid]
     assert json.loads((tmp_path / ".handle_pids.json").read_text()) == [os.getpid()]
+
+
+def test_a_folder_from_before_the_roles_is_handed_to_the_owner_and_the_app_role_is_limited(folder):
+    """A data folder made when everything ran as the superuser: its tables are handed to
+    casemgr_owner once, and the app's role may read and add but not rewrite the log."""
+    import psycopg
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from casemgr import create_app, embedded_db
+    from tests.conftest import TEST_SECRET
+
+    try:
+        superuser = embedded_db.start(folder)  # as an earlier version did
+        app = create_app({"SQLALCHEMY_DATABASE_URI": superuser, "SECRET_KEY": TEST_SECRET})
+        with app.app_context():
+            upgrade(directory=app.extensions["migrate"].directory)
+        engine = sa.create_engine(superuser, poolclass=sa.NullPool)
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO organizations (kind, code, name) VALUES ('district', 'OLD', 'Old')"))
+            assert conn.execute(sa.text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+                                ).scalars().all() == ["postgres"]
+
+        app_url, owner_url = embedded_db.start_with_roles(folder)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+                                ).scalars().all() == ["casemgr_owner"]
+        engine.dispose()
+        assert embedded_db.start_with_roles(folder) == (app_url, owner_url)  # a second start changes nothing
+
+        conninfo = sa.make_url(app_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(conninfo) as conn:
+            assert conn.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user"
+                                ).fetchone() == ("casemgr_app", False)
+            assert conn.execute("SELECT name FROM organizations").fetchone() == ("Old",)
+            for statement in ("UPDATE disclosure_log SET user_id = NULL", "TRUNCATE disclosure_log",
+                              "ALTER TABLE disclosure_log DISABLE TRIGGER ALL", "SET session_replication_role = replica",
+                              "DROP TABLE organizations"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                    conn.execute(statement)
+    finally:
+        embedded_db.stop(folder)

@@ -208,7 +208,7 @@ def own_process(pg_server_url, tmp_path):
 
     name = f"casemgr_hostile_{os.getpid()}"
     url = create_database(pg_server_url, name)
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV", "MAIL_URL")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MIGRATE_DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV", "MAIL_URL")}
     env.update(DATABASE_URL=url.render_as_string(hide_password=False), PYTHONPATH=str(ROOT),
                CASEMGR_DATA_DIR=str(tmp_path / "data"))
 

@@ -241,7 +241,7 @@ def test_the_upload_answers_at_once_and_its_page_follows_the_import_to_its_resul
 
 
 def casemgr_process(served: Served, tmp_path: Path, *args: str, **popen) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV", "MAIL_URL")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MIGRATE_DATABASE_URL", "SECRET_KEY", "CASEMGR_ENV", "MAIL_URL")}
     env.update(DATABASE_URL=served.url.render_as_string(hide_password=False), PYTHONPATH=str(ROOT),
                CASEMGR_DATA_DIR=str(tmp_path / "data"), CASEMGR_IMPORT_STALE_AFTER="1")
     return subprocess.Popen([sys.executable, "-c", "from casemgr.cli import main; main()", *args],
