@@ -28,8 +28,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 APPEND_ONLY_FUNCTION = "casemgr_append_only"
-# the app reads which migration the database is at, and never writes it
-READ_ONLY_TABLES = ("alembic_version",)
+# the app reads which migration the database is at, and never writes it; the heads of
+# the disclosure log's chains are moved only by the log's own trigger, which runs with
+# the owner's rights (SECURITY DEFINER), so the app cannot move a chain's head
+READ_ONLY_TABLES = ("alembic_version", "disclosure_chain_heads")
 
 
 class RoleError(RuntimeError):

@@ -87,6 +87,9 @@ REFUSED = [
     "DROP TABLE disclosure_log",
     "ALTER TABLE students ADD COLUMN extra text",
     "UPDATE alembic_version SET version_num = 'x'",
+    "UPDATE disclosure_chain_heads SET seq = 0",
+    "DELETE FROM disclosure_chain_heads",
+    "UPDATE disclosure_digests SET hash = hash",
 ]
 
 
@@ -130,6 +133,9 @@ def test_the_app_role_cannot_rewrite_the_log_and_the_app_works_as_it(roles, tmp_
     with owner_engine.connect() as conn:
         log_rows = conn.execute(sa.text("SELECT count(*) FROM disclosure_log")).scalar_one()
         assert log_rows > 0  # the caseload, seen as the application role, was logged
+    # the log's rows were chained by its trigger as the application role wrote them
+    verified = casemgr("audit", "verify")
+    assert verified.returncode == 0 and "rows verified" in verified.stdout, verified.stdout + verified.stderr
 
     # as the application role: every way round the log is refused, by privilege
     with psycopg.connect(conninfo(app_url)) as conn:
