@@ -203,27 +203,35 @@ def _users(bundle: Bundle, roster: Roster, lookups: Lookups, today: date) -> dic
     return people_by_id
 
 
+def _student_refusal(roster: Roster, n: int, user: dict[str, str], state_id: str, school: str,
+                     described: bool) -> RowError | None:
+    """Why a student row cannot be taken at all: no state ID, no school, or a state ID
+    given before in the other of the two files students are written to (with and
+    without demographics), whose checks would not see it."""
+    sourced_id = user["sourcedId"]
+    if not state_id:
+        return RowError(n, "users.csv (identifier)", (
+            f"{sourced_id} has no identifier and no {{state:…}} in userIds: casemgr matches students "
+            "by their state ID"))
+    if not school:
+        return RowError(n, "users.csv (orgSourcedIds)", (
+            f"{sourced_id} belongs to no school: none of orgSourcedIds '{user['orgSourcedIds']}' "
+            "is an org of type school in orgs.csv"))
+    earlier = roster.state_ids.setdefault(state_id, (n, described))
+    if earlier[0] != n and earlier[1] != described:
+        return RowError(n, "users.csv", f"duplicate key (identifier): the same as row {earlier[0]}")
+    return None
+
+
 def _student(bundle: Bundle, roster: Roster, n: int, user: dict[str, str], school: str,
              demographics: dict[str, tuple[int, str, str, str]]) -> str:
     """One student row translated; returns its state ID ("" when refused)."""
     sourced_id = user["sourcedId"]
     state_id = _state_id(user)
-    if not state_id:
-        roster.error(RowError(n, "users.csv (identifier)", (
-            f"{sourced_id} has no identifier and no {{state:…}} in userIds: casemgr matches students "
-            "by their state ID")))
-        roster.left_out.add(sourced_id)
-        return ""
-    if not school:
-        roster.error(RowError(n, "users.csv (orgSourcedIds)", (
-            f"{sourced_id} belongs to no school: none of orgSourcedIds '{user['orgSourcedIds']}' "
-            "is an org of type school in orgs.csv")))
-        roster.left_out.add(sourced_id)
-        return ""
     demo = demographics.get(sourced_id)
-    earlier = roster.state_ids.setdefault(state_id, (n, demo is not None))
-    if earlier[0] != n and earlier[1] != (demo is not None):  # in the other file: its checks would not see it
-        roster.error(RowError(n, "users.csv", f"duplicate key (identifier): the same as row {earlier[0]}"))
+    refusal = _student_refusal(roster, n, user, state_id, school, demo is not None)
+    if refusal is not None:
+        roster.error(refusal)
         roster.left_out.add(sourced_id)
         return ""
     grade = first_of(user.get("grades", ""))
