@@ -10,7 +10,6 @@ request itself (the tests that share one database connection with the app need t
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from flask import Flask, current_app
 from casemgr.extensions import db
 from casemgr.importers import progress
 from casemgr.importers.runner import start_batch
+from casemgr.importers.source import spool_dir
 from casemgr.models import ImportBatch, Organization
 from casemgr.models.enums import ImportStatus
 
@@ -78,7 +78,7 @@ def record_interrupted() -> int:
     files of those whose process (killed) could not: returns how many there were."""
     found = progress.record_interrupted(db.session, progress.stale_after(current_app.config))
     db.session.commit()
-    folder = Path(current_app.config.get("IMPORT_SPOOL_DIR") or tempfile.gettempdir())
+    folder = Path(spool_dir())
     for batch_uuid in found:
         _spooled(folder, batch_uuid).unlink(missing_ok=True)
     return len(found)

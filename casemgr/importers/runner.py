@@ -120,7 +120,7 @@ def _run(kind: Kind, path: Path, filename: str, district: Organization, batch: I
             ctx.progress(phase="reading", bytes_done=0, rows_done=0)
             (kind.run or (lambda p, c: run_file(kind, p, c)))(path, ctx)
             staging.drop_tables(cur)
-            reporter.report(bytes_done=path.stat().st_size, rows_done=counts.rows_read)  # the whole file, a bundle's too
+            reporter.report(bytes_done=reporter.state.bytes_total, rows_done=counts.rows_read)  # the whole file, a bundle's too
     except Rejected as rejection:
         savepoint.rollback()
         errors = rejection.errors

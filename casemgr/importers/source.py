@@ -31,12 +31,15 @@ CHUNK = 1 << 20
 MAX_LINE_BYTES = CHUNK
 
 
-def spool_dir() -> str | None:
+def spool_dir() -> str:
     """The folder for an import's files on disk (an upload, a bundle's members, rows
     translated from another format): IMPORT_SPOOL_DIR, else the system's temporary folder."""
+    import tempfile
+
     from flask import current_app, has_app_context
 
-    return (current_app.config.get("IMPORT_SPOOL_DIR") or None) if has_app_context() else None
+    configured = current_app.config.get("IMPORT_SPOOL_DIR") if has_app_context() else None
+    return configured or tempfile.gettempdir()
 
 
 @dataclass(frozen=True)

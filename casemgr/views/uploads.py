@@ -11,16 +11,17 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import Flask, Request, current_app, request
+from flask import Flask, Request, request
 from werkzeug.datastructures import FileStorage
+
+from casemgr.importers.source import spool_dir
 
 PREFIX = "casemgr-upload-"
 
 
 class SpoolingRequest(Request):
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
-        folder = current_app.config.get("IMPORT_SPOOL_DIR") or tempfile.gettempdir()
-        handle = tempfile.NamedTemporaryFile("w+b", dir=folder, prefix=PREFIX, suffix=".part", delete=False)
+        handle = tempfile.NamedTemporaryFile("w+b", dir=spool_dir(), prefix=PREFIX, suffix=".part", delete=False)
         self.__dict__.setdefault("_spooled", []).append(Path(handle.name))
         return handle
 
