@@ -8,7 +8,6 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from casemgr.models import DisclosureEntry
 from casemgr.models.enums import Category, Role
 from casemgr.services import disclosure, disclosure_chain
 from tests.factories import create_school, create_student, create_user
@@ -148,8 +147,8 @@ def recompute_chain(session, district_id: int) -> None:
     session.execute(sa.text("ALTER TABLE disclosure_log DISABLE TRIGGER disclosure_log_append_only"))
     for row in chain_rows(session, district_id):
         session.execute(sa.text(
-            f"UPDATE disclosure_log SET prev_hash = coalesce((SELECT hash FROM disclosure_log p "
-            f"WHERE p.chain_district_id = :d AND p.seq = :seq - 1), :zero) WHERE id = :id"
+            "UPDATE disclosure_log SET prev_hash = coalesce((SELECT hash FROM disclosure_log p "
+            "WHERE p.chain_district_id = :d AND p.seq = :seq - 1), :zero) WHERE id = :id"
         ), {"d": district_id, "seq": row.seq, "id": row.id, "zero": bytes(32)})
         session.execute(sa.text(f"UPDATE disclosure_log SET hash = {RECOMPUTED} WHERE id = :id"), {"id": row.id})
     session.execute(sa.text(

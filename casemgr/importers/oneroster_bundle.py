@@ -16,7 +16,7 @@ import csv
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from casemgr.importers.archive import extract_member, open_zip
