@@ -83,6 +83,7 @@ def init_extensions(app: Flask) -> None:
     from casemgr import i18n
     from casemgr.extensions import csrf, db, htmx, login_manager, migrate, principal
 
+    init_reports_database(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")))
     csrf.init_app(app)
@@ -93,6 +94,19 @@ def init_extensions(app: Flask) -> None:
     i18n.init_app(app)
     if app.config.get("CHECK_DATABASE_ON_START", True):
         check_database(app)
+
+
+def init_reports_database(app: Flask) -> None:
+    """With REPORTS_DATABASE_URI (a read replica), the report pages read from it through
+    the bind "reports", every transaction read-only; without it they read DATABASE_URL."""
+    url = app.config.get("REPORTS_DATABASE_URI")
+    if not url:
+        return
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    connect_args = {**options.get("connect_args", {}), "options": "-c default_transaction_read_only=on"}
+    binds = dict(app.config.get("SQLALCHEMY_BINDS") or {})
+    binds["reports"] = {**options, "url": url, "connect_args": connect_args}
+    app.config["SQLALCHEMY_BINDS"] = binds
 
 
 def check_database(app: Flask) -> None:
@@ -115,7 +129,7 @@ def register_blueprints(app: Flask) -> None:
     from casemgr.views import account, accounts, admin, amendments, auth, caseload, casework, claim, consents
     from casemgr.views import family, family_accounts, family_consents
     from casemgr.views import formatting, home, imports, inbox, language, notes, notices, organizations, partner
-    from casemgr.views import referrals, release_forms, rights, roster, students, two_factor, uploads, users
+    from casemgr.views import referrals, release_forms, reports, rights, roster, students, two_factor, uploads, users
 
     app.register_blueprint(account.bp)
     app.register_blueprint(accounts.bp)
@@ -139,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(partner.bp)
     app.register_blueprint(referrals.bp)
     app.register_blueprint(release_forms.bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(rights.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(students.bp)

@@ -5,6 +5,8 @@ DATABASE_URL      PostgreSQL URL (postgresql+psycopg://...) the app and imports 
 MIGRATE_DATABASE_URL  the URL of the role that owns the tables, used by `casemgr db
                   upgrade`/`downgrade`, `seed`, `demo`'s migration and seed, and `restore`;
                   unset: DATABASE_URL (casemgr/db_roles.py).
+CASEMGR_REPORTS_DATABASE_URL  a read replica the report pages read their figures from
+                  (casemgr/reports.py), in read-only transactions; unset: DATABASE_URL.
 SECRET_KEY        signs sessions; required when CASEMGR_ENV=production.
 CASEMGR_ENV       development (default) or production.
 CASEMGR_DATA_DIR  where the embedded database and the development secret live.
@@ -237,6 +239,9 @@ class Config:
             if not env.get("DATABASE_URL"):
                 raise ConfigError("MIGRATE_DATABASE_URL is set without DATABASE_URL (the application role's URL)")
             settings["MIGRATE_DATABASE_URI"] = normalise_database_url(env["MIGRATE_DATABASE_URL"], "MIGRATE_DATABASE_URL")
+        if env.get("CASEMGR_REPORTS_DATABASE_URL"):
+            settings["REPORTS_DATABASE_URI"] = normalise_database_url(
+                env["CASEMGR_REPORTS_DATABASE_URL"], "CASEMGR_REPORTS_DATABASE_URL")
         secret = env.get("SECRET_KEY")
         if production:
             if not secret or len(secret) < 32:

@@ -24,6 +24,8 @@ NAVIGATION[Role.COUNSELOR] += [(_l("Caseload"), "caseload.index")]
 for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.COUNSELOR):
     NAVIGATION[role].insert(2, (_l("Referrals"), "referrals.index"))
 NAVIGATION[Role.PARTNER_ADMIN] += [(_l("Referral inbox"), "inbox.index"), (_l("Roster"), "roster.index"), (_l("Staff"), "partner.staff")]
+for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL):
+    NAVIGATION[role].append((_l("Reports"), "reports.index"))
 for role in notices.NOTICE_ROLES:
     NAVIGATION[role].append((_l("Notices"), "notices.index"))
 for role in policy.AMENDMENT_READERS:

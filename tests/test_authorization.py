@@ -135,6 +135,7 @@ ROUTES = {
     "amendments.index": "school_officials",
     "amendments.show": "amendment_request",
     "release_forms.show": "release_form",
+    "reports.index": "reporters",
     "language.choose": "public_post",
     "two_factor.sign_in": "public",
     "two_factor.enrol": "signed_in",
@@ -649,6 +650,7 @@ def _global_requests(app, world, who):
         yield "GET", url_for("partner.compliance_form", user_id=colleague.uuid), 200 if partner_admin else 403
         yield "POST", url_for("partner.compliance_form", user_id=colleague.uuid), 302 if partner_admin else 403
         yield "GET", url_for("caseload.index"), 200 if who in ("district_admin", "principal", "counselor") else 403
+        yield "GET", url_for("reports.index"), 200 if who in ("district_admin", "principal") else 403
         yield "GET", url_for("imports.index"), 200 if admin else 403
         yield "POST", url_for("imports.upload"), 400 if admin else 403  # a forged post without a file
         yield "GET", url_for("imports.show", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
