@@ -114,9 +114,17 @@ def log_denied(
     return entry
 
 
+def _one_or_list(student_id: sa.ColumnElement[int]) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    """(student_id, student_ids) of a group of students: a group of one is an entry like
+    a view of one record, a larger group names its students in order."""
+    one = sa.func.count() == 1
+    return (sa.case((one, sa.func.min(student_id))),
+            sa.case((~one, sa.func.array_agg(aggregate_order_by(student_id, student_id)))))
+
+
 def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[Category], basis: str) -> None:
     """A list page showing some categories of many students: one entry naming them all
-    (`student_ids`), or one per district when they span districts, so that each entry is
+    (`student_ids`; `student_id` when the list is of one), or one per district when they span districts, so that each entry is
     in one district's chain; a single INSERT … SELECT writes them in the order of their
     districts' chains (`chain_order`)."""
     ids = sorted(set(student_ids))
@@ -126,11 +134,12 @@ def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[C
     shown = [str(c) for c in sorted(categories)]
     db.session.execute(
         sa.insert(DisclosureEntry).from_select(
-            ["user_id", "organization_id", "student_ids", "action", "categories", "basis", "allowed", "request_path"],
+            ["user_id", "organization_id", "student_id", "student_ids", "action", "categories", "basis", "allowed",
+             "request_path"],
             sa.select(
                 sa.literal(user.id),
                 sa.literal(user.organization_id),
-                sa.func.array_agg(aggregate_order_by(Student.id, Student.id)),
+                *_one_or_list(Student.id),
                 sa.literal(str(DisclosureAction.VIEW)),
                 sa.literal(shown, ARRAY(sa.Text)),
                 sa.literal({c: basis for c in shown}, JSONB),
@@ -193,7 +202,7 @@ def log_names_shown(user: User, student_ids: Iterable[int]) -> None:
     """Students a page named without logging them itself, in a single INSERT … SELECT:
     their identity on the basis on which the user sees it, or, where the user sees no
     category of theirs, the name only (`NAME_ONLY`). One entry per district and basis
-    naming its students (`student_ids`): one entry for school staff, whose basis is the
+    naming its students (`student_ids`, or `student_id` for one): one entry for school staff, whose basis is the
     same for every student; one per consent for a partner's staff."""
     ids = sorted(set(student_ids))
     if not ids:
@@ -206,12 +215,12 @@ def log_names_shown(user: User, student_ids: Iterable[int]) -> None:
     identity = str(Category.IDENTITY)
     db.session.execute(
         sa.insert(DisclosureEntry).from_select(
-            ["user_id", "organization_id", "student_ids", "action", "categories", "basis", "allowed", "reason",
-             "request_path"],
+            ["user_id", "organization_id", "student_id", "student_ids", "action", "categories", "basis", "allowed",
+             "reason", "request_path"],
             sa.select(
                 sa.literal(user.id),
                 sa.literal(user.organization_id),
-                sa.func.array_agg(aggregate_order_by(named.c.id, named.c.id)),
+                *_one_or_list(named.c.id),
                 sa.literal(str(DisclosureAction.VIEW)),
                 sa.case((seen, sa.literal([identity], ARRAY(sa.Text))), else_=sa.literal([], ARRAY(sa.Text))),
                 sa.case((seen, sa.func.jsonb_build_object(identity, named.c.basis)), else_=sa.literal({}, JSONB)),
