@@ -37,7 +37,7 @@ class DisclosureEntry(db.Model):
         sa.Index("ix_disclosure_log_student_at", "student_id", "occurred_at",
                  postgresql_where=sa.text("student_id IS NOT NULL")),
         sa.Index("ix_disclosure_log_student_ids", "student_ids", postgresql_using="gin",
-                 postgresql_where=sa.text("student_ids IS NOT NULL")),
+                 postgresql_with={"fastupdate": "off"}, postgresql_where=sa.text("student_ids IS NOT NULL")),
         sa.Index("ix_disclosure_log_user_at", "user_id", "occurred_at"),
         sa.Index("ix_disclosure_log_org_at", "organization_id", "occurred_at"),
         # not unique: a unique index of a partitioned table must hold the partition key;

@@ -248,8 +248,9 @@ def upgrade():
 
     op.create_index('ix_disclosure_log_student_at', 'disclosure_log', ['student_id', 'occurred_at'],
                     postgresql_where=sa.text('student_id IS NOT NULL'))
+    # written straight into the posting lists, compressed (no pending list to grow and search)
     op.create_index('ix_disclosure_log_student_ids', 'disclosure_log', ['student_ids'], postgresql_using='gin',
-                    postgresql_where=sa.text('student_ids IS NOT NULL'))
+                    postgresql_with={'fastupdate': 'off'}, postgresql_where=sa.text('student_ids IS NOT NULL'))
     op.create_index('ix_disclosure_log_user_at', 'disclosure_log', ['user_id', 'occurred_at'])
     op.create_index('ix_disclosure_log_org_at', 'disclosure_log', ['organization_id', 'occurred_at'])
     op.create_index('ix_disclosure_log_chain_seq', 'disclosure_log', ['chain_district_id', 'seq'])
