@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 
 from casemgr.extensions import db
 from casemgr.models import DisclosureChainHead, DisclosureDigest, DisclosureEntry, Organization
@@ -243,7 +243,7 @@ def verify_since_digests(district_id: int | None = None) -> list[tuple[ChainRepo
     digest` recorded it, and `casemgr audit verify` walks them all again. A chain without
     a digest is walked whole."""
     latest = {d.district_id: d for d in db.session.scalars(
-        sa.select(DisclosureDigest).distinct(DisclosureDigest.district_id)
+        sa.select(DisclosureDigest).ext(distinct_on(DisclosureDigest.district_id))
         .where(sa.or_(sa.literal(district_id is None), DisclosureDigest.district_id == district_id))
         .order_by(DisclosureDigest.district_id, DisclosureDigest.day.desc()))}
     heads = _heads(district_id)
