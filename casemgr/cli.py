@@ -343,6 +343,34 @@ def audit_partitions_command(ahead: int) -> None:
         click.echo(f"{partition.name}  {partition.bounds}  ~{partition.rows:,} rows  {partition.bytes / 1e6:,.1f} MB")
 
 
+@audit_group.command("archive")
+@click.argument("month", type=click.DateTime(["%Y-%m"]))
+@click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The file to write the month's rows to (pg_dump's custom format).")
+@with_appcontext
+def audit_archive_command(month, target: Path) -> None:
+    """Archive a month of the disclosure log (YYYY-MM, oldest first): write its partition
+    to a file, record where each chain stood at its end, and detach it from the log. The
+    rows stay in the database, outside the log, until the owner drops the detached table
+    once the file is stored safely; the log keeps being verified from the archived rows'
+    hashes."""
+    from casemgr import backup, db_roles
+    from casemgr.extensions import db
+    from casemgr.services import disclosure_partitions
+
+    try:
+        with db_roles.as_owner():
+            records = disclosure_partitions.archive(month.date(), target, today())
+            db.session.commit()
+    except (disclosure_partitions.ArchiveError, backup.BackupError) as error:
+        raise click.ClickException(str(error)) from None
+    name = f"disclosure_partitions.disclosure_log_{month:%Y_%m}"
+    rows = sum(r.rows for r in records)
+    click.echo(f"{month:%Y-%m}: {rows:,} rows written to {target} "
+               f"(sha256 {records[0].file_sha256 if records else '-'}) and detached from the log as {name}.")
+    click.echo(f"Once the file is stored safely and a restore of it tried: DROP TABLE {name};")
+
+
 def _ensure_partitions(ahead: int = 3, quiet: bool = False) -> None:
     from casemgr import db_roles
     from casemgr.extensions import db

@@ -3,12 +3,14 @@ its district's chain, written by the database; `casemgr audit verify` names the 
 broken row; the daily digest records each chain's head and the district admin sees it."""
 from __future__ import annotations
 
+import subprocess
 import threading
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from casemgr import backup
 from casemgr.models.enums import Category, Role
 from casemgr.services import disclosure, disclosure_chain
 from tests.factories import create_school, create_student, create_user
@@ -432,4 +434,46 @@ def test_rows_chained_before_the_log_was_partitioned_keep_their_hashes_and_verif
 
     downgraded = casemgr("db", "downgrade", "0012", url=empty_database)
     assert downgraded.returncode != 0 and "rows that name a list of students" in downgraded.stderr
+    engine.dispose()
+
+
+def test_an_archived_month_leaves_the_log_and_the_chains_verify_from_its_last_row(empty_database, tmp_path):
+    assert casemgr("db", "upgrade", url=empty_database).returncode == 0
+    engine = sa.create_engine(empty_database)
+    old = ("INSERT INTO disclosure_log (occurred_at, organization_id, student_id, action, allowed) "
+           "VALUES (:at, 2, :s, 'view', true)")
+    with engine.begin() as conn:
+        conn.execute(sa.text(FIXTURE))
+        # the months of a log in use for years
+        conn.execute(sa.text("SELECT casemgr_disclosure_partition('2025-01-01'), casemgr_disclosure_partition('2025-02-01')"))
+        for at, s in (("2025-01-10 10:00+00", 2), ("2025-01-20 10:00+00", 1), ("2025-01-25 10:00+00", 4),
+                      ("2025-02-03 10:00+00", 2)):
+            conn.execute(sa.text(old), {"at": at, "s": s})
+        conn.execute(sa.text(VIEW), {"s": 2, "why": "today"})
+    assert casemgr("audit", "digest", url=empty_database).returncode == 0
+
+    refused = casemgr("audit", "archive", "2025-02", "--to", str(tmp_path / "feb.dump"), url=empty_database)
+    assert refused.returncode == 1 and "archive the older months first: 2025-01" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    future = casemgr("audit", "archive", "2999-01", "--to", str(tmp_path / "x.dump"), url=empty_database)
+    assert future.returncode == 1 and "is not over yet" in future.stderr
+
+    archived = casemgr("audit", "archive", "2025-01", "--to", str(tmp_path / "jan.dump"), url=empty_database)
+    assert archived.returncode == 0, archived.stdout + archived.stderr
+    assert "2025-01: 3 rows written to" in archived.stdout and "DROP TABLE" in archived.stdout
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM disclosure_log")).scalar_one() == 2
+        # not deleted: detached, in the schema, until the owner drops it
+        assert conn.execute(sa.text("SELECT count(*) FROM disclosure_partitions.disclosure_log_2025_01")).scalar_one() == 3
+        recorded = conn.execute(sa.text("SELECT district_id, rows, last_seq FROM disclosure_archives "
+                                        "ORDER BY district_id")).all()
+        assert [tuple(r) for r in recorded] == [(1, 2, 2), (3, 1, 1)]
+    listing = subprocess.run([backup.tool("pg_restore"), "--list", str(tmp_path / "jan.dump")],
+                             capture_output=True, text=True)
+    assert "disclosure_log_2025_01" in listing.stdout
+    verified = casemgr("audit", "verify", url=empty_database)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "NORTH: 2 rows verified." in verified.stdout and "SOUTH: 0 rows verified." in verified.stdout
+    again = casemgr("audit", "archive", "2025-01", "--to", str(tmp_path / "jan2.dump"), url=empty_database)
+    assert again.returncode == 1 and "no partition for 2025-01" in again.stderr
     engine.dispose()

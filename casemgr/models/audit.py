@@ -107,6 +107,26 @@ class DisclosureDigest(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 
 
+class DisclosureArchive(db.Model):
+    """A month of the disclosure log archived (`casemgr audit archive`): the partition
+    written to a file with pg_dump and detached from the log. One row per chain that had
+    rows that month, with the last of them, from which `casemgr audit verify` walks the
+    chain on. Append-only."""
+
+    __tablename__ = "disclosure_archives"
+    __table_args__ = (sa.UniqueConstraint("month", "district_id"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    month: Mapped[date]  # the first day of the month archived
+    district_id: Mapped[int]  # the chain (0: the rows of no district)
+    rows: Mapped[int] = mapped_column(sa.BigInteger)
+    last_seq: Mapped[int] = mapped_column(sa.BigInteger)
+    last_hash: Mapped[bytes] = mapped_column(BYTEA)
+    file_name: Mapped[str] = mapped_column(sa.String(255))
+    file_sha256: Mapped[str] = mapped_column(sa.String(64))
+    archived_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
 class ImportBatch(PublicId, db.Model):
     """One import of one file: who, when, what, and how it ended."""
 

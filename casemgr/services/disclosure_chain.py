@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 
 from casemgr.extensions import db
-from casemgr.models import DisclosureChainHead, DisclosureDigest, DisclosureEntry, Organization
+from casemgr.models import DisclosureArchive, DisclosureChainHead, DisclosureDigest, DisclosureEntry, Organization
 
 GENESIS = bytes(32)
 NO_DISTRICT = 0
@@ -143,6 +143,9 @@ def _digest_breaks(chain: int | None) -> dict[int, Break]:
         sa.select(DisclosureDigest, DisclosureEntry.id, DisclosureEntry.occurred_at)
         .outerjoin(DisclosureEntry, _digest_row())
         .where(DisclosureEntry.hash.is_distinct_from(DisclosureDigest.hash))
+        # a digest of a month archived since: its row is in the archive
+        .where(~sa.exists().where(DisclosureArchive.district_id == DisclosureDigest.district_id,
+                                  DisclosureArchive.last_seq >= DisclosureDigest.seq))
         .order_by(DisclosureDigest.district_id, DisclosureDigest.seq)
     )
     if chain is not None:
@@ -186,34 +189,50 @@ def _heads(district_id: int | None) -> list:
     return db.session.execute(_HEADS, {"chain": district_id}).all()
 
 
-def _tail_break(head) -> Break | None:
-    """A chain whose head does not stand on its last row: rows cut from its end, or the head moved."""
-    if (head.head_seq or 0) != (head.last_seq or 0):
-        return Break(head.last_id, head.last_seq, head.last_at,
-                     f"the chain's head is at seq {head.head_seq or 0} but its last row is seq {head.last_seq or 0} "
+def _tail_break(head, archived: DisclosureArchive | None = None) -> Break | None:
+    """A chain whose head does not stand on its last row (in the log, else the last
+    archived): rows cut from its end, or the head moved."""
+    last_seq, last_hash = head.last_seq, head.last_hash
+    if last_seq is None and archived is not None:
+        last_seq, last_hash = archived.last_seq, archived.last_hash
+    if (head.head_seq or 0) != (last_seq or 0):
+        return Break(head.last_id, last_seq, head.last_at,
+                     f"the chain's head is at seq {head.head_seq or 0} but its last row is seq {last_seq or 0} "
                      "(rows at its end are missing, or the head was moved)")
-    if head.last_seq and head.head_hash != head.last_hash:
-        return Break(head.last_id, head.last_seq, head.last_at, "the chain's head records another hash for this row")
+    if last_seq and head.head_hash != last_hash:
+        return Break(head.last_id, last_seq, head.last_at, "the chain's head records another hash for this row")
     return None
 
 
 def _reports(heads: list, walked: dict[int, tuple[int, Break | None]],
-             digests: dict[int, Break] | None = None) -> list[ChainReport]:
+             digests: dict[int, Break] | None = None,
+             archived: dict[int, DisclosureArchive] | None = None) -> list[ChainReport]:
     labels = _labels({h.chain for h in heads})
     reports = []
     for head in heads:
         rows, broken = walked.get(head.chain, (0, None))
-        broken = broken or (digests or {}).get(head.chain) or _tail_break(head)
-        reports.append(ChainReport(head.chain, labels[head.chain], rows, broken, head.last_seq or 0))
+        broken = broken or (digests or {}).get(head.chain) or _tail_break(head, (archived or {}).get(head.chain))
+        reports.append(ChainReport(head.chain, labels[head.chain], rows, broken, head.head_seq or 0))
     return reports
 
 
+def _archived(district_id: int | None) -> dict[int, DisclosureArchive]:
+    """The last archived month of each chain (services/disclosure_partitions.py)."""
+    return {a.district_id: a for a in db.session.scalars(
+        sa.select(DisclosureArchive).ext(distinct_on(DisclosureArchive.district_id))
+        .where(sa.or_(sa.literal(district_id is None), DisclosureArchive.district_id == district_id))
+        .order_by(DisclosureArchive.district_id, DisclosureArchive.last_seq.desc()))}
+
+
 def verify(district_id: int | None = None) -> list[ChainReport]:
-    """Every chain (or the district's), walked from its first row, with the first place
-    it does not hold, and every digest recorded checked against the log."""
+    """Every chain (or the district's), walked from its first row (after its archived
+    months, from the last archived row's hash), with the first place it does not hold,
+    and every digest recorded checked against the log."""
     heads = _heads(district_id)
-    walked = _walk([Stretch(h.chain) for h in heads])
-    return _reports(heads, walked, _digest_breaks(district_id))
+    archived = _archived(district_id)
+    walked = _walk([Stretch(h.chain) if h.chain not in archived
+                    else Stretch(h.chain, archived[h.chain].last_seq, archived[h.chain].last_hash) for h in heads])
+    return _reports(heads, walked, _digest_breaks(district_id), archived)
 
 
 def verify_day(day: date, district_id: int | None = None) -> list[ChainReport]:
@@ -233,7 +252,7 @@ def verify_day(day: date, district_id: int | None = None) -> list[ChainReport]:
     walked = _walk(stretches)
     for chain, broken in missing.items():
         walked[chain] = (0, broken)
-    return _reports(_heads(district_id), walked)
+    return _reports(_heads(district_id), walked, archived=_archived(district_id))
 
 
 def verify_since_digests(district_id: int | None = None) -> list[tuple[ChainReport, DisclosureDigest | None]]:
@@ -249,7 +268,7 @@ def verify_since_digests(district_id: int | None = None) -> list[tuple[ChainRepo
     heads = _heads(district_id)
     stretches = [Stretch(h.chain) if h.chain not in latest
                  else Stretch(h.chain, latest[h.chain].seq, latest[h.chain].hash) for h in heads]
-    return [(report, latest.get(report.district_id)) for report in _reports(heads, _walk(stretches))]
+    return [(report, latest.get(report.district_id)) for report in _reports(heads, _walk(stretches), archived=_archived(district_id))]
 
 
 def record_digests(day: date) -> list[tuple[str, DisclosureDigest, bool]]:
