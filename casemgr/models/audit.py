@@ -43,6 +43,8 @@ class DisclosureEntry(db.Model):
         # not unique: a unique index of a partitioned table must hold the partition key;
         # the chain trigger gives each row its own seq and `audit verify` names a repeat
         sa.Index("ix_disclosure_log_chain_seq", "chain_district_id", "seq"),
+        # a district's log, newest first (the admin's search without a student or user)
+        sa.Index("ix_disclosure_log_chain_at", "chain_district_id", "occurred_at"),
         sa.Index("ix_disclosure_log_occurred_at", "occurred_at", postgresql_using="brin"),
         {"postgresql_partition_by": "RANGE (occurred_at)"},
     )

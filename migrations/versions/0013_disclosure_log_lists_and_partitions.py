@@ -271,6 +271,7 @@ def upgrade():
     op.create_index('ix_disclosure_log_user_at', 'disclosure_log', ['user_id', 'occurred_at'])
     op.create_index('ix_disclosure_log_org_at', 'disclosure_log', ['organization_id', 'occurred_at'])
     op.create_index('ix_disclosure_log_chain_seq', 'disclosure_log', ['chain_district_id', 'seq'])
+    op.create_index('ix_disclosure_log_chain_at', 'disclosure_log', ['chain_district_id', 'occurred_at'])
     op.create_index('ix_disclosure_log_occurred_at', 'disclosure_log', ['occurred_at'], postgresql_using='brin')
 
     op.execute(HASH_FUNCTION)
