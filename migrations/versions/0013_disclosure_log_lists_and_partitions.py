@@ -159,6 +159,29 @@ OLD_HASH_FUNCTION = """
     $$
 """
 
+# the refusal names the log, not the partition a row is in
+APPEND_ONLY_FUNCTION = """
+    CREATE OR REPLACE FUNCTION casemgr_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        named text;
+    BEGIN
+        SELECT p.relname INTO named FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
+         WHERE i.inhrelid = TG_RELID;
+        RAISE EXCEPTION '% is append-only: % is not allowed', coalesce(named, TG_TABLE_NAME), TG_OP
+            USING ERRCODE = 'insufficient_privilege';
+    END
+    $$
+"""
+
+OLD_APPEND_ONLY_FUNCTION = """
+    CREATE OR REPLACE FUNCTION casemgr_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
+            USING ERRCODE = 'insufficient_privilege';
+    END
+    $$
+"""
+
 # the month of `day` as a partition (the months are UTC months); NULL when it exists,
 # 'default' when rows of that month already wait in the DEFAULT partition (it is then
 # left to the owner: the rows stay where they are, safe, and the month is not created)
@@ -217,6 +240,7 @@ def _create_partitioned_table(name: str) -> None:
 
 
 def upgrade():
+    op.execute(APPEND_ONLY_FUNCTION)
     op.create_table('disclosure_archives',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
@@ -345,3 +369,4 @@ def downgrade():
     op.execute("CREATE TRIGGER disclosure_log_chain BEFORE INSERT ON disclosure_log "
                "FOR EACH ROW EXECUTE FUNCTION casemgr_disclosure_chain()")
     op.drop_table('disclosure_archives')
+    op.execute(OLD_APPEND_ONLY_FUNCTION)
