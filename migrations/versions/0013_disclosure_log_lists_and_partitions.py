@@ -23,7 +23,11 @@ audit digest` daily); a DEFAULT partition takes any row of a month not created y
 an insert never fails. The existing rows move across as they are (id, seq, prev_hash and
 hash kept, not chained again). Row triggers on the partitioned table (append-only, the
 chain) apply to every partition; TRUNCATE triggers do not, so each partition gets its
-own.
+own; the append-only refusal names the log rather than the partition.
+
+Old months are archived, never deleted (`casemgr audit archive`): the append-only table
+`disclosure_archives` records, per chain, the last row of each month archived, from
+which `casemgr audit verify` walks the chain on.
 
 Revision ID: 0013
 Revises: 0012
