@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import format_date, format_time, gettext
 from sqlalchemy.orm import joinedload
 
-from casemgr.clock import local_day
 from casemgr.extensions import db
 from casemgr.family_words import categories_words, role_words
 from casemgr.models import Consent, DisclosureEntry, Organization, Student, User
@@ -40,42 +40,75 @@ class LogLine:
     time: str
 
 
-def entries_by_organization(student: Student) -> dict[int | None, int]:
-    """{organization id: entries} of the student's log, in one pass over it: the
-    organizations for the filter, and the count of pages when no date is chosen."""
-    return dict(db.session.execute(
-        sa.select(DisclosureEntry.organization_id, sa.func.count())
-        .where(DisclosureEntry.names(student.id)).group_by(DisclosureEntry.organization_id)
-    ).tuples().all())
+@dataclass(frozen=True)
+class LogPage:
+    """One page of a student's log: its entries, newest first, and where it stands."""
+
+    items: list[DisclosureEntry]
+    page: int
+    total: int
+    per_page: int = PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
 
 
-def organizations_in_log(counts: dict[int | None, int]) -> list[Organization]:
-    """The organizations that appear in the student's log, for the filter."""
-    ids = [i for i in counts if i is not None]
-    return list(db.session.scalars(sa.select(Organization).where(Organization.id.in_(ids)).order_by(Organization.name)))
-
-
-def entries_shown(counts: dict[int | None, int], chosen: LogFilter) -> int | None:
-    """The number of entries the filter keeps, when the counts say it (no dates chosen)."""
-    if chosen.date_from is not None or chosen.date_to is not None:
-        return None
-    return counts.get(chosen.organization.id, 0) if chosen.organization is not None else sum(counts.values())
-
-
-def log_query(student: Student, chosen: LogFilter, zone: str) -> sa.Select:
-    query = (
-        sa.select(DisclosureEntry)
-        .options(joinedload(DisclosureEntry.user).joinedload(User.organization), joinedload(DisclosureEntry.organization))
+def _entries(student: Student) -> list:
+    """(id, occurred_at, organization_id) of every entry of the student's log, newest
+    first: one pass over the log (the rows of the student's own pages and the list rows
+    naming them), from which the filter's organizations, the count and the page come."""
+    return db.session.execute(
+        sa.select(DisclosureEntry.id, DisclosureEntry.occurred_at, DisclosureEntry.organization_id)
         .where(DisclosureEntry.names(student.id))
         .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
-    )
-    if chosen.organization is not None:
-        query = query.where(DisclosureEntry.organization_id == chosen.organization.id)
-    if chosen.date_from is not None:
-        query = query.where(local_day(DisclosureEntry.occurred_at, zone) >= chosen.date_from)
-    if chosen.date_to is not None:
-        query = query.where(local_day(DisclosureEntry.occurred_at, zone) <= chosen.date_to)
-    return query
+    ).all()
+
+
+def read_log(student: Student, organization_key: str, date_from: date | None, date_to: date | None, zone: str,
+             page: int) -> tuple[list[Organization], LogFilter, LogPage]:
+    """The organizations in the student's log (for the filter), the filter chosen (the
+    organization whose uuid is `organization_key`, if it is in the log) and the chosen
+    page of the entries it keeps (days in `zone`)."""
+    entries = _entries(student)
+    named = {e.organization_id for e in entries if e.organization_id is not None}
+    organizations = list(db.session.scalars(
+        sa.select(Organization).where(Organization.id.in_(named)).order_by(Organization.name)))
+    organization = next((o for o in organizations if str(o.uuid) == organization_key), None)
+    chosen = LogFilter(organization, date_from, date_to)
+    where = ZoneInfo(zone)
+    kept = [e for e in entries
+            if (chosen.organization is None or e.organization_id == chosen.organization.id)
+            and (chosen.date_from is None or e.occurred_at.astimezone(where).date() >= chosen.date_from)
+            and (chosen.date_to is None or e.occurred_at.astimezone(where).date() <= chosen.date_to)]
+    shown = kept[(page - 1) * PER_PAGE: page * PER_PAGE]
+    items: list[DisclosureEntry] = []
+    if shown:
+        keys = [(e.id, e.occurred_at) for e in shown]
+        items = list(db.session.scalars(
+            sa.select(DisclosureEntry)
+            .options(joinedload(DisclosureEntry.user).joinedload(User.organization),
+                     joinedload(DisclosureEntry.organization))
+            .where(sa.tuple_(DisclosureEntry.id, DisclosureEntry.occurred_at).in_(keys))
+            .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
+        ).unique())
+    return organizations, chosen, LogPage(items, page, len(kept))
 
 
 def consent_dates(student: Student, entries: list[DisclosureEntry]) -> dict[str, date]:
