@@ -78,7 +78,7 @@ def _entries(student: Student) -> list:
         sa.select(DisclosureEntry.id, DisclosureEntry.occurred_at, DisclosureEntry.organization_id)
         .where(DisclosureEntry.names(student.id))
         .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
-    ).all()
+    ).tuples().all()
 
 
 def read_log(student: Student, organization_key: str, date_from: date | None, date_to: date | None, zone: str,
@@ -87,25 +87,26 @@ def read_log(student: Student, organization_key: str, date_from: date | None, da
     organization whose uuid is `organization_key`, if it is in the log) and the chosen
     page of the entries it keeps (days in `zone`)."""
     entries = _entries(student)
-    named = {e.organization_id for e in entries if e.organization_id is not None}
+    named = {organization_id for _, _, organization_id in entries if organization_id is not None}
     organizations = list(db.session.scalars(
         sa.select(Organization).where(Organization.id.in_(named)).order_by(Organization.name)))
     organization = next((o for o in organizations if str(o.uuid) == organization_key), None)
     chosen = LogFilter(organization, date_from, date_to)
     where = ZoneInfo(zone)
-    kept = [e for e in entries
-            if (chosen.organization is None or e.organization_id == chosen.organization.id)
-            and (chosen.date_from is None or e.occurred_at.astimezone(where).date() >= chosen.date_from)
-            and (chosen.date_to is None or e.occurred_at.astimezone(where).date() <= chosen.date_to)]
+    kept = [(entry_id, at) for entry_id, at, organization_id in entries
+            if (chosen.organization is None or organization_id == chosen.organization.id)
+            and (chosen.date_from is None or at.astimezone(where).date() >= chosen.date_from)
+            and (chosen.date_to is None or at.astimezone(where).date() <= chosen.date_to)]
     shown = kept[(page - 1) * PER_PAGE: page * PER_PAGE]
     items: list[DisclosureEntry] = []
     if shown:
-        keys = [(e.id, e.occurred_at) for e in shown]
+        # by id, and by time too, so that only the partitions of the page's months are read
         items = list(db.session.scalars(
             sa.select(DisclosureEntry)
             .options(joinedload(DisclosureEntry.user).joinedload(User.organization),
                      joinedload(DisclosureEntry.organization))
-            .where(sa.tuple_(DisclosureEntry.id, DisclosureEntry.occurred_at).in_(keys))
+            .where(DisclosureEntry.id.in_([entry_id for entry_id, _ in shown]),
+                   DisclosureEntry.occurred_at.in_([at for _, at in shown]))
             .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
         ).unique())
     return organizations, chosen, LogPage(items, page, len(kept))
