@@ -49,7 +49,9 @@ class DisclosureEntry(db.Model):
         {"postgresql_partition_by": "RANGE (occurred_at)"},
     )
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    # the sentinel of the ORM's batched INSERT … RETURNING: the key is (id, occurred_at),
+    # and the identity alone tells which returned row is which entry
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True, insert_sentinel=True)
     occurred_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now(), primary_key=True
     )
