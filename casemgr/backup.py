@@ -19,7 +19,7 @@ class BackupError(RuntimeError):
 
 
 def tool(name: str) -> str:
-    """The path of pg_dump or pg_restore: the embedded server's, else the PATH's."""
+    """The path of pg_dump, pg_restore or psql: the embedded server's, else the PATH's."""
     try:
         import pgserver
 
@@ -76,10 +76,47 @@ def backup(url: sa.URL, target: Path) -> int:
 
 def restore(url: sa.URL, source: Path) -> None:
     """Replace the database's contents with a backup: every object of the backup is
-    dropped and made again, in one transaction (all or nothing)."""
+    dropped and made again, in one transaction (all or nothing).
+
+    pg_restore's own --clean cannot drop the indexes of a partitioned table's partitions
+    (the disclosure log's: "cannot drop index ... because index ... requires it"): they
+    go with their parent's index. So the backup is read as pg_restore's SQL script, the
+    statements that drop the partitions' own indexes and keys are left out of its
+    cleaning part, and psql runs it in one transaction, stopping at the first error."""
     if not source.is_file():
         raise BackupError(f"{source} is not a file")
     args, env = connection_arguments(url)
     _run([tool("pg_restore"), "--list", str(source)], env, f"{source.name} is not a casemgr backup: pg_restore")
-    _run([tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-          "--exit-on-error", "--dbname", url.database or "postgres", *args, str(source)], env, "pg_restore")
+    script = subprocess.Popen(
+        [tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges", "--file", "-", str(source)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        runner = subprocess.Popen(
+            [tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1",
+             "--dbname", url.database or "postgres", *args],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    except OSError as error:
+        script.kill()
+        raise BackupError(f"psql could not start: {error.strerror}") from None
+    cleaning = True
+    for line in script.stdout:
+        if cleaning and line.startswith((b"CREATE ", b"COPY ")):
+            cleaning = False
+        if cleaning and line.startswith(PARTITION_DROPS):
+            continue
+        runner.stdin.write(line)
+    runner.stdin.close()
+    errors = runner.stderr.read().decode(errors="replace")
+    read = script.stderr.read().decode(errors="replace")
+    if script.wait() != 0:
+        runner.wait()
+        lines = [line for line in read.strip().splitlines() if line.strip()]
+        raise BackupError(f"pg_restore failed: {lines[0] if lines else f'exit code {script.returncode}'}")
+    if runner.wait() != 0:
+        lines = [line for line in errors.strip().splitlines() if line.strip()]
+        raise BackupError(f"restore failed: {lines[0] if lines else f'exit code {runner.returncode}'}")
+
+
+# the statements of the cleaning part that drop a partition's own index or key
+PARTITION_DROPS = (b"DROP INDEX IF EXISTS disclosure_partitions.",
+                   b"ALTER TABLE IF EXISTS ONLY disclosure_partitions.")

@@ -16,6 +16,11 @@ casemgr runs as two PostgreSQL roles:
 downgrade) run with a MIGRATE_DATABASE_URL runs it again in the migration's own
 transaction, so tables added later get the same rules.
 
+The disclosure log's monthly partitions live in their own schema (migration 0013):
+there the application role may only SELECT (so that a backup taken as it reads every
+row); it appends to the log through `disclosure_log`, never to a partition itself, and
+creating a month's partition is the owner's.
+
 The attendance import writes its rows to an UNLOGGED table in the public schema, so the
 application role also has CREATE on that schema (the tables it creates are its own),
 and TEMP on the database for the other imports' temporary tables.
@@ -32,6 +37,8 @@ APPEND_ONLY_FUNCTION = "casemgr_append_only"
 # the disclosure log's chains are moved only by the log's own trigger, which runs with
 # the owner's rights (SECURITY DEFINER), so the app cannot move a chain's head
 READ_ONLY_TABLES = ("alembic_version", "disclosure_chain_heads")
+# the schema of the disclosure log's partitions, read-only to the application role
+PARTITION_SCHEMA = "disclosure_partitions"
 
 
 class RoleError(RuntimeError):
@@ -79,6 +86,14 @@ def grant_app_role(conn: sa.Connection, role: str, owner: str | None = None) -> 
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY(:names)"
     ), {"names": list(READ_ONLY_TABLES)}).scalars())
     statements += [f"REVOKE INSERT, UPDATE, DELETE ON {quote(table)} FROM {app}" for table in sorted(existing)]
+    if conn.execute(sa.text("SELECT to_regnamespace(:schema) IS NOT NULL"), {"schema": PARTITION_SCHEMA}).scalar_one():
+        partitions = quote(PARTITION_SCHEMA)
+        statements += [
+            f"GRANT USAGE ON SCHEMA {partitions} TO {app}",
+            f"REVOKE ALL ON ALL TABLES IN SCHEMA {partitions} FROM {app}",
+            f"GRANT SELECT ON ALL TABLES IN SCHEMA {partitions} TO {app}",
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner_name} IN SCHEMA {partitions} GRANT SELECT ON TABLES TO {app}",
+        ]
     for statement in statements:
         conn.exec_driver_sql(statement)
     return tables

@@ -98,7 +98,8 @@ def _ensure_database(server_url: sa.URL, name: str) -> None:
 
 
 # objects of the public schema not owned by the owner (nor the app's own staging
-# tables), as the statements that hand them to the owner; sequences of a table follow it
+# tables), and the disclosure log's partitions and their schema, as the statements that
+# hand them to the owner; sequences and indexes of a table follow it
 HAND_OVER = """
 SELECT format('ALTER %s %s OWNER TO %I', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
               WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
@@ -107,7 +108,15 @@ SELECT format('ALTER %s %s OWNER TO %I', CASE c.relkind WHEN 'S' THEN 'SEQUENCE'
  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
    AND pg_get_userbyid(c.relowner) NOT IN (:owner, :app)
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                   AND d.deptype IN ('a', 'i'))
+                   AND d.refobjid <> c.oid AND d.deptype IN ('a', 'i'))
+UNION ALL
+SELECT format('ALTER TABLE %s OWNER TO %I', c.oid::regclass, CAST(:owner AS text))
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'disclosure_partitions' AND c.relkind IN ('r', 'p')
+   AND pg_get_userbyid(c.relowner) NOT IN (:owner, :app)
+UNION ALL
+SELECT format('ALTER SCHEMA disclosure_partitions OWNER TO %I', CAST(:owner AS text))
+  FROM pg_namespace WHERE nspname = 'disclosure_partitions' AND pg_get_userbyid(nspowner) NOT IN (:owner, :app)
 UNION ALL
 SELECT format('ALTER FUNCTION %s OWNER TO %I', p.oid::regprocedure, CAST(:owner AS text))
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import format_date, format_time, gettext
 from sqlalchemy.orm import joinedload
 
-from casemgr.clock import local_day
 from casemgr.extensions import db
 from casemgr.family_words import categories_words, role_words
 from casemgr.models import Consent, DisclosureEntry, Organization, Student, User
@@ -40,26 +40,76 @@ class LogLine:
     time: str
 
 
-def organizations_in_log(student: Student) -> list[Organization]:
-    """The organizations that appear in the student's log, for the filter."""
-    named = sa.select(DisclosureEntry.organization_id).where(DisclosureEntry.student_id == student.id)
-    return list(db.session.scalars(sa.select(Organization).where(Organization.id.in_(named)).order_by(Organization.name)))
+@dataclass(frozen=True)
+class LogPage:
+    """One page of a student's log: its entries, newest first, and where it stands."""
+
+    items: list[DisclosureEntry]
+    page: int
+    total: int
+    per_page: int = PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
 
 
-def log_query(student: Student, chosen: LogFilter, zone: str) -> sa.Select:
-    query = (
-        sa.select(DisclosureEntry)
-        .options(joinedload(DisclosureEntry.user).joinedload(User.organization), joinedload(DisclosureEntry.organization))
-        .where(DisclosureEntry.student_id == student.id)
+def _entries(student: Student) -> list:
+    """(id, occurred_at, organization_id) of every entry of the student's log, newest
+    first: one pass over the log (the rows of the student's own pages and the list rows
+    naming them), from which the filter's organizations, the count and the page come."""
+    return db.session.execute(
+        sa.select(DisclosureEntry.id, DisclosureEntry.occurred_at, DisclosureEntry.organization_id)
+        .where(DisclosureEntry.names(student.id))
         .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
-    )
-    if chosen.organization is not None:
-        query = query.where(DisclosureEntry.organization_id == chosen.organization.id)
-    if chosen.date_from is not None:
-        query = query.where(local_day(DisclosureEntry.occurred_at, zone) >= chosen.date_from)
-    if chosen.date_to is not None:
-        query = query.where(local_day(DisclosureEntry.occurred_at, zone) <= chosen.date_to)
-    return query
+    ).tuples().all()
+
+
+def read_log(student: Student, organization_key: str, date_from: date | None, date_to: date | None, zone: str,
+             page: int) -> tuple[list[Organization], LogFilter, LogPage]:
+    """The organizations in the student's log (for the filter), the filter chosen (the
+    organization whose uuid is `organization_key`, if it is in the log) and the chosen
+    page of the entries it keeps (days in `zone`)."""
+    entries = _entries(student)
+    named = {organization_id for _, _, organization_id in entries if organization_id is not None}
+    organizations = list(db.session.scalars(
+        sa.select(Organization).where(Organization.id.in_(named)).order_by(Organization.name)))
+    organization = next((o for o in organizations if str(o.uuid) == organization_key), None)
+    chosen = LogFilter(organization, date_from, date_to)
+    where = ZoneInfo(zone)
+    kept = [(entry_id, at) for entry_id, at, organization_id in entries
+            if (chosen.organization is None or organization_id == chosen.organization.id)
+            and (chosen.date_from is None or at.astimezone(where).date() >= chosen.date_from)
+            and (chosen.date_to is None or at.astimezone(where).date() <= chosen.date_to)]
+    shown = kept[(page - 1) * PER_PAGE: page * PER_PAGE]
+    items: list[DisclosureEntry] = []
+    if shown:
+        # by id, and by time too, so that only the partitions of the page's months are read
+        items = list(db.session.scalars(
+            sa.select(DisclosureEntry)
+            .options(joinedload(DisclosureEntry.user).joinedload(User.organization),
+                     joinedload(DisclosureEntry.organization))
+            .where(DisclosureEntry.id.in_([entry_id for entry_id, _ in shown]),
+                   DisclosureEntry.occurred_at.in_([at for _, at in shown]))
+            .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
+        ).unique())
+    return organizations, chosen, LogPage(items, page, len(kept))
 
 
 def consent_dates(student: Student, entries: list[DisclosureEntry]) -> dict[str, date]:

@@ -4,6 +4,7 @@ and notes")."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from babel.lists import format_list as babel_format_list
 from flask_babel import get_locale, gettext
@@ -66,8 +67,15 @@ CONSENT_STATE_WORDS = {
 def categories_words(categories: Iterable[str]) -> str:
     """"attendance, grades and credits and notes" in the reader's language, in the
     order of SPEC §3."""
-    chosen = {Category(c) for c in categories}
-    return babel_format_list([str(CATEGORY_WORDS[c]) for c in Category if c in chosen], locale=get_locale())
+    locale = get_locale()
+    return _categories_words(str(locale), frozenset(Category(c) for c in categories))
+
+
+@lru_cache(maxsize=1024)
+def _categories_words(locale: str, chosen: frozenset[Category]) -> str:
+    """A family's log says the same few lists on every line: each is worded once per
+    language (the translations are loaded once, at start)."""
+    return babel_format_list([str(CATEGORY_WORDS[c]) for c in Category if c in chosen], locale=locale)
 
 
 def role_words(role: str) -> str:

@@ -25,6 +25,7 @@ from flask import current_app
 from flask_migrate import upgrade
 
 from casemgr import indicators
+from casemgr.db_roles import PARTITION_SCHEMA
 from casemgr.extensions import db
 from casemgr.models import Organization
 from casemgr.passwords import hash_password
@@ -86,6 +87,8 @@ def reset_database() -> None:
     db.session.rollback()
     db.session.remove()
     with db.engine.begin() as conn:
+        # the disclosure log's partitions have a schema of their own (migration 0013)
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PARTITION_SCHEMA} CASCADE"))
         conn.execute(sa.text("DROP SCHEMA public CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA public"))
         conn.execute(sa.text("GRANT USAGE ON SCHEMA public TO PUBLIC"))

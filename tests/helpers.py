@@ -73,3 +73,12 @@ def import_result(client, response, *, timeout: float = 300):
         assert time.monotonic() < deadline, f"the import at {page} did not end"
         time.sleep(0.2)
     return client.get(page)
+
+
+def students_logged(*where) -> list[int]:
+    """The students named by the disclosure log's rows that match `where`, each as often
+    as a row names them: a view's student, and every student of a list view."""
+    from casemgr.models import DisclosureEntry
+
+    rows = db.session.execute(sa.select(DisclosureEntry.student_id, DisclosureEntry.student_ids).where(*where)).all()
+    return [i for r in rows for i in ([r.student_id] if r.student_id is not None else r.student_ids or [])]

@@ -90,6 +90,17 @@ REFUSED = [
     "UPDATE disclosure_chain_heads SET seq = 0",
     "DELETE FROM disclosure_chain_heads",
     "UPDATE disclosure_digests SET hash = hash",
+    # the log's partitions: reached through disclosure_log only, made by the owner only
+    "INSERT INTO disclosure_partitions.disclosure_log_default (organization_id, action, allowed) VALUES (1, 'view', true)",
+    "UPDATE disclosure_partitions.disclosure_log_default SET user_id = NULL",
+    "DELETE FROM disclosure_partitions.disclosure_log_default",
+    "TRUNCATE disclosure_partitions.disclosure_log_default",
+    "ALTER TABLE disclosure_partitions.disclosure_log_default DISABLE TRIGGER ALL",
+    "ALTER TABLE disclosure_log DETACH PARTITION disclosure_partitions.disclosure_log_default",
+    "CREATE TABLE disclosure_partitions.disclosure_log_2099_01 PARTITION OF disclosure_log "
+    "FOR VALUES FROM ('2099-01-01') TO ('2099-02-01')",
+    "SELECT casemgr_disclosure_partition('2099-01-01')",
+    "DROP TABLE disclosure_partitions.disclosure_log_default",
 ]
 
 
@@ -147,6 +158,14 @@ def test_the_app_role_cannot_rewrite_the_log_and_the_app_works_as_it(roles, tmp_
             "has_table_privilege(%s, 'UPDATE'), has_table_privilege(%s, 'DELETE'), has_table_privilege(%s, 'TRUNCATE')",
             (table,) * 5).fetchone() for table in APPEND_ONLY}
         assert privileges == {table: (True, True, False, False, False) for table in APPEND_ONLY}
+        partitions = [row[0] for row in conn.execute(
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'disclosure_log'::regclass")]
+        assert len(partitions) >= 5
+        for partition in partitions:  # read (a backup taken as the app reads them), never written
+            assert conn.execute(
+                "SELECT has_table_privilege(%s, 'SELECT'), has_table_privilege(%s, 'INSERT'), "
+                "has_table_privilege(%s, 'UPDATE'), has_table_privilege(%s, 'DELETE'), "
+                "has_table_privilege(%s, 'TRUNCATE')", (partition,) * 5).fetchone() == (True, False, False, False, False)
         assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0] is False
     with owner_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM disclosure_log")).scalar_one() == log_rows

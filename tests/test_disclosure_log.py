@@ -50,3 +50,42 @@ def test_bad_filter_dates_are_explained(client, db):
     response = client.get("/admin/disclosures?start=yesterday")
     assert response.status_code == 200
     assert "Not a valid date value." in response.get_data(as_text=True)
+
+
+def test_admin_finds_a_list_view_by_any_student_it_named(client, db):
+    admin = create_user(Role.DISTRICT_ADMIN)
+    school = create_school(admin.organization)
+    a, b = create_student(school, last_name="Alvarez"), create_student(school, last_name="Baker")
+    c = create_student(school, last_name="Castillo")
+    counselor = create_user(Role.COUNSELOR, school, email="c@example.test")
+    login(client, counselor)
+    assert client.get("/caseload").status_code == 200  # one row naming the three
+    client.get(f"/students/{a.uuid}")
+    logout(client)
+
+    login(client, admin)
+    everything = client.get("/admin/disclosures").get_data(as_text=True)
+    assert "2 entries" in everything and "A list of 3 students" in everything
+    for student, count in ((a, "2 entries"), (b, "1 entry"), (c, "1 entry")):
+        found = client.get(f"/admin/disclosures?student={student.local_id}").get_data(as_text=True)
+        assert count in found and "A list of 3 students" in found, student.last_name
+    by_user = client.get("/admin/disclosures?user=c@example.test").get_data(as_text=True)
+    assert "2 entries" in by_user
+
+
+def test_a_log_longer_than_the_count_bound_is_counted_up_to_it(client, db, monkeypatch):
+    from casemgr.views import admin as admin_views
+
+    monkeypatch.setattr(admin_views, "LOG_COUNT_BOUND", 2)
+    admin = create_user(Role.DISTRICT_ADMIN)
+    school = create_school(admin.organization)
+    students = [create_student(school) for _ in range(3)]
+    login(client, create_user(Role.COUNSELOR, school))
+    for student in students:
+        client.get(f"/students/{student.uuid}")
+    logout(client)
+    login(client, admin)
+    html = client.get("/admin/disclosures").get_data(as_text=True)
+    assert "More than 2 entries, page 1: narrow the search" in html
+    html = client.get(f"/admin/disclosures?student={students[0].state_id}").get_data(as_text=True)
+    assert "1 entry" in html

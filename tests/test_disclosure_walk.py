@@ -19,7 +19,7 @@ from casemgr.models.enums import Category
 from casemgr.models.enums import Role
 from casemgr.views import disclosure_guard
 from tests.factories import create_user
-from tests.helpers import csrf_token, login
+from tests.helpers import csrf_token, login, students_logged
 from tests.test_authorization import ROLES, _global_requests, _student_requests, build_world_with_another_district
 
 # written out here by hand, so that a route cannot exempt itself unseen
@@ -67,8 +67,7 @@ def test_every_response_naming_a_student_is_logged(app, client, db, who):
         named = {sid for sid, tokens in names.items() if any(t in html for t in tokens)}
         if not named:
             continue
-        logged = set(db.session.scalars(
-            sa.select(DisclosureEntry.student_id).where(DisclosureEntry.id > before)))
+        logged = set(students_logged(DisclosureEntry.id > before))
         if named - logged:
             unlogged.append(f"{method} {endpoint} {url} -> {response.status_code}")
     assert not unlogged, f"{who}: pages naming a student without a log row:\n" + "\n".join(unlogged)

@@ -142,6 +142,11 @@ def test_a_folder_from_before_the_roles_is_handed_to_the_owner_and_the_app_role_
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
                                 ).scalars().all() == ["casemgr_owner"]
+            # the disclosure log's partitions and their schema too
+            assert conn.execute(sa.text("SELECT DISTINCT tableowner FROM pg_tables "
+                                        "WHERE schemaname = 'disclosure_partitions'")).scalars().all() == ["casemgr_owner"]
+            assert conn.execute(sa.text("SELECT pg_get_userbyid(nspowner) FROM pg_namespace "
+                                        "WHERE nspname = 'disclosure_partitions'")).scalar_one() == "casemgr_owner"
         engine.dispose()
         assert embedded_db.start_with_roles(folder) == (app_url, owner_url)  # a second start changes nothing
 

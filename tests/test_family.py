@@ -19,7 +19,7 @@ from tests.factories import (
     create_student,
     create_user,
 )
-from tests.helpers import login
+from tests.helpers import csrf_token, login
 from tests.test_indicators import AS_OF, _mark, _section, enrolled_student, school  # noqa: F401  (fixture)
 
 TODAY = today()
@@ -259,3 +259,24 @@ def test_the_switch_returns_to_the_page_it_was_on(client, db, family):
     response = client.post("/language", data={"language": "es", "csrf_token": token},
                            headers={"Referer": f"https://evil.example{page}"})
     assert response.headers["Location"] == "/"
+
+
+def test_a_list_view_naming_the_child_among_others_is_in_the_familys_log(client, db, family):
+    """A caseload page is one log row naming every student listed: the family's log finds
+    it by the child in that list, and the log of a child not listed does not show it."""
+    counselor = family["counselor"]
+    others = [create_student(family["child"].school) for _ in range(3)]
+    login(client, counselor)
+    assert client.get("/caseload").status_code == 200
+    listed = db.session.execute(sa.select(DisclosureEntry).where(
+        DisclosureEntry.user_id == counselor.id, DisclosureEntry.student_ids.is_not(None))).scalar_one()
+    assert family["child"].id in listed.student_ids and others[0].id in listed.student_ids
+    assert listed.student_id is None
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, family["parent"])
+    html = client.get(f"/family/children/{family['child'].uuid}/log").get_data(as_text=True)
+    school = family["child"].school.name
+    assert f"{school} (Dana Park, counselor) viewed" in html and "as school staff." in html
+    assert f'value="{family["child"].school.uuid}"' in html  # the list's organization is in the filter
+    html = client.get(f"/family/children/{family['no_rights'].uuid}/log")
+    assert html.status_code == 404

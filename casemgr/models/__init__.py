@@ -2,7 +2,9 @@
 from casemgr.models.accounts import AccountEvent, AccountToken, ClaimCode, RecoveryCode
 from casemgr.models.amendments import AmendmentRequest, AmendmentRequestEvent
 from casemgr.models.agreements import DataSharingAgreement, RosterEntry, ServiceAgreement, service_agreement_schools
-from casemgr.models.audit import DisclosureChainHead, DisclosureDigest, DisclosureEntry, ImportBatch
+from casemgr.models.audit import (
+    DisclosureArchive, DisclosureChainHead, DisclosureDigest, DisclosureEntry, ImportBatch,
+)
 from casemgr.models.casework import Flag, Note, Referral, ReferralEvent, SupportPlan, SupportPlanCheckIn
 from casemgr.models.consent import Consent, ConsentRevocation
 from casemgr.models.edfi import EdFiDescriptorMapping, EdFiStudent
@@ -32,7 +34,7 @@ from casemgr.models.students import (
 __all__ = [
     "AccountEvent", "AccountToken", "ClaimCode", "RecoveryCode",
     "AmendmentRequest", "AmendmentRequestEvent", "Assessment", "AttendanceYear", "CalendarDay", "Consent", "ConsentRevocation", "CourseMark",
-    "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureChainHead", "DisclosureDigest", "DisclosureEntry", "EdFiDescriptorMapping", "EdFiStudent",
+    "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureArchive", "DisclosureChainHead", "DisclosureDigest", "DisclosureEntry", "EdFiDescriptorMapping", "EdFiStudent",
     "FafsaRecord",
     "Flag", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
     "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",

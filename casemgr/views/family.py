@@ -113,14 +113,11 @@ def _day(name: str, errors: list[str]) -> date | None:
 def log(student_id: uuid.UUID):
     access = load_family_access_or_404(student_id)
     student = access.student
-    organizations = family_log.organizations_in_log(student)
     errors: list[str] = []
-    chosen_org = request.args.get("organization", "")
-    organization = next((o for o in organizations if str(o.uuid) == chosen_org), None)
-    chosen = family_log.LogFilter(organization, _day("from", errors), _day("to", errors))
+    date_from, date_to = _day("from", errors), _day("to", errors)
     zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
-    page = db.paginate(family_log.log_query(student, chosen, zone), page=page_number(),
-                       per_page=family_log.PER_PAGE, error_out=False)
+    organizations, chosen, page = family_log.read_log(
+        student, request.args.get("organization", ""), date_from, date_to, zone, page_number())
     lines = family_log.log_lines(student, list(page.items), current_user)
     return render("family/log.html", student=student, organizations=organizations, chosen=chosen, errors=errors,
                   pages=page, lines=lines, args={k: v for k, v in request.args.items() if k != "page"})
