@@ -16,6 +16,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from casemgr.clock import today
 from casemgr.seed.generator import DEMO_PASSWORD
 from tests.conftest import TEST_SECRET
 
@@ -111,8 +112,8 @@ def test_the_app_role_cannot_rewrite_the_log_and_the_app_works_as_it(roles, tmp_
         district = conn.execute(sa.text("SELECT code FROM organizations WHERE kind = 'district'")).scalar_one()
         days = conn.execute(sa.text(
             "SELECT s.state_id, o.code, max(c.day) FROM students s JOIN organizations o ON o.id = s.school_id "
-            "JOIN calendar_days c ON c.school_id = o.id AND c.instructional AND c.day <= current_date "
-            "GROUP BY s.state_id, o.code ORDER BY s.state_id LIMIT 5")).all()
+            "JOIN calendar_days c ON c.school_id = o.id AND c.instructional AND c.day <= :today "
+            "GROUP BY s.state_id, o.code ORDER BY s.state_id LIMIT 5"), {"today": today()}).all()
         assert len(days) == 5
 
     # a real import, as the application role (it stages into an UNLOGGED table of its own)
