@@ -272,19 +272,25 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 @click.option("--district", "district_code", default=None, help="Verify this district's chain only (its code).")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Verify only the rows written that day (UTC), from the hash of the row before them.")
 @with_appcontext
-def audit_verify_command(district_code: str | None) -> None:
-    """Recompute every hash of the disclosure log's chains and name the first broken row
-    of each (exit status 1), or say how many rows verified."""
+def audit_verify_command(district_code: str | None, day) -> None:
+    """Recompute every hash of the disclosure log's chains (or of one day's rows) and name
+    the first broken row of each (exit status 1), or say how many rows verified."""
     from casemgr.services import disclosure_chain
 
     district_id = _district_id(district_code) if district_code else None
-    reports = disclosure_chain.verify(district_id)
+    if day is not None:
+        reports = disclosure_chain.verify_day(day.date(), district_id)
+    else:
+        reports = disclosure_chain.verify(district_id)
     if not reports:
         click.echo("The disclosure log has no rows yet: nothing to verify.")
+    when = f" of {day:%Y-%m-%d}" if day is not None else ""
     for report in reports:
         if report.broken is None:
-            click.echo(f"{report.label}: {report.rows:,} rows verified.")
+            click.echo(f"{report.label}: {report.rows:,} rows{when} verified.")
         else:
             click.echo(f"{report.label}: BROKEN at {report.broken.describe()}")
     if any(r.broken for r in reports):
@@ -294,18 +300,69 @@ def audit_verify_command(district_code: str | None) -> None:
 @audit_group.command("digest")
 @with_appcontext
 def audit_digest_command() -> None:
-    """Record today's digest (each chain's head) in disclosure_digests and print it; run
-    it daily (cron) and keep the printed lines apart from the database."""
+    """Verify each chain's rows since its last digest, record today's digest (each chain's
+    head) in disclosure_digests and print it; run it daily (cron) and keep the printed
+    lines apart from the database. Also creates the log's partitions of the months ahead."""
     from casemgr.extensions import db
     from casemgr.services import disclosure_chain
 
+    try:
+        _ensure_partitions(quiet=True)
+    except click.ClickException as error:
+        click.echo(f"warning: {error.message}", err=True)
+    checked = disclosure_chain.verify_since_digests()
+    for report, since in checked:
+        if report.broken is not None:
+            click.echo(f"{report.label}: BROKEN at {report.broken.describe()}")
     recorded = disclosure_chain.record_digests(today())
     db.session.commit()
+    walked = {report.district_id: report for report, _ in checked}
     for label, digest, new in recorded:
+        report = walked.get(digest.district_id)
+        verified = f" ({report.rows:,} rows since the last digest verified)" \
+            if report is not None and report.broken is None and new else ""
         click.echo(f"{digest.day} {label} seq {digest.seq} sha256 {digest.hash.hex()}"
-                   + ("" if new else " (already recorded today)"))
+                   + ("" if new else " (already recorded today)") + verified)
     if not recorded:
         click.echo("The disclosure log has no rows yet: no digest recorded.")
+    if any(report.broken for report, _ in checked):
+        sys.exit(1)
+
+
+@audit_group.command("partitions")
+@click.option("--ahead", type=click.IntRange(0, 120), default=3, show_default=True,
+              help="Months after the current one to create.")
+@with_appcontext
+def audit_partitions_command(ahead: int) -> None:
+    """Create the disclosure log's monthly partitions of this month and the months ahead
+    (as the owner: MIGRATE_DATABASE_URL when set), then list the partitions."""
+    from casemgr.services import disclosure_partitions
+
+    _ensure_partitions(ahead=ahead)
+    for partition in disclosure_partitions.partitions():
+        click.echo(f"{partition.name}  {partition.bounds}  ~{partition.rows:,} rows  {partition.bytes / 1e6:,.1f} MB")
+
+
+def _ensure_partitions(ahead: int = 3, quiet: bool = False) -> None:
+    from casemgr import db_roles
+    from casemgr.extensions import db
+    from casemgr.services import disclosure_partitions
+
+    try:
+        with db_roles.as_owner():
+            created, held = disclosure_partitions.ensure_ahead(today(), ahead)
+            db.session.commit()
+    except DBAPIError as error:
+        raise click.ClickException(
+            "could not create the disclosure log's partitions (creating them is the owner's right: set "
+            f"MIGRATE_DATABASE_URL): {str(error.orig).splitlines()[0]}") from None
+    for name in created:
+        click.echo(f"created partition {name}")
+    for month in held:
+        click.echo(f"the DEFAULT partition holds rows of {month:%Y-%m}: that month's partition is left for the owner "
+                   "to create (see the README, The disclosure log over the years)")
+    if not quiet and not created:
+        click.echo("every month's partition up to the months ahead exists")
 
 
 def _district_id(code: str) -> int:

@@ -42,7 +42,7 @@ class LogLine:
 
 def organizations_in_log(student: Student) -> list[Organization]:
     """The organizations that appear in the student's log, for the filter."""
-    named = sa.select(DisclosureEntry.organization_id).where(DisclosureEntry.student_id == student.id)
+    named = sa.select(DisclosureEntry.organization_id).where(DisclosureEntry.names(student.id))
     return list(db.session.scalars(sa.select(Organization).where(Organization.id.in_(named)).order_by(Organization.name)))
 
 
@@ -50,7 +50,7 @@ def log_query(student: Student, chosen: LogFilter, zone: str) -> sa.Select:
     query = (
         sa.select(DisclosureEntry)
         .options(joinedload(DisclosureEntry.user).joinedload(User.organization), joinedload(DisclosureEntry.organization))
-        .where(DisclosureEntry.student_id == student.id)
+        .where(DisclosureEntry.names(student.id))
         .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
     )
     if chosen.organization is not None:

@@ -4,8 +4,9 @@ broken row; the daily digest records each chain's head and the district admin se
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from casemgr.models.enums import Category, Role
@@ -15,7 +16,7 @@ from tests.helpers import login
 from tests.test_migrations import casemgr, empty_database  # noqa: F401  (the fixture)
 
 RECOMPUTED = """casemgr_disclosure_hash(id, chain_district_id, seq, occurred_at, user_id, organization_id, student_id,
-    action, categories, basis, allowed, reason, request_path, prev_hash)"""
+    student_ids, action, categories, basis, allowed, reason, request_path, prev_hash)"""
 
 
 def chain_rows(session, district_id: int) -> list:
@@ -54,31 +55,36 @@ def logged_district(db):
     return school, counselor, students
 
 
-def test_list_view_of_fifty_students_chains_every_row_in_order(db):
+def test_list_view_of_fifty_students_is_one_row_naming_them_all_chained_in_order(db):
     school = create_school()
     counselor = create_user(Role.COUNSELOR, school)
     students = [create_student(school) for _ in range(50)]
     disclosure.log_view(counselor, students[0], {Category.IDENTITY: "school_official"})
     db.session.flush()
-    disclosure.log_list_view(counselor, [s.id for s in students], [Category.IDENTITY, Category.ATTENDANCE],
+    disclosure.log_list_view(counselor, [s.id for s in reversed(students)], [Category.IDENTITY, Category.ATTENDANCE],
                              "school_official")
     disclosure.log_view(counselor, students[1], {Category.IDENTITY: "school_official"})
     db.session.flush()
 
     rows = chain_rows(db.session, school.district_id)
-    assert len(rows) == 52
+    assert len(rows) == 3
     assert_linked(rows)
+    listed = db.session.execute(sa.text("SELECT student_id, student_ids, categories, basis FROM disclosure_log "
+                                        "WHERE id = :id"), {"id": rows[1].id}).one()
+    assert listed.student_id is None and listed.student_ids == sorted(s.id for s in students)
+    assert listed.categories == ["attendance", "identity"]
+    assert listed.basis == {"attendance": "school_official", "identity": "school_official"}
     head = db.session.execute(sa.text("SELECT seq, hash FROM disclosure_chain_heads WHERE district_id = :d"),
                               {"d": school.district_id}).one()
-    assert (head.seq, head.hash) == (52, rows[-1].hash)
+    assert (head.seq, head.hash) == (3, rows[-1].hash)
     report = district_report(school.district_id)
-    assert report.broken is None and report.rows == 52
+    assert report.broken is None and report.rows == 3
 
 
-def test_a_list_across_two_districts_chains_each_row_in_its_students_district_in_one_order(db):
-    """A partner's list can name students of two districts: its rows go to both chains,
-    written district by district and by student, so that two such lists lock the chain
-    heads in the same order."""
+def test_a_list_across_two_districts_is_one_row_in_each_districts_chain_in_one_order(db):
+    """A partner's list can name students of two districts: one row per district, each in
+    its district's chain, written district by district, so that two such lists lock the
+    chain heads in the same order."""
     north, south = create_school(), create_school()
     students = [create_student(school) for _ in range(4) for school in (north, south)]
     youth_worker = create_user(Role.YOUTH_WORKER)
@@ -88,14 +94,80 @@ def test_a_list_across_two_districts_chains_each_row_in_its_students_district_in
     db.session.flush()
 
     order = db.session.execute(sa.text(
-        "SELECT chain_district_id, student_id FROM disclosure_log WHERE user_id = :u ORDER BY id"
+        "SELECT chain_district_id, student_id, student_ids FROM disclosure_log WHERE user_id = :u ORDER BY id"
     ), {"u": youth_worker.id}).all()
-    by_district = sorted((s.district_id, s.id) for s in students)
-    assert [tuple(r) for r in order] == by_district + by_district
+    by_district = sorted({s.district_id for s in students})
+    named = [(d, None, sorted(s.id for s in students if s.district_id == d)) for d in by_district]
+    assert [tuple(r) for r in order] == named + named
     for school in (north, south):
         rows = chain_rows(db.session, school.district_id)
-        assert len(rows) == 8
+        assert len(rows) == 2
         assert_linked(rows)
+
+
+def test_the_chain_refuses_a_list_row_across_districts_or_naming_no_such_student(db):
+    north, south = create_school(), create_school()
+    a, b = create_student(north), create_student(south)
+    db.session.flush()
+    insert = ("INSERT INTO disclosure_log (organization_id, student_ids, action, allowed) "
+              "VALUES (:o, CAST(:ids AS integer[]), 'view', true)")
+    for ids in ([a.id, b.id], [a.id, a.id], [a.id, 2_000_000_000], []):
+        with pytest.raises(sa.exc.IntegrityError, match="names existing students of one district"), \
+                db.session.begin_nested():
+            db.session.execute(sa.text(insert), {"o": north.id, "ids": ids})
+    assert db.session.scalar(sa.text("SELECT count(*) FROM disclosure_log WHERE student_ids IS NOT NULL")) == 0
+
+
+def test_verify_names_a_list_row_whose_students_were_changed(db):
+    school = create_school()
+    counselor = create_user(Role.COUNSELOR, school)
+    students = [create_student(school) for _ in range(3)]
+    disclosure.log_list_view(counselor, [s.id for s in students], [Category.IDENTITY], "school_official")
+    disclosure.log_view(counselor, students[0], {Category.IDENTITY: "school_official"})
+    db.session.flush()
+    listed = chain_rows(db.session, school.district_id)[0]
+    assert district_report(school.district_id).broken is None
+    rewrite(db.session, "UPDATE disclosure_log SET student_ids = :ids WHERE id = :id",
+            {"ids": [students[0].id, students[1].id], "id": listed.id})
+    broken = district_report(school.district_id).broken
+    assert broken.row_id == listed.id and "fields no longer match its hash" in broken.problem
+
+
+def test_verify_of_a_day_walks_that_days_rows_from_the_row_before_them(db):
+    school, counselor, students = logged_district(db)
+    rows = chain_rows(db.session, school.district_id)
+    # the rows of this test are all of the transaction's day; move the first two to the day before
+    rewrite(db.session, "UPDATE disclosure_log SET occurred_at = occurred_at - interval '1 day' "
+                        "WHERE chain_district_id = :d AND seq <= 2", {"d": school.district_id})
+    day = db.session.scalar(sa.text("SELECT (now() AT TIME ZONE 'UTC')::date"))
+    (report,) = disclosure_chain.verify_day(day, school.district_id)
+    # the day's rows hold; they start from the hash of row 2, which itself no longer matches its fields,
+    # but that row is the day before's: the whole walk finds it
+    assert report.broken is None and report.rows == 3 and report.total == 5
+    assert district_report(school.district_id).broken.seq == 1
+    rewrite(db.session, "UPDATE disclosure_log SET reason = 'changed' WHERE id = :id", {"id": rows[3].id})
+    (report,) = disclosure_chain.verify_day(day, school.district_id)
+    assert report.broken.row_id == rows[3].id
+    before = day - timedelta(days=1)
+    (report,) = disclosure_chain.verify_day(before, school.district_id)
+    assert report.broken.seq == 1 and report.rows == 2
+
+
+def test_verify_since_digests_walks_only_the_rows_after_the_latest_digest(db):
+    school, counselor, students = logged_district(db)
+    disclosure_chain.record_digests(date(2026, 12, 1))
+    for student in students[:2]:
+        disclosure.log_view(counselor, student, {Category.IDENTITY: "school_official"})
+    db.session.flush()
+    ((report, since),) = disclosure_chain.verify_since_digests(school.district_id)
+    assert since.seq == 5 and report.rows == 2 and report.total == 7 and report.broken is None
+    rows = chain_rows(db.session, school.district_id)
+    rewrite(db.session, "UPDATE disclosure_log SET reason = 'changed' WHERE id = :id", {"id": rows[5].id})
+    ((report, since),) = disclosure_chain.verify_since_digests(school.district_id)
+    assert report.broken.row_id == rows[5].id
+    # a row before the digest is left to the digest's check and the whole walk
+    rewrite(db.session, "UPDATE disclosure_log SET reason = 'changed' WHERE id = :id", {"id": rows[1].id})
+    assert district_report(school.district_id).broken.row_id == rows[1].id
 
 
 def test_a_row_without_a_student_goes_to_its_organizations_district_or_to_chain_zero(db):
@@ -313,4 +385,51 @@ def test_the_migration_chains_the_rows_already_logged(empty_database):
     verified = casemgr("audit", "verify", url=empty_database)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "NORTH: 21 rows verified." in verified.stdout and "(no district): 1 rows verified." in verified.stdout
+    engine.dispose()
+
+
+def test_rows_chained_before_the_log_was_partitioned_keep_their_hashes_and_verify(empty_database):
+    """0013 moves the rows into the monthly partitions as they are, and the new hash
+    function, which covers a list's students, hashes a row without a list as before."""
+    assert casemgr("db", "upgrade", "0012", url=empty_database).returncode == 0
+    engine = sa.create_engine(empty_database)
+    with engine.begin() as conn:
+        conn.execute(sa.text(FIXTURE))
+        conn.execute(sa.text(LIST_VIEW))
+        conn.execute(sa.text(VIEW.replace("(2,", "(4,")), {"s": 1, "why": None})
+        # a row of a month long gone, chained like the others
+        conn.execute(sa.text("INSERT INTO disclosure_log (occurred_at, organization_id, student_id, action, allowed) "
+                             "VALUES ('2025-01-15 12:00+00', 2, 2, 'view', true)"))
+        before = conn.execute(sa.text("SELECT id, seq, prev_hash, hash FROM disclosure_log ORDER BY id")).all()
+    upgraded = casemgr("db", "upgrade", url=empty_database)
+    assert upgraded.returncode == 0, upgraded.stderr
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT id, seq, prev_hash, hash FROM disclosure_log ORDER BY id")).all() == before
+        assert conn.execute(sa.text("SELECT tableoid::regclass::text FROM disclosure_log WHERE occurred_at < '2025-02-01'"
+                                    )).scalar_one() == "disclosure_partitions.disclosure_log_2025_01"
+        conn.execute(sa.text(VIEW), {"s": 2, "why": "after"})
+        conn.execute(sa.text("INSERT INTO disclosure_log (organization_id, student_ids, action, allowed) "
+                             "VALUES (2, '{2,4,6}', 'view', true)"))
+        # a month without a partition yet goes to the DEFAULT partition: the insert never fails
+        conn.execute(sa.text("INSERT INTO disclosure_log (occurred_at, organization_id, student_id, action, allowed) "
+                             "VALUES (now() + interval '3 years', 2, 2, 'view', true)"))
+        assert chain_rows(conn, 1)[-1].seq == 24
+    verified = casemgr("audit", "verify", url=empty_database)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "NORTH: 24 rows verified." in verified.stdout and "SOUTH: 1 rows verified." in verified.stdout
+
+    listed = casemgr("audit", "partitions", url=empty_database)
+    assert listed.returncode == 0, listed.stderr
+    assert "disclosure_log_2025_01" in listed.stdout and "disclosure_log_default" in listed.stdout
+    with engine.begin() as conn:
+        # a month whose rows wait in the DEFAULT partition is not created over them
+        far = conn.execute(sa.text("SELECT to_char(max(occurred_at) AT TIME ZONE 'UTC', 'YYYY_MM') FROM "
+                                   "disclosure_partitions.disclosure_log_default")).scalar_one()
+        assert conn.execute(sa.text("SELECT casemgr_disclosure_partition((now() + interval '3 years')::date)")
+                            ).scalar_one() == "default"
+        assert conn.execute(sa.text("SELECT to_regclass(:name)"), {"name": f"disclosure_partitions.disclosure_log_{far}"}
+                            ).scalar_one() is None
+
+    downgraded = casemgr("db", "downgrade", "0012", url=empty_database)
+    assert downgraded.returncode != 0 and "rows that name a list of students" in downgraded.stderr
     engine.dispose()

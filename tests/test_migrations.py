@@ -52,10 +52,20 @@ def test_casemgr_db_upgrade_builds_everything_from_empty_and_downgrades(empty_da
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, _db.metadata) == []
         append_only = set(conn.execute(
-            sa.text("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE '%append_only'")
+            sa.text("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE '%append_only' "
+                    "AND tgparentid = 0")
         ).scalars())
         assert append_only == {"consents", "consent_revocations", "disclosure_log", "notes", "amendment_requests",
                                "amendment_request_events", "account_events", "disclosure_digests"}
+        # every partition of the log: its row triggers cloned from the log's, a TRUNCATE trigger of its own
+        partitions = set(conn.execute(sa.text(
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'disclosure_log'::regclass"
+        )).scalars())
+        assert "disclosure_partitions.disclosure_log_default" in partitions and len(partitions) >= 5
+        for trigger in ("disclosure_log_append_only", "disclosure_log_chain", "disclosure_log_no_truncate"):
+            having = set(conn.execute(sa.text(
+                "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = :name"), {"name": trigger}).scalars())
+            assert partitions <= having, trigger
 
     downgraded = casemgr("db", "downgrade", "base", url=empty_database)
     assert downgraded.returncode == 0, downgraded.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB, array
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.extensions import db
@@ -21,24 +21,41 @@ class DisclosureEntry(db.Model):
     Tamper-evident: the database's BEFORE INSERT trigger (migration 0012) puts each row
     in its district's chain, `seq` one more than the row before it, `hash` a SHA-256
     over the row's fields and that row's hash (`prev_hash`); casemgr never sets them.
+
+    A view of one record names its student in `student_id`; a list view is one row
+    naming every student listed in `student_ids` (all of one district, so the row is in
+    that district's chain). Every row about a student: `names(student_id)`.
+
+    Partitioned by month on `occurred_at` (migration 0013); the partitions live in the
+    schema `disclosure_partitions`, reached through this table only
+    (services/disclosure_partitions.py).
     """
 
     __tablename__ = "disclosure_log"
     __table_args__ = (
         one_of("action", DisclosureAction),
-        sa.Index("ix_disclosure_log_student_at", "student_id", "occurred_at"),
+        sa.Index("ix_disclosure_log_student_at", "student_id", "occurred_at",
+                 postgresql_where=sa.text("student_id IS NOT NULL")),
+        sa.Index("ix_disclosure_log_student_ids", "student_ids", postgresql_using="gin",
+                 postgresql_where=sa.text("student_ids IS NOT NULL")),
         sa.Index("ix_disclosure_log_user_at", "user_id", "occurred_at"),
         sa.Index("ix_disclosure_log_org_at", "organization_id", "occurred_at"),
-        sa.Index("ux_disclosure_log_chain_seq", "chain_district_id", "seq", unique=True),
+        # not unique: a unique index of a partitioned table must hold the partition key;
+        # the chain trigger gives each row its own seq and `audit verify` names a repeat
+        sa.Index("ix_disclosure_log_chain_seq", "chain_district_id", "seq"),
+        sa.Index("ix_disclosure_log_occurred_at", "occurred_at", postgresql_using="brin"),
+        {"postgresql_partition_by": "RANGE (occurred_at)"},
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now()
+        sa.DateTime(timezone=True), server_default=sa.func.now(), primary_key=True
     )
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
     student_id: Mapped[int | None] = mapped_column(sa.ForeignKey("students.id"))
+    # a list view's students (student_id is then null)
+    student_ids: Mapped[list[int] | None] = mapped_column(ARRAY(sa.Integer))
     action: Mapped[str] = mapped_column(sa.String(16))
     categories: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), default=list, server_default="{}")
     # the legal ground per category, e.g. {"attendance": "consent:<uuid>"}
@@ -56,6 +73,12 @@ class DisclosureEntry(db.Model):
     user: Mapped[User | None] = relationship()
     organization: Mapped[Organization | None] = relationship()
     student: Mapped[Student | None] = relationship()
+
+    @classmethod
+    def names(cls, student_id: int | sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        """The rows about a student: views of their record and lists that named them."""
+        listed = sa.cast(array([student_id]), ARRAY(sa.Integer))
+        return sa.or_(cls.student_id == student_id, cls.student_ids.contains(listed))
 
 
 class DisclosureChainHead(db.Model):

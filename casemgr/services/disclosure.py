@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 
 from casemgr import policy
 from casemgr.extensions import db
@@ -115,38 +115,30 @@ def log_denied(
 
 
 def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[Category], basis: str) -> None:
-    """A list page showing some categories of many students: one entry per student,
-    written by a single INSERT … SELECT over the ids, in the order of their districts'
-    chains (`chain_order`)."""
-    ids = list(student_ids)
+    """A list page showing some categories of many students: one entry naming them all
+    (`student_ids`), or one per district when they span districts, so that each entry is
+    in one district's chain; a single INSERT … SELECT writes them in the order of their
+    districts' chains (`chain_order`)."""
+    ids = sorted(set(student_ids))
     if not ids:
         return
     _mark(ids)
     shown = [str(c) for c in sorted(categories)]
-    listed = sa.select(sa.func.unnest(sa.literal(ids, ARRAY(sa.Integer))).label("student_id")).subquery()
     db.session.execute(
         sa.insert(DisclosureEntry).from_select(
-            ["user_id", "organization_id", "student_id", "action", "categories", "basis", "allowed", "request_path"],
+            ["user_id", "organization_id", "student_ids", "action", "categories", "basis", "allowed", "request_path"],
             sa.select(
                 sa.literal(user.id),
                 sa.literal(user.organization_id),
-                listed.c.student_id,
+                sa.func.array_agg(aggregate_order_by(Student.id, Student.id)),
                 sa.literal(str(DisclosureAction.VIEW)),
                 sa.literal(shown, ARRAY(sa.Text)),
                 sa.literal({c: basis for c in shown}, JSONB),
                 sa.true(),
                 sa.literal(_path(), sa.String),
-            ).join(Student, Student.id == listed.c.student_id).order_by(*chain_order()),
+            ).where(Student.id.in_(ids)).group_by(Student.district_id).order_by(Student.district_id),
         )
     )
-
-
-def chain_order() -> tuple[sa.ColumnElement, ...]:
-    """The order in which a statement logging many students writes their rows: each
-    row locks its district's chain head until the transaction ends (migration 0012), so
-    two statements naming students of the same districts lock them in the same order
-    and cannot deadlock."""
-    return Student.district_id, Student.id
 
 
 def log_referral(
@@ -198,30 +190,34 @@ def log_roster_change(user: User, student: Student, what: str) -> DisclosureEntr
 
 
 def log_names_shown(user: User, student_ids: Iterable[int]) -> None:
-    """Students a page named without logging them itself, one entry each in a single
-    INSERT … SELECT: their identity on the basis on which the user sees it, or, where
-    the user sees no category of theirs, the name only (`NAME_ONLY`)."""
+    """Students a page named without logging them itself, in a single INSERT … SELECT:
+    their identity on the basis on which the user sees it, or, where the user sees no
+    category of theirs, the name only (`NAME_ONLY`). One entry per district and basis
+    naming its students (`student_ids`): one entry for school staff, whose basis is the
+    same for every student; one per consent for a partner's staff."""
     ids = sorted(set(student_ids))
     if not ids:
         return
     _mark(ids)
-    basis = policy.basis_column(user, Category.IDENTITY)
-    seen = basis.is_not(None)
+    named = sa.select(
+        Student.id, Student.district_id, policy.basis_column(user, Category.IDENTITY).label("basis")
+    ).where(Student.id.in_(ids)).subquery()
+    seen = named.c.basis.is_not(None)
     identity = str(Category.IDENTITY)
     db.session.execute(
         sa.insert(DisclosureEntry).from_select(
-            ["user_id", "organization_id", "student_id", "action", "categories", "basis", "allowed", "reason",
+            ["user_id", "organization_id", "student_ids", "action", "categories", "basis", "allowed", "reason",
              "request_path"],
             sa.select(
                 sa.literal(user.id),
                 sa.literal(user.organization_id),
-                Student.id,
+                sa.func.array_agg(aggregate_order_by(named.c.id, named.c.id)),
                 sa.literal(str(DisclosureAction.VIEW)),
                 sa.case((seen, sa.literal([identity], ARRAY(sa.Text))), else_=sa.literal([], ARRAY(sa.Text))),
-                sa.case((seen, sa.func.jsonb_build_object(identity, basis)), else_=sa.literal({}, JSONB)),
+                sa.case((seen, sa.func.jsonb_build_object(identity, named.c.basis)), else_=sa.literal({}, JSONB)),
                 sa.true(),
                 sa.case((seen, sa.null()), else_=sa.literal(NAME_ONLY, sa.Text)),
                 sa.literal(_path(), sa.String),
-            ).where(Student.id.in_(ids)).order_by(*chain_order()),
+            ).group_by(named.c.district_id, named.c.basis).order_by(named.c.district_id, named.c.basis),
         )
     )

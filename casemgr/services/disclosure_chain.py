@@ -2,13 +2,16 @@
 
 The database chains every row as it is written (migration 0012, the trigger
 `disclosure_log_chain`): one chain per district, the district of the row's student or,
-for a row without a student, of its organization; chain 0 holds the rows of no district.
-Each row's `hash` is casemgr_disclosure_hash() over its fields and `prev_hash`, the hash
+for a row without a student, of its organization; chain 0 holds the rows of no district;
+a list row's students are all of one district (migration 0013). Each row's `hash` is casemgr_disclosure_hash() over its fields and `prev_hash`, the hash
 of the row before it (32 zero bytes before the first).
 
 `verify` recomputes every hash in one set-based query per call (the database walks each
-chain in `seq` order on its unique index; only the first broken row of each chain comes
-back) and checks the chain heads and the recorded digests. Someone able to rewrite rows
+chain in `seq` order on its (chain, seq) index; only the first broken row of each chain
+comes back) and checks the chain heads and the recorded digests. The log grows for
+years, so two cheaper walks cover a stretch of it: `verify_day` the rows of one day
+(from the hash of the row before the first of them), `verify_since_digests` the rows
+after each chain's latest digest (the admin's page, on every load). Someone able to rewrite rows
 and recompute every later hash can make the rows agree with each other again, but not
 with a digest already exported or printed: `casemgr audit digest`, run daily, records
 each chain's head in the append-only `disclosure_digests`, and the district admin's
@@ -17,7 +20,7 @@ disclosure log page shows them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -28,37 +31,57 @@ from casemgr.models import DisclosureChainHead, DisclosureDigest, DisclosureEntr
 GENESIS = bytes(32)
 NO_DISTRICT = 0
 
-_FIRST_BROKEN_ROWS = sa.text("""
-    WITH walked AS (
-        SELECT d.id, d.chain_district_id AS chain, d.seq, d.occurred_at,
+MAX_SEQ = 2**63 - 1
+
+# the walk of a stretch of each chain: from the row after `from_seq` (whose prev_hash
+# must be `start_hash`, the genesis before seq 1) to `to_seq`; one row per chain comes
+# back, its first broken row if it has one, with the number of rows walked
+_WALK = sa.text("""
+    WITH bounds AS (
+        SELECT * FROM unnest(CAST(:chains AS integer[]), CAST(:from_seqs AS bigint[]), CAST(:to_seqs AS bigint[]),
+                             CAST(:start_hashes AS bytea[])) AS b(chain, from_seq, to_seq, start_hash)
+    ), walked AS (
+        SELECT d.id, b.chain, d.seq, d.occurred_at,
                d.hash = casemgr_disclosure_hash(
                    d.id, d.chain_district_id, d.seq, d.occurred_at, d.user_id, d.organization_id, d.student_id,
-                   d.action, d.categories, d.basis, d.allowed, d.reason, d.request_path, d.prev_hash) AS hash_ok,
-               d.prev_hash = lag(d.hash, 1, :genesis) OVER w AS link_ok,
-               lag(d.seq, 1, 0::bigint) OVER w AS prior_seq
-          FROM disclosure_log d
-         WHERE CAST(:chain AS integer) IS NULL OR d.chain_district_id = :chain
-        WINDOW w AS (PARTITION BY d.chain_district_id ORDER BY d.seq)
+                   d.student_ids, d.action, d.categories, d.basis, d.allowed, d.reason, d.request_path,
+                   d.prev_hash) AS hash_ok,
+               d.prev_hash = lag(d.hash, 1, b.start_hash) OVER w AS link_ok,
+               lag(d.seq, 1, b.from_seq) OVER w AS prior_seq,
+               count(*) OVER (PARTITION BY b.chain) AS walked
+          FROM bounds b
+          JOIN disclosure_log d ON d.chain_district_id = b.chain AND d.seq > b.from_seq AND d.seq <= b.to_seq
+        WINDOW w AS (PARTITION BY b.chain ORDER BY d.seq)
     )
-    SELECT DISTINCT ON (chain) chain, id, seq, occurred_at, prior_seq, hash_ok, link_ok
+    SELECT DISTINCT ON (chain) chain, id, seq, occurred_at, prior_seq, hash_ok, link_ok, walked,
+           seq <> prior_seq + 1 OR NOT link_ok OR NOT hash_ok AS broken
       FROM walked
-     WHERE seq <> prior_seq + 1 OR NOT link_ok OR NOT hash_ok
-     ORDER BY chain, seq
+     ORDER BY chain, (seq <> prior_seq + 1 OR NOT link_ok OR NOT hash_ok) DESC, seq
 """)
 
-_CHAINS = sa.text("""
-    SELECT coalesce(h.district_id, r.chain) AS chain, coalesce(r.rows, 0) AS rows, r.last_seq,
-           h.seq AS head_seq, h.hash AS head_hash, last.hash AS last_hash, last.id AS last_id,
-           last.occurred_at AS last_at
-      FROM disclosure_chain_heads h
-      FULL JOIN (SELECT chain_district_id AS chain, count(*) AS rows, max(seq) AS last_seq
-                   FROM disclosure_log
-                  WHERE CAST(:chain AS integer) IS NULL OR chain_district_id = :chain
-                  GROUP BY chain_district_id) r ON r.chain = h.district_id
-      LEFT JOIN disclosure_log last ON last.chain_district_id = r.chain AND last.seq = r.last_seq
-     WHERE CAST(:chain AS integer) IS NULL OR coalesce(h.district_id, r.chain) = :chain
+# each chain's head and the last row of its chain in the log (found on the (chain, seq) index)
+_HEADS = sa.text("""
+    SELECT c.chain, h.seq AS head_seq, h.hash AS head_hash,
+           last.id AS last_id, last.seq AS last_seq, last.hash AS last_hash, last.occurred_at AS last_at
+      FROM (SELECT district_id AS chain FROM disclosure_chain_heads
+            UNION SELECT district_id FROM disclosure_digests) c
+      LEFT JOIN disclosure_chain_heads h ON h.district_id = c.chain
+      LEFT JOIN LATERAL (SELECT d.id, d.seq, d.hash, d.occurred_at FROM disclosure_log d
+                          WHERE d.chain_district_id = c.chain ORDER BY d.seq DESC LIMIT 1) last ON true
+     WHERE CAST(:chain AS integer) IS NULL OR c.chain = :chain
      ORDER BY 1
 """)
+
+# the rows of a day (UTC bounds given) per chain: the first and last seq
+_DAY = sa.text("""
+    SELECT chain_district_id AS chain, min(seq) AS first_seq, max(seq) AS last_seq
+      FROM disclosure_log
+     WHERE occurred_at >= :start AND occurred_at < :end
+       AND (CAST(:chain AS integer) IS NULL OR chain_district_id = :chain)
+     GROUP BY chain_district_id
+""")
+
+_ROW_HASH = sa.text("SELECT hash FROM disclosure_log WHERE chain_district_id = :chain AND seq = :seq")
 
 
 @dataclass(frozen=True)
@@ -80,8 +103,9 @@ class Break:
 class ChainReport:
     district_id: int
     label: str
-    rows: int
+    rows: int  # the rows walked
     broken: Break | None
+    total: int = 0  # the rows of the chain (its last seq)
 
 
 @dataclass(frozen=True)
@@ -102,6 +126,8 @@ def _labels(district_ids: set[int]) -> dict[int, str]:
 
 
 def _row_problem(row) -> str:
+    if row.seq <= row.prior_seq:
+        return "another row has the same seq (a row was put into the chain after the fact)"
     if row.seq != row.prior_seq + 1:
         missing = f"row {row.prior_seq + 1}" if row.seq == row.prior_seq + 2 else \
             f"rows {row.prior_seq + 1} to {row.seq - 1}"
@@ -136,25 +162,94 @@ def _digest_row() -> sa.ColumnElement[bool]:
                    DisclosureEntry.seq == DisclosureDigest.seq)
 
 
-def verify(district_id: int | None = None) -> list[ChainReport]:
-    """Every chain (or the district's), with the first place it does not hold."""
-    params = {"chain": district_id, "genesis": GENESIS}
-    rows = {r.chain: Break(r.id, r.seq, r.occurred_at, _row_problem(r))
-            for r in db.session.execute(_FIRST_BROKEN_ROWS, params)}
-    digests = _digest_breaks(district_id)
-    chains = db.session.execute(_CHAINS, params).all()
-    labels = _labels({c.chain for c in chains})
+@dataclass(frozen=True)
+class Stretch:
+    """The rows of a chain to walk: after `from_seq` (whose hash is `start_hash`) up to `to_seq`."""
+
+    chain: int
+    from_seq: int = 0
+    start_hash: bytes = GENESIS
+    to_seq: int = MAX_SEQ
+
+
+def _walk(stretches: list[Stretch]) -> dict[int, tuple[int, Break | None]]:
+    """{chain: (rows walked, first broken row or None)}."""
+    if not stretches:
+        return {}
+    params = {"chains": [s.chain for s in stretches], "from_seqs": [s.from_seq for s in stretches],
+              "to_seqs": [s.to_seq for s in stretches], "start_hashes": [s.start_hash for s in stretches]}
+    return {r.chain: (r.walked, Break(r.id, r.seq, r.occurred_at, _row_problem(r)) if r.broken else None)
+            for r in db.session.execute(_WALK, params)}
+
+
+def _heads(district_id: int | None) -> list:
+    return db.session.execute(_HEADS, {"chain": district_id}).all()
+
+
+def _tail_break(head) -> Break | None:
+    """A chain whose head does not stand on its last row: rows cut from its end, or the head moved."""
+    if (head.head_seq or 0) != (head.last_seq or 0):
+        return Break(head.last_id, head.last_seq, head.last_at,
+                     f"the chain's head is at seq {head.head_seq or 0} but its last row is seq {head.last_seq or 0} "
+                     "(rows at its end are missing, or the head was moved)")
+    if head.last_seq and head.head_hash != head.last_hash:
+        return Break(head.last_id, head.last_seq, head.last_at, "the chain's head records another hash for this row")
+    return None
+
+
+def _reports(heads: list, walked: dict[int, tuple[int, Break | None]],
+             digests: dict[int, Break] | None = None) -> list[ChainReport]:
+    labels = _labels({h.chain for h in heads})
     reports = []
-    for c in chains:
-        broken = rows.get(c.chain) or digests.get(c.chain)
-        if broken is None and (c.head_seq or 0) != (c.last_seq or 0):
-            broken = Break(c.last_id, c.last_seq, c.last_at,
-                           f"the chain's head is at seq {c.head_seq or 0} but its last row is seq {c.last_seq or 0} "
-                           "(rows at its end are missing, or the head was moved)")
-        elif broken is None and c.rows and c.head_hash != c.last_hash:
-            broken = Break(c.last_id, c.last_seq, c.last_at, "the chain's head records another hash for this row")
-        reports.append(ChainReport(c.chain, labels[c.chain], c.rows, broken))
+    for head in heads:
+        rows, broken = walked.get(head.chain, (0, None))
+        broken = broken or (digests or {}).get(head.chain) or _tail_break(head)
+        reports.append(ChainReport(head.chain, labels[head.chain], rows, broken, head.last_seq or 0))
     return reports
+
+
+def verify(district_id: int | None = None) -> list[ChainReport]:
+    """Every chain (or the district's), walked from its first row, with the first place
+    it does not hold, and every digest recorded checked against the log."""
+    heads = _heads(district_id)
+    walked = _walk([Stretch(h.chain) for h in heads])
+    return _reports(heads, walked, _digest_breaks(district_id))
+
+
+def verify_day(day: date, district_id: int | None = None) -> list[ChainReport]:
+    """The rows written on `day` (a UTC day) of every chain (or the district's), from the
+    first of them, whose prev_hash must be the hash of the row before it in the log, to
+    the last; the chains' heads are checked too. Chains without a row that day walk none."""
+    start = datetime.combine(day, time.min, timezone.utc)
+    found = db.session.execute(_DAY, {"start": start, "end": start + timedelta(days=1), "chain": district_id}).all()
+    stretches, missing = [], {}
+    for row in found:
+        before = row.first_seq - 1
+        start_hash = GENESIS if before == 0 else db.session.scalar(_ROW_HASH, {"chain": row.chain, "seq": before})
+        if start_hash is None:
+            missing[row.chain] = Break(None, before, None, f"row {before} of the chain, before the day's first, is missing")
+            continue
+        stretches.append(Stretch(row.chain, before, start_hash, row.last_seq))
+    walked = _walk(stretches)
+    for chain, broken in missing.items():
+        walked[chain] = (0, broken)
+    return _reports(_heads(district_id), walked)
+
+
+def verify_since_digests(district_id: int | None = None) -> list[tuple[ChainReport, DisclosureDigest | None]]:
+    """Every chain's (or the district's) rows after its latest digest, walked from the
+    digest's hash: cheap enough for every load of the admin's page. The digest's own row
+    is checked by `recent_digests`; the rows before it were walked when `casemgr audit
+    digest` recorded it, and `casemgr audit verify` walks them all again. A chain without
+    a digest is walked whole."""
+    latest = {d.district_id: d for d in db.session.scalars(
+        sa.select(DisclosureDigest).distinct(DisclosureDigest.district_id)
+        .where(sa.or_(sa.literal(district_id is None), DisclosureDigest.district_id == district_id))
+        .order_by(DisclosureDigest.district_id, DisclosureDigest.day.desc()))}
+    heads = _heads(district_id)
+    stretches = [Stretch(h.chain) if h.chain not in latest
+                 else Stretch(h.chain, latest[h.chain].seq, latest[h.chain].hash) for h in heads]
+    return [(report, latest.get(report.district_id)) for report in _reports(heads, _walk(stretches))]
 
 
 def record_digests(day: date) -> list[tuple[str, DisclosureDigest, bool]]:
@@ -173,6 +268,13 @@ def record_digests(day: date) -> list[tuple[str, DisclosureDigest, bool]]:
     ).all()
     labels = _labels({d.district_id for d in digests})
     return [(labels[d.district_id], d, d.id in added) for d in digests]
+
+
+def digest_break(check: DigestCheck) -> Break:
+    """The break a digest that no longer matches its row shows."""
+    digest = check.digest
+    return Break(None, digest.seq, None, f"the digest of {digest.day} recorded hash {digest.hash.hex()} for seq "
+                 f"{digest.seq}, and the log's row there no longer has it (or is gone)")
 
 
 def recent_digests(district_id: int, limit: int = 14) -> list[DigestCheck]:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import selectinload
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -287,10 +287,8 @@ def disclosures():
     form = LogFilterForm(request.args)
     organizations = db.session.scalars(sa.select(Organization).order_by(Organization.kind, Organization.name)).all()
     form.organization.choices = [("", "Any organization")] + [(str(o.uuid), o.name) for o in organizations]
-    subject = aliased(Student)
     query = (
         sa.select(DisclosureEntry)
-        .join(subject, subject.id == DisclosureEntry.student_id)
         .outerjoin(User, User.id == DisclosureEntry.user_id)
         .outerjoin(Organization, Organization.id == DisclosureEntry.organization_id)
         .options(
@@ -298,13 +296,17 @@ def disclosures():
             selectinload(DisclosureEntry.user),
             selectinload(DisclosureEntry.organization),
         )
-        .where(subject.district_id == district.id)
+        # the rows about the district's students: each is in its students' district's chain
+        .where(DisclosureEntry.chain_district_id == district.id,
+               sa.or_(DisclosureEntry.student_id.is_not(None), DisclosureEntry.student_ids.is_not(None)))
         .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
     )
     if form.validate():
         if form.student.data:
             key = form.student.data.strip()
-            query = query.where(sa.or_(subject.state_id == key, subject.local_id == key))
+            found = db.session.scalars(sa.select(Student.id).where(
+                Student.district_id == district.id, sa.or_(Student.state_id == key, Student.local_id == key)))
+            query = query.where(sa.or_(sa.false(), *(DisclosureEntry.names(i) for i in found)))
         if form.user.data:
             query = query.where(User.email == form.user.data.strip().lower())
         if form.organization.data:
@@ -322,7 +324,14 @@ def disclosures():
 
 
 def _chain_status(district_id: int) -> dict:
-    """The district's chain verified and its recent digests, for the full page only
-    (a search's htmx fragment does not show them)."""
-    reports = disclosure_chain.verify(district_id)
-    return {"report": reports[0] if reports else None, "digests": disclosure_chain.recent_digests(district_id)}
+    """The district's chain and its recent digests, for the full page only (a search's
+    htmx fragment does not show them). Only the rows after the latest digest are walked
+    here (each digest's row is checked against it): a load of the page costs a day's
+    rows at most, however long the log; `casemgr audit verify` walks it whole."""
+    digests = disclosure_chain.recent_digests(district_id)
+    found = disclosure_chain.verify_since_digests(district_id)
+    report, since = found[0] if found else (None, None)
+    broken = report.broken if report else None
+    if broken is None:
+        broken = next((disclosure_chain.digest_break(d) for d in digests if not d.matches), None)
+    return {"report": report, "broken": broken, "since": since, "digests": digests}
