@@ -1,6 +1,8 @@
 """argon2id password hashes."""
 from __future__ import annotations
 
+import threading
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -15,14 +17,23 @@ _hasher = PasswordHasher(**ARGON2, type=Type.ID)
 # A hash to verify against when the email is unknown, so both paths take as long.
 _DUMMY_HASH = _hasher.hash("casemgr-no-such-account")
 
+# At most this many argon2 computations at once in a process. argon2 releases the GIL, so
+# under threaded workers (casemgr/gunicorn_conf.py) a burst of sign-ins would otherwise
+# take every core from the page requests of the same process; the sign-ins wait their
+# turn here instead, and pages keep a share of the CPU.
+CONCURRENT_HASHES = 1
+_hashing = threading.BoundedSemaphore(CONCURRENT_HASHES)
+
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _hashing:
+        return _hasher.hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        with _hashing:
+            return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
