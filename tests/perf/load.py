@@ -227,17 +227,20 @@ def user_classes(shared: Shared):
             code is taken once, so sign-ins to one account share the 30-second steps."""
             import pyotp
 
-            form = self.client.get("/login/two-factor", name=SECOND_FACTOR_PAGE)
-            token = CSRF.search(form.text or "")
             email = self.person["email"]
-            step = max(shared.totp_steps.get(email, 0) + 1, int(time.time() // 30) - 1)
-            shared.totp_steps[email] = step
-            while step > int(time.time() // 30) + 1:
-                self.gevent_sleep(1)
-            code = pyotp.TOTP(self.person["totp_secret"]).generate_otp(step)
-            return self.client.post("/login/two-factor", name=SECOND_FACTOR,
-                                    allow_redirects=False,
-                                    data={"code": code, "csrf_token": token.group(1) if token else ""})
+            for _ in range(4):  # a code an earlier run took is refused: the next step's then
+                form = self.client.get("/login/two-factor", name=SECOND_FACTOR_PAGE)
+                token = CSRF.search(form.text or "")
+                step = max(shared.totp_steps.get(email, 0) + 1, int(time.time() // 30) - 1)
+                shared.totp_steps[email] = step
+                while step > int(time.time() // 30) + 1:
+                    self.gevent_sleep(1)
+                code = pyotp.TOTP(self.person["totp_secret"]).generate_otp(step)
+                answer = self.client.post("/login/two-factor", name=SECOND_FACTOR, allow_redirects=False,
+                                          data={"code": code, "csrf_token": token.group(1) if token else ""})
+                if answer.status_code != 401:
+                    break
+            return answer
 
         @staticmethod
         def gevent_sleep(seconds: float) -> None:
