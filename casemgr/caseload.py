@@ -18,9 +18,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import load_only
 
 from casemgr import policy
 from casemgr.extensions import db
@@ -62,15 +62,49 @@ SORTS = STUDENT_SORTS.keys() | MEASURE_SORTS.keys()
 DEFAULT_DIRECTION = {"name": "asc", "grade": "asc", "tier": "desc", "attendance": "asc", "failures": "desc",
                      "credits": "asc", "school": "asc"}
 BY_NAME = (Student.last_name.asc(), Student.first_name.asc(), Student.id.asc())
-# what the page shows (templates/caseload/partials/_results.html); nothing else is loaded
-SHOWN_STUDENT = load_only(Student.uuid, Student.state_id, Student.last_name, Student.first_name,
-                          Student.preferred_name, Student.grade, raiseload=True)
-SHOWN_INDICATOR = load_only(
+# what the page shows (templates/caseload/partials/_results.html); nothing else is read.
+# The rows are read as plain values, not as ORM objects: a page is 50 students and
+# their indicators, and building, tracking and expiring 100 objects cost more than the
+# query that reads them.
+SHOWN_STUDENT = (Student.id, Student.uuid, Student.state_id, Student.last_name, Student.first_name,
+                 Student.preferred_name, Student.grade)
+SHOWN_INDICATOR = (
     StudentIndicator.tier, StudentIndicator.attendance_rate, StudentIndicator.attendance_band,
     StudentIndicator.course_failures, StudentIndicator.core_failure, StudentIndicator.credits_earned,
     StudentIndicator.credits_expected, StudentIndicator.credits_on_track, StudentIndicator.fafsa_status,
-    StudentIndicator.fafsa_off_track, raiseload=True,
+    StudentIndicator.fafsa_off_track,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ListedStudent:
+    """A student as the caseload lists them."""
+
+    id: int
+    uuid: uuid.UUID
+    state_id: str
+    last_name: str
+    first_name: str
+    preferred_name: str | None
+    grade: int
+
+    grade_label = Student.grade_label
+
+
+@dataclass(frozen=True, slots=True)
+class ListedIndicators:
+    """A student's indicators as the caseload shows them."""
+
+    tier: int
+    attendance_rate: Decimal | None
+    attendance_band: str | None
+    course_failures: int
+    core_failure: bool
+    credits_earned: Decimal | None
+    credits_expected: Decimal | None
+    credits_on_track: bool | None
+    fafsa_status: str | None
+    fafsa_off_track: bool | None
 
 
 @dataclass
@@ -136,8 +170,8 @@ def _int_in(raw, allowed: set[int] | None, name: str, errors: list[str]) -> int 
 
 @dataclass
 class CaseloadRow:
-    student: Student
-    indicator: StudentIndicator | None
+    student: ListedStudent
+    indicator: ListedIndicators | None
     school_name: str
     open_flags: int
 
@@ -186,16 +220,24 @@ def load_caseload(user: User, query: CaseloadQuery, today: date) -> CaseloadPage
         .scalar_subquery()
     )
     loaded = db.session.execute(
-        sa.select(Student, StudentIndicator, Organization.name, open_flags.label("open_flags"))
-        .options(SHOWN_STUDENT, SHOWN_INDICATOR)
+        sa.select(*SHOWN_STUDENT, StudentIndicator.student_id, *SHOWN_INDICATOR, Organization.name,
+                  open_flags.label("open_flags"))
         .select_from(listed)
         .join(Student, Student.id == listed.c.id)
         .join(Organization, Organization.id == Student.school_id)
         .outerjoin(StudentIndicator, _indicator_join(StudentIndicator, year_number))
         .order_by(*order)
     ).all()
+    students, indicators = len(SHOWN_STUDENT), len(SHOWN_INDICATOR)
     return CaseloadPage(
-        rows=[CaseloadRow(student, indicator, school, flags) for student, indicator, school, flags in loaded],
+        rows=[
+            CaseloadRow(
+                ListedStudent(*row[:students]),
+                ListedIndicators(*row[students + 1:students + 1 + indicators]) if row[students] is not None else None,
+                row[-2], row[-1],
+            )
+            for row in loaded
+        ],
         total=total, page=page, pages=pages, school_year=year_number,
     )
 

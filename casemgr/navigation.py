@@ -2,6 +2,7 @@
 link points at a feature that has not been built."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Flask, current_app, g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -9,6 +10,7 @@ from flask_login import current_user
 from casemgr import notices, policy
 from casemgr.services import amendments
 from casemgr.clock import today
+from casemgr.extensions import db
 from casemgr.models.enums import Role
 
 # role -> [(label, endpoint)]; later capabilities add their pages here
@@ -43,6 +45,7 @@ def notice_badge() -> str | None:
     """The count of new notices beside "Notices" ("3", "99+"), or None."""
     if not current_user.is_authenticated:
         return None
+    _count_both_badges()
     return notices.badge(current_user, today())
 
 
@@ -50,9 +53,25 @@ def amendment_badge() -> str | None:
     """The count of open amendment requests beside "Amendment requests", or None."""
     if not current_user.is_authenticated or not policy.lists_amendments(current_user) or g.get("notices_unavailable"):
         return None
+    _count_both_badges()
     if "open_amendments" not in g:
         g.open_amendments = amendments.open_count(current_user)
     return notices.count_label(g.open_amendments) if g.open_amendments else None
+
+
+def _count_both_badges() -> None:
+    """A user with both counts in their navigation (a principal, a counselor) gets them
+    from one statement, once per request; the badges then read what it kept."""
+    if "notice_count" in g or "open_amendments" in g or g.get("notices_unavailable"):
+        return
+    if not (notices.has_notices(current_user) and policy.lists_amendments(current_user)):
+        return
+    notice_count = notices.notice_count_query(current_user, today())
+    if notice_count is None:
+        return
+    counts = db.session.execute(sa.select(notice_count.scalar_subquery().label("notices"),
+                                          amendments.open_count_query(current_user).scalar_subquery().label("open"))).one()
+    g.notice_count, g.open_amendments = counts.notices, counts.open or 0
 
 
 # endpoint -> (the count beside its entry, what the count is of, for screen readers)

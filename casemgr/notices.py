@@ -135,14 +135,20 @@ def _union(selects: list[sa.Select]) -> sa.Subquery:
 # --- the count in the navigation ---------------------------------------------------------
 
 
-def notice_count(user: User, day: date) -> int:
-    """How many notices are new, up to COUNT_SHOWN_UP_TO + 1 ("99+"): one query, each
-    source stopping at that many rows."""
+def notice_count_query(user: User, day: date) -> sa.Select | None:
+    """The count of new notices, up to COUNT_SHOWN_UP_TO + 1 ("99+"), each source
+    stopping at that many rows; None when the user has no source of notices."""
     sources = _sources(user, day, default_since(user), None)
     if not sources:
-        return 0
+        return None
     limited = [source.limit(COUNT_SHOWN_UP_TO + 1) for source in sources]
-    return db.session.scalar(sa.select(sa.func.count()).select_from(_union(limited)))
+    return sa.select(sa.func.count()).select_from(_union(limited))
+
+
+def notice_count(user: User, day: date) -> int:
+    """How many notices are new, up to COUNT_SHOWN_UP_TO + 1 ("99+"): one query."""
+    query = notice_count_query(user, day)
+    return 0 if query is None else db.session.scalar(query)
 
 
 def count_label(count: int) -> str:

@@ -1,6 +1,9 @@
 """argon2id password hashes."""
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -15,14 +18,44 @@ _hasher = PasswordHasher(**ARGON2, type=Type.ID)
 # A hash to verify against when the email is unknown, so both paths take as long.
 _DUMMY_HASH = _hasher.hash("casemgr-no-such-account")
 
+# At most this many argon2 computations at once in a process. argon2 releases the GIL, so
+# under threaded workers (casemgr/gunicorn_conf.py) a burst of sign-ins would otherwise
+# take every core from the page requests; the sign-ins wait their turn here instead, and
+# pages keep a share of the CPU. gunicorn's configuration replaces this limit by one that
+# all its worker processes share (share_hashing_limit). A turn not given within
+# TURN_WAIT_SECONDS is taken anyway, so that a process killed during its turn cannot
+# stop every sign-in.
+CONCURRENT_HASHES = 1
+TURN_WAIT_SECONDS = 5.0
+_hashing = threading.BoundedSemaphore(CONCURRENT_HASHES)
+
+
+def share_hashing_limit(semaphore) -> None:
+    """Count turns with `semaphore` (made before the worker processes fork, e.g. a
+    multiprocessing.BoundedSemaphore) instead of this process's own."""
+    global _hashing
+    _hashing = semaphore
+
+
+@contextmanager
+def _turn():
+    acquired = _hashing.acquire(timeout=TURN_WAIT_SECONDS)
+    try:
+        yield
+    finally:
+        if acquired:
+            _hashing.release()
+
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _turn():
+        return _hasher.hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        with _turn():
+            return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

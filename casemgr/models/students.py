@@ -47,6 +47,9 @@ class Student(PublicId, CreatedAt, db.Model):
         sa.CheckConstraint("grade BETWEEN -1 AND 12", name="grade_range"),
         sa.CheckConstraint("birth_date > '1900-01-01'", name="birth_date_plausible"),
         sa.Index("ix_students_school_grade", "school_id", "grade"),
+        # a school's student ids without reading the table: every school-scoped policy
+        # condition (a counselor's notices, referrals, lists) joins through them
+        sa.Index("ix_students_school_id", "school_id", "id"),
         sa.Index("ix_students_last_first", "last_name", "first_name"),
         # a district's caseload by grade, either way, then by name
         sa.Index("ix_students_district_grade_name", "district_id", "grade", "last_name", "first_name", "id"),

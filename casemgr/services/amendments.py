@@ -169,5 +169,9 @@ def answered_requests(user: User) -> list[Listed]:
     return [Listed(request, student) for request, student in db.session.execute(query)]
 
 
+def open_count_query(user: User) -> sa.Select:
+    return sa.select(sa.func.count()).select_from(_open(user).subquery())
+
+
 def open_count(user: User) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(_open(user).subquery())) or 0
+    return db.session.scalar(open_count_query(user)) or 0

@@ -1,12 +1,13 @@
 """Template filters and globals: dates, numbers and labels in words."""
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, url_for
 from flask_babel import format_date, format_datetime, format_decimal
 
 from casemgr.family_words import (
@@ -127,7 +128,20 @@ def local_datetime(value: datetime | None) -> str:
     return "" if value is None else format_datetime(value, "medium")
 
 
+_ANY_UUID = uuid.UUID(int=0)
+
+
+def student_url(student_uuid: uuid.UUID) -> str:
+    """url_for('students.show', student_id=...), for lists of many students: the route is
+    built once per request and each row adds its id, instead of a URL build per row."""
+    prefix = g.get("student_url_prefix")
+    if prefix is None:
+        prefix = g.student_url_prefix = url_for("students.show", student_id=_ANY_UUID).removesuffix(str(_ANY_UUID))
+    return f"{prefix}{student_uuid}"
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_global(student_url)
     app.add_template_filter(local_date)
     app.add_template_filter(local_datetime)
     app.add_template_filter(format_decimal, "local_number")
