@@ -273,9 +273,19 @@ RULES: dict[Role, Callable[[User, date], list[Grant]]] = {
 
 
 def grants_for(user: User, today: date | None = None) -> list[Grant]:
+    """The user's grants, built once per request for the same user, day and everything
+    of the user the rules read (a change to them within the request builds anew)."""
     if not user.is_active:
         return []
-    return RULES[user.role_enum](user, today or default_today())
+    today = today or default_today()
+    if not has_request_context():
+        return RULES[user.role_enum](user, today)
+    key = ("grants", user.id, user.role, user.organization_id, user.student_id,
+           user.confidentiality_signed_on, user.ferpa_trained_on, today)
+    cache = g.setdefault("policy_cache", {})
+    if key not in cache:
+        cache[key] = RULES[user.role_enum](user, today)
+    return list(cache[key])
 
 
 # --- face 1: one record ---------------------------------------------------------------
