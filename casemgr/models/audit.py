@@ -47,7 +47,8 @@ class DisclosureEntry(db.Model):
         {"postgresql_partition_by": "RANGE (occurred_at)"},
     )
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    # the insert sentinel: the ORM writes a request's entries in one INSERT, in their order
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True, insert_sentinel=True)
     occurred_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now(), primary_key=True
     )
