@@ -398,7 +398,24 @@ class StudentAccess:
 def student_access(user: User, student: Student, today: date | None = None) -> StudentAccess | None:
     """None when the user may not see this student at all (answer 404)."""
     today = today or default_today()
-    visible = categories_visible(user, student, today)
+    return _access_of(user, student, categories_visible(user, student, today), today)
+
+
+def load_student_access(user: User, where: ColumnElement[bool],
+                        today: date | None = None) -> tuple[Student | None, StudentAccess | None]:
+    """The student for whom `where` holds (None when there is none) and `student_access`
+    to them, read in one query: the student's row with every grant's condition."""
+    today = today or default_today()
+    grants = grants_for(user, today)
+    columns = [column for grant in grants for column in (grant.full_condition, grant.basis)]
+    row = db.session.execute(sa.select(Student, *columns).where(where)).one_or_none()
+    if row is None:
+        return None, None
+    student = row[0]
+    return student, _access_of(user, student, _visible_in_row(grants, row, 1), today)
+
+
+def _access_of(user: User, student: Student, visible: dict[Category, str], today: date) -> StudentAccess | None:
     roster_only = False
     if not visible and user.role_enum in (Role.PARTNER_ADMIN, Role.YOUTH_WORKER) and is_compliant(user, today):
         roster_only = bool(
