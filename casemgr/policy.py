@@ -273,9 +273,19 @@ RULES: dict[Role, Callable[[User, date], list[Grant]]] = {
 
 
 def grants_for(user: User, today: date | None = None) -> list[Grant]:
+    """The user's grants, built once per request for the same user, day and everything
+    of the user the rules read (a change to them within the request builds anew)."""
     if not user.is_active:
         return []
-    return RULES[user.role_enum](user, today or default_today())
+    today = today or default_today()
+    if not has_request_context():
+        return RULES[user.role_enum](user, today)
+    key = ("grants", user.id, user.role, user.organization_id, user.student_id,
+           user.confidentiality_signed_on, user.ferpa_trained_on, today)
+    cache = g.setdefault("policy_cache", {})
+    if key not in cache:
+        cache[key] = RULES[user.role_enum](user, today)
+    return list(cache[key])
 
 
 # --- face 1: one record ---------------------------------------------------------------
@@ -298,11 +308,17 @@ def _evaluate(grants, conditions: list[ColumnElement[bool]], student: Student) -
     row = db.session.execute(sa.select(*columns).where(Student.id == student.id)).one_or_none()
     if row is None:
         return {}
+    return _visible_in_row(grants, row, 0)
+
+
+def _visible_in_row(grants, row, start: int) -> dict[Category, str]:
+    """{category: basis} from the (condition, basis) columns of `grants` in `row`, the
+    first of them at `start`."""
     visible: dict[Category, str] = {}
     for index, grant in enumerate(grants):
-        if row[2 * index]:
+        if row[start + 2 * index]:
             for category in grant.categories:
-                visible.setdefault(category, row[2 * index + 1])
+                visible.setdefault(category, row[start + 2 * index + 1])
     return {category: visible[category] for category in Category if category in visible}
 
 
@@ -382,7 +398,24 @@ class StudentAccess:
 def student_access(user: User, student: Student, today: date | None = None) -> StudentAccess | None:
     """None when the user may not see this student at all (answer 404)."""
     today = today or default_today()
-    visible = categories_visible(user, student, today)
+    return _access_of(user, student, categories_visible(user, student, today), today)
+
+
+def load_student_access(user: User, where: ColumnElement[bool],
+                        today: date | None = None) -> tuple[Student | None, StudentAccess | None]:
+    """The student for whom `where` holds (None when there is none) and `student_access`
+    to them, read in one query: the student's row with every grant's condition."""
+    today = today or default_today()
+    grants = grants_for(user, today)
+    columns = [column for grant in grants for column in (grant.full_condition, grant.basis)]
+    row = db.session.execute(sa.select(Student, *columns).where(where)).one_or_none()
+    if row is None:
+        return None, None
+    student = row[0]
+    return student, _access_of(user, student, _visible_in_row(grants, row, 1), today)
+
+
+def _access_of(user: User, student: Student, visible: dict[Category, str], today: date) -> StudentAccess | None:
     roster_only = False
     if not visible and user.role_enum in (Role.PARTNER_ADMIN, Role.YOUTH_WORKER) and is_compliant(user, today):
         roster_only = bool(
@@ -642,12 +675,48 @@ def who_can_see(student: Student, today: date | None = None) -> list[Viewer]:
     """Each person who can see some of the student's record today, through the very
     rules of `categories_visible`."""
     today = today or default_today()
+    users = candidate_viewers(student, today)
+    grants_of = [grants_for(user, today) for user in users]
+    # each distinct set of grants is evaluated once, all of them in one query per
+    # chunk of columns (PostgreSQL takes at most 1664): an organization's staff share
+    # one, and so do the school officials of one school
+    start_of: dict[tuple, int] = {}
+    columns: list[ColumnElement] = []
+    for user, grants in zip(users, grants_of, strict=True):
+        key = _shared_grants_key(user, grants)
+        if grants and key not in start_of:
+            start_of[key] = len(columns)
+            for grant in grants:
+                columns += [grant.full_condition, grant.basis]
+    values: list = []
+    for first in range(0, len(columns), WHO_CAN_SEE_COLUMNS):
+        row = db.session.execute(
+            sa.select(*columns[first:first + WHO_CAN_SEE_COLUMNS]).where(Student.id == student.id)
+        ).one_or_none()
+        if row is None:
+            return []
+        values.extend(row)
     viewers = []
-    for user in candidate_viewers(student, today):
-        visible = categories_visible(user, student, today)
+    for user, grants in zip(users, grants_of, strict=True):
+        visible = _visible_in_row(grants, values, start_of[_shared_grants_key(user, grants)]) if grants else {}
         if visible:
             viewers.append(Viewer(user, visible))
     return viewers
+
+
+WHO_CAN_SEE_COLUMNS = 1000  # an even number: a grant's condition and basis stay together
+
+# rules whose grants depend on the user's role and organization only
+_ORGANIZATION_RULES = (district_admin_grants, school_official_grants)
+
+
+def _shared_grants_key(user: User, grants: list[Grant]) -> tuple:
+    """Equal for users whose grants are the same: of one organization under a rule that
+    depends on it alone, or the very same grant objects (an organization's staff)."""
+    rule = RULES[user.role_enum]
+    if rule in _ORGANIZATION_RULES:
+        return (rule.__name__, user.organization_id)
+    return ("grants", *map(id, grants))
 
 
 # --- who writes casework: flags and support plans (SPEC §6) ---------------------------

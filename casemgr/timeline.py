@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.util import identity_key
 
 from casemgr.clock import local_day
 from casemgr.extensions import db
@@ -213,6 +214,20 @@ def _merged_rows(access: StudentAccess, kinds: list[EventKind], offset: int, lim
     return list(db.session.execute(statement, parameters))
 
 
+def _users(ids: set[int]) -> dict[int, User]:
+    """The users by id: those the request has already loaded (the notes' authors,
+    say) without asking the database again, the others in one query."""
+    found = {}
+    for user_id in ids:
+        user = db.session.identity_map.get(identity_key(User, user_id))
+        if user is not None and not sa.inspect(user).expired_attributes:
+            found[user_id] = user
+    missing = ids - found.keys()
+    if missing:
+        found |= {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(missing)))}
+    return found
+
+
 def timeline_page(access: StudentAccess, page: int = 1, size: int = PAGE_SIZE) -> TimelinePage:
     """The page's events for what `access` lets the user see; hidden, with the reason,
     when the user sees none of the timeline's categories."""
@@ -230,7 +245,7 @@ def timeline_page(access: StudentAccess, page: int = 1, size: int = PAGE_SIZE) -
         wanted[by_name[row.kind].load].add(row.ref_id)
     loaded = {load: load(sorted(ids)) for load, ids in wanted.items()}
     actor_ids = {row.actor_id for row in rows if row.actor_id is not None}
-    actors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
+    actors = _users(actor_ids)
 
     events = [
         TimelineEvent(kind, row.day, row.at, loaded[kind.load][row.ref_id], actors.get(row.actor_id))

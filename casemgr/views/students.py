@@ -5,7 +5,6 @@ import uuid
 
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from casemgr import policy
 from casemgr.extensions import db
@@ -22,8 +21,7 @@ bp = Blueprint("students", __name__, url_prefix="/students")
 def load_access_or_404(student_id: uuid.UUID) -> policy.StudentAccess:
     """Load, then check: a student the user may not see answers 404, exactly like one
     that does not exist, and the refusal is logged."""
-    student = db.session.scalar(select(Student).where(Student.uuid == student_id))
-    access = policy.student_access(current_user, student) if student is not None else None
+    student, access = policy.load_student_access(current_user, Student.uuid == student_id)
     if access is None:
         if student is not None:
             disclosure.log_denied(current_user, student, "no access to this student", Category)
