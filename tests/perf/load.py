@@ -367,6 +367,8 @@ class Measured:
     generator_cpu: float
     sign_ins: dict
     pages: dict
+    log_rows: int = 0
+    log_bytes: int = 0
 
 
 def entry_figures(entry) -> dict:
@@ -375,6 +377,30 @@ def entry_figures(entry) -> dict:
         "p50": entry.get_response_time_percentile(0.5), "p95": entry.get_response_time_percentile(0.95),
         "p99": entry.get_response_time_percentile(0.99), "max": entry.max_response_time or 0,
     }
+
+
+class LogMeter:
+    """The disclosure-log rows written during a step, and their bytes (the rows
+    themselves, without their indexes: tests/perf/log_bytes.py measures those)."""
+
+    def __init__(self, database_url: str):
+        import sqlalchemy as sa
+
+        self.conninfo = sa.make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def _one(self, sql: str, *params):
+        import psycopg
+
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            return conn.execute(sql, params).fetchone()
+
+    def last_id(self) -> int:
+        return self._one("SELECT coalesce(max(id), 0) FROM disclosure_log")[0]
+
+    def since(self, last_id: int) -> tuple[int, int]:
+        rows, size = self._one("SELECT count(*), coalesce(sum(pg_column_size(l.*)), 0) FROM disclosure_log l "
+                               "WHERE id > %s", last_id)
+        return rows, int(size)
 
 
 class Driver:
@@ -392,6 +418,7 @@ class Driver:
         self.workers = CpuMeter(server_pid)
         database_pid = postmaster_pid(setup.get("pgdata"))
         self.database = CpuMeter(database_pid) if database_pid else None
+        self.log = LogMeter(setup["database_url"])
 
     def environment(self, classes):
         env = self.Environment(user_classes=classes, host=self.url)
@@ -436,6 +463,7 @@ class Driver:
         me = psutil.Process()
         workers_before, database_before = self.workers.reading(), self.database.reading() if self.database else {}
         generator_before = sum(me.cpu_times()[:2])
+        log_before = self.log.last_id()
         started = time.perf_counter()
         if until is None:
             self.gevent.sleep(seconds)
@@ -443,6 +471,7 @@ class Driver:
             until()
         elapsed = time.perf_counter() - started
         workers_after, database_after = self.workers.reading(), self.database.reading() if self.database else {}
+        log_rows, log_bytes = self.log.since(log_before)
         stats = [entry_figures(e) for e in sorted(env.stats.entries.values(), key=lambda e: -e.num_requests)]
         return Measured(
             title=title, seconds=elapsed, stats=stats, total=entry_figures(env.stats.total),
@@ -450,7 +479,7 @@ class Driver:
             worker_cpu=CpuMeter.spent(workers_before, workers_after),
             database_cpu=CpuMeter.spent(database_before, database_after) if self.database else None,
             generator_cpu=sum(me.cpu_times()[:2]) - generator_before, sign_ins=sign_ins,
-            pages=percentiles(env.page_ms),
+            pages=percentiles(env.page_ms), log_rows=log_rows, log_bytes=log_bytes,
         )
 
     def burst(self, background: int, burst: int, burst_seconds: float) -> Measured:
@@ -507,6 +536,9 @@ def print_measured(m: Measured, detail: bool = True) -> None:
     print(f"   CPU per request: gunicorn {per_request(m.worker_cpu)}"
           + (f", PostgreSQL {per_request(m.database_cpu)}" if m.database_cpu is not None else ", PostgreSQL not measured")
           + f", load generator {per_request(m.generator_cpu)}")
+    if total["requests"]:
+        print(f"   disclosure log: {m.log_rows:,} rows written, {m.log_rows / total['requests']:.2f} a request, "
+              f"{m.log_bytes / total['requests']:,.0f} bytes a request (rows without their indexes)")
     if m.sign_ins.get("count"):
         s = m.sign_ins
         print(f"   sign-ins: {s['count']} (failed {s['failed']}), median {s['p50']:.0f} ms, p95 {s['p95']:.0f} ms, "
@@ -530,7 +562,8 @@ def summary_row(m: Measured, users: int, think: tuple[float, float]) -> str:
     db_cpu = f"{m.database_cpu * 1000 / t['requests']:.1f}" if t["requests"] and m.database_cpu is not None else "-"
     think_text = f"{think[0]:g}-{think[1]:g} s" if think[1] else "none"
     return (f"{users:>6}  {think_text:>8}  {rate:>7.1f}  {t['p50']:>6.0f}  {t['p95']:>6.0f}  {t['p99']:>6.0f}  "
-            f"{sum(m.server_5xx.values()):>4}  {t['failures']:>5}  {cpu:>7}  {db_cpu:>7}")
+            f"{sum(m.server_5xx.values()):>4}  {t['failures']:>5}  {cpu:>7}  {db_cpu:>7}  "
+            f"{m.log_rows / t['requests'] if t['requests'] else 0:>7.2f}")
 
 
 def main() -> None:
@@ -598,7 +631,7 @@ def main() -> None:
         print(f"  caseload p50 {caseload['p50']:.1f} ms, bare p50 {bare['p50']:.1f} ms: "
               f"{caseload['p50'] / bare['p50']:.1f}x (target <= 2x)")
     print(f"\n{'users':>6}  {'think':>8}  {'req/s':>7}  {'p50':>6}  {'p95':>6}  {'p99':>6}  {'5xx':>4}  "
-          f"{'fail':>5}  {'cpu/req':>7}  {'db/req':>7}   (ms; CPU in ms per request)")
+          f"{'fail':>5}  {'cpu/req':>7}  {'db/req':>7}  {'log/req':>7}   (ms; CPU in ms per request; log rows per request)")
     for measured, users, think in results:
         print(summary_row(measured, users, think))
     if burst is not None:
