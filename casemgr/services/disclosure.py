@@ -124,9 +124,9 @@ def _one_or_list(student_id: sa.ColumnElement[int]) -> tuple[sa.ColumnElement, s
 
 def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[Category], basis: str) -> None:
     """A list page showing some categories of many students: one entry naming them all
-    (`student_ids`; `student_id` when the list is of one), or one per district when they span districts, so that each entry is
-    in one district's chain; a single INSERT … SELECT writes them in the order of their
-    districts' chains (`chain_order`)."""
+    (`student_ids`; `student_id` when the list is of one), or one per district when they
+    span districts, so that each entry is in one district's chain; a single INSERT …
+    SELECT writes them in the order of their districts' chains."""
     ids = sorted(set(student_ids))
     if not ids:
         return
@@ -202,8 +202,9 @@ def log_names_shown(user: User, student_ids: Iterable[int]) -> None:
     """Students a page named without logging them itself, in a single INSERT … SELECT:
     their identity on the basis on which the user sees it, or, where the user sees no
     category of theirs, the name only (`NAME_ONLY`). One entry per district and basis
-    naming its students (`student_ids`, or `student_id` for one): one entry for school staff, whose basis is the
-    same for every student; one per consent for a partner's staff."""
+    naming its students (`student_ids`, or `student_id` for one): one entry for school
+    staff, whose basis is the same for every student; one per consent for a partner's
+    staff."""
     ids = sorted(set(student_ids))
     if not ids:
         return
