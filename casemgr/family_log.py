@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import format_date, format_time, gettext
 from sqlalchemy.orm import joinedload
 
+from casemgr.clock import local_day
 from casemgr.extensions import db
 from casemgr.family_words import categories_words, role_words
 from casemgr.models import Consent, DisclosureEntry, Organization, Student, User
@@ -70,15 +70,35 @@ class LogPage:
         return self.page + 1
 
 
-def _entries(student: Student) -> list:
-    """(id, occurred_at, organization_id) of every entry of the student's log, newest
-    first: one pass over the log (the rows of the student's own pages and the list rows
-    naming them), from which the filter's organizations, the count and the page come."""
-    return db.session.execute(
-        sa.select(DisclosureEntry.id, DisclosureEntry.occurred_at, DisclosureEntry.organization_id)
-        .where(DisclosureEntry.names(student.id))
-        .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
-    ).tuples().all()
+def _summary(student: Student, organization_key: str, date_from: date | None, date_to: date | None,
+             zone: str, page: int) -> sa.Row:
+    """In one statement over the student's log (the rows of their own pages and the list
+    rows naming them, read once): the organizations in it, the one whose uuid is
+    `organization_key` if it is among them, how many entries the filter keeps, and the
+    ids and times of the chosen page's entries. Only these few values leave the
+    database, not a row per entry."""
+    entries = (sa.select(DisclosureEntry.id, DisclosureEntry.occurred_at, DisclosureEntry.organization_id)
+               .where(DisclosureEntry.names(student.id)).cte("entries"))
+    chosen = (sa.select(Organization.id)
+              .where(sa.cast(Organization.uuid, sa.Text) == organization_key,
+                     Organization.id.in_(sa.select(entries.c.organization_id)))
+              .scalar_subquery())
+    day = local_day(entries.c.occurred_at, zone)
+    kept = [sa.or_(chosen.is_(None), entries.c.organization_id == chosen)]
+    if date_from is not None:
+        kept.append(day >= date_from)
+    if date_to is not None:
+        kept.append(day <= date_to)
+    shown = (sa.select(entries.c.id, entries.c.occurred_at).where(*kept)
+             .order_by(entries.c.occurred_at.desc(), entries.c.id.desc())
+             .limit(PER_PAGE).offset((page - 1) * PER_PAGE).subquery())
+    return db.session.execute(sa.select(
+        sa.select(sa.func.array_agg(entries.c.organization_id.distinct())).scalar_subquery().label("organizations"),
+        chosen.label("chosen"),
+        sa.select(sa.func.count()).select_from(entries).where(*kept).scalar_subquery().label("total"),
+        sa.select(sa.func.array_agg(shown.c.id)).scalar_subquery().label("ids"),
+        sa.select(sa.func.array_agg(shown.c.occurred_at)).scalar_subquery().label("times"),
+    )).one()
 
 
 def read_log(student: Student, organization_key: str, date_from: date | None, date_to: date | None, zone: str,
@@ -86,30 +106,22 @@ def read_log(student: Student, organization_key: str, date_from: date | None, da
     """The organizations in the student's log (for the filter), the filter chosen (the
     organization whose uuid is `organization_key`, if it is in the log) and the chosen
     page of the entries it keeps (days in `zone`)."""
-    entries = _entries(student)
-    named = {organization_id for _, _, organization_id in entries if organization_id is not None}
+    summary = _summary(student, organization_key, date_from, date_to, zone, page)
+    named = [organization_id for organization_id in summary.organizations or () if organization_id is not None]
     organizations = list(db.session.scalars(
         sa.select(Organization).where(Organization.id.in_(named)).order_by(Organization.name)))
-    organization = next((o for o in organizations if str(o.uuid) == organization_key), None)
-    chosen = LogFilter(organization, date_from, date_to)
-    where = ZoneInfo(zone)
-    kept = [(entry_id, at) for entry_id, at, organization_id in entries
-            if (chosen.organization is None or organization_id == chosen.organization.id)
-            and (chosen.date_from is None or at.astimezone(where).date() >= chosen.date_from)
-            and (chosen.date_to is None or at.astimezone(where).date() <= chosen.date_to)]
-    shown = kept[(page - 1) * PER_PAGE: page * PER_PAGE]
+    organization = next((o for o in organizations if o.id == summary.chosen), None)
     items: list[DisclosureEntry] = []
-    if shown:
+    if summary.ids:
         # by id, and by time too, so that only the partitions of the page's months are read
         items = list(db.session.scalars(
             sa.select(DisclosureEntry)
             .options(joinedload(DisclosureEntry.user).joinedload(User.organization),
                      joinedload(DisclosureEntry.organization))
-            .where(DisclosureEntry.id.in_([entry_id for entry_id, _ in shown]),
-                   DisclosureEntry.occurred_at.in_([at for _, at in shown]))
+            .where(DisclosureEntry.id.in_(summary.ids), DisclosureEntry.occurred_at.in_(summary.times))
             .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
         ).unique())
-    return organizations, chosen, LogPage(items, page, len(kept))
+    return organizations, LogFilter(organization, date_from, date_to), LogPage(items, page, summary.total)
 
 
 def consent_dates(student: Student, entries: list[DisclosureEntry]) -> dict[str, date]:

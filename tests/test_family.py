@@ -185,6 +185,10 @@ def test_the_log_filters_by_organization_and_dates(client, db, family, logged):
     assert "was refused" in html and "viewed" not in html and "referral" not in html
     html = client.get(f"{base}?from=not-a-date").get_data(as_text=True)
     assert "Enter dates as year-month-day" in html
+    # an organization that is not in this log (or no organization at all) filters nothing
+    for key in (create_partner("Elsewhere Youth").uuid, "not-a-uuid"):
+        html = client.get(f"{base}?organization={key}").get_data(as_text=True)
+        assert "Dana Park, counselor) viewed" in html and "Ana Ruiz" in html
 
 
 def test_the_log_is_paginated(client, db, family, logged):
