@@ -477,3 +477,23 @@ def test_an_archived_month_leaves_the_log_and_the_chains_verify_from_its_last_ro
     again = casemgr("audit", "archive", "2025-01", "--to", str(tmp_path / "jan2.dump"), url=empty_database)
     assert again.returncode == 1 and "no partition for 2025-01" in again.stderr
     engine.dispose()
+
+
+def test_the_walk_since_digests_starts_after_archived_months_when_no_digest_is_later(empty_database, tmp_path):
+    """A chain whose rows were archived before any digest was recorded is walked from the
+    last archived row, not from its first row (which is no longer in the log)."""
+    assert casemgr("db", "upgrade", url=empty_database).returncode == 0
+    engine = sa.create_engine(empty_database)
+    with engine.begin() as conn:
+        conn.execute(sa.text(FIXTURE))
+        conn.execute(sa.text("SELECT casemgr_disclosure_partition('2025-01-01')"))
+        for at, s in (("2025-01-10 10:00+00", 2), ("2025-01-20 10:00+00", 1)):
+            conn.execute(sa.text("INSERT INTO disclosure_log (occurred_at, organization_id, student_id, action, "
+                                 "allowed) VALUES (:at, 2, :s, 'view', true)"), {"at": at, "s": s})
+        conn.execute(sa.text(VIEW), {"s": 2, "why": "today"})
+    archived = casemgr("audit", "archive", "2025-01", "--to", str(tmp_path / "jan.dump"), url=empty_database)
+    assert archived.returncode == 0, archived.stdout + archived.stderr
+    digest = casemgr("audit", "digest", url=empty_database)
+    assert digest.returncode == 0, digest.stdout + digest.stderr
+    assert "BROKEN" not in digest.stdout
+    engine.dispose()

@@ -216,12 +216,26 @@ def _reports(heads: list, walked: dict[int, tuple[int, Break | None]],
     return reports
 
 
+def _latest_by_chain(model, newest: sa.ColumnElement, district_id: int | None) -> dict:
+    """{chain: its newest row of `model` (a digest or an archive) by `newest`}, of every
+    chain or the district's."""
+    return {row.district_id: row for row in db.session.scalars(
+        sa.select(model).ext(distinct_on(model.district_id))
+        .where(sa.or_(sa.literal(district_id is None), model.district_id == district_id))
+        .order_by(model.district_id, newest.desc()))}
+
+
 def _archived(district_id: int | None) -> dict[int, DisclosureArchive]:
     """The last archived month of each chain (services/disclosure_partitions.py)."""
-    return {a.district_id: a for a in db.session.scalars(
-        sa.select(DisclosureArchive).ext(distinct_on(DisclosureArchive.district_id))
-        .where(sa.or_(sa.literal(district_id is None), DisclosureArchive.district_id == district_id))
-        .order_by(DisclosureArchive.district_id, DisclosureArchive.last_seq.desc()))}
+    return _latest_by_chain(DisclosureArchive, DisclosureArchive.last_seq, district_id)
+
+
+def _stretches(heads: list, *known: dict[int, tuple[int, bytes]]) -> list[Stretch]:
+    """Each chain walked on from the latest of its known rows ({chain: (seq, hash)}: its
+    last archived row, its latest digest), else from its first row."""
+    return [Stretch(head.chain, *max((points[head.chain] for points in known if head.chain in points),
+                                     key=lambda point: point[0], default=(0, GENESIS)))
+            for head in heads]
 
 
 def verify(district_id: int | None = None) -> list[ChainReport]:
@@ -230,8 +244,7 @@ def verify(district_id: int | None = None) -> list[ChainReport]:
     and every digest recorded checked against the log."""
     heads = _heads(district_id)
     archived = _archived(district_id)
-    walked = _walk([Stretch(h.chain) if h.chain not in archived
-                    else Stretch(h.chain, archived[h.chain].last_seq, archived[h.chain].last_hash) for h in heads])
+    walked = _walk(_stretches(heads, {chain: (a.last_seq, a.last_hash) for chain, a in archived.items()}))
     return _reports(heads, walked, _digest_breaks(district_id), archived)
 
 
@@ -256,19 +269,17 @@ def verify_day(day: date, district_id: int | None = None) -> list[ChainReport]:
 
 
 def verify_since_digests(district_id: int | None = None) -> list[tuple[ChainReport, DisclosureDigest | None]]:
-    """Every chain's (or the district's) rows after its latest digest, walked from the
-    digest's hash: cheap enough for every load of the admin's page. The digest's own row
-    is checked by `recent_digests`; the rows before it were walked when `casemgr audit
-    digest` recorded it, and `casemgr audit verify` walks them all again. A chain without
-    a digest is walked whole."""
-    latest = {d.district_id: d for d in db.session.scalars(
-        sa.select(DisclosureDigest).ext(distinct_on(DisclosureDigest.district_id))
-        .where(sa.or_(sa.literal(district_id is None), DisclosureDigest.district_id == district_id))
-        .order_by(DisclosureDigest.district_id, DisclosureDigest.day.desc()))}
+    """Every chain's (or the district's) rows after its latest digest (or its last
+    archived row, when that is later), walked from that row's hash: cheap enough for every
+    load of the admin's page. The digest's own row is checked by `recent_digests`; the
+    rows before it were walked when `casemgr audit digest` recorded it, and `casemgr audit
+    verify` walks them all again. A chain with neither is walked whole."""
+    latest = _latest_by_chain(DisclosureDigest, DisclosureDigest.day, district_id)
+    archived = _archived(district_id)
     heads = _heads(district_id)
-    stretches = [Stretch(h.chain) if h.chain not in latest
-                 else Stretch(h.chain, latest[h.chain].seq, latest[h.chain].hash) for h in heads]
-    return [(report, latest.get(report.district_id)) for report in _reports(heads, _walk(stretches), archived=_archived(district_id))]
+    stretches = _stretches(heads, {chain: (a.last_seq, a.last_hash) for chain, a in archived.items()},
+                           {chain: (d.seq, d.hash) for chain, d in latest.items()})
+    return [(report, latest.get(report.district_id)) for report in _reports(heads, _walk(stretches), archived=archived)]
 
 
 def record_digests(day: date) -> list[tuple[str, DisclosureDigest, bool]]:
