@@ -10,11 +10,10 @@ import contextvars
 import email
 import email.policy
 import os
-import socket
-import threading
 import shutil
 import socket
 import subprocess
+import threading
 import tempfile
 import time
 import uuid
@@ -236,12 +235,6 @@ def _redis_answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
     except redis.RedisError:
         return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
