@@ -79,8 +79,7 @@ def init_secret_key(app: Flask) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from casemgr import identity, models  # noqa: F401  (models register their tables)
-    from casemgr import i18n
+    from casemgr import i18n, identity, models  # noqa: F401  (models register their tables)
     from casemgr.extensions import csrf, db, htmx, login_manager, migrate, principal
 
     init_reports_database(app)
@@ -125,11 +124,39 @@ def check_database(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from casemgr import navigation
-    from casemgr.views import account, accounts, admin, amendments, auth, caseload, casework, claim, consents
-    from casemgr.views import family, family_accounts, family_consents
-    from casemgr.views import formatting, home, imports, inbox, language, notes, notices, organizations, partner
-    from casemgr.views import referrals, release_forms, reports, rights, roster, students, two_factor, uploads, users
+    from casemgr.views import (
+        account,
+        accounts,
+        admin,
+        amendments,
+        auth,
+        caseload,
+        casework,
+        claim,
+        consents,
+        family,
+        family_accounts,
+        family_consents,
+        formatting,
+        home,
+        imports,
+        inbox,
+        language,
+        navigation,
+        notes,
+        notices,
+        organizations,
+        partner,
+        referrals,
+        release_forms,
+        reports,
+        rights,
+        roster,
+        students,
+        two_factor,
+        uploads,
+        users,
+    )
 
     app.register_blueprint(account.bp)
     app.register_blueprint(accounts.bp)

@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from casemgr import caseload
 from casemgr.clock import today
 from casemgr.models import DisclosureEntry, Flag, SchoolYear, StudentIndicator
 from casemgr.models.enums import Role
 from casemgr.models.indicators import SORTED_MEASURES
+from casemgr.reads import caseload
 from tests.factories import create_school, create_student, create_user
 from tests.helpers import login, logout
 

@@ -11,11 +11,11 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from casemgr import reports
 from casemgr.clock import today
 from casemgr.extensions import db as _db
 from casemgr.models import DisclosureEntry, SchoolYear, Student, StudentIndicator
 from casemgr.models.enums import Role
+from casemgr.reads import reports
 from tests.conftest import RequestIsolatedClient, create_database, drop_database, make_app
 from tests.factories import create_district, create_school, create_student, create_user
 from tests.helpers import login

@@ -77,7 +77,7 @@ class User(UserMixin, PublicId, CreatedAt, db.Model):
     # partner staff compliance (SPEC §2): both needed before a youth worker sees anything
     confidentiality_signed_on: Mapped[date | None]
     ferpa_trained_on: Mapped[date | None]
-    # when the user last opened their notices: what is newer is "new" (casemgr.notices)
+    # when the user last opened their notices: what is newer is "new" (casemgr.reads.notices)
     notices_seen_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # every session cookie carries the generation it was issued under; signing out, a
     # password change or reset, a second-factor reset and deactivation raise it, which

@@ -12,14 +12,23 @@ from flask_babel import force_locale, format_date, gettext
 
 from casemgr import policy
 from casemgr.extensions import db
-from casemgr.family_words import categories_words
-from casemgr.models import Consent, ConsentRevocation, DataSharingAgreement, Guardian, GuardianLink, Organization, Student, User
+from casemgr.models import (
+    Consent,
+    ConsentRevocation,
+    DataSharingAgreement,
+    Guardian,
+    GuardianLink,
+    Organization,
+    Student,
+    User,
+)
 from casemgr.models.enums import Category, ConsentMethod, OrgKind, Role, SignerRelationship
 from casemgr.policy import active_agreements
 from casemgr.school_year import end_of_school_year
 from casemgr.services.locks import lock_student
 from casemgr.services.referrals import release_awaiting_referrals
 from casemgr.text import has_control_characters
+from casemgr.words.family import categories_words
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,6 @@ from flask_babel import gettext
 
 from casemgr import policy
 from casemgr.extensions import db
-from casemgr.indicator_cards import current_indicator, percent
 from casemgr.models import (
     DataSharingAgreement,
     Flag,
@@ -36,6 +35,7 @@ from casemgr.models import (
     service_agreement_schools,
 )
 from casemgr.models.enums import CaseStatus, Category, ReferralStatus, Service
+from casemgr.reads.indicator_cards import current_indicator, percent
 from casemgr.services import disclosure
 from casemgr.services.casework import SERVICE_LABELS
 from casemgr.services.locks import lock_student

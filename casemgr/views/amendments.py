@@ -19,7 +19,6 @@ from sqlalchemy import select
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 
 from casemgr import policy
-from casemgr.amendment_words import PART_WORDS, part_words, status_words
 from casemgr.extensions import db
 from casemgr.identity import role_permission
 from casemgr.models import AmendmentRequest, Student
@@ -31,6 +30,7 @@ from casemgr.views.family import load_family_access_or_404
 from casemgr.views.forms import saved
 from casemgr.views.rendering import render
 from casemgr.views.students import load_access_or_404
+from casemgr.words.amendments import PART_WORDS, part_words, status_words
 
 bp = Blueprint("amendments", __name__)
 list_permission = role_permission(*policy.AMENDMENT_READERS)

@@ -6,12 +6,12 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from casemgr import policy
-from casemgr.caseload import INDICATOR_FILTERS, CaseloadQuery, load_caseload
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.identity import restrict_blueprint, role_permission
 from casemgr.models import Organization
 from casemgr.models.enums import Category, OrgKind, Role
+from casemgr.reads.caseload import INDICATOR_FILTERS, CaseloadQuery, load_caseload
 from casemgr.services import disclosure
 from casemgr.views.rendering import render
 

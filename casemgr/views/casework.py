@@ -18,13 +18,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, ValidationErro
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.indicator_cards import current_indicator
 from casemgr.models import Flag, Student, SupportPlan, User
 from casemgr.models.enums import Category, Service
+from casemgr.reads.indicator_cards import current_indicator
+from casemgr.reads.timeline import timeline_categories, timeline_page
 from casemgr.services import casework as casework_service
 from casemgr.services import disclosure
 from casemgr.services.casework import SERVICE_LABELS, CaseworkError
-from casemgr.timeline import timeline_categories, timeline_page
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 from casemgr.views.students import load_access_or_404

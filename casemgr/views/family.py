@@ -18,13 +18,14 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from casemgr import family, family_consents, family_log, family_reminders, policy
+from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models import Student
 from casemgr.models.enums import Category
-from casemgr.services.consents import partners_with_agreement
+from casemgr.reads import family, family_consents, family_log, family_reminders
 from casemgr.services import amendments, disclosure
+from casemgr.services.consents import partners_with_agreement
 from casemgr.views.disclosure_guard import exempt
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render

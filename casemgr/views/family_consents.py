@@ -27,18 +27,19 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from casemgr import family_consents, policy
+from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.family_words import CATEGORY_WORDS, categories_words
 from casemgr.i18n import current_language
 from casemgr.models import Consent, Organization, Referral, Student
 from casemgr.models.enums import Category, OrgKind, ReferralStatus
+from casemgr.reads import family_consents
 from casemgr.services import consents as consent_service
 from casemgr.services import disclosure, referrals
 from casemgr.text import line_breaks, plain_text
 from casemgr.views.forms import CheckboxListField
 from casemgr.views.rendering import render
+from casemgr.words.family import CATEGORY_WORDS, categories_words
 
 bp = Blueprint("family_consents", __name__, url_prefix="/family")
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, url_for
 from flask_babel import format_date, format_datetime, format_decimal
 
-from casemgr.family_words import (
+from casemgr.models.enums import AttendanceStatus, Category
+from casemgr.reads.indicator_cards import tier_sentence
+from casemgr.words.family import (
     attendance_words,
     categories_words,
     consent_state_words,
@@ -18,8 +19,6 @@ from casemgr.family_words import (
     role_words,
     service_words,
 )
-from casemgr.indicator_cards import tier_sentence
-from casemgr.models.enums import AttendanceStatus, Category
 
 CATEGORY_LABELS = {
     Category.IDENTITY: "Identity",

@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
-from casemgr import partner_workspace as workspace
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models.enums import FAMILY, PARTNER_STAFF, Role
+from casemgr.reads import partner_workspace as workspace
 from casemgr.views import family
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render

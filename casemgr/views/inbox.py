@@ -24,7 +24,7 @@ from casemgr.extensions import db
 from casemgr.identity import restrict_blueprint, role_permission
 from casemgr.models import Organization, Referral, ReferralEvent, Student
 from casemgr.models.enums import Category, ReferralStatus, Role
-from casemgr.partner_workspace import admin_summary
+from casemgr.reads.partner_workspace import admin_summary
 from casemgr.services import disclosure
 from casemgr.services import referrals as referral_service
 from casemgr.services.referrals import ReferralError

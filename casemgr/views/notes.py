@@ -22,11 +22,11 @@ from casemgr import policy
 from casemgr.extensions import db, htmx
 from casemgr.models import Note, Student
 from casemgr.models.enums import Category, NoteAudience, NoteTopic
-from casemgr.notes import audience_description, audience_label, audience_preview, topic_label
+from casemgr.reads.notes import audience_description, audience_label, audience_preview, topic_label
+from casemgr.reads.timeline import timeline_page
 from casemgr.services import disclosure
 from casemgr.services import notes as notes_service
 from casemgr.services.notes import NoteError
-from casemgr.timeline import timeline_page
 from casemgr.views.casework import ChoiceField
 from casemgr.views.forms import saved
 from casemgr.views.rendering import render

@@ -1,4 +1,4 @@
-"""The notices page: what is new since the user last opened it (`casemgr.notices`).
+"""The notices page: what is new since the user last opened it (`casemgr.reads.notices`).
 
 Opening it shows the new notes and referral steps, newest first, logs what it showed
 like any list of students, and then marks everything up to the moment it was built as
@@ -11,10 +11,11 @@ from datetime import datetime
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
-from casemgr import notices, policy
+from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.identity import role_permission
+from casemgr.reads import notices
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 

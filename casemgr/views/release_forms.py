@@ -18,14 +18,14 @@ from sqlalchemy import select
 
 from casemgr import policy
 from casemgr.extensions import db
-from casemgr.family_words import CATEGORY_WORDS
 from casemgr.i18n import LANGUAGE_NAMES, current_language, languages
 from casemgr.models import Organization
 from casemgr.models.enums import FAMILY, Category
-from casemgr.release_form import CATEGORY_DESCRIPTIONS, build_release_form
+from casemgr.reads.release_form import CATEGORY_DESCRIPTIONS, build_release_form
 from casemgr.services import disclosure
 from casemgr.views.rendering import render
 from casemgr.views.students import load_access_or_404
+from casemgr.words.family import CATEGORY_WORDS
 
 bp = Blueprint("release_forms", __name__)
 

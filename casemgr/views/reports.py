@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_login import current_user
 
-from casemgr import reports
 from casemgr.clock import today
 from casemgr.identity import restrict_blueprint, role_permission
+from casemgr.reads import reports
 from casemgr.views.rendering import render
 
 bp = Blueprint("reports", __name__)

@@ -25,7 +25,6 @@ from wtforms.validators import DataRequired, Length
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.family_words import categories_words
 from casemgr.i18n import current_language
 from casemgr.models import Consent, Student
 from casemgr.services import consents as consent_service
@@ -34,6 +33,7 @@ from casemgr.text import line_breaks
 from casemgr.views.family import load_family_access_or_404
 from casemgr.views.forms import saved
 from casemgr.views.rendering import render
+from casemgr.words.family import categories_words
 
 bp = Blueprint("rights", __name__, url_prefix="/family")
 bp.add_app_template_global(categories_words)

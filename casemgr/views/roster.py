@@ -12,13 +12,13 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from casemgr import partner_workspace as workspace
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.identity import restrict_blueprint, role_permission
 from casemgr.models import Student
 from casemgr.models.enums import Role
+from casemgr.reads import partner_workspace as workspace
 from casemgr.services import roster as roster_service
 from casemgr.services.roster import RosterError
 from casemgr.views.input_bounds import page_number

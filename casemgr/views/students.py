@@ -10,9 +10,9 @@ from casemgr import policy
 from casemgr.extensions import db
 from casemgr.models import Student
 from casemgr.models.enums import Category
+from casemgr.reads.indicator_cards import load_cards
+from casemgr.reads.student_record import record_section
 from casemgr.services import amendments, disclosure
-from casemgr.indicator_cards import load_cards
-from casemgr.student_record import record_section
 from casemgr.views.rendering import render
 
 bp = Blueprint("students", __name__, url_prefix="/students")

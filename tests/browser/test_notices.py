@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from casemgr import notices
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models import User
+from casemgr.reads import notices
 from tests.browser.conftest import assert_accessible, sign_in
 
 

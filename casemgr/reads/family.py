@@ -14,10 +14,10 @@ from sqlalchemy.orm import joinedload
 
 from casemgr import attendance, policy
 from casemgr.extensions import db
-from casemgr.indicator_cards import TIER_CATEGORIES, current_indicator
 from casemgr.models import CourseMark, Note, Section, Student, StudentIndicator, User
 from casemgr.models.enums import ABSENT_STATUSES, AttendanceStatus, Category
-from casemgr.family_words import FAFSA_WORDS
+from casemgr.reads.indicator_cards import TIER_CATEGORIES, current_indicator
+from casemgr.words.family import FAFSA_WORDS
 
 HOME_NOTES = 3
 RECENT_MISSED_DAYS = 10

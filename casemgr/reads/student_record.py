@@ -86,7 +86,7 @@ def load_college(access: StudentAccess) -> dict:
 
 
 def load_notes(access: StudentAccess) -> dict:
-    """Notes are on the timeline (casemgr.notes), merged with the rest of the casework."""
+    """Notes are on the timeline (casemgr.reads.notes), merged with the rest of the casework."""
     return {}
 
 

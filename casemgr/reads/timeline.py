@@ -33,8 +33,8 @@ from casemgr.clock import local_day
 from casemgr.extensions import db
 from casemgr.models import Flag, Referral, ReferralEvent, SupportPlan, SupportPlanCheckIn, User
 from casemgr.models.enums import CaseStatus, Category
-from casemgr.notes import load_notes, load_restricted_notes, readable_notes, restricted_notes
 from casemgr.policy import NoteViewer, StudentAccess, note_viewer, why_hidden
+from casemgr.reads.notes import load_notes, load_restricted_notes, readable_notes, restricted_notes
 
 PAGE_SIZE = 10
 MAX_PAGE = 10_000

@@ -20,7 +20,7 @@ from casemgr import policy
 from casemgr.extensions import db
 from casemgr.models import Consent, Student, User
 from casemgr.models.enums import Role
-from casemgr.partner_workspace import EXPIRING_WITHIN_DAYS
+from casemgr.reads.partner_workspace import EXPIRING_WITHIN_DAYS
 from casemgr.services.eligibility import awaiting_decision
 
 

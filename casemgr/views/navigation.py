@@ -7,11 +7,12 @@ from flask import Flask, current_app, g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from casemgr import notices, policy
-from casemgr.services import amendments
+from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models.enums import Role
+from casemgr.reads import notices
+from casemgr.services import amendments
 
 # role -> [(label, endpoint)]; later capabilities add their pages here
 NAVIGATION: dict[Role, list[tuple[object, str]]] = {role: [(_l("Home"), "home.index")] for role in Role}

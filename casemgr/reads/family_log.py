@@ -16,11 +16,11 @@ from sqlalchemy.orm import joinedload
 
 from casemgr.clock import local_day
 from casemgr.extensions import db
-from casemgr.family_words import categories_words, role_words
 from casemgr.models import Consent, DisclosureEntry, Organization, Student, User
 from casemgr.models.enums import FAMILY, DisclosureAction
 from casemgr.policy import CONSENT_PREFIX, GUARDIAN, SCHOOL_OFFICIAL, SELF, TEACHER_OF_RECORD
 from casemgr.services.disclosure import NAME_ONLY
+from casemgr.words.family import categories_words, role_words
 
 PER_PAGE = 25
 

@@ -1,0 +1,1 @@
+"""Plain-language phrasing for the family pages, in the reader's language."""
