@@ -1,0 +1,36 @@
+"""The disclosure log's archives record the rows a month leaves behind.
+
+A row's month is the time its transaction began, and its seq the order in which it took
+its chain's head: a transaction begun just before midnight at a month's end can chain its
+row after one begun just after midnight, so the next month holds a row with a lower seq
+than the archived month's last. `disclosure_archives.left_in_log` lists such rows of a
+chain ({"seq", "hash"}), which `casemgr audit verify` checks instead of skipping them.
+
+Revision ID: 0020
+Revises: 0014
+Create Date: 2026-12-07 03:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+# revision identifiers, used by Alembic.
+revision = '0020'
+down_revision = '0014'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column('disclosure_archives', sa.Column('left_in_log', postgresql.JSONB(astext_type=sa.Text()),
+                                                   server_default=sa.text("'[]'::jsonb"), nullable=False))
+
+
+def downgrade():
+    left = op.get_bind().execute(sa.text(
+        "SELECT count(*) FROM disclosure_archives WHERE left_in_log <> '[]'::jsonb")).scalar_one()
+    if left:
+        raise RuntimeError("an archived month of the disclosure log left rows of its chains in the log; the schema "
+                           "before 0020 cannot verify them, so this downgrade stops here")
+    op.drop_column('disclosure_archives', 'left_in_log')
