@@ -445,9 +445,19 @@ def create_admin_command(email: str, full_name: str, district_code: str | None, 
 
 
 def _upgrade_schema() -> None:
+    """Bring the schema up to date quietly, for `seed` and `demo`: the migrations' names
+    and docstrings are for `casemgr db upgrade`; warnings still show."""
     from flask_migrate import upgrade
 
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    alembic_log = logging.getLogger("alembic")
+    level, quiet = alembic_log.level, current_app.config.get("QUIET_MIGRATIONS")
+    current_app.config["QUIET_MIGRATIONS"] = True  # migrations/env.py then leaves the logging as it is
+    alembic_log.setLevel(logging.WARNING)
+    try:
+        upgrade(directory=current_app.extensions["migrate"].directory)
+    finally:
+        alembic_log.setLevel(level)
+        current_app.config["QUIET_MIGRATIONS"] = quiet
 
 
 def _print_logins() -> None:
@@ -470,7 +480,6 @@ def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
 
     started = time.perf_counter()
     app = info.load_app()
-    app.config["QUIET_MIGRATIONS"] = True
     # the console shows casemgr's own line per page (casemgr.requests), not werkzeug's
     # line per file with colour codes
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
