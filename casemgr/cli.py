@@ -228,6 +228,10 @@ def grant_app_role_command(role: str) -> None:
         except db_roles.RoleError as error:
             raise click.ClickException(str(error)) from None
         owner = conn.execute(sa.text("SELECT current_user")).scalar_one()
+        public_create = db_roles.creates_in_public(conn, role)
+    if public_create:
+        click.echo(f"warning: {role} may still create objects in the schema public through PUBLIC (PostgreSQL 14 and "
+                   "older): as the schema's owner, REVOKE CREATE ON SCHEMA public FROM PUBLIC", err=True)
     if not tables:
         click.echo("warning: the database has no casemgr tables yet; run `casemgr db upgrade` (which grants again)",
                    err=True)

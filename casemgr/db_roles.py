@@ -108,6 +108,12 @@ def grant_app_role(conn: sa.Connection, role: str, owner: str | None = None) -> 
     return tables
 
 
+def creates_in_public(conn: sa.Connection, role: str) -> bool:
+    """Whether `role` may still create in the schema public, through PUBLIC (PostgreSQL
+    14 and older gave every role CREATE there)."""
+    return conn.execute(sa.text("SELECT has_schema_privilege(:role, 'public', 'CREATE')"), {"role": role}).scalar_one()
+
+
 def _schema_exists(conn: sa.Connection, schema: str) -> bool:
     return conn.execute(sa.text("SELECT to_regnamespace(:schema) IS NOT NULL"), {"schema": schema}).scalar_one()
 
