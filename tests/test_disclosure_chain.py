@@ -553,3 +553,19 @@ def test_a_row_of_the_next_month_chained_before_the_archived_months_last_row_is_
     assert f"NORTH's chain does not hold at row {forged} (seq 1," in refused.stderr and "Traceback" not in refused.stderr
     assert not (tmp_path / "feb.dump").exists()
     engine.dispose()
+
+
+def test_the_month_after_takes_the_rows_left_in_the_log_with_it_and_the_chain_verifies_on(empty_database, tmp_path):
+    engine = logged_months(empty_database, (("2025-01-10 10:00+00", 2), ("2025-02-01 00:00:00.2+00", 4),
+                                            ("2025-01-31 23:59:59.9+00", 6), ("2025-02-03 10:00+00", 8)))
+    for month in ("2025-01", "2025-02"):
+        archived = casemgr("audit", "archive", month, "--to", str(tmp_path / f"{month}.dump"), url=empty_database)
+        assert archived.returncode == 0, archived.stdout + archived.stderr
+    with engine.connect() as conn:
+        recorded = conn.execute(sa.text("SELECT to_char(month, 'YYYY-MM'), rows, last_seq, jsonb_array_length(left_in_log) "
+                                        "FROM disclosure_archives ORDER BY month")).all()
+        assert [tuple(r) for r in recorded] == [("2025-01", 2, 3, 1), ("2025-02", 2, 4, 0)]
+    verified = casemgr("audit", "verify", url=empty_database)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.strip() == "NORTH: 1 rows verified."  # today's, seq 5
+    engine.dispose()
