@@ -228,6 +228,10 @@ def grant_app_role_command(role: str) -> None:
         except db_roles.RoleError as error:
             raise click.ClickException(str(error)) from None
         owner = conn.execute(sa.text("SELECT current_user")).scalar_one()
+        public_create = db_roles.creates_in_public(conn, role)
+    if public_create:
+        click.echo(f"warning: {role} may still create objects in the schema public through PUBLIC (PostgreSQL 14 and "
+                   "older): as the schema's owner, REVOKE CREATE ON SCHEMA public FROM PUBLIC", err=True)
     if not tables:
         click.echo("warning: the database has no casemgr tables yet; run `casemgr db upgrade` (which grants again)",
                    err=True)
@@ -445,9 +449,19 @@ def create_admin_command(email: str, full_name: str, district_code: str | None, 
 
 
 def _upgrade_schema() -> None:
+    """Bring the schema up to date quietly, for `seed` and `demo`: the migrations' names
+    and docstrings are for `casemgr db upgrade`; warnings still show."""
     from flask_migrate import upgrade
 
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    alembic_log = logging.getLogger("alembic")
+    level, quiet = alembic_log.level, current_app.config.get("QUIET_MIGRATIONS")
+    current_app.config["QUIET_MIGRATIONS"] = True  # migrations/env.py then leaves the logging as it is
+    alembic_log.setLevel(logging.WARNING)
+    try:
+        upgrade(directory=current_app.extensions["migrate"].directory)
+    finally:
+        alembic_log.setLevel(level)
+        current_app.config["QUIET_MIGRATIONS"] = quiet
 
 
 def _print_logins() -> None:
@@ -470,7 +484,6 @@ def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
 
     started = time.perf_counter()
     app = info.load_app()
-    app.config["QUIET_MIGRATIONS"] = True
     # the console shows casemgr's own line per page (casemgr.requests), not werkzeug's
     # line per file with colour codes
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

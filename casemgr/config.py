@@ -9,7 +9,8 @@ CASEMGR_REPORTS_DATABASE_URL  a read replica the report pages read their figures
                   (casemgr/reports.py), in read-only transactions; unset: DATABASE_URL.
 SECRET_KEY        signs sessions; required when CASEMGR_ENV=production.
 CASEMGR_ENV       development (default) or production.
-CASEMGR_DATA_DIR  where the embedded database and the development secret live.
+CASEMGR_DATA_DIR  where the embedded database, the development secret and the password
+                  checks' slot files (casemgr/passwords.py) live.
 CASEMGR_RATELIMIT_STORAGE  redis://host:6379/0 (or rediss://, redis+unix://): where the
                   counts of failed sign-ins live; unset: each worker's memory, which is
                   enough for one worker only.

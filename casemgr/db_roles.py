@@ -21,9 +21,12 @@ there the application role may only SELECT (so that a backup taken as it reads e
 row); it appends to the log through `disclosure_log`, never to a partition itself, and
 creating a month's partition is the owner's.
 
-The attendance import writes its rows to an UNLOGGED table in the public schema, so the
-application role also has CREATE on that schema (the tables it creates are its own),
-and TEMP on the database for the other imports' temporary tables.
+The application role creates nothing in the public schema (CREATE there is revoked).
+The attendance import stages its rows in UNLOGGED tables, which PostgreSQL, unlike
+temporary ones, reads with parallel workers: they go in the schema `import_staging`
+(migration 0016), owned by the owner, where the application role may create tables (its
+own, dropped when the import ends). It has TEMP on the database for the other imports'
+temporary tables.
 """
 from __future__ import annotations
 
@@ -39,6 +42,9 @@ APPEND_ONLY_FUNCTION = "casemgr_append_only"
 READ_ONLY_TABLES = ("alembic_version", "disclosure_chain_heads")
 # the schema of the disclosure log's partitions, read-only to the application role
 PARTITION_SCHEMA = "disclosure_partitions"
+# the schema of the attendance import's unlogged staging tables, the one where the
+# application role may create tables
+STAGING_SCHEMA = "import_staging"
 
 
 class RoleError(RuntimeError):
@@ -73,7 +79,8 @@ def grant_app_role(conn: sa.Connection, role: str, owner: str | None = None) -> 
     tables = append_only_tables(conn)
     statements = [
         f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {app}",
-        f"GRANT USAGE, CREATE ON SCHEMA public TO {app}",
+        f"GRANT USAGE ON SCHEMA public TO {app}",
+        f"REVOKE CREATE ON SCHEMA public FROM {app}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {app}",
         f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {app}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}",
@@ -86,7 +93,7 @@ def grant_app_role(conn: sa.Connection, role: str, owner: str | None = None) -> 
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY(:names)"
     ), {"names": list(READ_ONLY_TABLES)}).scalars())
     statements += [f"REVOKE INSERT, UPDATE, DELETE ON {quote(table)} FROM {app}" for table in sorted(existing)]
-    if conn.execute(sa.text("SELECT to_regnamespace(:schema) IS NOT NULL"), {"schema": PARTITION_SCHEMA}).scalar_one():
+    if _schema_exists(conn, PARTITION_SCHEMA):
         partitions = quote(PARTITION_SCHEMA)
         statements += [
             f"GRANT USAGE ON SCHEMA {partitions} TO {app}",
@@ -94,9 +101,21 @@ def grant_app_role(conn: sa.Connection, role: str, owner: str | None = None) -> 
             f"GRANT SELECT ON ALL TABLES IN SCHEMA {partitions} TO {app}",
             f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner_name} IN SCHEMA {partitions} GRANT SELECT ON TABLES TO {app}",
         ]
+    if _schema_exists(conn, STAGING_SCHEMA):
+        statements.append(f"GRANT USAGE, CREATE ON SCHEMA {quote(STAGING_SCHEMA)} TO {app}")
     for statement in statements:
         conn.exec_driver_sql(statement)
     return tables
+
+
+def creates_in_public(conn: sa.Connection, role: str) -> bool:
+    """Whether `role` may still create in the schema public, through PUBLIC (PostgreSQL
+    14 and older gave every role CREATE there)."""
+    return conn.execute(sa.text("SELECT has_schema_privilege(:role, 'public', 'CREATE')"), {"role": role}).scalar_one()
+
+
+def _schema_exists(conn: sa.Connection, schema: str) -> bool:
+    return conn.execute(sa.text("SELECT to_regnamespace(:schema) IS NOT NULL"), {"schema": schema}).scalar_one()
 
 
 def app_role_to_grant() -> str | None:

@@ -6,14 +6,14 @@ Threaded workers (gthread): a page spends much of its time waiting for PostgreSQ
 a sign-in's password check (argon2, which releases the GIL) runs beside the pages
 instead of blocking a whole worker. The worker processes share one limit on how many
 checks run at once, half the cores (at least one), so that a burst of sign-ins leaves
-the other half to the pages (casemgr/passwords.py). One process per core, a few
+the other half to the pages: locks on slot files in the data folder, which the kernel
+gives back when a worker is killed (casemgr/passwords.py). One process per core, a few
 threads each; measured on two cores with tests/perf/load.py.
 
 Environment: CASEMGR_BIND (default 127.0.0.1:8000; behind a reverse proxy), WEB_CONCURRENCY
 (processes; default one per core), CASEMGR_THREADS (threads per process; default 4).
 Flags given on the command line win over this file.
 """
-import multiprocessing
 import os
 
 bind = os.environ.get("CASEMGR_BIND", "127.0.0.1:8000")
@@ -27,11 +27,11 @@ keepalive = 5
 preload_app = False
 accesslog = None  # casemgr writes its own request line (casemgr.requests)
 
-# made here, in the master, before the workers fork: one count for all of them
-password_checks = multiprocessing.BoundedSemaphore(max(1, (os.cpu_count() or 2) // 2))
+# password checks at once across all the workers (slot files in the data folder)
+password_checks = max(1, (os.cpu_count() or 2) // 2)
 
 
 def post_fork(server, worker):
     from casemgr import passwords
 
-    passwords.share_hashing_limit(password_checks)
+    passwords.set_hashing_limit(password_checks)

@@ -1,8 +1,13 @@
 """argon2id password hashes."""
 from __future__ import annotations
 
-import threading
+import fcntl
+import logging
+import os
+import random
+import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,33 +23,74 @@ _hasher = PasswordHasher(**ARGON2, type=Type.ID)
 # A hash to verify against when the email is unknown, so both paths take as long.
 _DUMMY_HASH = _hasher.hash("casemgr-no-such-account")
 
-# At most this many argon2 computations at once in a process. argon2 releases the GIL, so
-# under threaded workers (casemgr/gunicorn_conf.py) a burst of sign-ins would otherwise
-# take every core from the page requests; the sign-ins wait their turn here instead, and
-# pages keep a share of the CPU. gunicorn's configuration replaces this limit by one that
-# all its worker processes share (share_hashing_limit). A turn not given within
-# TURN_WAIT_SECONDS is taken anyway, so that a process killed during its turn cannot
-# stop every sign-in.
+log = logging.getLogger(__name__)
+
+# At most this many argon2 computations at once, across every process that uses the same
+# slot folder. argon2 releases the GIL, so under threaded workers (casemgr/gunicorn_conf.py)
+# a burst of sign-ins would otherwise take every core from the page requests; the
+# sign-ins wait their turn here instead, and pages keep a share of the CPU. gunicorn's
+# configuration raises the limit for its workers (set_hashing_limit).
+#
+# A turn is an exclusive flock on one of CONCURRENT_HASHES slot files. The kernel releases
+# a lock when the file is closed or its process ends, however it ends, so a worker killed
+# during a check (SIGKILL, the out-of-memory killer) gives its turn back; a counting
+# semaphore shared by the workers stayed one turn short for good. flock has no timeout,
+# so a waiting check tries the slots again every few milliseconds; a turn not given
+# within TURN_WAIT_SECONDS is taken anyway, so that nothing can stop every sign-in.
 CONCURRENT_HASHES = 1
 TURN_WAIT_SECONDS = 5.0
-_hashing = threading.BoundedSemaphore(CONCURRENT_HASHES)
+_RETRY_SECONDS = (0.002, 0.01)
+_slot_folder: Path | None = None
 
 
-def share_hashing_limit(semaphore) -> None:
-    """Count turns with `semaphore` (made before the worker processes fork, e.g. a
-    multiprocessing.BoundedSemaphore) instead of this process's own."""
-    global _hashing
-    _hashing = semaphore
+def set_hashing_limit(count: int, folder: Path | None = None) -> None:
+    """Allow `count` checks at once among the processes sharing `folder` (default: the
+    data folder's password-checks/). Every process of one installation must use the same
+    count, or each keeps to its own."""
+    global CONCURRENT_HASHES, _slot_folder
+    CONCURRENT_HASHES = max(1, count)
+    _slot_folder = folder
+
+
+def slot_folder() -> Path:
+    if _slot_folder is not None:
+        return _slot_folder
+    from casemgr.config import data_dir
+
+    return data_dir() / "password-checks"
+
+
+def _take_free_slot(folder: Path) -> tuple[int, int] | None:
+    """(slot number, open file holding its lock), or None when every slot is taken."""
+    for slot in range(CONCURRENT_HASHES):
+        descriptor = os.open(folder / f"slot-{slot}", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            continue
+        return slot, descriptor
+    return None
 
 
 @contextmanager
 def _turn():
-    acquired = _hashing.acquire(timeout=TURN_WAIT_SECONDS)
+    """Wait for a free slot and hold it; yields its number, or None when the wait ran out
+    or the slot folder cannot be used (the check runs anyway)."""
+    taken = None
     try:
-        yield
+        folder = slot_folder()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        deadline = time.monotonic() + TURN_WAIT_SECONDS
+        while (taken := _take_free_slot(folder)) is None and time.monotonic() < deadline:
+            time.sleep(random.uniform(*_RETRY_SECONDS))
+    except OSError as error:
+        log.warning("password checks run without a turn: %s", error)
+    try:
+        yield taken[0] if taken else None
     finally:
-        if acquired:
-            _hashing.release()
+        if taken:
+            os.close(taken[1])
 
 
 def hash_password(password: str) -> str:

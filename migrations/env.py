@@ -6,7 +6,7 @@ from alembic import context
 from flask import current_app
 
 config = context.config
-# `casemgr demo` migrates quietly: without the logging set-up, only warnings are shown
+# `casemgr seed` and `demo` migrate quietly: without the logging set-up, only warnings are shown
 if config.config_file_name is not None and not current_app.config.get("QUIET_MIGRATIONS"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")

@@ -81,3 +81,24 @@ def test_seed_on_a_fresh_database_builds_the_schema_first(fresh_database):
         assert conn.scalar(sa.text("SELECT count(*) FROM students")) == 50
     again = casemgr("seed", "--students", "50")
     assert again.returncode == 1 and "already holds data" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_seed_builds_the_schema_quietly_as_demo_does(pg_server_url):
+    """The migrations' names and docstrings are for `casemgr db upgrade`; seeding says
+    what it seeded and the logins."""
+    from casemgr.cli import cli
+    from casemgr.extensions import db
+    from tests.conftest import create_database, drop_database, make_app
+
+    name = f"casemgr_cli_{uuid.uuid4().hex[:10]}"
+    app = make_app(create_database(pg_server_url, name))
+    try:
+        result = app.test_cli_runner().invoke(cli, ["seed", "--students", "50"])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("Seeded 50 students, "), result.output
+        assert "Running upgrade" not in result.output and "tamper-evident" not in result.output
+        assert "Demo logins" in result.output
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        drop_database(pg_server_url, name)

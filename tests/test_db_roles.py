@@ -102,6 +102,13 @@ REFUSED = [
     "FOR VALUES FROM ('2099-01-01') TO ('2099-02-01')",
     "SELECT casemgr_disclosure_partition('2099-01-01')",
     "DROP TABLE disclosure_partitions.disclosure_log_default",
+    # nothing of its own in the schema of casemgr's tables (the attendance import stages
+    # its rows in the schema import_staging)
+    "CREATE TABLE app_made (a int)",
+    "CREATE UNLOGGED TABLE public.app_made (a int)",
+    "CREATE VIEW public.app_made AS SELECT 1 AS a",
+    "CREATE FUNCTION public.app_made() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    "CREATE TABLE disclosure_partitions.app_made (a int)",
 ]
 
 
@@ -123,6 +130,16 @@ def test_the_app_role_cannot_rewrite_the_log_and_the_app_works_as_it(roles, tmp_
     done = casemgr("import", "attendance", str(path), "--district", district, "--no-progress")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "5 rows read" in done.stdout
+    with owner_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM attendance_days WHERE status = 'unexcused' "
+                                    "AND (student_id, day) IN (SELECT s.id, v.day FROM students s JOIN "
+                                    "unnest(CAST(:ids AS text[]), CAST(:days AS date[])) AS v(state_id, day) "
+                                    "ON v.state_id = s.state_id)"),
+                            {"ids": [d[0] for d in days], "days": [d[2] for d in days]}).scalar_one() == 5
+        # its staging tables were dropped
+        assert conn.execute(sa.text("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                    "WHERE pg_get_userbyid(c.relowner) = :app AND n.nspname NOT LIKE 'pg_%'"),
+                            {"app": app_url.username}).scalar_one() == 0
 
     # requests, as the application role: the caseload is shown and its view logged
     from casemgr import create_app
@@ -185,7 +202,12 @@ def test_grant_app_role_refuses_a_superuser_a_member_of_the_owner_or_a_missing_r
     assert done.returncode == 1 and "the application role must be another role" in done.stderr, done.stderr
     done = casemgr("db", "grant-app-role", app_url.username)
     assert done.returncode == 0, done.stderr
-    assert "disclosure_log" in done.stdout
+    assert "disclosure_log" in done.stdout and done.stderr == ""
+    with psycopg.connect(conninfo(admin.set(database=owner_url.database)), autocommit=True) as conn:
+        conn.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")  # as PostgreSQL 14 and older had it
+    done = casemgr("db", "grant-app-role", app_url.username)
+    assert done.returncode == 0, done.stderr
+    assert "may still create objects in the schema public through PUBLIC" in done.stderr, done.stderr
     with psycopg.connect(conninfo(admin), autocommit=True) as conn:  # a member would act as the owner
         conn.execute(f"GRANT {owner_url.username} TO {app_url.username}")
     done = casemgr("db", "grant-app-role", app_url.username)

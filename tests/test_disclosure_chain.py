@@ -437,19 +437,25 @@ def test_rows_chained_before_the_log_was_partitioned_keep_their_hashes_and_verif
     engine.dispose()
 
 
-def test_an_archived_month_leaves_the_log_and_the_chains_verify_from_its_last_row(empty_database, tmp_path):
-    assert casemgr("db", "upgrade", url=empty_database).returncode == 0
-    engine = sa.create_engine(empty_database)
-    old = ("INSERT INTO disclosure_log (occurred_at, organization_id, student_id, action, allowed) "
-           "VALUES (:at, 2, :s, 'view', true)")
+def logged_months(url: sa.URL, views: tuple[tuple[str, int], ...]) -> sa.Engine:
+    """A migrated database of its own, as a log in use for years: the partitions of
+    January and February 2025, the views given ((occurred_at, student)) in that order,
+    then a view of today."""
+    assert casemgr("db", "upgrade", url=url).returncode == 0
+    engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text(FIXTURE))
-        # the months of a log in use for years
         conn.execute(sa.text("SELECT casemgr_disclosure_partition('2025-01-01'), casemgr_disclosure_partition('2025-02-01')"))
-        for at, s in (("2025-01-10 10:00+00", 2), ("2025-01-20 10:00+00", 1), ("2025-01-25 10:00+00", 4),
-                      ("2025-02-03 10:00+00", 2)):
-            conn.execute(sa.text(old), {"at": at, "s": s})
+        for at, s in views:
+            conn.execute(sa.text("INSERT INTO disclosure_log (occurred_at, organization_id, student_id, action, allowed) "
+                                 "VALUES (:at, 2, :s, 'view', true)"), {"at": at, "s": s})
         conn.execute(sa.text(VIEW), {"s": 2, "why": "today"})
+    return engine
+
+
+def test_an_archived_month_leaves_the_log_and_the_chains_verify_from_its_last_row(empty_database, tmp_path):
+    engine = logged_months(empty_database, (("2025-01-10 10:00+00", 2), ("2025-01-20 10:00+00", 1),
+                                            ("2025-01-25 10:00+00", 4), ("2025-02-03 10:00+00", 2)))
     assert casemgr("audit", "digest", url=empty_database).returncode == 0
 
     refused = casemgr("audit", "archive", "2025-02", "--to", str(tmp_path / "feb.dump"), url=empty_database)
@@ -482,18 +488,84 @@ def test_an_archived_month_leaves_the_log_and_the_chains_verify_from_its_last_ro
 def test_the_walk_since_digests_starts_after_archived_months_when_no_digest_is_later(empty_database, tmp_path):
     """A chain whose rows were archived before any digest was recorded is walked from the
     last archived row, not from its first row (which is no longer in the log)."""
-    assert casemgr("db", "upgrade", url=empty_database).returncode == 0
-    engine = sa.create_engine(empty_database)
-    with engine.begin() as conn:
-        conn.execute(sa.text(FIXTURE))
-        conn.execute(sa.text("SELECT casemgr_disclosure_partition('2025-01-01')"))
-        for at, s in (("2025-01-10 10:00+00", 2), ("2025-01-20 10:00+00", 1)):
-            conn.execute(sa.text("INSERT INTO disclosure_log (occurred_at, organization_id, student_id, action, "
-                                 "allowed) VALUES (:at, 2, :s, 'view', true)"), {"at": at, "s": s})
-        conn.execute(sa.text(VIEW), {"s": 2, "why": "today"})
+    engine = logged_months(empty_database, (("2025-01-10 10:00+00", 2), ("2025-01-20 10:00+00", 1)))
     archived = casemgr("audit", "archive", "2025-01", "--to", str(tmp_path / "jan.dump"), url=empty_database)
     assert archived.returncode == 0, archived.stdout + archived.stderr
     digest = casemgr("audit", "digest", url=empty_database)
     assert digest.returncode == 0, digest.stdout + digest.stderr
     assert "BROKEN" not in digest.stdout
+    engine.dispose()
+
+
+def test_a_row_of_the_next_month_chained_before_the_archived_months_last_row_is_still_verified(
+        empty_database, tmp_path):
+    """A transaction that began just before midnight at a month's end writes its row after
+    one that began just after midnight: the row of the next month has the lower seq. Once
+    the month is archived, that row is still walked, so a change to it, its deletion or a
+    row slipped in below the archived month's last seq is named."""
+    # occurred_at is the time its transaction began: February's row took the chain's head first
+    engine = logged_months(empty_database, (("2025-01-10 10:00+00", 2), ("2025-02-01 00:00:00.2+00", 4),
+                                            ("2025-01-31 23:59:59.9+00", 6), ("2025-02-03 10:00+00", 8)))
+    with engine.connect() as conn:
+        early = conn.execute(sa.text("SELECT id, seq, occurred_at FROM disclosure_log "
+                                     "WHERE occurred_at = '2025-02-01 00:00:00.2+00'")).one()
+    assert early.seq == 2
+
+    archived = casemgr("audit", "archive", "2025-01", "--to", str(tmp_path / "jan.dump"), url=empty_database)
+    assert archived.returncode == 0, archived.stdout + archived.stderr
+    assert "2025-01: 2 rows written to" in archived.stdout
+    with engine.connect() as conn:
+        left = conn.execute(sa.text("SELECT left_in_log FROM disclosure_archives WHERE district_id = 1")).scalar_one()
+        assert left == [{"seq": 2, "hash": conn.execute(sa.text("SELECT encode(hash, 'hex') FROM disclosure_log "
+                                                                "WHERE id = :id"), {"id": early.id}).scalar_one()}]
+    verified = casemgr("audit", "verify", url=empty_database)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "NORTH: 3 rows verified." in verified.stdout  # seq 2, 4 and 5
+
+    with engine.begin() as conn:
+        rewrite(conn, "UPDATE disclosure_log SET student_id = 10 WHERE id = :id", {"id": early.id})
+    changed = casemgr("audit", "verify", url=empty_database)
+    assert changed.returncode == 1
+    assert f"NORTH: BROKEN at row {early.id} (seq 2, 2025-02-01 00:00:00" in changed.stdout
+    assert "fields no longer match its hash" in changed.stdout
+
+    with engine.begin() as conn:
+        rewrite(conn, "DELETE FROM disclosure_log WHERE id = :id", {"id": early.id})
+    deleted = casemgr("audit", "verify", url=empty_database)
+    assert deleted.returncode == 1
+    assert "NORTH: BROKEN at row 2 of the chain is missing" in deleted.stdout
+
+    with engine.begin() as conn:  # a row given a seq the archive had passed
+        conn.execute(sa.text("ALTER TABLE disclosure_log DISABLE TRIGGER disclosure_log_chain"))
+        forged = conn.execute(sa.text(
+            "INSERT INTO disclosure_log (occurred_at, organization_id, student_id, action, allowed, chain_district_id, "
+            "seq, prev_hash, hash) VALUES ('2025-02-02 10:00+00', 2, 12, 'view', true, 1, 1, :zero, :zero) "
+            "RETURNING id"), {"zero": bytes(32)}).scalar_one()
+        conn.execute(sa.text("ALTER TABLE disclosure_log ENABLE TRIGGER disclosure_log_chain"))
+    slipped = casemgr("audit", "verify", url=empty_database)
+    assert slipped.returncode == 1
+    assert f"NORTH: BROKEN at row {forged} (seq 1," in slipped.stdout
+    assert "not after the last archived row's (seq 3)" in slipped.stdout
+
+    # a month whose chain does not hold is not archived
+    refused = casemgr("audit", "archive", "2025-02", "--to", str(tmp_path / "feb.dump"), url=empty_database)
+    assert refused.returncode == 1
+    assert f"NORTH's chain does not hold at row {forged} (seq 1," in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "feb.dump").exists()
+    engine.dispose()
+
+
+def test_the_month_after_takes_the_rows_left_in_the_log_with_it_and_the_chain_verifies_on(empty_database, tmp_path):
+    engine = logged_months(empty_database, (("2025-01-10 10:00+00", 2), ("2025-02-01 00:00:00.2+00", 4),
+                                            ("2025-01-31 23:59:59.9+00", 6), ("2025-02-03 10:00+00", 8)))
+    for month in ("2025-01", "2025-02"):
+        archived = casemgr("audit", "archive", month, "--to", str(tmp_path / f"{month}.dump"), url=empty_database)
+        assert archived.returncode == 0, archived.stdout + archived.stderr
+    with engine.connect() as conn:
+        recorded = conn.execute(sa.text("SELECT to_char(month, 'YYYY-MM'), rows, last_seq, jsonb_array_length(left_in_log) "
+                                        "FROM disclosure_archives ORDER BY month")).all()
+        assert [tuple(r) for r in recorded] == [("2025-01", 2, 3, 1), ("2025-02", 2, 4, 0)]
+    verified = casemgr("audit", "verify", url=empty_database)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.strip() == "NORTH: 1 rows verified."  # today's, seq 5
     engine.dispose()

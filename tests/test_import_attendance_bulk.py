@@ -2,12 +2,14 @@
 student-year) and its merge into the stored years."""
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
 
 import sqlalchemy as sa
 
+from casemgr import db_roles
 from casemgr.extensions import db as _db
 from casemgr.attendance import attendance_days
 from tests.test_import_kinds import _recorded_recompute, assert_rejected, count, csv_bytes, run, world  # noqa: F401
@@ -112,6 +114,26 @@ def test_no_staging_table_outlives_an_import(world):
     assert run(world, "attendance", csv_bytes(HEADER, *rows(world))).ok
     assert run(world, "attendance", csv_bytes(HEADER, f"NOBODY,{world.school.code},{world.days[0]},present")).errors
     assert _db.session.execute(sa.text(leftovers)).scalar() == 0
+
+
+def test_the_large_path_runs_with_the_application_roles_privileges(world):
+    """As a role granted what the application role is (casemgr/db_roles.py), for this
+    test's transaction: it may create no table in public, yet the import stages its rows
+    (in the schema import_staging), folds them and merges them."""
+    conn = _db.session.connection()
+    if not conn.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar_one():
+        pytest.skip("making a role for the test needs a superuser")
+    role = f"casemgr_app_{uuid.uuid4().hex[:10]}"
+    conn.exec_driver_sql(f"CREATE ROLE {role} NOLOGIN")
+    db_roles.grant_app_role(conn, role)
+    conn.exec_driver_sql(f"SET LOCAL ROLE {role}")
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied for schema public"), conn.begin_nested():
+        conn.exec_driver_sql("CREATE UNLOGGED TABLE import_stage_by_hand (a text)")
+    outcome = run(world, "attendance", csv_bytes(HEADER, *rows(world)))
+    assert outcome.ok, [e.describe() for e in outcome.errors]
+    assert outcome.batch.rows_inserted == 9 and count(attendance_days) == 9
+    assert conn.execute(sa.text("SELECT current_user")).scalar_one() == role
+    conn.exec_driver_sql("RESET ROLE")
 
 
 def test_a_student_at_two_schools_in_one_file(world):

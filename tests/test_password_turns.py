@@ -1,10 +1,15 @@
-"""Password checks take turns (casemgr/passwords.py): the limit gunicorn's worker
-processes share is used when given, each check gives its turn back, and a turn never
-given (a process killed during its turn) does not stop sign-ins."""
+"""Password checks take turns (casemgr/passwords.py): at most the limit's number of
+checks at once across processes, each check gives its turn back, a process killed during
+its turn gives it back too (the kernel releases its lock), and a turn not given in time
+does not stop sign-ins."""
 from __future__ import annotations
 
-import multiprocessing
+import os
+import signal
+import subprocess
+import sys
 import threading
+import textwrap
 
 import pytest
 
@@ -15,47 +20,121 @@ SECRET = "lantern orchard cobalt meadow"
 
 
 @pytest.fixture
-def shared_limit(monkeypatch):
-    limit = multiprocessing.BoundedSemaphore(1)
-    monkeypatch.setattr(passwords, "_hashing", passwords._hashing)  # restored after the test
-    passwords.share_hashing_limit(limit)
-    return limit
+def limit_of(monkeypatch, tmp_path):
+    """Sets the limit for this test, with its own slot folder; restored afterwards."""
+    monkeypatch.setattr(passwords, "CONCURRENT_HASHES", passwords.CONCURRENT_HASHES)
+    monkeypatch.setattr(passwords, "_slot_folder", passwords._slot_folder)
+
+    def set_limit(count: int):
+        passwords.set_hashing_limit(count, tmp_path)
+        return tmp_path
+
+    return set_limit
 
 
-def test_a_check_takes_the_shared_turn_and_gives_it_back(shared_limit):
+class Holder:
+    """Another process that takes a turn and keeps it until it is killed."""
+
+    def __init__(self, folder, count: int):
+        code = textwrap.dedent(f"""
+            import sys, time
+            from pathlib import Path
+            from casemgr import passwords
+            passwords.set_hashing_limit({count}, Path({str(folder)!r}))
+            with passwords._turn() as slot:
+                print(slot, flush=True)
+                time.sleep(600)
+        """)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+        self.process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+        self.slot = int(self.process.stdout.readline())
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        self.process.stdout.close()
+
+
+@pytest.fixture
+def holders():
+    started: list[Holder] = []
+
+    def start(folder, count):
+        started.append(Holder(folder, count))
+        return started[-1]
+
+    yield start
+    for holder in started:
+        if holder.process.poll() is None:
+            holder.kill()
+
+
+def take_a_turn(taken: list) -> None:
+    with passwords._turn() as slot:
+        taken.append(slot)
+
+
+def test_a_check_takes_a_turn_and_gives_it_back(limit_of):
+    limit_of(1)
     stored = passwords.hash_password(SECRET)
     assert passwords.verify_password(stored, SECRET)
     assert not passwords.verify_password(stored, "another password entirely")
-    # every turn was given back: the only one is free
-    assert shared_limit.acquire(block=False)
-    shared_limit.release()
+    with passwords._turn() as slot:  # every turn was given back: the only one is free
+        assert slot == 0
 
 
-def test_a_turn_never_given_back_does_not_stop_sign_ins(shared_limit, monkeypatch):
-    stored = passwords.hash_password(SECRET)
+def test_a_process_killed_during_its_turn_gives_it_back(limit_of, holders, monkeypatch):
+    folder = limit_of(1)
+    holder = holders(folder, 1)
+    assert holder.slot == 0
+    monkeypatch.setattr(passwords, "TURN_WAIT_SECONDS", 0)
+    with passwords._turn() as slot:
+        assert slot is None  # taken by the other process
+    holder.kill()
+    with passwords._turn() as slot:
+        assert slot == 0
+
+
+def test_one_more_check_than_the_limit_waits_for_a_turn(limit_of, holders, monkeypatch):
+    folder = limit_of(2)
+    first, second = holders(folder, 2), holders(folder, 2)
+    assert {first.slot, second.slot} == {0, 1}
+    monkeypatch.setattr(passwords, "TURN_WAIT_SECONDS", 0)
+    with passwords._turn() as slot:
+        assert slot is None
+    monkeypatch.setattr(passwords, "TURN_WAIT_SECONDS", 600.0)
+    taken = []
+    waiter = threading.Thread(target=take_a_turn, args=(taken,))
+    waiter.start()
+    first.kill()  # until now both slots were held: the waiter can only have the freed one
+    waiter.join()
+    assert taken == [first.slot]
+
+
+def test_threads_of_one_process_take_turns_too(limit_of, monkeypatch):
+    limit_of(1)
+    monkeypatch.setattr(passwords, "TURN_WAIT_SECONDS", 0)
+    with passwords._turn() as slot:
+        assert slot == 0
+        taken = []
+        thread = threading.Thread(target=take_a_turn, args=(taken,))
+        thread.start()
+        thread.join()
+        assert taken == [None]
+
+
+def test_a_turn_never_given_does_not_stop_sign_ins(limit_of, holders, monkeypatch):
+    folder = limit_of(1)
+    holders(folder, 1)
     monkeypatch.setattr(passwords, "TURN_WAIT_SECONDS", 0.05)
-    assert shared_limit.acquire(block=False)  # held for good, as by a killed process
+    stored = passwords.hash_password(SECRET)  # waits out its turn, then runs
     assert passwords.verify_password(stored, SECRET)
     assert not passwords.verify_password(stored, "another password entirely")
-    shared_limit.release()  # the check did not give back a turn it never had
-    with pytest.raises(ValueError):
-        shared_limit.release()
 
 
-def test_only_one_check_at_a_time_with_one_turn(shared_limit, monkeypatch):
-    stored = passwords.hash_password(SECRET)
-    monkeypatch.setattr(passwords, "TURN_WAIT_SECONDS", 60.0)
-    shared_limit.acquire()
-    finished = threading.Event()
-    checker = threading.Thread(target=lambda: passwords.verify_password(stored, SECRET) and finished.set())
-    checker.start()
-    assert not finished.wait(0.5)  # waiting for its turn
-    shared_limit.release()
-    checker.join(passwords.TURN_WAIT_SECONDS + 10)
-    assert finished.is_set()
-
-
-def test_gunicorns_workers_use_the_limit_made_before_they_fork(monkeypatch):
-    monkeypatch.setattr(passwords, "_hashing", passwords._hashing)
+def test_gunicorns_workers_share_the_limit(monkeypatch):
+    monkeypatch.setattr(passwords, "CONCURRENT_HASHES", passwords.CONCURRENT_HASHES)
+    monkeypatch.setattr(passwords, "_slot_folder", passwords._slot_folder)
     post_fork(server=None, worker=None)
-    assert passwords._hashing is password_checks
+    assert passwords.CONCURRENT_HASHES == password_checks
+    assert passwords.slot_folder().name == "password-checks"

@@ -3,7 +3,8 @@
 A full year is ~9 million rows for 50,000 students, so every file, large or small,
 takes one path of a few set-based statements:
 1. COPY into an unlogged staging table (text columns), which, unlike a temporary one,
-   PostgreSQL reads with parallel workers;
+   PostgreSQL reads with parallel workers (in the schema import_staging: the application
+   role creates nothing in public);
 2. ONE pass resolves every row (state ID to student, school code and date text to an
    instructional, not-future day of that school's calendar in a school year, status to
    the closed list) and folds the rows into one row of bit strings per student-year
@@ -71,18 +72,18 @@ def run(path: Path, ctx: Context) -> None:
     ctx.labels = match_header(csv_file.header, ATTENDANCE)
     # unlogged, not temporary: the fold below can then use parallel workers
     suffix = uuid.uuid4().hex[:16]
-    stage, days = f"import_stage_{suffix}", f"import_year_days_{suffix}"
+    stage, days = staging.unlogged(f"import_stage_{suffix}"), staging.unlogged(f"import_year_days_{suffix}")
     rows = staging.load(ctx, csv_file, list(ctx.labels), COLUMNS, typed=False, unlogged_table=stage)
     ctx.counts.rows_read += rows
     cur = ctx.cur
     cur.execute("SET LOCAL work_mem = '256MB'")
-    cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(stage)))
+    cur.execute(sql.SQL("ANALYZE {}").format(stage))
     calendar(ctx, days)
-    if not fold(ctx, RAW_ROWS.format(stage=stage), rows, days):
+    if not fold(ctx, RAW_ROWS.format(stage=stage.as_string(cur)), rows, days):
         # rows of empty values only (a blank row left mid-file) are no rows: without them,
         # the file may fold after all; if not, the detailed checks name the bad rows
         blank = cur.execute(sql.SQL("SELECT count(*) FROM {} WHERE {}").format(
-            sql.Identifier(stage), staging.blank_row([c.name for c in COLUMNS]))).fetchone()[0]
+            stage, staging.blank_row([c.name for c in COLUMNS]))).fetchone()[0]
         ctx.counts.rows_read -= blank
         rows -= blank
         if rows == 0:
@@ -92,14 +93,14 @@ def run(path: Path, ctx: Context) -> None:
             if not fold(ctx, TYPED_ROWS, rows, days):  # the detailed checks passed: never expected
                 raise Rejected([RowError(None, None, "some rows could not be matched to a student and school day")])
     cur.execute("RESET work_mem")
-    cur.execute(sql.SQL("DROP TABLE {}, {} CASCADE").format(sql.Identifier(stage), sql.Identifier(days)))
+    cur.execute(sql.SQL("DROP TABLE {}, {} CASCADE").format(stage, days))
     inserted, updated = cur.execute(attendance.changes_sql("import_attendance")).fetchone()
     ctx.counts.add(inserted, updated)
     if inserted or updated:
         cur.execute(attendance.merge_sql("import_attendance"))
 
 
-def calendar(ctx: Context, days: str) -> None:
+def calendar(ctx: Context, days: sql.Identifier) -> None:
     """`days` (an unlogged table): every day of the district's school years by its ISO text, once
     per status, with the one bit that (day, status) sets in its year's bit string of that
     status (the others NULL); import_open_days: per school and year, the bits of its
@@ -118,9 +119,9 @@ def calendar(ctx: Context, days: str) -> None:
         FROM school_years y
         CROSS JOIN generate_series(y.starts_on, y.ends_on, interval '1 day') AS d
         CROSS JOIN unnest(%(statuses)s::text[]) AS t(status)
-        WHERE y.district_id = %(district)s""").format(sql.Identifier(days), sql.SQL(one_hot)),
+        WHERE y.district_id = %(district)s""").format(days, sql.SQL(one_hot)),
                 {**params, "statuses": list(attendance.STATUSES)})
-    cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(days)))
+    cur.execute(sql.SQL("ANALYZE {}").format(days))
     cur.execute("""
         CREATE TEMP TABLE import_open_days AS
         SELECT hashtextextended(o.code, 0) AS code_hash, y.id AS school_year_id,
@@ -132,7 +133,7 @@ def calendar(ctx: Context, days: str) -> None:
         GROUP BY o.code, y.id""", params)
 
 
-def fold(ctx: Context, rows_sql: str, rows: int, days: str, by_school: bool = False) -> bool:
+def fold(ctx: Context, rows_sql: str, rows: int, days: sql.Identifier, by_school: bool = False) -> bool:
     """Fold the rows into import_attendance, one row of bit strings per student-year.
 
     The millions of rows are folded by state ID and year (and school code `by_school`)
@@ -162,7 +163,7 @@ def fold(ctx: Context, rows_sql: str, rows: int, days: str, by_school: bool = Fa
     cur.execute(f"""
         CREATE TEMP TABLE import_folded AS
         SELECT s.state_id, c.school_year_id, {school}, {folded}
-        FROM ({rows_sql}) s JOIN {days} c ON c.day_text = s.day_text AND c.status = s.status
+        FROM ({rows_sql}) s JOIN {days.as_string(cur)} c ON c.day_text = s.day_text AND c.status = s.status
         GROUP BY s.state_id, c.school_year_id{", s.school_code" if by_school else ""}""")
     cur.execute("SET LOCAL enable_mergejoin = on")
     if not by_school and cur.execute(

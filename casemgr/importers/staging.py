@@ -11,6 +11,7 @@ import re
 import psycopg
 from psycopg import sql
 
+from casemgr.db_roles import STAGING_SCHEMA
 from casemgr.importers.base import Column, Context, Rejected, RowError
 from casemgr.importers.source import CsvFile, spreadsheet_row
 
@@ -26,13 +27,19 @@ _COPY_MESSAGES = {
 }
 
 
+def unlogged(name: str) -> sql.Identifier:
+    """An unlogged staging table of this import: in the schema where the application role
+    may create tables (casemgr/db_roles.py), never in public."""
+    return sql.Identifier(STAGING_SCHEMA, name)
+
+
 def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Column], typed: bool = True,
-         unlogged_table: str | None = None) -> int:
+         unlogged_table: sql.Identifier | None = None) -> int:
     """Create the staging tables and COPY the file (header line included) into them;
     `header` holds the kind's column names in the file's order;
     `typed=False` leaves import_typed to be built later (or never) by the caller.
 
-    With `unlogged_table`, the rows go to an UNLOGGED table of that name, without row
+    With `unlogged_table` (see `unlogged`), the rows go to that UNLOGGED table, without row
     numbers, instead of a temporary one: it loads faster (shared buffers, no WAL, no
     identity column) and, unlike a temporary table, PostgreSQL can scan it with
     parallel workers. A temporary view `import_stage` numbers its rows in the order
@@ -41,7 +48,7 @@ def load(ctx: Context, csv_file: CsvFile, header: list[str], columns: list[Colum
     cur = ctx.cur
     drop_tables(cur)
     definitions = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c.name)) for c in columns)
-    target = sql.Identifier(unlogged_table or "import_stage")
+    target = unlogged_table or sql.Identifier("import_stage")
     if unlogged_table:
         cur.execute(sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(target, definitions))
         cur.execute(sql.SQL(

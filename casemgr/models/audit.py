@@ -115,7 +115,13 @@ class DisclosureArchive(db.Model):
     """A month of the disclosure log archived (`casemgr audit archive`): the partition
     written to a file with pg_dump and detached from the log. One row per chain that had
     rows that month, with the last of them, from which `casemgr audit verify` walks the
-    chain on. Append-only."""
+    chain on. Append-only.
+
+    `left_in_log` lists the chain's rows that stayed in the log with a seq before that
+    last row, each {"seq": n, "hash": hex}: a row's month is the time its transaction
+    began, so a transaction begun just before midnight at the month's end can chain its
+    row after one begun just after it. `verify` checks that exactly these rows, with
+    these hashes, come before the last archived row."""
 
     __tablename__ = "disclosure_archives"
     __table_args__ = (sa.UniqueConstraint("month", "district_id"),)
@@ -128,6 +134,7 @@ class DisclosureArchive(db.Model):
     last_hash: Mapped[bytes] = mapped_column(BYTEA)
     file_name: Mapped[str] = mapped_column(sa.String(255))
     file_sha256: Mapped[str] = mapped_column(sa.String(64))
+    left_in_log: Mapped[list[dict]] = mapped_column(JSONB, default=list, server_default=sa.text("'[]'::jsonb"))
     archived_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 
 

@@ -8,7 +8,9 @@ of the row before it (32 zero bytes before the first).
 
 `verify` recomputes every hash in one set-based query per call (the database walks each
 chain in `seq` order on its (chain, seq) index; only the first broken row of each chain
-comes back) and checks the chain heads and the recorded digests. The log grows for
+comes back) and checks the chain heads and the recorded digests. After an archived month
+(services/disclosure_partitions.py) it walks on from the month's last row, and checks the
+rows the archive recorded as left in the log before it. The log grows for
 years, so two cheaper walks cover a stretch of it: `verify_day` the rows of one day
 (from the hash of the row before the first of them), `verify_since_digests` the rows
 after each chain's latest digest (the admin's page, on every load). Someone able to rewrite rows
@@ -33,19 +35,22 @@ NO_DISTRICT = 0
 
 MAX_SEQ = 2**63 - 1
 
+# a log row `d` still has the hash of its fields
+_HASH_OK = """d.hash = casemgr_disclosure_hash(
+                   d.id, d.chain_district_id, d.seq, d.occurred_at, d.user_id, d.organization_id, d.student_id,
+                   d.student_ids, d.action, d.categories, d.basis, d.allowed, d.reason, d.request_path,
+                   d.prev_hash)"""
+
 # the walk of a stretch of each chain: from the row after `from_seq` (whose prev_hash
 # must be `start_hash`, the genesis before seq 1) to `to_seq`; one row per chain comes
 # back, its first broken row if it has one, with the number of rows walked
-_WALK = sa.text("""
+_WALK = sa.text(f"""
     WITH bounds AS (
         SELECT * FROM unnest(CAST(:chains AS integer[]), CAST(:from_seqs AS bigint[]), CAST(:to_seqs AS bigint[]),
                              CAST(:start_hashes AS bytea[])) AS b(chain, from_seq, to_seq, start_hash)
     ), walked AS (
         SELECT d.id, b.chain, d.seq, d.occurred_at,
-               d.hash = casemgr_disclosure_hash(
-                   d.id, d.chain_district_id, d.seq, d.occurred_at, d.user_id, d.organization_id, d.student_id,
-                   d.student_ids, d.action, d.categories, d.basis, d.allowed, d.reason, d.request_path,
-                   d.prev_hash) AS hash_ok,
+               {_HASH_OK} AS hash_ok,
                d.prev_hash = lag(d.hash, 1, b.start_hash) OVER w AS link_ok,
                lag(d.seq, 1, b.from_seq) OVER w AS prior_seq,
                count(*) OVER (PARTITION BY b.chain) AS walked
@@ -79,6 +84,25 @@ _DAY = sa.text("""
      WHERE occurred_at >= :start AND occurred_at < :end
        AND (CAST(:chain AS integer) IS NULL OR chain_district_id = :chain)
      GROUP BY chain_district_id
+""")
+
+# the rows of each chain in the log up to its archive's last row, against the rows the
+# archive recorded as left in the log: any row missing, unexpected, or with another hash
+_LEFT_IN_LOG = sa.text(f"""
+    WITH expected AS (
+        SELECT a.district_id AS chain, r.seq, decode(r.hash, 'hex') AS hash
+          FROM disclosure_archives a CROSS JOIN jsonb_to_recordset(a.left_in_log) AS r(seq bigint, hash text)
+         WHERE a.id = ANY(:archives)
+    ), found AS (
+        SELECT a.district_id AS chain, a.last_seq, d.id, d.seq, d.occurred_at, d.hash, {_HASH_OK} AS hash_ok
+          FROM disclosure_archives a
+          JOIN disclosure_log d ON d.chain_district_id = a.district_id AND d.seq <= a.last_seq
+         WHERE a.id = ANY(:archives)
+    )
+    SELECT coalesce(f.chain, e.chain) AS chain, f.id, coalesce(f.seq, e.seq) AS seq, f.occurred_at, f.last_seq,
+           e.seq IS NOT NULL AS expected, f.hash = e.hash AS same_hash, f.hash_ok
+      FROM found f FULL JOIN expected e ON e.chain = f.chain AND e.seq = f.seq
+     ORDER BY 1, 3
 """)
 
 _ROW_HASH = sa.text("SELECT hash FROM disclosure_log WHERE chain_district_id = :chain AND seq = :seq")
@@ -185,6 +209,46 @@ def _walk(stretches: list[Stretch]) -> dict[int, tuple[int, Break | None]]:
             for r in db.session.execute(_WALK, params)}
 
 
+def _left_problem(row) -> str | None:
+    if row.id is None:
+        return (f"row {row.seq} of the chain is missing (deleted?): it was in the log when the month before it "
+                "was archived")
+    if not row.expected:
+        return (f"its seq is not after the last archived row's (seq {row.last_seq}), and it was not in the log "
+                "when that month was archived (a row was put into the chain after the fact)")
+    if not row.hash_ok:
+        return "its fields no longer match its hash (changed after it was written)"
+    if not row.same_hash:
+        return "its hash is not the one it had when the month before it was archived (the row was replaced)"
+    return None
+
+
+def _left_in_log(archived: dict[int, DisclosureArchive]) -> dict[int, tuple[int, Break | None]]:
+    """{chain: (rows checked, first broken row or None)} for the rows each chain's last
+    archive left in the log with a lower seq than its last row (models.DisclosureArchive)."""
+    checked: dict[int, tuple[int, Break | None]] = {}
+    if not archived:
+        return checked
+    for row in db.session.execute(_LEFT_IN_LOG, {"archives": [a.id for a in archived.values()]}):
+        rows, broken = checked.get(row.chain, (0, None))
+        problem = None if broken else _left_problem(row)
+        if problem:
+            broken = Break(row.id, row.seq, row.occurred_at, problem)
+        checked[row.chain] = (rows + (row.id is not None), broken)
+    return checked
+
+
+def _with_left_in_log(walked: dict[int, tuple[int, Break | None]],
+                      archived: dict[int, DisclosureArchive]) -> dict[int, tuple[int, Break | None]]:
+    """The walk's figures with the rows left in the log before it: counted, and their
+    break first (they come before the walked rows)."""
+    combined = dict(walked)
+    for chain, (rows, broken) in _left_in_log(archived).items():
+        walked_rows, walked_broken = walked.get(chain, (0, None))
+        combined[chain] = (rows + walked_rows, broken or walked_broken)
+    return combined
+
+
 def _heads(district_id: int | None) -> list:
     return db.session.execute(_HEADS, {"chain": district_id}).all()
 
@@ -244,8 +308,26 @@ def verify(district_id: int | None = None) -> list[ChainReport]:
     and every digest recorded checked against the log."""
     heads = _heads(district_id)
     archived = _archived(district_id)
-    walked = _walk(_stretches(heads, {chain: (a.last_seq, a.last_hash) for chain, a in archived.items()}))
-    return _reports(heads, walked, _digest_breaks(district_id), archived)
+    walked = _walk(_stretches(heads, _archive_points(archived)))
+    return _reports(heads, _with_left_in_log(walked, archived), _digest_breaks(district_id), archived)
+
+
+def _archive_points(archived: dict[int, DisclosureArchive]) -> dict[int, tuple[int, bytes]]:
+    return {chain: (a.last_seq, a.last_hash) for chain, a in archived.items()}
+
+
+def breaks_up_to(last_seqs: dict[int, int]) -> list[ChainReport]:
+    """The chains (of `last_seqs`, {chain: seq}) that do not hold from their last archived
+    row (or their first row) up to the seq given, with the rows their last archive left in
+    the log; a chain that holds is left out. Run before a month is archived."""
+    archived = {chain: a for chain, a in _archived(None).items() if chain in last_seqs}
+    points = _archive_points(archived)
+    walked = _walk([Stretch(chain, *points.get(chain, (0, GENESIS)), to_seq=last_seq)
+                    for chain, last_seq in last_seqs.items()])
+    found = _with_left_in_log(walked, archived)
+    labels = _labels(set(last_seqs))
+    return [ChainReport(chain, labels[chain], rows, broken)
+            for chain, (rows, broken) in sorted(found.items()) if broken is not None]
 
 
 def verify_day(day: date, district_id: int | None = None) -> list[ChainReport]:
@@ -277,8 +359,7 @@ def verify_since_digests(district_id: int | None = None) -> list[tuple[ChainRepo
     latest = _latest_by_chain(DisclosureDigest, DisclosureDigest.day, district_id)
     archived = _archived(district_id)
     heads = _heads(district_id)
-    stretches = _stretches(heads, {chain: (a.last_seq, a.last_hash) for chain, a in archived.items()},
-                           {chain: (d.seq, d.hash) for chain, d in latest.items()})
+    stretches = _stretches(heads, _archive_points(archived), {chain: (d.seq, d.hash) for chain, d in latest.items()})
     return [(report, latest.get(report.district_id)) for report in _reports(heads, _walk(stretches), archived=archived)]
 
 

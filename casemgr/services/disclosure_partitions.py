@@ -12,7 +12,10 @@ to the owner (`casemgr audit partitions` says so) rather than created over the r
 The record of disclosures is kept as long as the education record (FERPA, 34 CFR
 99.32): old months are archived, never deleted: `archive` writes a month's partition to
 a file and detaches it from the log, and records where each chain stood at the end of
-it, so that `casemgr audit verify` walks the chains on from there.
+it, so that `casemgr audit verify` walks the chains on from there. A row's month is the
+time its transaction began, so a row of the next month can come before the archived
+month's last row in its chain; the archive records those rows, which verify checks.
+A month is archived only when its chains hold up to its last row.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ import sqlalchemy as sa
 from casemgr import backup
 from casemgr.extensions import db
 from casemgr.models import DisclosureArchive
+from casemgr.services import disclosure_chain
 
 SCHEMA = "disclosure_partitions"
 MONTHS_AHEAD = 3
@@ -72,6 +76,24 @@ def partitions() -> list[Partition]:
     return [Partition(r.name, r.bounds, r.rows, r.bytes) for r in rows]
 
 
+def _left_in_log(month: date, last_seqs: dict[int, int]) -> dict[int, list[dict]]:
+    """{chain: its rows outside `month` with a lower seq than the month's last row of the
+    chain, as {"seq", "hash"}}: rows of a later month whose transaction began after that
+    of a row of `month` but took the chain's head before it (models.DisclosureArchive)."""
+    following = months(month, 2)[1]
+    found: dict[int, list[dict]] = {}
+    for row in db.session.execute(sa.text("""
+        SELECT c.chain, d.seq, d.hash
+          FROM unnest(CAST(:chains AS integer[]), CAST(:last_seqs AS bigint[])) AS c(chain, last_seq)
+          JOIN disclosure_log d ON d.chain_district_id = c.chain AND d.seq < c.last_seq
+         WHERE d.occurred_at < CAST(:month AS date)::timestamp AT TIME ZONE 'UTC'
+            OR d.occurred_at >= CAST(:following AS date)::timestamp AT TIME ZONE 'UTC'
+         ORDER BY 1, 2
+    """), {"chains": list(last_seqs), "last_seqs": list(last_seqs.values()), "month": month, "following": following}):
+        found.setdefault(row.chain, []).append({"seq": row.seq, "hash": row.hash.hex()})
+    return found
+
+
 class ArchiveError(RuntimeError):
     """A month that cannot be archived, in one line."""
 
@@ -100,6 +122,11 @@ def archive(month: date, target: Path, today: date) -> list[DisclosureArchive]:
                count(*) OVER (PARTITION BY chain_district_id) AS rows
           FROM {SCHEMA}.{name} ORDER BY chain_district_id, seq DESC
     """)).all()
+    broken = disclosure_chain.breaks_up_to({c.chain: c.seq for c in chains})
+    if broken:
+        raise ArchiveError(f"{broken[0].label}'s chain does not hold at {broken[0].broken.describe()}: a month is "
+                           "archived only once its chains verify (casemgr audit verify)")
+    left = _left_in_log(month, {c.chain: c.seq for c in chains})
     url = db.engine.url
     args, env = backup.connection_arguments(url)
     partial = target.with_name(target.name + ".partial")
@@ -109,7 +136,8 @@ def archive(month: date, target: Path, today: date) -> list[DisclosureArchive]:
     partial.replace(target)
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
     records = [DisclosureArchive(month=month, district_id=c.chain, rows=c.rows, last_seq=c.seq, last_hash=c.hash,
-                                 file_name=target.name[:255], file_sha256=digest) for c in chains]
+                                 file_name=target.name[:255], file_sha256=digest, left_in_log=left.get(c.chain, []))
+               for c in chains]
     db.session.add_all(records)
     db.session.execute(sa.text(f"ALTER TABLE disclosure_log DETACH PARTITION {SCHEMA}.{name}"))
     db.session.flush()
