@@ -110,7 +110,7 @@ def test_partner_admin_records_compliance_dates(client, db):
     outsider = create_user(Role.YOUTH_WORKER)
     login(client, admin)
     page = client.get("/partner/staff").get_data(as_text=True)
-    assert "Ana Ruiz" in page and "You have not signed the confidentiality agreement." in page
+    assert "Ana Ruiz" in page and "Ana Ruiz has not signed the confidentiality agreement." in page
     assert outsider.full_name not in page
     path = f"/partner/staff/{worker.uuid}/compliance"
     future = client.post(path, data={"confidentiality_signed_on": (TODAY + timedelta(days=2)).isoformat(),
@@ -122,5 +122,21 @@ def test_partner_admin_records_compliance_dates(client, db):
     ok = client.post(path, data={"confidentiality_signed_on": TODAY.isoformat(), "ferpa_trained_on": old.isoformat(),
                                  "csrf_token": csrf_token(client, path)})
     assert ok.status_code == 302
-    assert "Your FERPA training is more than 12 months old." in client.get("/partner/staff").get_data(as_text=True)
+    assert "Ana Ruiz&#39;s FERPA training is more than 12 months old." in client.get("/partner/staff").get_data(as_text=True)
     assert client.get(f"/partner/staff/{outsider.uuid}/compliance").status_code == 404
+
+
+def test_the_staff_page_names_whom_a_block_is_about(client, db):
+    """Words about another staff member name them; only the admin's own row says "you"."""
+    partner = create_partner()
+    old = TODAY - timedelta(days=400)
+    admin = create_user(Role.PARTNER_ADMIN, partner, full_name="Rosa Diaz", confidentiality_signed_on=TODAY,
+                        ferpa_trained_on=old)
+    create_user(Role.YOUTH_WORKER, partner, full_name="Ana Ruiz", confidentiality_signed_on=TODAY, ferpa_trained_on=old)
+    create_user(Role.YOUTH_WORKER, partner, full_name="Luis Gómez", confidentiality_signed_on=TODAY)
+    login(client, admin)
+    page = client.get("/partner/staff").get_data(as_text=True)
+    assert "Ana Ruiz&#39;s FERPA training is more than 12 months old." in page
+    assert "Luis Gómez has not completed FERPA training." in page
+    assert page.count("Your FERPA training is more than 12 months old.") == 1  # the admin's own row
+    assert "You have not" not in page
