@@ -2,8 +2,11 @@
 checked in the browser by where things are drawn, and axe-checked."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from casemgr.extensions import db
+from casemgr.models import Flag, Student, User
 from tests.browser.conftest import assert_accessible, sign_in
 
 
@@ -29,3 +32,51 @@ def test_the_attendance_chart_shows_its_whole_scale(page):
     expect(page.locator(".chart__note")).to_contain_text("Scale from")
     assert_accessible(page)
 
+
+def _on_one_line(box: dict, label: dict) -> bool:
+    """The box's middle lies within the label's first line, and it stands before it."""
+    middle = box["y"] + box["height"] / 2
+    return label["y"] <= middle <= label["y"] + min(label["height"], 2 * box["height"]) and box["x"] < label["x"]
+
+
+def _padding(locator) -> tuple[float, float]:
+    style = locator.evaluate("e => [getComputedStyle(e).paddingTop, getComputedStyle(e).paddingLeft]")
+    return float(style[0].removesuffix("px")), float(style[1].removesuffix("px"))
+
+
+def test_the_familys_consent_request_and_form_keep_buttons_padded_and_boxes_beside_labels(page):
+    sign_in(page, "parent@example.org")
+    page.get_by_role("link", name="Answer the requests").click()
+    request = page.locator(".consent-request").first
+    review = request.get_by_role("link", name="Review and give consent")
+    expect(review).to_be_visible()
+    for button in (review, request.get_by_role("link", name="Say no")):
+        top, left = _padding(button)
+        assert top >= 6 and left >= 12, (top, left)
+    review.click()
+    options = page.locator(".checkbox-list li")
+    expect(options.first).to_be_visible()
+    for n in range(options.count()):
+        box, label = options.nth(n).locator("input").bounding_box(), options.nth(n).locator("label").bounding_box()
+        assert _on_one_line(box, label), (box, label)
+    assert_accessible(page)
+
+
+def test_the_referral_forms_radio_buttons_sit_beside_their_labels(page, live_server):
+    with live_server.app.app_context():
+        counselor = db.session.scalar(sa.select(User).where(User.email == "counselor@example.org"))
+        flag = db.session.scalar(
+            sa.select(Flag).join(Student, Student.id == Flag.student_id)
+            .where(Student.school_id == counselor.organization_id, Flag.status == "open")
+            .order_by(Flag.id).limit(1))
+        assert flag is not None, "the seeded school has no open flag"
+        flag_id = flag.uuid
+    sign_in(page, "counselor@example.org")
+    page.goto(f"/flags/{flag_id}/refer")
+    radios = page.locator(".option input[type='radio']")
+    expect(radios.first).to_be_visible()
+    for n in range(radios.count()):
+        radio = radios.nth(n)
+        label = page.locator(f"label[for='{radio.get_attribute('id')}']")
+        assert _on_one_line(radio.bounding_box(), label.bounding_box())
+    assert_accessible(page)
