@@ -3,12 +3,26 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from casemgr.clock import today
 from casemgr.models import DataSharingAgreement, ServiceAgreement, User
 from casemgr.models.enums import Role
-from tests.factories import create_agreement, create_district, create_partner, create_school, create_user
+from casemgr.services import referrals
+from tests.factories import (
+    add_to_roster,
+    create_agreement,
+    create_consent,
+    create_district,
+    create_flag,
+    create_partner,
+    create_referral,
+    create_school,
+    create_service_agreement,
+    create_student,
+    create_user,
+)
 from tests.helpers import csrf_token, login
 
 TODAY = today()
@@ -140,3 +154,68 @@ def test_the_staff_page_names_whom_a_block_is_about(client, db):
     assert "Luis Gómez has not completed FERPA training." in page
     assert page.count("Your FERPA training is more than 12 months old.") == 1  # the admin's own row
     assert "You have not" not in page
+
+
+def _partner_at_work(db):
+    """Northside Youth at a school: an agreement for identity and attendance, two
+    consented students on its roster and one without consent, a service agreement for
+    mentoring, and an open referral."""
+    school = create_school(name="Riverside High")
+    admin = create_user(Role.DISTRICT_ADMIN, school.district)
+    counselor = create_user(Role.COUNSELOR, school)
+    partner = create_partner("Northside Youth")
+    sharing = create_agreement(partner, school.district, categories=["identity", "attendance"])
+    service = create_service_agreement(partner, school.district, services=("mentoring",), schools=(school,))
+    students = [create_student(school) for _ in range(3)]
+    for student in students:
+        add_to_roster(student, partner)
+    for student in students[:2]:
+        create_consent(student, partner)
+    create_referral(students[2], partner, counselor, status="awaiting_consent")
+    return school, admin, counselor, partner, sharing, service, students
+
+
+def test_ending_an_agreement_asks_first_and_says_what_stops(client, db):
+    _, admin, _, _, sharing, _, _ = _partner_at_work(db)
+    login(client, admin)
+    listing = client.get("/admin/agreements").get_data(as_text=True)
+    assert f'href="/admin/agreements/{sharing.uuid}/end"' in listing  # a link to the question, not a button that ends it
+    page = " ".join(client.get(f"/admin/agreements/{sharing.uuid}/end").get_data(as_text=True).split())
+    assert "End the data-sharing agreement with Northside Youth today?" in page
+    assert "Northside Youth's staff stop seeing the records of 2 students" in page
+    assert "records of 2 students (on its roster, with a family's consent): identity, attendance." in page
+    assert "Its service agreement for Mentoring at Riverside High can no longer receive referrals." in page
+    assert "1 open referral" in page
+    db.session.refresh(sharing)
+    assert sharing.ended_on is None  # asking changed nothing
+    path = f"/admin/agreements/{sharing.uuid}/end"
+    assert client.post(path, data={"csrf_token": csrf_token(client, path)}).status_code == 302
+    db.session.refresh(sharing)
+    assert sharing.ended_on == TODAY
+
+
+def test_ending_a_service_agreement_asks_first_and_says_what_stops(client, db):
+    _, admin, _, _, _, service, _ = _partner_at_work(db)
+    login(client, admin)
+    page = " ".join(client.get(f"/admin/service-agreements/{service.uuid}/end").get_data(as_text=True).split())
+    assert "End the service agreement with Northside Youth today?" in page
+    assert "Referrals for Mentoring at Riverside High can no longer be sent to Northside Youth, and its 25 places" in page
+    assert "1 open referral" in page
+    db.session.refresh(service)
+    assert service.ended_on is None
+
+
+def test_a_service_agreement_without_a_sharing_agreement_says_it_cannot_receive_referrals(client, db):
+    _, admin, counselor, partner, sharing, _, students = _partner_at_work(db)
+    sharing.ended_on = TODAY
+    db.session.flush()
+    login(client, admin)
+    listing = " ".join(client.get("/admin/agreements").get_data(as_text=True).split())
+    assert "Cannot receive referrals: Northside Youth has no data-sharing agreement in force." in listing
+    # and referral targeting refuses it
+    student = students[0]
+    flag = create_flag(student, counselor, need="mentoring")
+    [option] = referrals.referral_options(student, "mentoring", TODAY)
+    assert option.organization.id == partner.id and not option.available
+    with pytest.raises(referrals.ReferralError, match="no data-sharing agreement in force"):
+        referrals.send_referral(student, flag, partner, None, counselor, TODAY)

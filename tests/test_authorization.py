@@ -108,8 +108,8 @@ ROUTES = {
     "admin.agreements": "district_admin",
     "admin.new_agreement": "district_admin",
     "admin.new_service_agreement": "district_admin",
-    "admin.end_agreement": "district_admin_post",
-    "admin.end_service_agreement": "district_admin_post",
+    "admin.end_agreement": "district_admin",
+    "admin.end_service_agreement": "district_admin",
     "admin.disclosures": "district_admin",
     "imports.index": "district_admin",
     "imports.upload": "district_admin_post",
@@ -629,6 +629,8 @@ def _global_requests(app, world, who):
         for endpoint in ("admin.agreements", "admin.new_agreement", "admin.new_service_agreement", "admin.disclosures",
                          "admin.thresholds"):
             yield "GET", url_for(endpoint), 200 if admin else 403
+        yield "GET", url_for("admin.end_agreement", agreement_id=world.agreements["northside"].uuid), 200 if admin else 403
+        yield "GET", url_for("admin.end_service_agreement", agreement_id=world.agreements["northside"].uuid), 404 if admin else 403
         yield "POST", url_for("admin.end_agreement", agreement_id=world.agreements["northside"].uuid), 302 if admin else 403
         yield "POST", url_for("admin.end_service_agreement", agreement_id=world.agreements["northside"].uuid), 404 if admin else 403
         yield "GET", url_for("organizations.index"), 200 if admin else 403

@@ -28,6 +28,7 @@ from casemgr.models import (
     User,
 )
 from casemgr.models.enums import Category, OrgKind, Service
+from casemgr.reads import agreements as agreement_reads
 from casemgr.services import agreements as agreement_service
 from casemgr.services import disclosure_chain
 from casemgr.services import thresholds as threshold_service
@@ -99,11 +100,12 @@ def agreements():
         .order_by(ServiceAgreement.starts_on.desc())
     ).all()
     state = agreement_service.agreement_state
+    unshared = agreement_reads.without_sharing_agreement(district.id, {a.organization_id for a in services}, day)
     return render(
         "admin/agreements.html",
         sharing=[(a, state(a, day)) for a in sharing],
         services=[(a, state(a, day)) for a in services],
-        end_form=ConfirmForm(),
+        unshared=unshared,
     )
 
 
@@ -155,12 +157,17 @@ def new_service_agreement():
 
 
 def _end(model, agreement_id: uuid.UUID):
+    """GET asks, saying what ending the agreement today stops; POST ends it."""
     agreement = db.session.scalar(
         sa.select(model).where(model.uuid == agreement_id, model.district_id == _district().id)
     )
     if agreement is None:
         abort(404)
     form = ConfirmForm()
+    if request.method == "GET":
+        day = today()
+        return render("admin/end_agreement.html", form=form, ending=agreement_reads.ending(agreement, day),
+                      state=agreement_service.agreement_state(agreement, day))
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -174,12 +181,12 @@ def _end(model, agreement_id: uuid.UUID):
     return redirect(url_for("admin.agreements"))
 
 
-@bp.post("/agreements/<uuid:agreement_id>/end")
+@bp.route("/agreements/<uuid:agreement_id>/end", methods=["GET", "POST"])
 def end_agreement(agreement_id: uuid.UUID):
     return _end(DataSharingAgreement, agreement_id)
 
 
-@bp.post("/service-agreements/<uuid:agreement_id>/end")
+@bp.route("/service-agreements/<uuid:agreement_id>/end", methods=["GET", "POST"])
 def end_service_agreement(agreement_id: uuid.UUID):
     return _end(ServiceAgreement, agreement_id)
 
