@@ -70,6 +70,7 @@ ROUTES = {
     "static": "public",
     "auth.login": "public",
     "operations.healthz": "public",
+    "operations.favicon": "public",
     "auth.logout": "signed_in_post",
     "home.index": "signed_in",
     "account.index": "signed_in",
@@ -662,6 +663,7 @@ def _global_requests(app, world, who):
         yield "GET", url_for("imports.status", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
         yield "GET", url_for("static", filename="css/casemgr.css"), 200
         yield "GET", url_for("operations.healthz"), 200
+        yield "GET", url_for("operations.favicon"), 301
         yield "POST", url_for("language.choose"), 400  # a forged switch without a language
         # claiming a family account is for people not signed in
         yield "GET", url_for("claim.start"), 302
