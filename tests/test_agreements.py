@@ -219,3 +219,20 @@ def test_a_service_agreement_without_a_sharing_agreement_says_it_cannot_receive_
     assert option.organization.id == partner.id and not option.available
     with pytest.raises(referrals.ReferralError, match="no data-sharing agreement in force"):
         referrals.send_referral(student, flag, partner, None, counselor, TODAY)
+
+
+def test_the_agreement_form_asks_for_the_purpose_in_each_family_language(client, db):
+    admin = create_user(Role.DISTRICT_ADMIN)
+    partner = create_partner("Northside Youth")
+    login(client, admin)
+    path = "/admin/agreements/new"
+    assert "Purpose in Spanish" in client.get(path).get_data(as_text=True)
+    response = client.post(path, data={
+        "organization": str(partner.uuid), "categories": ["identity"], "purpose": "Mentoring",
+        "purpose_es": "  Mentoría  ", "starts_on": TODAY.isoformat(),
+        "ends_on": (TODAY + timedelta(days=365)).isoformat(), "csrf_token": csrf_token(client, path),
+    })
+    assert response.status_code == 302
+    agreement = db.session.scalar(sa.select(DataSharingAgreement))
+    assert agreement.purpose == "Mentoring" and agreement.purpose_translations == {"es": "Mentoría"}
+    assert agreement.purpose_in("es") == ("Mentoría", "es") and agreement.purpose_in("en") == ("Mentoring", None)
