@@ -23,6 +23,7 @@ def test_the_attendance_chart_shows_its_whole_scale(page):
     page.locator("#caseload-results tbody th a").first.click()
     chart = page.locator("svg.chart__svg")
     expect(chart).to_be_visible()
+    page.wait_for_load_state()  # measured with the stylesheet applied
     svg = chart.bounding_box()
     labels = chart.locator("text.chart__axis[text-anchor='end']")
     for n in range(labels.count()):
@@ -50,12 +51,14 @@ def test_the_familys_consent_request_and_form_keep_buttons_padded_and_boxes_besi
     request = page.locator(".consent-request").first
     review = request.get_by_role("link", name="Review and give consent")
     expect(review).to_be_visible()
+    page.wait_for_load_state()  # measured with the stylesheet applied
     for button in (review, request.get_by_role("link", name="Say no")):
         top, left = _padding(button)
         assert top >= 6 and left >= 12, (top, left)
     review.click()
     options = page.locator(".checkbox-list li")
     expect(options.first).to_be_visible()
+    page.wait_for_load_state()
     for n in range(options.count()):
         box, label = options.nth(n).locator("input").bounding_box(), options.nth(n).locator("label").bounding_box()
         assert _on_one_line(box, label), (box, label)
@@ -75,8 +78,23 @@ def test_the_referral_forms_radio_buttons_sit_beside_their_labels(page, live_ser
     page.goto(f"/flags/{flag_id}/refer")
     radios = page.locator(".option input[type='radio']")
     expect(radios.first).to_be_visible()
+    page.wait_for_load_state()
     for n in range(radios.count()):
         radio = radios.nth(n)
         label = page.locator(f"label[for='{radio.get_attribute('id')}']")
         assert _on_one_line(radio.bounding_box(), label.bounding_box())
+    assert_accessible(page)
+
+
+def test_ending_an_agreement_asks_first_and_says_what_stops(page):
+    sign_in(page, "admin@example.org")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Agreements").click()
+    page.get_by_role("link", name="End today… the agreement with Northside Youth").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("End the data-sharing agreement with Northside Youth today?")
+    expect(page.locator("main")).to_contain_text("Northside Youth's staff stop seeing the records of")
+    expect(page.locator("main")).to_contain_text("can no longer receive referrals")
+    assert_accessible(page)
+    page.get_by_role("link", name="No, keep it").click()  # nothing ended
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agreements")
+    expect(page.get_by_role("link", name="End today… the agreement with Northside Youth")).to_be_visible()
     assert_accessible(page)
