@@ -236,3 +236,4 @@ def test_the_agreement_form_asks_for_the_purpose_in_each_family_language(client,
     agreement = db.session.scalar(sa.select(DataSharingAgreement))
     assert agreement.purpose == "Mentoring" and agreement.purpose_translations == {"es": "Mentoría"}
     assert agreement.purpose_in("es") == ("Mentoría", "es") and agreement.purpose_in("en") == ("Mentoring", None)
+    assert '<small lang="es">Mentoría</small>' in client.get("/admin/agreements").get_data(as_text=True)
