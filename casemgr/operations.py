@@ -1,7 +1,8 @@
 """What the people who run casemgr need from it: a health check for load balancers
 and one structured log line per request.
 
-`/healthz` answers 200 when the database is reachable and its schema is at the
+`/favicon.ico` sends browsers to the icon in static/img, so no first page load
+answers 404. `/healthz` answers 200 when the database is reachable and its schema is at the
 migrations' head, else 503 saying which; it needs no sign-in and shows no data.
 
 The request log (logger `casemgr.requests`) writes one line per request, in
@@ -17,10 +18,16 @@ import sys
 import time
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, Response, current_app, g, has_request_context, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, has_request_context, jsonify, redirect, request, url_for
 
 bp = Blueprint("operations", __name__)
 log = logging.getLogger("casemgr.requests")
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico before they read a page's icon link: send them to it."""
+    return redirect(url_for("static", filename="img/favicon.svg"), 301)
 
 
 @bp.get("/healthz")

@@ -459,16 +459,19 @@ def why_hidden(access: StudentAccess, category: Category) -> str:
     return f"No active consent from {signer} for {org} covering {label}."
 
 
-def partner_block_reason(user: User, today: date | None = None) -> str | None:
-    """Why a partner staff member sees no student data at all, or None."""
+def partner_block_reason(user: User, today: date | None = None, reader: User | None = None) -> str | None:
+    """Why a partner staff member sees no student data at all, or None; said to them
+    ("You have not...") unless `reader` is someone else, to whom it names them."""
     today = today or default_today()
     if user.role_enum not in (Role.PARTNER_ADMIN, Role.YOUTH_WORKER) or is_compliant(user, today):
         return None
+    own = reader is None or reader.id == user.id
+    who, whose = ("You have", "Your") if own else (f"{user.full_name} has", f"{user.full_name}'s")
     if user.confidentiality_signed_on is None or user.confidentiality_signed_on > today:
-        return "You have not signed the confidentiality agreement."
+        return f"{who} not signed the confidentiality agreement."
     if user.ferpa_trained_on is None or user.ferpa_trained_on > today:
-        return "You have not completed FERPA training."
-    return "Your FERPA training is more than 12 months old."
+        return f"{who} not completed FERPA training."
+    return f"{whose} FERPA training is more than 12 months old."
 
 
 # --- notes: the audience of each note (SPEC §4 rule 4) --------------------------------

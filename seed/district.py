@@ -85,6 +85,17 @@ EXTRA_PARTNERS = (
     ),
 )
 ENDED_AGREEMENT = "ETC"  # its data-sharing agreement was ended early by the district
+# each partner's purpose as its agreement gives it to families who read Spanish
+PURPOSES_ES = {
+    "NSY": "Mentoría después de clases y apoyo con la asistencia para estudiantes de escuela intermedia y secundaria",
+    "CBM": "Apoyo para solicitar la universidad y completar la FAFSA para estudiantes de 11.º y 12.º grado",
+    "FRC": "Apoyo a las familias, ayuda con necesidades básicas y seguimiento de la asistencia",
+    "ETC": "Tutoría de lectura y matemáticas en la escuela primaria e intermedia",
+    "WBG": "Programas después de clases y mentoría",
+    "HAP": "Actividades de arte y mentoría",
+    "BFC": "Consejería familiar en la escuela",
+    "LTS": "Ayuda con las tareas y talleres para solicitar la universidad",
+}
 
 
 def serves(reach: str, position: int, count: int) -> bool:
@@ -175,7 +186,8 @@ def create_agreements(d: MockDistrict, admin_id: int) -> None:
             ended_on = min(max(d.as_of - timedelta(days=21), starts_on), d.as_of)
         objects.append(DataSharingAgreement(
             district_id=d.district_id, organization_id=partner.id, categories=partner.categories,
-            purpose=partner.purpose, starts_on=starts_on, ends_on=ends_on, ended_on=ended_on,
+            purpose=partner.purpose, purpose_translations={"es": PURPOSES_ES[partner.code]},
+            starts_on=starts_on, ends_on=ends_on, ended_on=ended_on,
             created_by_id=admin_id, created_at=created,
         ))
         objects.append(ServiceAgreement(
@@ -186,7 +198,8 @@ def create_agreements(d: MockDistrict, admin_id: int) -> None:
     college_bound = d.partner("CBM")
     objects.append(DataSharingAgreement(
         district_id=d.district_id, organization_id=college_bound.id, categories=college_bound.categories,
-        purpose=college_bound.purpose, starts_on=date(d.year - 1, 8, 1), ends_on=date(d.year, 7, 31),
+        purpose=college_bound.purpose, purpose_translations={"es": PURPOSES_ES[college_bound.code]},
+        starts_on=date(d.year - 1, 8, 1), ends_on=date(d.year, 7, 31),
         created_by_id=admin_id, created_at=start_of(date(d.year - 1, 7, 15)),
     ))
     db.session.add_all(objects)

@@ -70,6 +70,7 @@ ROUTES = {
     "static": "public",
     "auth.login": "public",
     "operations.healthz": "public",
+    "operations.favicon": "public",
     "auth.logout": "signed_in_post",
     "home.index": "signed_in",
     "account.index": "signed_in",
@@ -108,8 +109,8 @@ ROUTES = {
     "admin.agreements": "district_admin",
     "admin.new_agreement": "district_admin",
     "admin.new_service_agreement": "district_admin",
-    "admin.end_agreement": "district_admin_post",
-    "admin.end_service_agreement": "district_admin_post",
+    "admin.end_agreement": "district_admin",
+    "admin.end_service_agreement": "district_admin",
     "admin.disclosures": "district_admin",
     "imports.index": "district_admin",
     "imports.upload": "district_admin_post",
@@ -629,6 +630,8 @@ def _global_requests(app, world, who):
         for endpoint in ("admin.agreements", "admin.new_agreement", "admin.new_service_agreement", "admin.disclosures",
                          "admin.thresholds"):
             yield "GET", url_for(endpoint), 200 if admin else 403
+        yield "GET", url_for("admin.end_agreement", agreement_id=world.agreements["northside"].uuid), 200 if admin else 403
+        yield "GET", url_for("admin.end_service_agreement", agreement_id=world.agreements["northside"].uuid), 404 if admin else 403
         yield "POST", url_for("admin.end_agreement", agreement_id=world.agreements["northside"].uuid), 302 if admin else 403
         yield "POST", url_for("admin.end_service_agreement", agreement_id=world.agreements["northside"].uuid), 404 if admin else 403
         yield "GET", url_for("organizations.index"), 200 if admin else 403
@@ -660,6 +663,7 @@ def _global_requests(app, world, who):
         yield "GET", url_for("imports.status", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
         yield "GET", url_for("static", filename="css/casemgr.css"), 200
         yield "GET", url_for("operations.healthz"), 200
+        yield "GET", url_for("operations.favicon"), 301
         yield "POST", url_for("language.choose"), 400  # a forged switch without a language
         # claiming a family account is for people not signed in
         yield "GET", url_for("claim.start"), 302

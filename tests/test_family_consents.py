@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from casemgr import policy
 from casemgr.clock import today
-from casemgr.models import Consent, ConsentRevocation, DisclosureEntry
+from casemgr.models import Consent, ConsentRevocation, DataSharingAgreement, DisclosureEntry
 from casemgr.models.enums import Category, Role
 from casemgr.services import consents as consent_service
 from tests.factories import (
@@ -533,3 +533,37 @@ def test_every_page_showing_a_waiting_referral_logs_the_read(client, db, http_wo
     assert response.status_code == 200 and "mentoring" in response.get_data(as_text=True)
     reads = db.session.scalars(sa.select(DisclosureEntry).where(DisclosureEntry.user_id == w["parent"].id)).all()
     assert [(e.categories, e.basis) for e in reads] == [(["services"], {"services": "guardian"})]
+
+
+def _purpose_field(html: str) -> tuple[str, str]:
+    """The purpose box of the consent form: (its lang attribute, its text)."""
+    found = re.search(r'<textarea([^>]*)name="purpose"([^>]*)>(.*?)</textarea>', html, re.S)
+    attributes = found.group(1) + found.group(2)
+    lang = re.search(r'lang="([a-z]+)"', attributes)
+    return (lang.group(1) if lang else ""), unescape(found.group(3)).strip()
+
+
+def _spanish(client):
+    client.post("/language", data={"language": "es", "csrf_token": csrf_token(client, "/")})
+
+
+def test_the_family_reads_the_agreements_purpose_in_their_language(client, db, http_world):
+    w = http_world
+    agreement = db.session.scalar(sa.select(DataSharingAgreement))
+    agreement.purpose_translations = {"es": "Mentoría después de clases"}
+    db.session.flush()
+    login(client, w["parent"])
+    assert _purpose_field(client.get(_grant_url(w)).get_data(as_text=True)) == ("en", "After-school mentoring")
+    _spanish(client)
+    html = client.get(_grant_url(w)).get_data(as_text=True)
+    assert _purpose_field(html) == ("es", "Mentoría después de clases")
+    assert "solo en inglés" not in html
+
+
+def test_without_a_purpose_in_their_language_the_family_reads_the_districts_with_a_note(client, db, http_world):
+    w = http_world
+    login(client, w["parent"])
+    _spanish(client)
+    html = client.get(_grant_url(w)).get_data(as_text=True)
+    assert _purpose_field(html) == ("en", "After-school mentoring")
+    assert "El acuerdo da este propósito solo en inglés." in unescape(html)

@@ -75,3 +75,16 @@ def test_a_request_answered_before_sign_in_is_logged_without_a_user(client, requ
     client.get("/caseload")
     assert len(request_log) == 1 and request_log[0].startswith("request method=GET route=/caseload status=302")
     assert request_log[0].endswith("user=-")
+
+
+def test_the_favicon_is_served_to_every_browser_that_asks(client):
+    """Browsers ask for /favicon.ico on their first page: it leads to the icon, and
+    every page names the icon, so no page load answers 404."""
+    response = client.get("/favicon.ico")
+    assert response.status_code in (200, 301, 302, 308)
+    if response.status_code != 200:
+        response = client.get(response.headers["Location"])
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert response.get_data(as_text=True).lstrip().startswith("<svg")
+    login_page = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in login_page

@@ -4,12 +4,13 @@ record paper consents and by the family member who signs, and by nobody else."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
 
 from casemgr.clock import today
-from casemgr.models import DisclosureEntry
+from casemgr.models import DataSharingAgreement, DisclosureEntry
 from casemgr.models.enums import Role
 from tests.factories import (
     add_to_roster,
@@ -162,3 +163,16 @@ def test_the_family_finds_the_form_on_the_childs_page(client, db, world):
     html = client.get(f"/family/children/{world['minor'].uuid}").get_data(as_text=True)
     assert "/release-forms/" not in html  # a parent signs for a minor
 
+
+
+def test_the_spanish_form_states_the_purpose_in_spanish_or_says_it_has_only_english(client, db, world):
+    login(client, world["parent"])
+    html = " ".join(unescape(client.get(form_url(world["minor"], world["northside"], "es")).get_data(as_text=True)).split())
+    assert '<p translate="no" class="prose" lang="en">Mentoring and attendance support</p>' in html
+    assert "El acuerdo da este propósito solo en inglés." in html
+    agreement = db.session.scalar(sa.select(DataSharingAgreement))
+    agreement.purpose_translations = {"es": "Mentoría y apoyo a la asistencia"}
+    db.session.flush()
+    html = " ".join(unescape(client.get(form_url(world["minor"], world["northside"], "es")).get_data(as_text=True)).split())
+    assert '<p translate="no" class="prose">Mentoría y apoyo a la asistencia</p>' in html
+    assert "solo en inglés" not in html

@@ -122,6 +122,15 @@ def test_one_agreement_has_ended_and_northside_is_active(session):
         day=AS_OF) == 1
 
 
+def test_every_agreement_gives_its_purpose_in_spanish(session):
+    """Families who read Spanish read each agreement's purpose in Spanish (issue 14)."""
+    missing = scalar(session, "SELECT count(*) FROM data_sharing_agreements WHERE NOT purpose_translations ? 'es'")
+    assert missing == 0
+    northside = scalar(session, """SELECT a.purpose_translations ->> 'es' FROM data_sharing_agreements a
+                                   JOIN organizations o ON o.id = a.organization_id WHERE o.code = 'NSY'""")
+    assert northside.startswith("Mentoría después de clases")
+
+
 def test_consents_stay_within_the_partners_agreement(session):
     assert scalar(session, """
         SELECT count(*) FROM consents c WHERE NOT EXISTS (

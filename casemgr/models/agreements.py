@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.extensions import db
@@ -28,7 +28,9 @@ class DataSharingAgreement(PublicId, CreatedAt, db.Model):
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     categories: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
-    purpose: Mapped[str] = mapped_column(sa.Text)
+    purpose: Mapped[str] = mapped_column(sa.Text)  # in the district's default language
+    # the purpose in each other language the district offers families: {"es": "..."}
+    purpose_translations: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict, server_default="{}")
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     ended_on: Mapped[date | None]  # ended early by a district admin
@@ -36,6 +38,12 @@ class DataSharingAgreement(PublicId, CreatedAt, db.Model):
 
     organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])
     district: Mapped[Organization] = relationship(foreign_keys=[district_id])
+
+    def purpose_in(self, language: str) -> tuple[str, str | None]:
+        """The purpose in `language` and that language; without it, the purpose in the
+        district's default language and None."""
+        translated = (self.purpose_translations or {}).get(language)
+        return (translated, language) if translated else (self.purpose, None)
 
 
 service_agreement_schools = sa.Table(

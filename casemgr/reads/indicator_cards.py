@@ -50,6 +50,45 @@ class Month:
         return (self.enrolled - self.absent) / self.enrolled if self.enrolled else 0.0
 
 
+# A month with fewer school days than this (the first days of the year, December's
+# break) is drawn, outlined, but too short to compare: 4 days out of 4 is not a "best".
+MIN_DAYS_TO_COMPARE = 10
+CHART_HEIGHT = 100  # the bars' height at 100%, in the chart's units
+THRESHOLD = 90  # chronic absence starts below a 90% attendance rate
+
+
+@dataclass(frozen=True)
+class AttendanceChart:
+    """The monthly bars on a scale from `floor` to 100%: the floor is a round ten at
+    least 5 points below the lowest month, and never above 80%, so 82% and 88% read as
+    different and the 90% line always shows; the axis is labelled with it."""
+
+    months: list[Month]
+    min_days = MIN_DAYS_TO_COMPARE
+
+    @property
+    def floor(self) -> int:
+        lowest = min((100 * m.rate for m in self.months), default=100.0)
+        return max(0, min(THRESHOLD - 10, int((lowest - 5) // 10 * 10)))
+
+    @property
+    def ticks(self) -> list[int]:
+        return [self.floor, THRESHOLD, 100]
+
+    def height(self, rate: float) -> float:
+        return round(max(0.0, 100 * rate - self.floor) / (100 - self.floor) * CHART_HEIGHT, 1)
+
+    @property
+    def short(self) -> list[Month]:
+        return [m for m in self.months if m.enrolled < MIN_DAYS_TO_COMPARE]
+
+    @property
+    def best(self) -> Month | None:
+        """The month with the best rate among those long enough to compare, if two are."""
+        full = [m for m in self.months if m.enrolled >= MIN_DAYS_TO_COMPARE]
+        return max(full, key=lambda m: (m.rate, m.enrolled)) if len(full) >= 2 else None
+
+
 @dataclass
 class Cards:
     indicator: StudentIndicator | None
@@ -58,6 +97,10 @@ class Cards:
     show_grades: bool
     show_college: bool
     months: list[Month] = field(default_factory=list)
+
+    @property
+    def chart(self) -> AttendanceChart:
+        return AttendanceChart(self.months)
 
     @property
     def any(self) -> bool:

@@ -137,8 +137,10 @@ def _union(selects: list[sa.Select]) -> sa.Subquery:
 
 def notice_count_query(user: User, day: date) -> sa.Select | None:
     """The count of new notices, up to COUNT_SHOWN_UP_TO + 1 ("99+"), each source
-    stopping at that many rows; None when the user has no source of notices."""
-    sources = _sources(user, day, default_since(user), None)
+    stopping at that many rows; None when the user has no source of notices. "New" is
+    what the page lists: (since, now], so a notice stamped later than now is counted
+    only once the page can list it, and mark it seen."""
+    sources = _sources(user, day, default_since(user), sa.func.now())
     if not sources:
         return None
     limited = [source.limit(COUNT_SHOWN_UP_TO + 1) for source in sources]

@@ -13,7 +13,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from casemgr import policy
-from casemgr.models import Organization, Student
+from casemgr.models import DataSharingAgreement, Organization, Student
 from casemgr.models.enums import Category, OrgKind
 from casemgr.school_year import end_of_school_year
 
@@ -35,7 +35,7 @@ class ReleaseForm:
     district: Organization
     organization: Organization
     categories: list[Category]  # those the agreement allows, in the order of SPEC §3
-    purpose: str
+    agreement: DataSharingAgreement  # the newest in force: its purpose, in each language it gives
     expires_on: date
     student_signs: bool  # the student is eligible: they sign, not a parent
 
@@ -55,7 +55,7 @@ def build_release_form(student: Student, organization: Organization, today: date
         district=student.district,
         organization=organization,
         categories=[c for c in Category if c in allowed],
-        purpose=agreements[0].purpose,
+        agreement=agreements[0],
         expires_on=end_of_school_year(student.district_id, today),
         student_signs=student.is_eligible_on(today),
     )

@@ -32,7 +32,10 @@ def create_data_sharing_agreement(
     starts_on: date,
     ends_on: date,
     created_by: User,
+    purpose_translations: dict[str, str] | None = None,
 ) -> DataSharingAgreement:
+    """`purpose` is in the district's default language; `purpose_translations` gives it
+    in the other languages families read ({"es": "..."}), each optional."""
     organization = _check_partner(organization)
     if not categories:
         raise AgreementError("Choose at least one category of records.")
@@ -44,6 +47,9 @@ def create_data_sharing_agreement(
         organization_id=organization.id,
         categories=sorted({str(c) for c in categories}),
         purpose=purpose.strip(),
+        purpose_translations={
+            language: text.strip() for language, text in (purpose_translations or {}).items() if text and text.strip()
+        },
         starts_on=starts_on,
         ends_on=ends_on,
         created_by_id=created_by.id,

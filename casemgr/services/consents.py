@@ -222,11 +222,17 @@ def default_expiry(organization: Organization, student: Student, today: date) ->
     return min(max(end_of_school_year(student.district_id, today), bounds[0]), bounds[1])
 
 
-def agreement_purpose(organization: Organization, student: Student, today: date) -> str:
-    """The purpose stated in the organization's agreement(s) with the district, to start from."""
-    purposes = [a.purpose for a in active_agreements(organization.id, today)
-                if a.district_id == student.district_id and a.purpose]
-    return "\n".join(dict.fromkeys(purposes))
+def agreement_purpose(organization: Organization, student: Student, today: date,
+                      language: str | None = None) -> tuple[str, bool]:
+    """The purpose stated in the organization's agreement(s) with the district, to start
+    from: in `language` where every agreement gives it, else in the district's default
+    language; and whether it is in `language` (None asks for the default language)."""
+    agreements = [a for a in active_agreements(organization.id, today)
+                  if a.district_id == student.district_id and a.purpose]
+    shown = [a.purpose_in(language) for a in agreements] if language else []
+    translated = bool(shown) and all(found is not None for _, found in shown)
+    purposes = [text for text, _ in shown] if translated else [a.purpose for a in agreements]
+    return "\n".join(dict.fromkeys(purposes)), translated
 
 
 def signer_relationship(signer: User, student: Student) -> tuple[SignerRelationship, Guardian | None]:

@@ -76,7 +76,8 @@ def _text(value: str | None, what: str, limit: int, required: bool = True) -> st
     return cleaned
 
 
-def _in_force(model, today: date) -> sa.ColumnElement[bool]:
+def in_force(model, today: date) -> sa.ColumnElement[bool]:
+    """An agreement (data-sharing or service) that applies on `today`; one ended today does not."""
     return sa.and_(
         model.starts_on <= today,
         model.ends_on >= today,
@@ -120,7 +121,7 @@ def organization_loads(organization_ids: list[int], today: date, district_id: in
     def in_district(*where):
         return [*where, Student.district_id == district_id] if district_id is not None else list(where)
 
-    capacity_where = [ServiceAgreement.organization_id.in_(organization_ids), _in_force(ServiceAgreement, today)]
+    capacity_where = [ServiceAgreement.organization_id.in_(organization_ids), in_force(ServiceAgreement, today)]
     if district_id is not None:
         capacity_where.append(ServiceAgreement.district_id == district_id)
     capacity = dict(db.session.execute(
@@ -221,7 +222,7 @@ def referral_options(student: Student, service: str | Service, today: date) -> l
             ServiceAgreement.district_id == student.district_id,
             service_agreement_schools.c.school_id == student.school_id,
             ServiceAgreement.services.contains([str(service)]),
-            _in_force(ServiceAgreement, today),
+            in_force(ServiceAgreement, today),
         )
     )
     organizations = list(db.session.scalars(sa.select(Organization).where(Organization.id.in_(offering))))

@@ -28,6 +28,7 @@ from casemgr.models import (
     User,
 )
 from casemgr.models.enums import Category, OrgKind, Service
+from casemgr.reads import agreements as agreement_reads
 from casemgr.services import agreements as agreement_service
 from casemgr.services import disclosure_chain
 from casemgr.services import thresholds as threshold_service
@@ -62,12 +63,34 @@ def _schools() -> list[Organization]:
     )
 
 
-class DataSharingAgreementForm(FlaskForm):
-    organization = SelectField("Partner organization", validators=[DataRequired("Choose the partner organization.")])
-    categories = CheckboxListField("Categories the organization may receive", validators=[DataRequired("Choose at least one category.")])
-    purpose = TextAreaField("Purpose", validators=[DataRequired("State the purpose of the agreement."), Length(max=2000)])
-    starts_on = DateField("Starts on", validators=[DataRequired("Enter the start date (YYYY-MM-DD).")])
-    ends_on = DateField("Ends on", validators=[DataRequired("Enter the end date (YYYY-MM-DD).")])
+LANGUAGE_NAMES_IN_ENGLISH = {"en": "English", "es": "Spanish"}
+
+
+def family_languages() -> list[str]:
+    """The languages families read besides the district's default one."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return [language for language in current_app.config["LANGUAGES"] if language != default]
+
+
+def data_sharing_agreement_form() -> FlaskForm:
+    """The form, with the purpose asked in each language the district offers families
+    (`purpose_es`, ...), right after the purpose in the default language."""
+    fields = {
+        "organization": SelectField("Partner organization", validators=[DataRequired("Choose the partner organization.")]),
+        "categories": CheckboxListField("Categories the organization may receive",
+                                        validators=[DataRequired("Choose at least one category.")]),
+        "purpose": TextAreaField("Purpose", validators=[DataRequired("State the purpose of the agreement."),
+                                                        Length(max=2000)]),
+    }
+    for language in family_languages():
+        name = LANGUAGE_NAMES_IN_ENGLISH.get(language, language)
+        fields[f"purpose_{language}"] = TextAreaField(
+            f"Purpose in {name}", validators=[Optional(), Length(max=2000)],
+            description=f"What families who read {name} see on the consent form. Without it they see the purpose "
+                        f"above, with a note that it is not in their language.")
+    fields["starts_on"] = DateField("Starts on", validators=[DataRequired("Enter the start date (YYYY-MM-DD).")])
+    fields["ends_on"] = DateField("Ends on", validators=[DataRequired("Enter the end date (YYYY-MM-DD).")])
+    return type("DataSharingAgreementForm", (FlaskForm,), fields)()
 
 
 class ServiceAgreementForm(FlaskForm):
@@ -99,11 +122,12 @@ def agreements():
         .order_by(ServiceAgreement.starts_on.desc())
     ).all()
     state = agreement_service.agreement_state
+    unshared = agreement_reads.without_sharing_agreement(district.id, {a.organization_id for a in services}, day)
     return render(
         "admin/agreements.html",
         sharing=[(a, state(a, day)) for a in sharing],
         services=[(a, state(a, day)) for a in services],
-        end_form=ConfirmForm(),
+        unshared=unshared,
     )
 
 
@@ -117,7 +141,7 @@ def _default_dates(form) -> None:
 @bp.route("/agreements/new", methods=["GET", "POST"])
 def new_agreement():
     partners = _partners()
-    form = DataSharingAgreementForm()
+    form = data_sharing_agreement_form()
     form.organization.choices = [("", "Choose…")] + [(str(p.uuid), p.name) for p in partners]
     form.categories.choices = [(str(c), category_label(c)) for c in Category]
     _default_dates(form)
@@ -126,6 +150,7 @@ def new_agreement():
         if saved(form, lambda: agreement_service.create_data_sharing_agreement(
             _district(), partner, [Category(c) for c in form.categories.data], form.purpose.data,
             form.starts_on.data, form.ends_on.data, current_user,
+            {language: form[f"purpose_{language}"].data for language in family_languages()},
         ), agreement_service.AgreementError):
             flash(f"Data-sharing agreement with {partner.name} saved.", "success")
             return redirect(url_for("admin.agreements"))
@@ -155,12 +180,17 @@ def new_service_agreement():
 
 
 def _end(model, agreement_id: uuid.UUID):
+    """GET asks, saying what ending the agreement today stops; POST ends it."""
     agreement = db.session.scalar(
         sa.select(model).where(model.uuid == agreement_id, model.district_id == _district().id)
     )
     if agreement is None:
         abort(404)
     form = ConfirmForm()
+    if request.method == "GET":
+        day = today()
+        return render("admin/end_agreement.html", form=form, ending=agreement_reads.ending(agreement, day),
+                      state=agreement_service.agreement_state(agreement, day))
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -174,12 +204,12 @@ def _end(model, agreement_id: uuid.UUID):
     return redirect(url_for("admin.agreements"))
 
 
-@bp.post("/agreements/<uuid:agreement_id>/end")
+@bp.route("/agreements/<uuid:agreement_id>/end", methods=["GET", "POST"])
 def end_agreement(agreement_id: uuid.UUID):
     return _end(DataSharingAgreement, agreement_id)
 
 
-@bp.post("/service-agreements/<uuid:agreement_id>/end")
+@bp.route("/service-agreements/<uuid:agreement_id>/end", methods=["GET", "POST"])
 def end_service_agreement(agreement_id: uuid.UUID):
     return _end(ServiceAgreement, agreement_id)
 

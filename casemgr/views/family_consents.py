@@ -19,7 +19,7 @@ import uuid
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -140,6 +140,16 @@ def _day(value: str | None) -> date | None:
         return None
 
 
+def _agreement_purpose(organization: Organization, student: Student, day: date) -> tuple[str, str]:
+    """The agreement's purpose in the family's language, else in the district's default
+    language; and the language it is in."""
+    language, default = current_language(), current_app.config["BABEL_DEFAULT_LOCALE"]
+    if language == default:
+        return consent_service.agreement_purpose(organization, student, day)[0], default
+    purpose, translated = consent_service.agreement_purpose(organization, student, day, language)
+    return purpose, language if translated else default
+
+
 @bp.route("/children/<uuid:student_id>/consents/new", methods=["GET", "POST"])
 @login_required
 def grant(student_id: uuid.UUID):
@@ -154,15 +164,16 @@ def grant(student_id: uuid.UUID):
     form.categories.choices = [(c, str(CATEGORY_WORDS[Category(c)])) for c in allowed]
     referral_value = form.referral.data if form.is_submitted() else request.args.get("referral")
     referral = _awaiting_referral(referral_value, student, organization)
+    purpose_language = None  # what the family types is in no language we know
     if not form.is_submitted():
         form.organization.data = str(organization.uuid)
         form.referral.data = str(referral.uuid) if referral else ""
-        form.purpose.data = consent_service.agreement_purpose(organization, student, day)
+        form.purpose.data, purpose_language = _agreement_purpose(organization, student, day)
         expiry = consent_service.default_expiry(organization, student, day)
         form.expires_on.data = expiry.isoformat() if expiry else ""
     bounds = consent_service.expiry_bounds(organization, student, day)
     page = dict(standing=standing, student=student, organization=organization, form=form, referral=referral,
-                bounds=bounds, errors=[])
+                bounds=bounds, errors=[], purpose_language=purpose_language)
     if not allowed:
         page["errors"].append(gettext("%(organization)s has no data-sharing agreement in force with the school "
                                       "district, so it cannot receive records.", organization=organization.name))

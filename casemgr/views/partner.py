@@ -41,7 +41,8 @@ def _staff_query():
 @bp.get("/staff")
 def staff():
     day = today()
-    members = [(member, policy.partner_block_reason(member, day)) for member in db.session.scalars(_staff_query())]
+    members = [(member, policy.partner_block_reason(member, day, reader=current_user))
+               for member in db.session.scalars(_staff_query())]
     return render("partner/staff.html", members=members, area=PARTNER)
 
 
