@@ -171,7 +171,7 @@ def _summary(student: Student, organization_key: str, date_from: date | None, da
               .scalar_subquery())
     groups = _groups(chosen, date_from, date_to, zone, own_views, entries)
     shown = (sa.select(groups).order_by(groups.c.last_at.desc(), groups.c.id.desc())
-             .limit(PER_PAGE).offset((page - 1) * PER_PAGE).subquery())
+             .limit(PER_PAGE).offset((page - 1) * PER_PAGE).cte("shown"))
     line = sa.func.json_build_object("id", shown.c.id, "count", shown.c.count, "first_at", shown.c.first_at,
                                      "times", shown.c.times, "listed", shown.c.listed)
     return db.session.execute(sa.select(
