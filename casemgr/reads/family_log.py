@@ -20,12 +20,20 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import format_date, format_time, gettext, ngettext
-from sqlalchemy.dialects.postgresql import JSONPATH, aggregate_order_by
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import joinedload
 
 from casemgr.clock import local_day
 from casemgr.extensions import db
-from casemgr.models import Consent, DisclosureEntry, Organization, Student, User
+from casemgr.models import (
+    Consent,
+    DisclosureEntry,
+    Guardian,
+    GuardianLink,
+    Organization,
+    Student,
+    User,
+)
 from casemgr.models.enums import FAMILY, DisclosureAction
 from casemgr.policy import (
     CONSENT_PREFIX,
@@ -43,7 +51,6 @@ TIMES_SHOWN = 100
 # the actions whose entries of one person, one day, one list of categories are one line;
 # a referral, a note written, a change of a program list are each a line of their own
 GROUPED = (DisclosureAction.VIEW, DisclosureAction.EXPORT, DisclosureAction.DENIED)
-FAMILY_BASES = (GUARDIAN, SELF)
 
 
 @dataclass(frozen=True)
@@ -56,12 +63,14 @@ class LogFilter:
 
 @dataclass(frozen=True)
 class Group:
-    """A line of the log: its newest entry and how many entries it stands for, with the
-    times of the newest `TIMES_SHOWN` of them and whether each was a list of students."""
+    """A line of the log: one of its entries (they differ only in their time), how many
+    it stands for, its first and last moments, and the times of the newest `TIMES_SHOWN`
+    of them with whether each was a list of students."""
 
     entry: DisclosureEntry
     count: int
     first_at: datetime
+    last_at: datetime
     times: list[datetime]
     listed: list[bool]
 
@@ -115,72 +124,75 @@ class LogPage:
         return self.page + 1
 
 
-def family_own_view(basis: sa.ColumnElement) -> sa.ColumnElement[bool]:
-    """In SQL: an entry whose basis is a family's own (a parent's, the student's)."""
-    path = f'$.* ? (@ == "{GUARDIAN}" || @ == "{SELF}")'
-    return sa.func.jsonb_path_exists(basis, sa.cast(sa.literal(path, sa.Text), JSONPATH))
+def _family_accounts(student: Student) -> sa.Select:
+    """The accounts of the student's family: their parents' and guardians', and their own."""
+    return sa.union_all(
+        sa.select(Guardian.user_id).join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+        .where(GuardianLink.student_id == student.id, Guardian.user_id.is_not(None)),
+        sa.select(User.id).where(User.student_id == student.id))
 
 
-def _groups(chosen: sa.ScalarSelect, date_from: date | None, date_to: date | None, zone: str,
-            own_views: bool, entries: sa.CTE) -> sa.CTE:
-    """The lines the filter keeps: one per person, organization, action, outcome, list of
-    categories with their basis, and day (in `zone`), or one per entry for the actions
-    not grouped; each with its newest entry, its count and the times of its entries."""
-    e = entries.c
-    day = local_day(e.occurred_at, zone)
-    kept = [sa.or_(chosen.is_(None), e.organization_id == chosen)]
-    if date_from is not None:
-        kept.append(day >= date_from)
-    if date_to is not None:
-        kept.append(day <= date_to)
-    if not own_views:
-        kept.append(sa.not_(sa.and_(e.allowed, family_own_view(e.basis))))
-    alone = sa.case((e.action.in_([str(a) for a in GROUPED]), None), else_=e.id)
-    newest = (e.occurred_at.desc(), e.id.desc())
+def _groups(student: Student, zone: str) -> sa.CTE:
+    """The student's entries (their own pages' and the lists naming them), grouped as
+    they are read: one line per day (in `zone`), person, organization, action, outcome
+    and list of categories with their basis, or one per entry for the actions not
+    grouped; each with its count, its first and last moments, one of its entries (the
+    highest id: they differ only in their time) and the times of its entries with
+    whether each was a list of students (in one order, unsorted). Plain aggregates: no
+    sort per line, and only the lines, not the entries, are kept for the rest of the
+    statement; the filters, whose fields are all in the key, apply to the lines."""
+    e = DisclosureEntry
+    key = [local_day(e.occurred_at, zone).label("day"), e.user_id,
+           sa.case((e.action.in_([str(a) for a in GROUPED]), None), else_=e.id).label("alone"),
+           e.organization_id, e.action, e.allowed, e.reason, e.categories, e.basis]
+    return (sa.select(*key, sa.func.max(e.id).label("id"), sa.func.max(e.occurred_at).label("last_at"),
+                      sa.func.min(e.occurred_at).label("first_at"), sa.func.count().label("count"),
+                      sa.func.array_agg(e.occurred_at).label("times"),
+                      sa.func.array_agg(e.student_ids.is_not(None)).label("listed"))
+            .where(e.names(student.id)).group_by(*key).cte("groups"))
 
-    def newest_first(column: sa.ColumnElement) -> sa.ColumnElement:
-        return sa.func.array_agg(aggregate_order_by(column, *newest))
 
-    return (sa.select(
-        newest_first(e.id)[1].label("id"),
-        sa.func.max(e.occurred_at).label("last_at"),
-        sa.func.min(e.occurred_at).label("first_at"),
-        sa.func.count().label("count"),
-        newest_first(e.occurred_at)[1:TIMES_SHOWN].label("times"),
-        newest_first(e.listed)[1:TIMES_SHOWN].label("listed"),
-    ).where(*kept)
-        .group_by(e.user_id, e.organization_id, e.action, e.allowed, e.reason, e.categories, e.basis, day, alone)
-        .cte("groups"))
+def _newest_times(shown: sa.CTE) -> tuple[sa.ScalarSelect, sa.ScalarSelect]:
+    """Of a line of the page: the newest `TIMES_SHOWN` times of its entries, and whether
+    each was a list of students, in the same order."""
+    each = sa.func.unnest(shown.c.times, shown.c.listed).table_valued("at", "listed").render_derived()
+    newest = (each.c.at.desc(),)
+    return (sa.select(sa.func.array_agg(aggregate_order_by(each.c.at, *newest))[1:TIMES_SHOWN]).scalar_subquery(),
+            sa.select(sa.func.array_agg(aggregate_order_by(each.c.listed, *newest))[1:TIMES_SHOWN]).scalar_subquery())
 
 
 def _summary(student: Student, organization_key: str, date_from: date | None, date_to: date | None,
              zone: str, page: int, own_views: bool = False) -> sa.Row:
     """In one statement over the student's log (the rows of their own pages and the list
-    rows naming them, read once): the organizations in it, the one whose uuid is
-    `organization_key` if it is among them, how many lines the filter keeps, and the
-    chosen page's lines (their newest entries' ids and times, and each line's count and
-    times). Only these few values leave the database, not a row per entry."""
-    entries = (sa.select(DisclosureEntry.id, DisclosureEntry.occurred_at, DisclosureEntry.organization_id,
-                         DisclosureEntry.user_id, DisclosureEntry.action, DisclosureEntry.allowed,
-                         DisclosureEntry.reason, DisclosureEntry.categories, DisclosureEntry.basis,
-                         DisclosureEntry.student_ids.is_not(None).label("listed"))
-               .where(DisclosureEntry.names(student.id)).cte("entries"))
+    rows naming them, read once, grouped as read): the organizations in it, the one
+    whose uuid is `organization_key` if it is among them, how many lines the filter
+    keeps, and the chosen page's lines (one entry's id of each, its count, first and
+    last moments, and its newest times). Only these few values leave the database, not
+    a row per entry."""
+    groups = _groups(student, zone)
+    g = groups.c
     chosen = (sa.select(Organization.id)
               .where(sa.cast(Organization.uuid, sa.Text) == organization_key,
-                     Organization.id.in_(sa.select(entries.c.organization_id)))
+                     Organization.id.in_(sa.select(g.organization_id)))
               .scalar_subquery())
-    groups = _groups(chosen, date_from, date_to, zone, own_views, entries)
-    shown = (sa.select(groups).order_by(groups.c.last_at.desc(), groups.c.id.desc())
+    kept = [sa.or_(chosen.is_(None), g.organization_id == chosen)]
+    if date_from is not None:
+        kept.append(g.day >= date_from)
+    if date_to is not None:
+        kept.append(g.day <= date_to)
+    if not own_views:  # the views of the family's accounts (their refusals stay)
+        kept.append(sa.not_(sa.and_(g.allowed, g.user_id.is_not(None), g.user_id.in_(_family_accounts(student)))))
+    lines = sa.select(g.id, g.last_at, g.first_at, g.count, g.times, g.listed).where(*kept)
+    shown = (lines.order_by(g.last_at.desc(), g.id.desc())
              .limit(PER_PAGE).offset((page - 1) * PER_PAGE).cte("shown"))
+    times, listed = _newest_times(shown)
     line = sa.func.json_build_object("id", shown.c.id, "count", shown.c.count, "first_at", shown.c.first_at,
-                                     "times", shown.c.times, "listed", shown.c.listed)
+                                     "last_at", shown.c.last_at, "times", times, "listed", listed)
     return db.session.execute(sa.select(
-        sa.select(sa.func.array_agg(entries.c.organization_id.distinct())).scalar_subquery().label("organizations"),
+        sa.select(sa.func.array_agg(g.organization_id.distinct())).scalar_subquery().label("organizations"),
         chosen.label("chosen"),
-        sa.select(sa.func.count()).select_from(groups).scalar_subquery().label("total"),
-        sa.select(sa.func.array_agg(shown.c.id)).scalar_subquery().label("ids"),
-        sa.select(sa.func.array_agg(shown.c.last_at)).scalar_subquery().label("times"),
-        sa.select(sa.func.json_agg(line)).scalar_subquery().label("lines"),
+        sa.select(sa.func.count()).select_from(lines.subquery()).scalar_subquery().label("total"),
+        sa.select(sa.func.json_agg(line)).select_from(shown).scalar_subquery().label("lines"),
     )).one()
 
 
@@ -195,16 +207,18 @@ def read_log(student: Student, organization_key: str, date_from: date | None, da
         sa.select(Organization).where(Organization.id.in_(named)).order_by(Organization.name)))
     organization = next((o for o in organizations if o.id == summary.chosen), None)
     groups: list[Group] = []
-    if summary.ids:
+    if summary.lines:
+        lines = sorted(summary.lines, key=lambda line: (_moment(line["last_at"]), line["id"]), reverse=True)
+        moments = [_moment(line["last_at"]) for line in lines] + [_moment(line["first_at"]) for line in lines]
         # by id, and by time too, so that only the partitions of the page's months are read
         entries = {entry.id: entry for entry in db.session.scalars(
             sa.select(DisclosureEntry)
             .options(joinedload(DisclosureEntry.user).joinedload(User.organization),
                      joinedload(DisclosureEntry.organization))
-            .where(DisclosureEntry.id.in_(summary.ids), DisclosureEntry.occurred_at.in_(summary.times))
+            .where(DisclosureEntry.id.in_([line["id"] for line in lines]),
+                   DisclosureEntry.occurred_at.between(min(moments), max(moments)))
         ).unique()}
-        lines = sorted(summary.lines, key=lambda line: (-_moment(line["times"][0]).timestamp(), -line["id"]))
-        groups = [Group(entries[line["id"]], line["count"], _moment(line["first_at"]),
+        groups = [Group(entries[line["id"]], line["count"], _moment(line["first_at"]), _moment(line["last_at"]),
                         [_moment(t) for t in line["times"]], line["listed"]) for line in lines]
     chosen = LogFilter(organization, date_from, date_to, own_views)
     return organizations, chosen, LogPage(groups, page, summary.total)
@@ -344,7 +358,7 @@ def describe(entry: DisclosureEntry, reader: User, consents: dict[str, date], co
 
 def _span(group: Group) -> str:
     """The time of a line: of its entry, or from its first entry's to its last's."""
-    first, last = format_time(group.first_at, "short"), format_time(group.entry.occurred_at, "short")
+    first, last = format_time(group.first_at, "short"), format_time(group.last_at, "short")
     if first == last:
         return last
     return gettext("%(first)s to %(last)s", first=first, last=last)
@@ -352,7 +366,7 @@ def _span(group: Group) -> str:
 
 def log_lines(student: Student, groups: list[Group], reader: User) -> list[LogLine]:
     consents = consent_dates(student, (g.entry for g in groups))
-    return [LogLine(g.entry.occurred_at, g.entry.allowed, describe(g.entry, reader, consents, g.count), _span(g),
+    return [LogLine(g.last_at, g.entry.allowed, describe(g.entry, reader, consents, g.count), _span(g),
                     g.count, tuple(LogTime(t, format_time(t, "short"), listed) for t, listed in zip(g.times, g.listed)),
                     g.count - len(g.times))
             for g in groups]
