@@ -6,8 +6,9 @@ A student is found by state or local ID (exact) or by name: every word of the se
 the beginning of a first, last or preferred name, whatever the case and the accents
 ("jose" finds José, "ÁLV" finds Álvarez), among the district's own students only. The
 accents are folded with translate() (the unaccent and pg_trgm extensions are not
-relied on); the match is a scan of the district's students, done once inside the
-search's one statement, and the log is then searched on its student indexes.
+relied on), so a name search scans the district's students (an ID search does not);
+the students found are looked up once, and the log is then searched on its student
+indexes.
 """
 from __future__ import annotations
 
@@ -55,12 +56,13 @@ def _folded(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
 
 def student_matches(district_id: int, text: str) -> sa.Select:
     """The ids of the district's students whose state or local ID is `text`, or each of
-    whose words begins one of their names."""
+    whose words begins one of their names (a search with a digit, such as an ID, is not
+    a name: the ID indexes serve it alone)."""
     key = text.strip()
     conditions = [Student.state_id == key, Student.local_id == key]
     words = [fold(w).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
              for w in key.replace(",", " ").split()]
-    if words:
+    if words and not any(c.isdigit() for c in key):
         conditions.append(sa.and_(*(
             sa.or_(*(_folded(column).like(f"{word}%", escape="\\")
                      for column in (Student.last_name, Student.first_name, Student.preferred_name)))
@@ -82,8 +84,8 @@ def _day_start(day: date, zone: str) -> datetime:
 
 def entries(search: LogSearch) -> sa.Select:
     """The district's entries about its students that the search keeps, newest first.
-    The student, the user and the organization are looked up inside the statement, so
-    that the log is searched on its indexes."""
+    The students are looked up first, the user and the organization inside the
+    statement, so that the log is searched on its indexes."""
     query = (
         sa.select(DisclosureEntry)
         # the rows about the district's students: each is in its students' district's chain
@@ -92,9 +94,10 @@ def entries(search: LogSearch) -> sa.Select:
         .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
     )
     if search.student:
-        found = student_matches(search.district_id, search.student).subquery()
-        # one array of the students found, computed once: each arm is then an index search
-        ids = sa.cast(sa.select(sa.func.array_agg(found.c.id)).scalar_subquery(), ARRAY(sa.Integer))
+        # the students found first, in a statement of their own: the planner then knows
+        # how few they are, and reads the log on its student indexes
+        found = list(db.session.scalars(student_matches(search.district_id, search.student)))
+        ids = sa.literal(found, ARRAY(sa.Integer))
         query = query.where(sa.or_(DisclosureEntry.student_id == sa.any_(ids), DisclosureEntry.student_ids.overlap(ids)))
     if search.user_email:
         who = sa.select(User.id).where(User.email == search.user_email.strip().lower()).scalar_subquery()
