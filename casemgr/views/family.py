@@ -112,6 +112,8 @@ def _day(name: str, errors: list[str]) -> date | None:
 @exempt("the family's own reading of who saw the record (FERPA 34 CFR 99.32(c)); logging each look at the log "
         "would grow it on every look")
 def log(student_id: uuid.UUID):
+    """The child's log, a line per person, day and kind of view; the family's own views
+    only with `own=1` (the "Show my own views" box)."""
     access = load_family_access_or_404(student_id)
     student = access.student
     errors: list[str] = []
