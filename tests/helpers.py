@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pyotp
 import sqlalchemy as sa
@@ -82,3 +84,18 @@ def students_logged(*where) -> list[int]:
 
     rows = db.session.execute(sa.select(DisclosureEntry.student_id, DisclosureEntry.student_ids).where(*where)).all()
     return [i for r in rows for i in ([r.student_id] if r.student_id is not None else r.student_ids or [])]
+
+
+@contextmanager
+def statements_counted() -> Iterator[list[int]]:
+    """The number of statements sent to the database inside the block, in `counted[0]`."""
+    counted = [0]
+
+    def count(*args, **kwargs):
+        counted[0] += 1
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield counted
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)

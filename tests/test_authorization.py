@@ -112,6 +112,7 @@ ROUTES = {
     "admin.end_agreement": "district_admin",
     "admin.end_service_agreement": "district_admin",
     "admin.disclosures": "district_admin",
+    "admin.disclosures_csv": "district_admin",
     "imports.index": "district_admin",
     "imports.upload": "district_admin_post",
     "imports.show": "district_admin",
@@ -628,7 +629,7 @@ def _global_requests(app, world, who):
         yield "POST", url_for("account.choose_language"), 400  # a forged choice without a language
         yield "GET", url_for("auth.login"), 302
         for endpoint in ("admin.agreements", "admin.new_agreement", "admin.new_service_agreement", "admin.disclosures",
-                         "admin.thresholds"):
+                         "admin.disclosures_csv", "admin.thresholds"):
             yield "GET", url_for(endpoint), 200 if admin else 403
         yield "GET", url_for("admin.end_agreement", agreement_id=world.agreements["northside"].uuid), 200 if admin else 403
         yield "GET", url_for("admin.end_service_agreement", agreement_id=world.agreements["northside"].uuid), 404 if admin else 403

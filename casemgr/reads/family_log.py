@@ -3,26 +3,54 @@ of one student's log as a sentence a parent reads, in their language —
 "Northside Youth (Ana Ruiz, youth worker) viewed attendance on March 3, 2027, under
 the consent signed on January 12, 2027." Filterable by organization and date.
 
+A record, not a flood (issue 14 item 3): the views (and the refusals, and the
+exports) by one person of the same categories on the same basis on one day are one
+line — "… viewed attendance 7 times on March 3, 2027, …" — that opens on the times of
+its entries. The grouping is done in SQL and the page is paged by lines; the stored
+log stays one row per read. The family's own views (a parent's, the student's) are
+left out unless asked for.
+
 Nothing here decides access: the caller has the policy's `StudentAccess`."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import format_date, format_time, gettext
+from flask_babel import format_date, format_time, gettext, ngettext
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import joinedload
 
 from casemgr.clock import local_day
 from casemgr.extensions import db
-from casemgr.models import Consent, DisclosureEntry, Organization, Student, User
+from casemgr.models import (
+    Consent,
+    DisclosureEntry,
+    Guardian,
+    GuardianLink,
+    Organization,
+    Student,
+    User,
+)
 from casemgr.models.enums import FAMILY, DisclosureAction
-from casemgr.policy import CONSENT_PREFIX, GUARDIAN, SCHOOL_OFFICIAL, SELF, TEACHER_OF_RECORD
+from casemgr.policy import (
+    CONSENT_PREFIX,
+    GUARDIAN,
+    SCHOOL_OFFICIAL,
+    SELF,
+    TEACHER_OF_RECORD,
+)
 from casemgr.services.disclosure import NAME_ONLY
 from casemgr.words.family import categories_words, role_words
 
 PER_PAGE = 25
+# the times a line opens on, newest first; a busier line says how many more there were
+TIMES_SHOWN = 100
+# the actions whose entries of one person, one day, one list of categories are one line;
+# a referral, a note written, a change of a program list are each a line of their own
+GROUPED = (DisclosureAction.VIEW, DisclosureAction.EXPORT, DisclosureAction.DENIED)
 
 
 @dataclass(frozen=True)
@@ -30,6 +58,28 @@ class LogFilter:
     organization: Organization | None = None
     date_from: date | None = None
     date_to: date | None = None
+    own_views: bool = False
+
+
+@dataclass(frozen=True)
+class Group:
+    """A line of the log: one of its entries (they differ only in their time), how many
+    it stands for, its first and last moments, and the times of the newest `TIMES_SHOWN`
+    of them with whether each was a list of students."""
+
+    entry: DisclosureEntry
+    count: int
+    first_at: datetime
+    last_at: datetime
+    times: list[datetime]
+    listed: list[bool]
+
+
+@dataclass(frozen=True)
+class LogTime:
+    occurred_at: datetime
+    time: str
+    listed: bool
 
 
 @dataclass(frozen=True)
@@ -38,13 +88,17 @@ class LogLine:
     allowed: bool
     sentences: list[str]
     time: str
+    count: int = 1
+    times: tuple[LogTime, ...] = ()
+    more: int = 0  # entries of the line beyond the times shown
 
 
 @dataclass(frozen=True)
 class LogPage:
-    """One page of a student's log: its entries, newest first, and where it stands."""
+    """One page of a student's log: its lines (groups of entries), newest first, and
+    where it stands."""
 
-    items: list[DisclosureEntry]
+    items: list[Group]
     page: int
     total: int
     per_page: int = PER_PAGE
@@ -70,61 +124,112 @@ class LogPage:
         return self.page + 1
 
 
+def _family_accounts(student: Student) -> sa.Select:
+    """The accounts of the student's family: their parents' and guardians', and their own."""
+    return sa.union_all(
+        sa.select(Guardian.user_id).join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+        .where(GuardianLink.student_id == student.id, Guardian.user_id.is_not(None)),
+        sa.select(User.id).where(User.student_id == student.id))
+
+
+def _groups(student: Student, zone: str) -> sa.CTE:
+    """The student's entries (their own pages' and the lists naming them), grouped as
+    they are read: one line per day (in `zone`), person, organization, action, outcome
+    and list of categories with their basis, or one per entry for the actions not
+    grouped; each with its count, its first and last moments, one of its entries (the
+    highest id: they differ only in their time) and the times of its entries with
+    whether each was a list of students (in one order, unsorted). Plain aggregates: no
+    sort per line, and only the lines, not the entries, are kept for the rest of the
+    statement; the filters, whose fields are all in the key, apply to the lines."""
+    e = DisclosureEntry
+    key = [local_day(e.occurred_at, zone).label("day"), e.user_id,
+           sa.case((e.action.in_([str(a) for a in GROUPED]), None), else_=e.id).label("alone"),
+           e.organization_id, e.action, e.allowed, e.reason, e.categories, e.basis]
+    return (sa.select(*key, sa.func.max(e.id).label("id"), sa.func.max(e.occurred_at).label("last_at"),
+                      sa.func.min(e.occurred_at).label("first_at"), sa.func.count().label("count"),
+                      sa.func.array_agg(e.occurred_at).label("times"),
+                      sa.func.array_agg(e.student_ids.is_not(None)).label("listed"))
+            .where(e.names(student.id)).group_by(*key).cte("groups"))
+
+
+def _newest_times(shown: sa.CTE) -> tuple[sa.ScalarSelect, sa.ScalarSelect]:
+    """Of a line of the page: the newest `TIMES_SHOWN` times of its entries, and whether
+    each was a list of students, in the same order."""
+    each = sa.func.unnest(shown.c.times, shown.c.listed).table_valued("at", "listed").render_derived()
+    newest = (each.c.at.desc(),)
+    return (sa.select(sa.func.array_agg(aggregate_order_by(each.c.at, *newest))[1:TIMES_SHOWN]).scalar_subquery(),
+            sa.select(sa.func.array_agg(aggregate_order_by(each.c.listed, *newest))[1:TIMES_SHOWN]).scalar_subquery())
+
+
 def _summary(student: Student, organization_key: str, date_from: date | None, date_to: date | None,
-             zone: str, page: int) -> sa.Row:
+             zone: str, page: int, own_views: bool = False) -> sa.Row:
     """In one statement over the student's log (the rows of their own pages and the list
-    rows naming them, read once): the organizations in it, the one whose uuid is
-    `organization_key` if it is among them, how many entries the filter keeps, and the
-    ids and times of the chosen page's entries. Only these few values leave the
-    database, not a row per entry."""
-    entries = (sa.select(DisclosureEntry.id, DisclosureEntry.occurred_at, DisclosureEntry.organization_id)
-               .where(DisclosureEntry.names(student.id)).cte("entries"))
+    rows naming them, read once, grouped as read): the organizations in it, the one
+    whose uuid is `organization_key` if it is among them, how many lines the filter
+    keeps, and the chosen page's lines (one entry's id of each, its count, first and
+    last moments, and its newest times). Only these few values leave the database, not
+    a row per entry."""
+    groups = _groups(student, zone)
+    g = groups.c
     chosen = (sa.select(Organization.id)
               .where(sa.cast(Organization.uuid, sa.Text) == organization_key,
-                     Organization.id.in_(sa.select(entries.c.organization_id)))
+                     Organization.id.in_(sa.select(g.organization_id)))
               .scalar_subquery())
-    day = local_day(entries.c.occurred_at, zone)
-    kept = [sa.or_(chosen.is_(None), entries.c.organization_id == chosen)]
+    kept = [sa.or_(chosen.is_(None), g.organization_id == chosen)]
     if date_from is not None:
-        kept.append(day >= date_from)
+        kept.append(g.day >= date_from)
     if date_to is not None:
-        kept.append(day <= date_to)
-    shown = (sa.select(entries.c.id, entries.c.occurred_at).where(*kept)
-             .order_by(entries.c.occurred_at.desc(), entries.c.id.desc())
-             .limit(PER_PAGE).offset((page - 1) * PER_PAGE).subquery())
+        kept.append(g.day <= date_to)
+    if not own_views:  # the views of the family's accounts (their refusals stay)
+        kept.append(sa.not_(sa.and_(g.allowed, g.user_id.is_not(None), g.user_id.in_(_family_accounts(student)))))
+    lines = sa.select(g.id, g.last_at, g.first_at, g.count, g.times, g.listed).where(*kept)
+    shown = (lines.order_by(g.last_at.desc(), g.id.desc())
+             .limit(PER_PAGE).offset((page - 1) * PER_PAGE).cte("shown"))
+    times, listed = _newest_times(shown)
+    line = sa.func.json_build_object("id", shown.c.id, "count", shown.c.count, "first_at", shown.c.first_at,
+                                     "last_at", shown.c.last_at, "times", times, "listed", listed)
     return db.session.execute(sa.select(
-        sa.select(sa.func.array_agg(entries.c.organization_id.distinct())).scalar_subquery().label("organizations"),
+        sa.select(sa.func.array_agg(g.organization_id.distinct())).scalar_subquery().label("organizations"),
         chosen.label("chosen"),
-        sa.select(sa.func.count()).select_from(entries).where(*kept).scalar_subquery().label("total"),
-        sa.select(sa.func.array_agg(shown.c.id)).scalar_subquery().label("ids"),
-        sa.select(sa.func.array_agg(shown.c.occurred_at)).scalar_subquery().label("times"),
+        sa.select(sa.func.count()).select_from(lines.subquery()).scalar_subquery().label("total"),
+        sa.select(sa.func.json_agg(line)).select_from(shown).scalar_subquery().label("lines"),
     )).one()
 
 
 def read_log(student: Student, organization_key: str, date_from: date | None, date_to: date | None, zone: str,
-             page: int) -> tuple[list[Organization], LogFilter, LogPage]:
+             page: int, own_views: bool = False) -> tuple[list[Organization], LogFilter, LogPage]:
     """The organizations in the student's log (for the filter), the filter chosen (the
-    organization whose uuid is `organization_key`, if it is in the log) and the chosen
-    page of the entries it keeps (days in `zone`)."""
-    summary = _summary(student, organization_key, date_from, date_to, zone, page)
+    organization whose uuid is `organization_key`, if it is in the log; the family's own
+    views or not) and the chosen page of the lines it keeps (days in `zone`)."""
+    summary = _summary(student, organization_key, date_from, date_to, zone, page, own_views)
     named = [organization_id for organization_id in summary.organizations or () if organization_id is not None]
     organizations = list(db.session.scalars(
         sa.select(Organization).where(Organization.id.in_(named)).order_by(Organization.name)))
     organization = next((o for o in organizations if o.id == summary.chosen), None)
-    items: list[DisclosureEntry] = []
-    if summary.ids:
+    groups: list[Group] = []
+    if summary.lines:
+        lines = sorted(summary.lines, key=lambda line: (_moment(line["last_at"]), line["id"]), reverse=True)
+        moments = [_moment(line["last_at"]) for line in lines] + [_moment(line["first_at"]) for line in lines]
         # by id, and by time too, so that only the partitions of the page's months are read
-        items = list(db.session.scalars(
+        entries = {entry.id: entry for entry in db.session.scalars(
             sa.select(DisclosureEntry)
             .options(joinedload(DisclosureEntry.user).joinedload(User.organization),
                      joinedload(DisclosureEntry.organization))
-            .where(DisclosureEntry.id.in_(summary.ids), DisclosureEntry.occurred_at.in_(summary.times))
-            .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
-        ).unique())
-    return organizations, LogFilter(organization, date_from, date_to), LogPage(items, page, summary.total)
+            .where(DisclosureEntry.id.in_([line["id"] for line in lines]),
+                   DisclosureEntry.occurred_at.between(min(moments), max(moments)))
+        ).unique()}
+        groups = [Group(entries[line["id"]], line["count"], _moment(line["first_at"]), _moment(line["last_at"]),
+                        [_moment(t) for t in line["times"]], line["listed"]) for line in lines]
+    chosen = LogFilter(organization, date_from, date_to, own_views)
+    return organizations, chosen, LogPage(groups, page, summary.total)
 
 
-def consent_dates(student: Student, entries: list[DisclosureEntry]) -> dict[str, date]:
+def _moment(text: str) -> datetime:
+    """A timestamptz as json_build_object writes it."""
+    return datetime.fromisoformat(text)
+
+
+def consent_dates(student: Student, entries: Iterable[DisclosureEntry]) -> dict[str, date]:
     """{consent uuid: signing date} for the consents the entries name, of this student."""
     uuids = {basis.removeprefix(CONSENT_PREFIX) for entry in entries for basis in (entry.basis or {}).values()
              if basis.startswith(CONSENT_PREFIX)}
@@ -211,16 +316,28 @@ def _roster(entry: DisclosureEntry, day: str) -> str:
                    "until a consent lets it see more.", organization=organization, date=day)
 
 
-def describe(entry: DisclosureEntry, reader: User, consents: dict[str, date]) -> list[str]:
+def _times(what: str, count: int) -> str:
+    """"attendance 7 times": what was seen, and how often that day when more than once."""
+    if count == 1:
+        return what
+    return ngettext("%(what)s %(num)d time", "%(what)s %(num)d times", count, what=what)
+
+
+def describe(entry: DisclosureEntry, reader: User, consents: dict[str, date], count: int = 1) -> list[str]:
+    """The sentences of an entry, or of a line of `count` entries like it that day."""
     actor = who(entry, reader)
     day = format_date(entry.occurred_at, "long")
     action = DisclosureAction(entry.action)
-    what = categories_words(entry.categories)
+    what = _times(categories_words(entry.categories), count)
     if action is DisclosureAction.REFERRAL:
         return _referral(entry, actor, day)
     if action is DisclosureAction.DENIED:
         if entry.categories:
             return [gettext("%(who)s asked to see %(what)s on %(date)s and was refused.", who=actor, what=what, date=day)]
+        if count > 1:
+            return [ngettext("%(who)s asked to see the record %(num)d time on %(date)s and was refused.",
+                             "%(who)s asked to see the record %(num)d times on %(date)s and was refused.",
+                             count, who=actor, date=day)]
         return [gettext("%(who)s asked to see the record on %(date)s and was refused.", who=actor, date=day)]
     if action is DisclosureAction.NOTE_WRITTEN:
         return [gettext("%(who)s wrote a note about the student on %(date)s.", who=actor, date=day)]
@@ -228,14 +345,28 @@ def describe(entry: DisclosureEntry, reader: User, consents: dict[str, date]) ->
         return [gettext("%(who)s exported %(what)s on %(date)s.", who=actor, what=what, date=day)]
     if not entry.categories:
         if entry.reason == NAME_ONLY:
+            if count > 1:
+                return [ngettext("%(who)s saw the student's name %(num)d time on %(date)s, and nothing else of the "
+                                 "record.", "%(who)s saw the student's name %(num)d times on %(date)s, and nothing "
+                                 "else of the record.", count, who=actor, date=day)]
             return [gettext("%(who)s saw the student's name on %(date)s, and nothing else of the record.",
                             who=actor, date=day)]
         return [_roster(entry, day)]
-    return [_viewed(actor, categories_words(categories), day, basis, consents)
+    return [_viewed(actor, _times(categories_words(categories), count), day, basis, consents)
             for basis, categories in _by_basis(entry).items()]
 
 
-def log_lines(student: Student, entries: list[DisclosureEntry], reader: User) -> list[LogLine]:
-    consents = consent_dates(student, entries)
-    return [LogLine(e.occurred_at, e.allowed, describe(e, reader, consents), format_time(e.occurred_at, "short"))
-            for e in entries]
+def _span(group: Group) -> str:
+    """The time of a line: of its entry, or from its first entry's to its last's."""
+    first, last = format_time(group.first_at, "short"), format_time(group.last_at, "short")
+    if first == last:
+        return last
+    return gettext("%(first)s to %(last)s", first=first, last=last)
+
+
+def log_lines(student: Student, groups: list[Group], reader: User) -> list[LogLine]:
+    consents = consent_dates(student, (g.entry for g in groups))
+    return [LogLine(g.last_at, g.entry.allowed, describe(g.entry, reader, consents, g.count), _span(g),
+                    g.count, tuple(LogTime(t, format_time(t, "short"), listed) for t, listed in zip(g.times, g.listed)),
+                    g.count - len(g.times))
+            for g in groups]

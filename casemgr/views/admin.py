@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
@@ -23,24 +22,25 @@ from casemgr.models import (
     DisclosureEntry,
     Organization,
     ServiceAgreement,
-    Student,
     ThresholdSettings,
-    User,
 )
 from casemgr.models.enums import Category, OrgKind, Service
 from casemgr.reads import agreements as agreement_reads
+from casemgr.reads import disclosure_search
 from casemgr.services import agreements as agreement_service
 from casemgr.services import disclosure_chain
 from casemgr.services import thresholds as threshold_service
 from casemgr.views.disclosure_guard import exempt
 from casemgr.views.forms import CheckboxListField, saved
-from casemgr.views.formatting import category_label, service_label
+from casemgr.views.csv_export import csv_response
+from casemgr.views.formatting import basis_label, category_label, service_label
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 LOG_PAGE_SIZE = 50
 LOG_COUNT_BOUND = 10_000
+LOG_EXPORT_BOUND = 100_000
 
 restrict_blueprint(bp, admin_permission)
 
@@ -299,15 +299,28 @@ class LogFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    student = StringField("Student (state or local ID)", validators=[Optional(), Length(max=32)])
+    student = StringField("Student (name, state or local ID)", validators=[Optional(), Length(max=80)])
     user = StringField("User (email)", validators=[Optional(), Length(max=254)])
     organization = SelectField("Organization", validators=[Optional()])
     start = DateField("From", validators=[Optional()])
     end = DateField("To", validators=[Optional()])
 
 
-def _day_start(day) -> datetime:
-    return datetime.combine(day, time.min, ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+def _log_search() -> tuple[LogFilterForm, disclosure_search.LogSearch]:
+    """The search form as submitted, and the search it asks for (none of its filters
+    when the form is not valid)."""
+    form = LogFilterForm(request.args)
+    organizations = db.session.scalars(sa.select(Organization).order_by(Organization.kind, Organization.name)).all()
+    form.organization.choices = [("", "Any organization")] + [(str(o.uuid), o.name) for o in organizations]
+    search = disclosure_search.LogSearch(_district().id, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    if form.validate():
+        if form.start.data and form.end.data and form.end.data < form.start.data:
+            form.end.errors.append("The end date is before the start date.")
+        search = disclosure_search.LogSearch(
+            search.district_id, search.zone, student=(form.student.data or "").strip(), user_email=form.user.data or "",
+            organization=uuid.UUID(form.organization.data) if form.organization.data else None,
+            start=form.start.data, end=form.end.data)
+    return form, search
 
 
 @bp.get("/disclosures")
@@ -315,47 +328,33 @@ def _day_start(day) -> datetime:
         "search would grow the log on every look at it")
 def disclosures():
     district = _district()
-    form = LogFilterForm(request.args)
-    organizations = db.session.scalars(sa.select(Organization).order_by(Organization.kind, Organization.name)).all()
-    form.organization.choices = [("", "Any organization")] + [(str(o.uuid), o.name) for o in organizations]
-    query = (
-        sa.select(DisclosureEntry)
-        .options(
-            selectinload(DisclosureEntry.student),
-            selectinload(DisclosureEntry.user),
-            selectinload(DisclosureEntry.organization),
-        )
-        # the rows about the district's students: each is in its students' district's chain
-        .where(DisclosureEntry.chain_district_id == district.id,
-               sa.or_(DisclosureEntry.student_id.is_not(None), DisclosureEntry.student_ids.is_not(None)))
-        .order_by(DisclosureEntry.occurred_at.desc(), DisclosureEntry.id.desc())
+    form, search = _log_search()
+    query = disclosure_search.entries(search).options(
+        selectinload(DisclosureEntry.student),
+        selectinload(DisclosureEntry.user),
+        selectinload(DisclosureEntry.organization),
     )
-    if form.validate():
-        if form.student.data:
-            key = form.student.data.strip()
-            found = db.session.scalars(sa.select(Student.id).where(
-                Student.district_id == district.id, sa.or_(Student.state_id == key, Student.local_id == key)))
-            query = query.where(sa.or_(sa.false(), *(DisclosureEntry.names(i) for i in found)))
-        # the user and the organization looked up first, so that the log is searched on its indexes
-        if form.user.data:
-            who = sa.select(User.id).where(User.email == form.user.data.strip().lower()).scalar_subquery()
-            query = query.where(DisclosureEntry.user_id == who)
-        if form.organization.data:
-            which = sa.select(Organization.id).where(Organization.uuid == uuid.UUID(form.organization.data))
-            query = query.where(DisclosureEntry.organization_id == which.scalar_subquery())
-        if form.start.data:
-            query = query.where(DisclosureEntry.occurred_at >= _day_start(form.start.data))
-        if form.end.data:
-            query = query.where(DisclosureEntry.occurred_at < _day_start(form.end.data + timedelta(days=1)))
-        if form.start.data and form.end.data and form.end.data < form.start.data:
-            form.end.errors.append("The end date is before the start date.")
     results = db.paginate(query, page=page_number(), per_page=LOG_PAGE_SIZE, error_out=False, count=False)
     # counted up to a bound: a district's whole log runs to millions of rows
     counted = query.with_only_columns(DisclosureEntry.id).order_by(None).limit(LOG_COUNT_BOUND + 1).subquery()
     results.total = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
+    found = disclosure_search.students_found(search) if search.student else ([], False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("admin/disclosures.html", "admin/partials/_disclosure_rows.html", form=form, results=results, args=args,
-                  bound=LOG_COUNT_BOUND, chain_status=lambda: _chain_status(district.id))
+                  bound=LOG_COUNT_BOUND, export_bound=LOG_EXPORT_BOUND, found=found,
+                  basis_summary=lambda basis: disclosure_search.basis_summary(basis, basis_label, category_label),
+                  chain_status=lambda: _chain_status(district.id))
+
+
+@bp.get("/disclosures.csv")
+@exempt("the district's export of its search of the disclosure log, like the search itself, shows who saw "
+        "records, not the records; the log of log reads would grow on every look at it")
+def disclosures_csv():
+    form, search = _log_search()
+    if any(field.errors for field in form):
+        return redirect(url_for("admin.disclosures", **request.args))
+    rows = disclosure_search.export_rows(search, LOG_EXPORT_BOUND, basis_label, category_label)
+    return csv_response(f"disclosure-log-{today().isoformat()}.csv", disclosure_search.EXPORT_COLUMNS, rows)
 
 
 def _chain_status(district_id: int) -> dict:

@@ -112,14 +112,17 @@ def _day(name: str, errors: list[str]) -> date | None:
 @exempt("the family's own reading of who saw the record (FERPA 34 CFR 99.32(c)); logging each look at the log "
         "would grow it on every look")
 def log(student_id: uuid.UUID):
+    """The child's log, a line per person, day and kind of view; the family's own views
+    only with `own=1` (the "Show my own views" box)."""
     access = load_family_access_or_404(student_id)
     student = access.student
     errors: list[str] = []
     date_from, date_to = _day("from", errors), _day("to", errors)
     zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    own_views = request.args.get("own") == "1"
     organizations, chosen, page = family_log.read_log(
-        student, request.args.get("organization", ""), date_from, date_to, zone, page_number())
-    lines = family_log.log_lines(student, list(page.items), current_user)
+        student, request.args.get("organization", ""), date_from, date_to, zone, page_number(), own_views)
+    lines = family_log.log_lines(student, page.items, current_user)
     return render("family/log.html", student=student, organizations=organizations, chosen=chosen, errors=errors,
                   pages=page, lines=lines, args={k: v for k, v in request.args.items() if k != "page"})
 
