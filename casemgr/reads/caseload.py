@@ -27,6 +27,7 @@ from casemgr.extensions import db
 from casemgr.indicators import school_year_for
 from casemgr.models import Flag, Organization, Student, StudentIndicator, User
 from casemgr.models.enums import CaseStatus, Role
+from casemgr.reads.caseload_assignments import has_caseload, in_caseload_of
 
 PAGE_SIZE = 50
 SORT_WHOLE_SET_UP_TO = 2_000
@@ -72,8 +73,11 @@ SHOWN_INDICATOR = (
     StudentIndicator.tier, StudentIndicator.attendance_rate, StudentIndicator.attendance_band,
     StudentIndicator.course_failures, StudentIndicator.core_failure, StudentIndicator.credits_earned,
     StudentIndicator.credits_expected, StudentIndicator.credits_on_track, StudentIndicator.fafsa_status,
-    StudentIndicator.fafsa_off_track,
+    StudentIndicator.fafsa_off_track, StudentIndicator.chronic_absence, StudentIndicator.severe_absence,
+    StudentIndicator.days_absent, StudentIndicator.days_enrolled, StudentIndicator.ninth_grade_on_track,
+    StudentIndicator.suspensions,
 )
+SCOPES = ("mine", "school")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,33 @@ class ListedIndicators:
     credits_on_track: bool | None
     fafsa_status: str | None
     fafsa_off_track: bool | None
+    chronic_absence: bool
+    severe_absence: bool
+    days_absent: int
+    days_enrolled: int
+    ninth_grade_on_track: bool | None
+    suspensions: int
+
+    @property
+    def reasons(self) -> list[str]:
+        """What the tier rests on, in short words ("22% absent", "2 F's", "suspension"):
+        the indicators off track (casemgr.indicators), none for tier 1."""
+        if self.tier == 1:
+            return []
+        reasons = []
+        if (self.chronic_absence or self.severe_absence) and self.days_enrolled:
+            reasons.append(f"{round(100 * self.days_absent / self.days_enrolled)}% absent")
+        if self.course_failures:
+            reasons.append("1 F" if self.course_failures == 1 else f"{self.course_failures} F's")
+        if self.ninth_grade_on_track is False:
+            reasons.append("9th grade off track")
+        if self.credits_on_track is False:
+            reasons.append("behind on credits")
+        if self.suspensions:
+            reasons.append("suspension" if self.suspensions == 1 else f"{self.suspensions} suspensions")
+        if self.fafsa_off_track:
+            reasons.append("no FAFSA")
+        return reasons
 
 
 @dataclass
@@ -119,6 +150,7 @@ class CaseloadQuery:
     sort: str = "tier"
     direction: str = "desc"
     page: int = 1
+    scope: str | None = None  # counselors: "mine" or "school" (default: theirs if they have a caseload)
     errors: list[str] = field(default_factory=list)
 
     @classmethod
@@ -142,13 +174,15 @@ class CaseloadQuery:
         query.direction = direction if direction in ("asc", "desc") else DEFAULT_DIRECTION[query.sort]
         page = _int_in(args.get("page"), None, "page", query.errors)
         query.page = max(page or 1, 1)
+        scope = args.get("scope") or None
+        query.scope = scope if scope in SCOPES else None
         return query
 
     def args(self, **changes) -> dict:
         values = {
             "tier": self.tier, "grade": self.grade, "indicator": self.indicator,
             "school": str(self.school) if self.school else None,
-            "q": self.q or None, "sort": self.sort, "dir": self.direction, "page": self.page,
+            "q": self.q or None, "sort": self.sort, "dir": self.direction, "page": self.page, "scope": self.scope,
         }
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "") and not (k == "page" and v == 1)}
@@ -190,8 +224,24 @@ def district_of(user: User) -> int:
     return org.district_id if org.district_id is not None else org.id
 
 
-def load_caseload(user: User, query: CaseloadQuery, today: date) -> CaseloadPage:
-    """Two queries whatever the filters: how many match, then the page's rows."""
+def choose_scope(user: User, query: CaseloadQuery) -> str | None:
+    """A counselor's list is their own students unless they ask for the whole school
+    (`scope`); one with no students assigned sees the whole school, and is told why.
+    Other roles have no scope. Returns what to tell the counselor, if anything."""
+    if user.role_enum is not Role.COUNSELOR:
+        query.scope = None
+        return None
+    if not has_caseload(user):
+        query.scope = None
+        return "No students are assigned to you yet, so this is the whole school. Your principal assigns caseloads."
+    query.scope = query.scope or "mine"
+    return None
+
+
+def load_caseload(user: User, query: CaseloadQuery, today: date, size: int | None = None) -> CaseloadPage:
+    """Two queries whatever the filters: how many match, then the page's rows (`size`
+    of them, a page by default)."""
+    size = size or PAGE_SIZE
     admin = user.role_enum is Role.DISTRICT_ADMIN
     if query.sort == "school" and not admin:  # school staff see one school: no such column
         query.sort, query.direction = "tier", DEFAULT_DIRECTION["tier"]
@@ -205,14 +255,15 @@ def load_caseload(user: User, query: CaseloadQuery, today: date) -> CaseloadPage
             *(condition(StudentIndicator) for condition in indicators)
         )
     total = db.session.scalar(counted)
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    pages = max((total + size - 1) // size, 1)
     page = min(query.page, pages)
-    offset = (page - 1) * PAGE_SIZE
+    offset = (page - 1) * size
     descending = query.direction == "desc"
     if query.sort in MEASURE_SORTS and total > SORT_WHOLE_SET_UP_TO:
-        listed, order = _by_measure_in_index_order(students, indicators, query.sort, descending, year_number, offset)
+        listed, order = _by_measure_in_index_order(students, indicators, query.sort, descending, year_number, offset,
+                                                   size)
     else:
-        listed, order = _in_order(students, indicators, query.sort, descending, year_number, offset)
+        listed, order = _in_order(students, indicators, query.sort, descending, year_number, offset, size)
     open_flags = (
         sa.select(sa.func.count())
         .where(Flag.student_id == Student.id, Flag.status == str(CaseStatus.OPEN))
@@ -244,6 +295,8 @@ def load_caseload(user: User, query: CaseloadQuery, today: date) -> CaseloadPage
 
 def _student_conditions(user: User, query: CaseloadQuery, today: date, admin: bool) -> Conditions:
     conditions = [policy.visible_students(user, today=today)]
+    if query.scope == "mine":
+        conditions.append(in_caseload_of(user.id))
     if query.grade is not None:
         conditions.append(Student.grade == query.grade)
     if query.q:
@@ -299,7 +352,7 @@ def _ordered(column: sa.ColumnElement, descending: bool, nulls_last: bool = Fals
 
 
 def _in_order(students: Conditions, indicators: list[IndicatorCondition], sort: str, descending: bool,
-              year: int | None, offset: int) -> tuple[sa.Subquery, list]:
+              year: int | None, offset: int, size: int) -> tuple[sa.Subquery, list]:
     """The page of the students in `sort` order, driven by the students: by name, grade
     or school read in index order, stopped after the page; by a measure (at most
     SORT_WHOLE_SET_UP_TO students) read whole, then sorted. The page carries its sort
@@ -319,12 +372,12 @@ def _in_order(students: Conditions, indicators: list[IndicatorCondition], sort: 
         matching = listed.offset(0).subquery("matching")
         listed = sa.select(matching.c.id, *(matching.c[f"key{n}"] for n in range(len(keys))))
         keys = [(matching.c[f"key{n}"], *rest) for n, (_, *rest) in enumerate(keys)]
-    page = listed.order_by(*(_ordered(*key) for key in keys)).limit(PAGE_SIZE).offset(offset).subquery("page")
+    page = listed.order_by(*(_ordered(*key) for key in keys)).limit(size).offset(offset).subquery("page")
     return page, [_ordered(page.c[f"key{n}"], *rest) for n, (_, *rest) in enumerate(keys)]
 
 
 def _by_measure_in_index_order(students: Conditions, indicators: list[IndicatorCondition], sort: str,
-                               descending: bool, year: int | None, offset: int) -> tuple[sa.Subquery, list]:
+                               descending: bool, year: int | None, offset: int, size: int) -> tuple[sa.Subquery, list]:
     """The page of many students by an indicator measure, in one statement that reads
     no further than the page: first the students with a value, from the measure's index
     (measure, then name: `student_indicators` keeps the name for this), then those without
@@ -347,7 +400,7 @@ def _by_measure_in_index_order(students: Conditions, indicators: list[IndicatorC
         )
         .order_by(_ordered(measure, descending, True), StudentIndicator.sort_last_name,
                   StudentIndicator.sort_first_name, StudentIndicator.student_id)
-        .limit(PAGE_SIZE)
+        .limit(size)
         .offset(offset)
         .cte("with_value")
     )
@@ -360,7 +413,7 @@ def _by_measure_in_index_order(students: Conditions, indicators: list[IndicatorC
         )
         .where(no_value.is_(None), *students)
         .order_by(*BY_NAME)
-        .limit(PAGE_SIZE - shown)
+        .limit(size - shown)
         .offset(sa.case((shown > 0, 0), else_=offset - before))
         .subquery("without_value")
     )
