@@ -402,3 +402,43 @@ def test_the_print_view_lists_every_row_with_a_heading_and_no_navigation_on_pape
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DisclosureEntry)) == before + 1
     css = client.get("/static/css/casemgr.css").get_data(as_text=True)
     assert ".site-header" in css.split("@media print")[1].split("}")[0]  # no navigation on paper
+
+
+def test_the_change_column_compares_the_tier_with_a_chosen_day(client, db, school):
+    from datetime import timedelta
+
+    from casemgr.models import TierChange
+
+    rose = with_indicator(db, create_student(school, last_name="Rose"), tier=3)
+    fell = with_indicator(db, create_student(school, last_name="Fell"), tier=1)
+    with_indicator(db, create_student(school, last_name="Same"), tier=2)
+    for student, tier, days_ago in ((rose, 2, 40), (rose, 3, 10), (fell, 3, 60), (fell, 2, 45), (fell, 1, 5)):
+        db.session.add(TierChange(student_id=student.id, school_year=YEAR, since=TODAY - timedelta(days=days_ago),
+                                  tier=tier))
+    db.session.flush()
+    login(client, create_user(Role.COUNSELOR, school))
+
+    def changes(query):
+        html = page(client, query)
+        return dict(zip((n.split(",")[0] for n in listed(html)), re.findall(r'<td class="change">([^<]*)</td>', html)))
+
+    assert changes("?sort=name") == {"Fell": "↓ from tier 2", "Rose": "↑ from tier 2", "Same": ""}  # 30 days ago
+    since = (TODAY - timedelta(days=50)).isoformat()
+    html = page(client, f"?sort=name&since={since}")
+    assert changes(f"?sort=name&since={since}") == {"Fell": "↓ from tier 3", "Rose": "", "Same": ""}
+    assert f"since={since}" in html.split('id="caseload-results"')[1]  # sort links and exports keep the day
+    assert "Ignored a change date" in page(client, "?since=2026-02-30")
+    assert "before today" in page(client, f"?since={TODAY.isoformat()}")
+
+
+def test_the_change_in_attendance_is_in_whole_points():
+    row = caseload.CaseloadRow(student=None, indicator=caseload.ListedIndicators(
+        tier=2, attendance_rate=Decimal("0.8800"), attendance_band="watch", course_failures=0, core_failure=False,
+        credits_earned=None, credits_expected=None, credits_on_track=None, fafsa_status=None, fafsa_off_track=None,
+        chronic_absence=False, severe_absence=False, days_absent=6, days_enrolled=50, ninth_grade_on_track=None,
+        suspensions=0), school_name="", open_flags=0, tier_then=1, rate_then=Decimal("0.9412"))
+    assert row.change == ["↑ from tier 1", "−6 pts"]
+    row.rate_then, row.tier_then = Decimal("0.8500"), 2
+    assert row.change == ["+3 pts"]
+    row.rate_then = Decimal("0.8790")
+    assert row.change == []

@@ -35,12 +35,14 @@ def in_caseload_of(counselor_id: int | sa.ColumnElement[int]) -> sa.ColumnElemen
     return sa.or_(mine, sa.and_(~assigned, by_rule))
 
 
-def has_caseload(counselor: User) -> bool:
-    """Whether any rule or individual assignment names the counselor at their school."""
-    return db.session.scalar(sa.select(sa.or_(
-        sa.exists().where(CaseloadRule.counselor_id == counselor.id, CaseloadRule.school_id == counselor.organization_id),
-        sa.exists().where(CaseloadAssignment.counselor_id == counselor.id),
-    )))
+def has_caseload(counselor: User) -> sa.ColumnElement[bool]:
+    """Whether any rule or individual assignment names the counselor at their school
+    (uncorrelated: evaluated once in any statement)."""
+    return sa.or_(
+        sa.exists().where(CaseloadRule.counselor_id == counselor.id, CaseloadRule.school_id == counselor.organization_id)
+        .correlate(None),
+        sa.exists().where(CaseloadAssignment.counselor_id == counselor.id).correlate(None),
+    )
 
 
 def counselors_of(school: Organization) -> sa.Select:

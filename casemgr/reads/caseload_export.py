@@ -16,7 +16,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def columns(with_school: bool) -> list[str]:
     return (["Last name", "First name", "State ID", "Grade"] + (["School"] if with_school else [])
-            + ["Tier", "Why", "Attendance %", "Attendance band", "Course failures", "Failing English or math",
+            + ["Tier", "Why", "Change", "Attendance %", "Attendance band", "Course failures", "Failing English or math",
                "Credits earned", "Credits expected", "FAFSA", "Open flags"])
 
 
@@ -26,10 +26,10 @@ def cells(row: CaseloadRow, with_school: bool) -> list:
     if with_school:
         values.append(row.school_name)
     if i is None:
-        values += [None] * 9
+        values += [None] * 10
     else:
         values += [
-            i.tier, ", ".join(i.reasons),
+            i.tier, ", ".join(i.reasons), ", ".join(row.change),
             float(round(i.attendance_rate * 100, 1)) if i.attendance_rate is not None else None,
             (i.attendance_band or "").replace("_", " ") or None, i.course_failures, "yes" if i.core_failure else "no",
             float(i.credits_earned) if i.credits_earned is not None else None,

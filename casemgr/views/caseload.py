@@ -13,7 +13,7 @@ from casemgr.identity import restrict_blueprint, role_permission
 from casemgr.models import Organization
 from casemgr.models.enums import Category, DisclosureAction, OrgKind, Role
 from casemgr.reads import caseload_export
-from casemgr.reads.caseload import INDICATOR_FILTERS, CaseloadQuery, choose_scope, load_caseload
+from casemgr.reads.caseload import INDICATOR_FILTERS, CaseloadQuery, load_caseload
 from casemgr.services import disclosure
 from casemgr.views.rendering import render
 
@@ -50,7 +50,6 @@ def _log(result, action: DisclosureAction = DisclosureAction.VIEW) -> None:
 @bp.get("/caseload")
 def index():
     query = CaseloadQuery.from_args(request.args)
-    scope_notice = choose_scope(current_user, query)
     result = load_caseload(current_user, query, today())
     response = render(
         "caseload/index.html",
@@ -58,7 +57,6 @@ def index():
         query=query,
         result=result,
         schools=_schools(),
-        scope_notice=scope_notice,
         indicator_filters=INDICATOR_FILTERS,
         assigns=current_user.role_enum in policy.CASELOAD_ASSIGNERS,
         export_cap=caseload_export.EXPORT_CAP,
@@ -68,7 +66,6 @@ def index():
 
 
 def _whole(query: CaseloadQuery):
-    choose_scope(current_user, query)
     query.page = 1
     return load_caseload(current_user, query, today(), size=caseload_export.EXPORT_CAP)
 
