@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 
@@ -363,7 +363,8 @@ def test_the_export_is_every_page_of_what_is_shown_logged_once_as_an_export(clie
     assert len(shown) == 2
     before = db.session.scalar(sa.select(sa.func.max(DisclosureEntry.id)))
     rows = exported_rows(client, query)
-    assert rows[0][:6] == ["Last name", "First name", "State ID", "Grade", "Tier", "Why"]
+    assert rows[0][:7] == ["Last name", "First name", "State ID", "Grade", "Tier", "Why",
+                           f"Change since {(TODAY - timedelta(days=30)).isoformat()}"]
     names = [f"{r[0]}, {r[1]}" for r in rows[1:]]
     assert names == ["Tier4, Pat", "Tier2, Pat", "Tier0, Pat", "'=HYPERLINK(\"x\"), '+Evil"]  # 74%, 72%, 70%, 50%
     entries = db.session.execute(sa.select(DisclosureEntry.action, DisclosureEntry.student_ids,
@@ -406,8 +407,6 @@ def test_the_print_view_lists_every_row_with_a_heading_and_no_navigation_on_pape
 
 
 def test_the_change_column_compares_the_tier_with_a_chosen_day(client, db, school):
-    from datetime import timedelta
-
     from casemgr.models import TierChange
 
     rose = with_indicator(db, create_student(school, last_name="Rose"), tier=3)

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import zipfile
+from datetime import date
 from xml.sax.saxutils import escape
 
 from casemgr.reads.caseload import CaseloadPage, CaseloadRow
@@ -16,9 +17,9 @@ EXPORT_CAP = 5_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def columns(with_school: bool) -> list[str]:
+def columns(with_school: bool, since: date) -> list[str]:
     return (["Last name", "First name", "State ID", "Grade"] + (["School"] if with_school else [])
-            + ["Tier", "Why", "Change", "Attendance %", "Attendance band", "Course failures", "Failing English or math",
+            + ["Tier", "Why", f"Change since {since.isoformat()}", "Attendance %", "Attendance band", "Course failures", "Failing English or math",
                "Credits earned", "Credits expected", "FAFSA", "Open flags"])
 
 
@@ -50,10 +51,10 @@ def safe(value):
     return value
 
 
-def as_csv(result: CaseloadPage, with_school: bool) -> bytes:
+def as_csv(result: CaseloadPage, with_school: bool, since: date) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(columns(with_school))
+    writer.writerow(columns(with_school, since))
     for row in result.rows:
         writer.writerow(["" if v is None else safe(v) for v in cells(row, with_school)])
     return ("\ufeff" + out.getvalue()).encode()  # the BOM: Excel then reads the names as UTF-8
@@ -112,8 +113,8 @@ def _cell(ref: str, value, style: str = "") -> str:
     return f'<c r="{ref}"{style}><v>{value}</v></c>'
 
 
-def as_xlsx(result: CaseloadPage, with_school: bool, title: str) -> bytes:
-    names = columns(with_school)
+def as_xlsx(result: CaseloadPage, with_school: bool, since: date, title: str) -> bytes:
+    names = columns(with_school, since)
     refs = [_column(n) for n in range(len(names))]
     bold = ' s="1"'
     lines = [f'<row r="1">{"".join(_cell(f"{r}1", v, bold) for r, v in zip(refs, names))}</row>']

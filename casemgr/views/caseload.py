@@ -81,9 +81,9 @@ def export(fmt: str):
     with_school = current_user.role_enum is Role.DISTRICT_ADMIN
     name = f"caseload-{today():%Y-%m-%d}"
     if fmt == "csv":
-        body = caseload_export.as_csv(result, with_school)
+        body = caseload_export.as_csv(result, with_school, query.since)
     else:
-        body = caseload_export.as_xlsx(result, with_school, "Caseload")
+        body = caseload_export.as_xlsx(result, with_school, query.since, "Caseload")
     response = make_response(body)
     response.headers["Content-Type"] = EXPORTS[fmt]
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
