@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
         amendments,
         auth,
         caseload,
+        caseload_assignments,
         casework,
         claim,
         consents,
@@ -164,6 +165,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(amendments.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(caseload.bp)
+    app.register_blueprint(caseload_assignments.bp)
     app.register_blueprint(casework.bp)
     app.register_blueprint(claim.bp)
     app.register_blueprint(consents.bp)

@@ -241,7 +241,11 @@ def school_year_for(district_id: int, as_of: date) -> SchoolYear | None:
     key = ("school_year_for", district_id, as_of)
     cache = g.setdefault("indicator_cache", {}) if has_request_context() else {}
     if key not in cache:
-        cache[key] = _load_school_year(district_id, as_of)
+        # a day between a year already read and the day it was read for is in that year
+        # (the caseload's change column asks for a day some weeks before today)
+        known = (year for (name, *of), year in cache.items() if name == "school_year_for" and year is not None
+                 and of[0] == district_id and year.starts_on <= as_of <= of[1])
+        cache[key] = next(known, None) or _load_school_year(district_id, as_of)
     return cache[key]
 
 

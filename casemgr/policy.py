@@ -32,6 +32,7 @@ from casemgr.models import (
     DataSharingAgreement,
     Guardian,
     GuardianLink,
+    Organization,
     Referral,
     ReferralEvent,
     RosterEntry,
@@ -40,7 +41,7 @@ from casemgr.models import (
     Student,
     User,
 )
-from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, NoteAudience, ReferralStatus, Role
+from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, NoteAudience, OrgKind, ReferralStatus, Role
 
 ALL_CATEGORIES = frozenset(Category)
 TEACHER_CATEGORIES = frozenset(
@@ -1088,3 +1089,18 @@ def may_claim_account(student: Student, guardian: Guardian | None, today: date |
     return db.session.scalar(
         letter_guardians(student, today).where(Guardian.id == guardian.id).with_only_columns(Guardian.id)
     ) is not None
+
+
+# --- caseloads ----------------------------------------------------------------------------
+
+CASELOAD_ASSIGNERS = frozenset({Role.PRINCIPAL, Role.DISTRICT_ADMIN})
+
+
+def assigns_caseloads(user: User, school: Organization | None) -> bool:
+    """A school's principal splits its students between its counselors; a district
+    admin may do it for any school of the district."""
+    if school is None or school.kind != str(OrgKind.SCHOOL):
+        return False
+    if user.role_enum is Role.PRINCIPAL:
+        return user.organization_id == school.id
+    return user.role_enum is Role.DISTRICT_ADMIN and school.district_id == user.organization_id

@@ -78,6 +78,13 @@ ROUTES = {
     "account.choose_language": "signed_in_post",
     "account.sign_out_everywhere": "signed_in_post",
     "caseload.index": "school_officials",
+    "caseload.export": "school_officials",
+    "caseload.print_view": "school_officials",
+    "caseload_assignments.index": "caseload_assigners",
+    "caseload_assignments.add_rule": "caseload_assigners",
+    "caseload_assignments.remove_rule": "caseload_assigners",
+    "caseload_assignments.assign": "caseload_assigners",
+    "caseload_assignments.unassign": "caseload_assigners",
     "students.show": "student",
     "students.section": "student_section",
     "students.access_list": "student_access_list",
@@ -654,6 +661,10 @@ def _global_requests(app, world, who):
         yield "GET", url_for("partner.compliance_form", user_id=colleague.uuid), 200 if partner_admin else 403
         yield "POST", url_for("partner.compliance_form", user_id=colleague.uuid), 302 if partner_admin else 403
         yield "GET", url_for("caseload.index"), 200 if who in ("district_admin", "principal", "counselor") else 403
+        for fmt in ("csv", "xlsx"):
+            yield "GET", url_for("caseload.export", fmt=fmt), 200 if who in ("district_admin", "principal", "counselor") else 403
+        yield "GET", url_for("caseload.print_view"), 200 if who in ("district_admin", "principal", "counselor") else 403
+        yield from _caseload_assignment_requests(world, who)
         yield "GET", url_for("reports.index"), 200 if who in ("district_admin", "principal") else 403
         yield "GET", url_for("imports.index"), 200 if admin else 403
         yield "POST", url_for("imports.upload"), 400 if admin else 403  # a forged post without a file
@@ -673,6 +684,23 @@ def _global_requests(app, world, who):
         yield "POST", url_for("claim.account"), 302
         yield from _two_factor_requests(world, who, admin, enrolled)
         yield from _account_requests(world, who)
+
+
+def _caseload_assignment_requests(world, who):
+    """Only the school's principal, or a district admin for a school of the district,
+    assigns caseloads; a forged post without its fields is refused (400), a rule or
+    student that is not of the school is 404."""
+    principal, admin = who == "principal", who == "district_admin"
+    here = {"school": str(world.users["counselor"].organization.uuid)} if admin else {}
+    allowed = principal or admin
+    yield "GET", url_for("caseload_assignments.index", **here), 200 if allowed else 403
+    yield "POST", url_for("caseload_assignments.add_rule", **here), 400 if allowed else 403
+    yield "POST", url_for("caseload_assignments.assign", **here), 400 if allowed else 403
+    nobody = "00000000-0000-4000-8000-000000000000"
+    yield "POST", url_for("caseload_assignments.remove_rule", rule_id=nobody, **here), 404 if allowed else 403
+    for name, status in (("own", 302), ("other_school", 404)):  # own: not assigned one by one, said so
+        yield "POST", url_for("caseload_assignments.unassign", student_id=world.students[name].uuid, **here), (
+            status if allowed else 403)
 
 
 def _two_factor_requests(world, who, admin, enrolled):

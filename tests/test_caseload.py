@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
@@ -281,3 +282,163 @@ def test_the_query_count_is_the_same_for_every_sort_filter_and_search(app, clien
         assert len(set(per_role.values())) == 1, (role, per_role)
         assert max(per_role.values()) <= 10, (role, per_role)
         logout(client)
+
+
+class _FilterFields(HTMLParser):
+    """The values the caseload's filter form sends: its own fields and those outside it
+    that name it (`form="caseload-filters"`), as a browser and htmx collect them."""
+
+    def __init__(self):
+        super().__init__()
+        self.inside = False
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("id") == "caseload-filters":
+            self.inside = True
+        elif tag == "input" and attrs.get("name") and (self.inside or attrs.get("form") == "caseload-filters"):
+            self.fields[attrs["name"]] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+
+
+def filter_fields(html: str) -> dict[str, str]:
+    parser = _FilterFields()
+    parser.feed(html)
+    return parser.fields
+
+
+def test_a_search_after_sorting_by_a_column_keeps_that_sort(client, db, varied_school):
+    """Sorting by a column header swaps only the results (htmx); the filter form must
+    then send that sort with the next search or filter, not the sort the page was
+    first loaded with."""
+    login(client, create_user(Role.COUNSELOR, varied_school))
+    first = filter_fields(page(client))
+    assert (first["sort"], first["dir"]) == ("tier", "desc")
+    swapped = filter_fields(page(client, "?sort=attendance&dir=asc", **{"HX-Request": "true"}))
+    assert (swapped.get("sort"), swapped.get("dir")) == ("attendance", "asc")
+    searched = page(client, "?q=pat&sort=attendance&dir=asc&tier=", **{"HX-Request": "true"})
+    assert filter_fields(searched)["sort"] == "attendance"
+    assert listed(searched)[:2] == ["Adams, Pat", "Evans, Pat"]  # 70% first
+
+
+def test_the_why_column_says_what_the_tier_rests_on_in_short_words(client, db, school):
+    student = create_student(school, last_name="Reasons", grade=10)
+    with_indicator(db, student, tier=3, rate="0.7800", chronic=True, failures=2)
+    indicator = db.session.get(StudentIndicator, (student.id, YEAR))
+    indicator.days_enrolled, indicator.days_absent, indicator.suspensions = 50, 11, 1
+    with_indicator(db, create_student(school, last_name="Fine"), tier=1, rate="0.9900", failures=0)
+    with_indicator(db, create_student(school, last_name="Credits", grade=11), tier=2, credits_on_track=False,
+                   credits_earned=Decimal(4), credits_expected=Decimal(10))
+    db.session.flush()
+    login(client, create_user(Role.COUNSELOR, school))
+    html = page(client, "?sort=name")
+    reasons = dict(zip((name.split(",")[0] for name in listed(html)), re.findall(r'<td class="why">([^<]*)</td>', html)))
+    assert reasons == {"Credits": "behind on credits", "Fine": "", "Reasons": "22% absent, 2 F&#39;s, suspension"}
+
+
+def exported_rows(client, query: str) -> list[list[str]]:
+    import csv
+    import io
+
+    response = client.get(f"/caseload/export.csv{query}")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def test_the_export_is_every_page_of_what_is_shown_logged_once_as_an_export(client, db, school, monkeypatch):
+    for n in range(7):
+        with_indicator(db, create_student(school, last_name=f"Tier{n}", first_name="Pat", grade=9 + n % 2),
+                       tier=3 if n < 5 else 1, rate=f"0.{70 + n}00")
+    with_indicator(db, create_student(school, last_name="=HYPERLINK(\"x\")", first_name="+Evil", grade=9), tier=3,
+                   rate="0.5000")
+    login(client, create_user(Role.COUNSELOR, school))
+    monkeypatch.setattr(caseload, "PAGE_SIZE", 2)  # the page shows 2 of them; the export has all
+    query = "?tier=3&grade=9&sort=attendance&dir=desc&q=&page=2"
+    shown = listed(page(client, query))
+    assert len(shown) == 2
+    before = db.session.scalar(sa.select(sa.func.max(DisclosureEntry.id)))
+    rows = exported_rows(client, query)
+    assert rows[0][:7] == ["Last name", "First name", "State ID", "Grade", "Tier", "Why",
+                           f"Change since {(TODAY - timedelta(days=30)).isoformat()}"]
+    names = [f"{r[0]}, {r[1]}" for r in rows[1:]]
+    assert names == ["Tier4, Pat", "Tier2, Pat", "Tier0, Pat", "'=HYPERLINK(\"x\"), '+Evil"]  # 74%, 72%, 70%, 50%
+    entries = db.session.execute(sa.select(DisclosureEntry.action, DisclosureEntry.student_ids,
+                                           DisclosureEntry.categories).where(DisclosureEntry.id > before)).all()
+    assert len(entries) == 1 and entries[0].action == "export"
+    assert len(entries[0].student_ids) == 4
+    assert set(entries[0].categories) == {"identity", "attendance", "grades", "behavior", "college", "services"}
+
+
+def test_the_excel_export_has_the_same_rows(client, db, school):
+    import io
+
+    from openpyxl import load_workbook
+
+    with_indicator(db, create_student(school, last_name="Sheet", first_name="Ana"), tier=2, failures=1)
+    with_indicator(db, create_student(school, last_name="-1+1", first_name="Bo"), tier=1)
+    login(client, create_user(Role.COUNSELOR, school))
+    response = client.get("/caseload/export.xlsx?sort=name")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert [row[0] for row in values] == ["Last name", "-1+1", "Sheet"]  # text cells: never a formula
+    assert sheet["A2"].data_type == "s"
+    assert values[2][5] == "1 F" and values[2][4] == 2 and values[2][7] == 98.0
+    assert client.get("/caseload/export.pdf").status_code == 404
+
+
+def test_the_print_view_lists_every_row_with_a_heading_and_no_navigation_on_paper(client, db, school, monkeypatch):
+    for n in range(5):
+        with_indicator(db, create_student(school, last_name=f"Printed{n}", first_name="Pat"), tier=2)
+    login(client, create_user(Role.COUNSELOR, school))
+    monkeypatch.setattr(caseload, "PAGE_SIZE", 2)
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(DisclosureEntry))
+    html = client.get("/caseload/print?tier=2&sort=name&page=2").get_data(as_text=True)
+    assert len(listed(html)) == 5 and "Caseload: Riverside High" in html and "tier 2" in html
+    assert "sorted by name" in html and "Next page" not in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DisclosureEntry)) == before + 1
+    css = client.get("/static/css/casemgr.css").get_data(as_text=True)
+    assert ".site-header" in css.split("@media print")[1].split("}")[0]  # no navigation on paper
+
+
+def test_the_change_column_compares_the_tier_with_a_chosen_day(client, db, school):
+    from casemgr.models import TierChange
+
+    rose = with_indicator(db, create_student(school, last_name="Rose"), tier=3)
+    fell = with_indicator(db, create_student(school, last_name="Fell"), tier=1)
+    with_indicator(db, create_student(school, last_name="Same"), tier=2)
+    for student, tier, days_ago in ((rose, 2, 40), (rose, 3, 10), (fell, 3, 60), (fell, 2, 45), (fell, 1, 5)):
+        db.session.add(TierChange(student_id=student.id, school_year=YEAR, since=TODAY - timedelta(days=days_ago),
+                                  tier=tier))
+    db.session.flush()
+    login(client, create_user(Role.COUNSELOR, school))
+
+    def changes(query):
+        html = page(client, query)
+        return dict(zip((n.split(",")[0] for n in listed(html)), re.findall(r'<td class="change">([^<]*)</td>', html)))
+
+    assert changes("?sort=name") == {"Fell": "↓ from tier 2", "Rose": "↑ from tier 2", "Same": ""}  # 30 days ago
+    since = (TODAY - timedelta(days=50)).isoformat()
+    html = page(client, f"?sort=name&since={since}")
+    assert changes(f"?sort=name&since={since}") == {"Fell": "↓ from tier 3", "Rose": "", "Same": ""}
+    assert f"since={since}" in html.split('id="caseload-results"')[1]  # sort links and exports keep the day
+    assert "Ignored a change date" in page(client, "?since=2026-02-30")
+    assert "before today" in page(client, f"?since={TODAY.isoformat()}")
+
+
+def test_the_change_in_attendance_is_in_whole_points():
+    row = caseload.CaseloadRow(student=None, indicator=caseload.ListedIndicators(
+        tier=2, attendance_rate=Decimal("0.8800"), attendance_band="watch", course_failures=0, core_failure=False,
+        credits_earned=None, credits_expected=None, credits_on_track=None, fafsa_status=None, fafsa_off_track=None,
+        chronic_absence=False, severe_absence=False, days_absent=6, days_enrolled=50, ninth_grade_on_track=None,
+        suspensions=0), school_name="", open_flags=0, tier_then=1, rate_then=Decimal("0.9412"))
+    assert row.change == ["↑ from tier 1", "−6 pts"]
+    row.rate_then, row.tier_then = Decimal("0.8500"), 2
+    assert row.change == ["+3 pts"]
+    row.rate_then = Decimal("0.8790")
+    assert row.change == []

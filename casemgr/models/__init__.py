@@ -5,6 +5,7 @@ from casemgr.models.agreements import DataSharingAgreement, RosterEntry, Service
 from casemgr.models.audit import (
     DisclosureArchive, DisclosureChainHead, DisclosureDigest, DisclosureEntry, ImportBatch,
 )
+from casemgr.models.caseloads import CaseloadAssignment, CaseloadRule
 from casemgr.models.casework import Flag, Note, Referral, ReferralEvent, SupportPlan, SupportPlanCheckIn
 from casemgr.models.consent import Consent, ConsentRevocation
 from casemgr.models.edfi import EdFiDescriptorMapping, EdFiStudent
@@ -33,7 +34,7 @@ from casemgr.models.students import (
 
 __all__ = [
     "AccountEvent", "AccountToken", "ClaimCode", "RecoveryCode",
-    "AmendmentRequest", "AmendmentRequestEvent", "Assessment", "AttendanceYear", "CalendarDay", "Consent", "ConsentRevocation", "CourseMark",
+    "AmendmentRequest", "AmendmentRequestEvent", "CaseloadAssignment", "CaseloadRule", "Assessment", "AttendanceYear", "CalendarDay", "Consent", "ConsentRevocation", "CourseMark",
     "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureArchive", "DisclosureChainHead", "DisclosureDigest", "DisclosureEntry", "EdFiDescriptorMapping", "EdFiStudent",
     "FafsaRecord",
     "Flag", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",

@@ -17,16 +17,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from casemgr import policy
+from casemgr.clock import today as default_today
 from casemgr.extensions import db
 from casemgr.indicators import school_year_for
 from casemgr.models import Flag, Organization, Student, StudentIndicator, User
 from casemgr.models.enums import CaseStatus, Role
+from casemgr.reads.caseload_assignments import has_caseload, in_caseload_of
+from casemgr.reads.changes import attendance_rates_on, tier_on
 
 PAGE_SIZE = 50
 SORT_WHOLE_SET_UP_TO = 2_000
@@ -72,8 +75,12 @@ SHOWN_INDICATOR = (
     StudentIndicator.tier, StudentIndicator.attendance_rate, StudentIndicator.attendance_band,
     StudentIndicator.course_failures, StudentIndicator.core_failure, StudentIndicator.credits_earned,
     StudentIndicator.credits_expected, StudentIndicator.credits_on_track, StudentIndicator.fafsa_status,
-    StudentIndicator.fafsa_off_track,
+    StudentIndicator.fafsa_off_track, StudentIndicator.chronic_absence, StudentIndicator.severe_absence,
+    StudentIndicator.days_absent, StudentIndicator.days_enrolled, StudentIndicator.ninth_grade_on_track,
+    StudentIndicator.suspensions,
 )
+SCOPES = ("mine", "school")
+CHANGE_DAYS = 30  # the change column's default: against 30 days ago
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +112,33 @@ class ListedIndicators:
     credits_on_track: bool | None
     fafsa_status: str | None
     fafsa_off_track: bool | None
+    chronic_absence: bool
+    severe_absence: bool
+    days_absent: int
+    days_enrolled: int
+    ninth_grade_on_track: bool | None
+    suspensions: int
+
+    @property
+    def reasons(self) -> list[str]:
+        """What the tier rests on, in short words ("22% absent", "2 F's", "suspension"):
+        the indicators off track (casemgr.indicators), none for tier 1."""
+        if self.tier == 1:
+            return []
+        reasons = []
+        if (self.chronic_absence or self.severe_absence) and self.days_enrolled:
+            reasons.append(f"{round(100 * self.days_absent / self.days_enrolled)}% absent")
+        if self.course_failures:
+            reasons.append("1 F" if self.course_failures == 1 else f"{self.course_failures} F's")
+        if self.ninth_grade_on_track is False:
+            reasons.append("9th grade off track")
+        if self.credits_on_track is False:
+            reasons.append("behind on credits")
+        if self.suspensions:
+            reasons.append("suspension" if self.suspensions == 1 else f"{self.suspensions} suspensions")
+        if self.fafsa_off_track:
+            reasons.append("no FAFSA")
+        return reasons
 
 
 @dataclass
@@ -119,11 +153,26 @@ class CaseloadQuery:
     sort: str = "tier"
     direction: str = "desc"
     page: int = 1
+    scope: str | None = None  # counselors: "mine" or "school" (default: theirs if they have a caseload)
+    since: date | None = None  # the change column's day (default: CHANGE_DAYS ago)
+    default_since: date | None = None
     errors: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_args(cls, args) -> CaseloadQuery:
+    def from_args(cls, args, today: date | None = None) -> CaseloadQuery:
         query = cls()
+        today = today or default_today()
+        query.since = query.default_since = today - timedelta(days=CHANGE_DAYS)
+        if args.get("since"):
+            try:
+                since = date.fromisoformat(args["since"])
+            except ValueError:
+                query.errors.append("Ignored a change date that is not a date (YYYY-MM-DD).")
+            else:
+                if today - timedelta(days=730) <= since < today:
+                    query.since = since
+                else:
+                    query.errors.append("Compare with a day in the last two years, before today.")
         query.tier = _int_in(args.get("tier"), {1, 2, 3}, "tier", query.errors)
         query.grade = _int_in(args.get("grade"), set(range(-1, 13)), "grade", query.errors)
         indicator = args.get("indicator") or None
@@ -142,13 +191,16 @@ class CaseloadQuery:
         query.direction = direction if direction in ("asc", "desc") else DEFAULT_DIRECTION[query.sort]
         page = _int_in(args.get("page"), None, "page", query.errors)
         query.page = max(page or 1, 1)
+        scope = args.get("scope") or None
+        query.scope = scope if scope in SCOPES else None
         return query
 
     def args(self, **changes) -> dict:
         values = {
             "tier": self.tier, "grade": self.grade, "indicator": self.indicator,
             "school": str(self.school) if self.school else None,
-            "q": self.q or None, "sort": self.sort, "dir": self.direction, "page": self.page,
+            "q": self.q or None, "sort": self.sort, "dir": self.direction, "page": self.page, "scope": self.scope,
+            "since": self.since.isoformat() if self.since and self.since != self.default_since else None,
         }
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "") and not (k == "page" and v == 1)}
@@ -174,6 +226,23 @@ class CaseloadRow:
     indicator: ListedIndicators | None
     school_name: str
     open_flags: int
+    tier_then: int | None = None
+    rate_then: Decimal | None = None
+
+    @property
+    def change(self) -> list[str]:
+        """The tier and attendance rate against the query's day, in short words ("↑ from
+        tier 2", "−6 pts"); nothing where nothing changed or nothing was known then."""
+        i, changes = self.indicator, []
+        if i is None:
+            return changes
+        if self.tier_then is not None and self.tier_then != i.tier:
+            changes.append(f"{'↑' if i.tier > self.tier_then else '↓'} from tier {self.tier_then}")
+        if self.rate_then is not None and i.attendance_rate is not None:
+            points = round((i.attendance_rate - self.rate_then) * 100)
+            if points:
+                changes.append(f"{'+' if points > 0 else '−'}{abs(points)} pts")
+        return changes
 
 
 @dataclass
@@ -183,6 +252,7 @@ class CaseloadPage:
     page: int
     pages: int
     school_year: int | None
+    scope_notice: str | None = None  # why a counselor sees the whole school
 
 
 def district_of(user: User) -> int:
@@ -190,29 +260,44 @@ def district_of(user: User) -> int:
     return org.district_id if org.district_id is not None else org.id
 
 
-def load_caseload(user: User, query: CaseloadQuery, today: date) -> CaseloadPage:
-    """Two queries whatever the filters: how many match, then the page's rows."""
+NO_CASELOAD = "No students are assigned to you yet, so this is the whole school. Your principal assigns caseloads."
+
+
+def load_caseload(user: User, query: CaseloadQuery, today: date, size: int | None = None) -> CaseloadPage:
+    """Two queries whatever the filters: how many match, then the page's rows (`size`
+    of them, a page by default)."""
+    size = size or PAGE_SIZE
+    query.since = query.since or today - timedelta(days=CHANGE_DAYS)
     admin = user.role_enum is Role.DISTRICT_ADMIN
+    counselor = user.role_enum is Role.COUNSELOR
+    # a counselor's list is their own students unless they ask for the whole school;
+    # other roles have no scope
+    query.scope = (query.scope or "mine") if counselor else None
     if query.sort == "school" and not admin:  # school staff see one school: no such column
         query.sort, query.direction = "tier", DEFAULT_DIRECTION["tier"]
     year = school_year_for(district_of(user), today)
     year_number = year.year if year else None
     students = _student_conditions(user, query, today, admin)
     indicators = _indicator_conditions(query)
-    counted = sa.select(sa.func.count()).select_from(Student).where(*students)
+    counted = sa.select(sa.func.count(), has_caseload(user) if counselor else sa.null()).select_from(Student).where(
+        *students)
     if indicators:
         counted = counted.join(StudentIndicator, _indicator_join(StudentIndicator, year_number)).where(
             *(condition(StudentIndicator) for condition in indicators)
         )
-    total = db.session.scalar(counted)
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    total, assigned = db.session.execute(counted).one()
+    notice = None
+    if counselor and not assigned:
+        query.scope, notice = None, NO_CASELOAD
+    pages = max((total + size - 1) // size, 1)
     page = min(query.page, pages)
-    offset = (page - 1) * PAGE_SIZE
+    offset = (page - 1) * size
     descending = query.direction == "desc"
     if query.sort in MEASURE_SORTS and total > SORT_WHOLE_SET_UP_TO:
-        listed, order = _by_measure_in_index_order(students, indicators, query.sort, descending, year_number, offset)
+        listed, order = _by_measure_in_index_order(students, indicators, query.sort, descending, year_number, offset,
+                                                   size)
     else:
-        listed, order = _in_order(students, indicators, query.sort, descending, year_number, offset)
+        listed, order = _in_order(students, indicators, query.sort, descending, year_number, offset, size)
     open_flags = (
         sa.select(sa.func.count())
         .where(Flag.student_id == Student.id, Flag.status == str(CaseStatus.OPEN))
@@ -221,7 +306,7 @@ def load_caseload(user: User, query: CaseloadQuery, today: date) -> CaseloadPage
     )
     loaded = db.session.execute(
         sa.select(*SHOWN_STUDENT, StudentIndicator.student_id, *SHOWN_INDICATOR, Organization.name,
-                  open_flags.label("open_flags"))
+                  open_flags.label("open_flags"), tier_on(Student.id, query.since).label("tier_then"))
         .select_from(listed)
         .join(Student, Student.id == listed.c.id)
         .join(Organization, Organization.id == Student.school_id)
@@ -229,21 +314,24 @@ def load_caseload(user: User, query: CaseloadQuery, today: date) -> CaseloadPage
         .order_by(*order)
     ).all()
     students, indicators = len(SHOWN_STUDENT), len(SHOWN_INDICATOR)
+    rates = attendance_rates_on(district_of(user), [row[0] for row in loaded], query.since)
     return CaseloadPage(
         rows=[
             CaseloadRow(
                 ListedStudent(*row[:students]),
                 ListedIndicators(*row[students + 1:students + 1 + indicators]) if row[students] is not None else None,
-                row[-2], row[-1],
+                row[-3], row[-2], row[-1], rates.get(row[0]),
             )
             for row in loaded
         ],
-        total=total, page=page, pages=pages, school_year=year_number,
+        total=total, page=page, pages=pages, school_year=year_number, scope_notice=notice,
     )
 
 
 def _student_conditions(user: User, query: CaseloadQuery, today: date, admin: bool) -> Conditions:
     conditions = [policy.visible_students(user, today=today)]
+    if query.scope == "mine":  # the whole school while none is assigned to them
+        conditions.append(sa.or_(~has_caseload(user), in_caseload_of(user.id)))
     if query.grade is not None:
         conditions.append(Student.grade == query.grade)
     if query.q:
@@ -299,7 +387,7 @@ def _ordered(column: sa.ColumnElement, descending: bool, nulls_last: bool = Fals
 
 
 def _in_order(students: Conditions, indicators: list[IndicatorCondition], sort: str, descending: bool,
-              year: int | None, offset: int) -> tuple[sa.Subquery, list]:
+              year: int | None, offset: int, size: int) -> tuple[sa.Subquery, list]:
     """The page of the students in `sort` order, driven by the students: by name, grade
     or school read in index order, stopped after the page; by a measure (at most
     SORT_WHOLE_SET_UP_TO students) read whole, then sorted. The page carries its sort
@@ -319,12 +407,12 @@ def _in_order(students: Conditions, indicators: list[IndicatorCondition], sort: 
         matching = listed.offset(0).subquery("matching")
         listed = sa.select(matching.c.id, *(matching.c[f"key{n}"] for n in range(len(keys))))
         keys = [(matching.c[f"key{n}"], *rest) for n, (_, *rest) in enumerate(keys)]
-    page = listed.order_by(*(_ordered(*key) for key in keys)).limit(PAGE_SIZE).offset(offset).subquery("page")
+    page = listed.order_by(*(_ordered(*key) for key in keys)).limit(size).offset(offset).subquery("page")
     return page, [_ordered(page.c[f"key{n}"], *rest) for n, (_, *rest) in enumerate(keys)]
 
 
 def _by_measure_in_index_order(students: Conditions, indicators: list[IndicatorCondition], sort: str,
-                               descending: bool, year: int | None, offset: int) -> tuple[sa.Subquery, list]:
+                               descending: bool, year: int | None, offset: int, size: int) -> tuple[sa.Subquery, list]:
     """The page of many students by an indicator measure, in one statement that reads
     no further than the page: first the students with a value, from the measure's index
     (measure, then name: `student_indicators` keeps the name for this), then those without
@@ -347,7 +435,7 @@ def _by_measure_in_index_order(students: Conditions, indicators: list[IndicatorC
         )
         .order_by(_ordered(measure, descending, True), StudentIndicator.sort_last_name,
                   StudentIndicator.sort_first_name, StudentIndicator.student_id)
-        .limit(PAGE_SIZE)
+        .limit(size)
         .offset(offset)
         .cte("with_value")
     )
@@ -360,7 +448,7 @@ def _by_measure_in_index_order(students: Conditions, indicators: list[IndicatorC
         )
         .where(no_value.is_(None), *students)
         .order_by(*BY_NAME)
-        .limit(PAGE_SIZE - shown)
+        .limit(size - shown)
         .offset(sa.case((shown > 0, 0), else_=offset - before))
         .subquery("without_value")
     )

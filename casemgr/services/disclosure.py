@@ -122,8 +122,9 @@ def _one_or_list(student_id: sa.ColumnElement[int]) -> tuple[sa.ColumnElement, s
             sa.case((~one, sa.func.array_agg(aggregate_order_by(student_id, student_id)))))
 
 
-def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[Category], basis: str) -> None:
-    """A list page showing some categories of many students: one entry naming them all
+def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[Category], basis: str,
+                  action: DisclosureAction = DisclosureAction.VIEW) -> None:
+    """A list page (or its export: `action`) showing some categories of many students: one entry naming them all
     (`student_ids`; `student_id` when the list is of one), or one per district when they
     span districts, so that each entry is in one district's chain; a single INSERT …
     SELECT writes them in the order of their districts' chains."""
@@ -140,7 +141,7 @@ def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[C
                 sa.literal(user.id),
                 sa.literal(user.organization_id),
                 *_one_or_list(Student.id),
-                sa.literal(str(DisclosureAction.VIEW)),
+                sa.literal(str(action)),
                 sa.literal(shown, ARRAY(sa.Text)),
                 sa.literal({c: basis for c in shown}, JSONB),
                 sa.true(),

@@ -1,8 +1,9 @@
-"""The caseload: a school's students by tier and indicator, filtered and sorted live."""
+"""The caseload: a school's students by tier and indicator, filtered and sorted live;
+a counselor's own students by default; exported (CSV, Excel) and printed as shown."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, request
+from flask import Blueprint, abort, make_response, request
 from flask_login import current_user
 
 from casemgr import policy
@@ -10,7 +11,8 @@ from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.identity import restrict_blueprint, role_permission
 from casemgr.models import Organization
-from casemgr.models.enums import Category, OrgKind, Role
+from casemgr.models.enums import Category, DisclosureAction, OrgKind, Role
+from casemgr.reads import caseload_export
 from casemgr.reads.caseload import INDICATOR_FILTERS, CaseloadQuery, load_caseload
 from casemgr.services import disclosure
 from casemgr.views.rendering import render
@@ -20,30 +22,85 @@ caseload_permission = role_permission(Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.
 SHOWN_CATEGORIES = (
     Category.IDENTITY, Category.ATTENDANCE, Category.GRADES, Category.BEHAVIOR, Category.COLLEGE, Category.SERVICES,
 )
+EXPORTS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 restrict_blueprint(bp, caseload_permission)
+
+
+def _schools() -> list[Organization]:
+    if current_user.role_enum is not Role.DISTRICT_ADMIN:
+        return []
+    return db.session.scalars(
+        sa.select(Organization)
+        .where(Organization.kind == OrgKind.SCHOOL, Organization.district_id == current_user.organization_id)
+        .order_by(Organization.name)
+    ).all()
+
+
+def _log(result, action: DisclosureAction = DisclosureAction.VIEW) -> None:
+    disclosure.log_list_view(current_user, [row.student.id for row in result.rows], SHOWN_CATEGORIES,
+                             policy.SCHOOL_OFFICIAL, action)
+    db.session.commit()
 
 
 @bp.get("/caseload")
 def index():
     query = CaseloadQuery.from_args(request.args)
     result = load_caseload(current_user, query, today())
-    schools = []
-    if current_user.role_enum is Role.DISTRICT_ADMIN:
-        schools = db.session.scalars(
-            sa.select(Organization)
-            .where(Organization.kind == OrgKind.SCHOOL, Organization.district_id == current_user.organization_id)
-            .order_by(Organization.name)
-        ).all()
     response = render(
         "caseload/index.html",
         "caseload/partials/_results.html",
         query=query,
         result=result,
-        schools=schools,
+        schools=_schools(),
         indicator_filters=INDICATOR_FILTERS,
+        assigns=current_user.role_enum in policy.CASELOAD_ASSIGNERS,
+        export_cap=caseload_export.EXPORT_CAP,
     )
-    disclosure.log_list_view(current_user, [row.student.id for row in result.rows], SHOWN_CATEGORIES, policy.SCHOOL_OFFICIAL)
-    db.session.commit()
+    _log(result)
+    return response
+
+
+def _whole(query: CaseloadQuery):
+    query.page = 1
+    return load_caseload(current_user, query, today(), size=caseload_export.EXPORT_CAP)
+
+
+@bp.get("/caseload/export.<fmt>")
+def export(fmt: str):
+    """What the page shows, all its pages up to the cap, as a file: one disclosure
+    entry (an export) naming exactly the students in it."""
+    if fmt not in EXPORTS:
+        abort(404)
+    query = CaseloadQuery.from_args(request.args)
+    result = _whole(query)
+    with_school = current_user.role_enum is Role.DISTRICT_ADMIN
+    name = f"caseload-{today():%Y-%m-%d}"
+    if fmt == "csv":
+        body = caseload_export.as_csv(result, with_school, query.since)
+    else:
+        body = caseload_export.as_xlsx(result, with_school, query.since, "Caseload")
+    response = make_response(body)
+    response.headers["Content-Type"] = EXPORTS[fmt]
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    _log(result, DisclosureAction.EXPORT)
+    return response
+
+
+@bp.get("/caseload/print")
+def print_view():
+    """What the page shows, all its pages up to the cap, for paper."""
+    query = CaseloadQuery.from_args(request.args)
+    result = _whole(query)
+    schools = _schools()
+    picked = next((s.name for s in schools if s.uuid == query.school), None)
+    response = render("caseload/print.html", query=query, result=result, schools=schools, day=today(),
+                      place=picked or (current_user.organization.name + (" (all schools)" if schools else "")),
+                      indicator_filters=INDICATOR_FILTERS, export_cap=caseload_export.EXPORT_CAP)
+    _log(result)
     return response

@@ -55,6 +55,18 @@ class QueryCounter:
             sa.event.remove(self.engine, "before_cursor_execute", self._count)
 
 
+def queries_of(app, client, path: str) -> int:
+    """How many SQL statements one GET of `path` runs (after a first one, not counted)."""
+    from casemgr.extensions import db
+
+    assert client.get(path).status_code == 200, path
+    with app.app_context():
+        counter = QueryCounter(db.engine)
+        with counter.counting():
+            client.get(path)
+    return counter.count
+
+
 def median_ms(action, runs: int, warmup: int = 5) -> float:
     for _ in range(warmup):
         action()
