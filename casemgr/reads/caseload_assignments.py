@@ -10,14 +10,16 @@ import sqlalchemy as sa
 from casemgr.extensions import db
 from casemgr.models import CaseloadAssignment, CaseloadRule, Organization, Student, User
 from casemgr.models.enums import Role
+from casemgr.text import unaccented
 
 INDIVIDUALS_SHOWN = 200
 
 
 def rule_matches(rule: type[CaseloadRule] = CaseloadRule) -> sa.ColumnElement[bool]:
     """A rule matches a student of its school in its grade (if it names one) whose last
-    name starts with a letter of its range (if it has one)."""
-    initial = sa.func.upper(sa.func.left(Student.last_name, 1))
+    name starts with a letter of its range (if it has one), accents aside ("Ábalos" is
+    an A)."""
+    initial = sa.func.upper(sa.func.left(unaccented(Student.last_name), 1))
     return sa.and_(
         rule.school_id == Student.school_id,
         sa.or_(rule.grade.is_(None), rule.grade == Student.grade),

@@ -12,7 +12,6 @@ indexes.
 """
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,9 +25,8 @@ from sqlalchemy.orm import aliased
 from casemgr.extensions import db
 from casemgr.models import DisclosureEntry, Organization, Student, User
 from casemgr.models.enums import Category
+from casemgr.text import fold, unaccented
 
-ACCENTED = "áàâäãåéèêëíìîïóòôöõúùûüñçýÿÁÀÂÄÃÅÉÈÊËÍÌÎÏÓÒÔÖÕÚÙÛÜÑÇÝ"
-PLAIN = "aaaaaaeeeeiiiiooooouuuuncyyAAAAAAEEEEIIIIOOOOOUUUUNCY"
 STUDENTS_SHOWN = 10
 
 
@@ -45,13 +43,8 @@ class LogSearch:
     end: date | None = None
 
 
-def fold(text: str) -> str:
-    """A name as the search compares it: lower case, without accents."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
-
-
 def _folded(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
-    return sa.func.lower(sa.func.translate(column, ACCENTED, PLAIN))
+    return sa.func.lower(unaccented(column))
 
 
 def student_matches(district_id: int, text: str) -> sa.Select:

@@ -32,7 +32,7 @@ from casemgr.services import disclosure_chain
 from casemgr.services import thresholds as threshold_service
 from casemgr.views.disclosure_guard import exempt
 from casemgr.views.forms import CheckboxListField, saved
-from casemgr.views.csv_export import csv_response
+from casemgr.views.spreadsheets import csv_response
 from casemgr.views.formatting import basis_label, category_label, service_label
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render

@@ -3,7 +3,7 @@ a counselor's own students by default; exported (CSV, Excel) and printed as show
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, make_response, request
+from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from casemgr import policy
@@ -15,6 +15,7 @@ from casemgr.models.enums import Category, DisclosureAction, OrgKind, Role
 from casemgr.reads import caseload_export
 from casemgr.reads.caseload import INDICATOR_FILTERS, CaseloadQuery, load_caseload
 from casemgr.services import disclosure
+from casemgr.views import spreadsheets
 from casemgr.views.rendering import render
 
 bp = Blueprint("caseload", __name__)
@@ -22,10 +23,6 @@ caseload_permission = role_permission(Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.
 SHOWN_CATEGORIES = (
     Category.IDENTITY, Category.ATTENDANCE, Category.GRADES, Category.BEHAVIOR, Category.COLLEGE, Category.SERVICES,
 )
-EXPORTS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 restrict_blueprint(bp, caseload_permission)
@@ -74,20 +71,16 @@ def _whole(query: CaseloadQuery):
 def export(fmt: str):
     """What the page shows, all its pages up to the cap, as a file: one disclosure
     entry (an export) naming exactly the students in it."""
-    if fmt not in EXPORTS:
+    if fmt not in spreadsheets.MIMETYPES:
         abort(404)
     query = CaseloadQuery.from_args(request.args)
     result = _whole(query)
     with_school = current_user.role_enum is Role.DISTRICT_ADMIN
-    name = f"caseload-{today():%Y-%m-%d}"
-    if fmt == "csv":
-        body = caseload_export.as_csv(result, with_school, query.since)
-    else:
-        body = caseload_export.as_xlsx(result, with_school, query.since, "Caseload")
-    response = make_response(body)
-    response.headers["Content-Type"] = EXPORTS[fmt]
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    response.headers["Cache-Control"] = "no-store"
+    header = caseload_export.columns(with_school, query.since)
+    rows = [caseload_export.cells(row, with_school) for row in result.rows]
+    body = (spreadsheets.csv_bytes(header, rows) if fmt == "csv"
+            else spreadsheets.xlsx_bytes("Caseload", header, rows))
+    response = spreadsheets.download(body, f"caseload-{today():%Y-%m-%d}.{fmt}")
     _log(result, DisclosureAction.EXPORT)
     return response
 
