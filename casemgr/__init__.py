@@ -133,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
         caseload,
         casework,
         claim,
+        consent_asks,
         consents,
         family,
         family_accounts,
@@ -166,6 +167,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(caseload.bp)
     app.register_blueprint(casework.bp)
     app.register_blueprint(claim.bp)
+    app.register_blueprint(consent_asks.bp)
     app.register_blueprint(consents.bp)
     app.register_blueprint(family.bp)
     app.register_blueprint(family_accounts.bp)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale, format_date, gettext
 
 from casemgr import policy
+from casemgr.consent_states import state_of
 from casemgr.extensions import db
 from casemgr.models import (
     Consent,
@@ -159,15 +160,7 @@ def revoke_consent(consent: Consent, revoked_by: User, reason: str | None = None
 
 def consent_state(consent: Consent, today: date) -> str:
     """active, expiring (within 30 days), expired, revoked or pending (not yet signed)."""
-    if consent.revocation is not None:
-        return "revoked"
-    if consent.expires_on < today:
-        return "expired"
-    if consent.signed_on > today:
-        return "pending"
-    if (consent.expires_on - today).days <= 30:
-        return "expiring"
-    return "active"
+    return state_of(consent, today).state
 
 
 def consent_history(student: Student, organization_id: int | None = None) -> list[Consent]:
