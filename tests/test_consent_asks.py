@@ -112,8 +112,9 @@ def test_the_counselor_and_principal_see_the_open_request_and_others_do_not(db):
         listed = reads.open_for_school(reader)
         assert [(item.student.id, item.organization, item.asked_by) for item in listed] == [
             (w.student.id, "Northside Youth", "Ana Mentor")]
+    assert reads.open_count_for_school(w.counselor) == reads.open_count_for_school(w.principal) == 1
     for outsider in (w.other_counselor, w.teacher, w.worker, w.other_worker):
-        assert reads.open_for_school(outsider) == []
+        assert reads.open_for_school(outsider) == [] and reads.open_count_for_school(outsider) == 0
 
 
 def test_the_counselor_marks_the_request_handled_and_the_worker_may_ask_again(db):

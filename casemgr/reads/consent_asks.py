@@ -92,6 +92,16 @@ def open_for_school(user: User) -> list[OpenAsk]:
     return _open_asks(user)
 
 
+def open_count_for_school(user: User) -> int:
+    """How many requests about the students of the user's school are open, in one
+    query (for a home's queue); 0 for anyone but its counselors and principal."""
+    if user.role_enum not in policy.CONSENT_ASK_READERS:
+        return 0
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(ConsentAsk).join(Student, Student.id == ConsentAsk.student_id)
+        .where(ConsentAsk.handled_at.is_(None), policy.consent_ask_scope(user)))
+
+
 def open_for_student(user: User, student: Student) -> list[OpenAsk]:
     """The open requests about one student that the user answers."""
     return _open_asks(user, Student.id == student.id)
