@@ -136,3 +136,31 @@ def test_the_roster_filter_links_change_the_address_so_a_refresh_keeps_them(clie
     assert "Nia Never" in refreshed and "Ada Active" not in refreshed
     assert 'href="/?consent=missing" hx-get="/?consent=missing"' in refreshed
     assert re.search(r'href="/\?consent=missing"[^>]*aria-current="true"', refreshed)
+
+
+def test_the_roster_and_the_student_page_agree_for_every_state(client, db):
+    """The roster reads the state in SQL (`partner_workspace.newest_consent`), the
+    student page from the consents (`consent_states.standing`): the same words."""
+    w = World()
+    students = [
+        w.student("Eva", "Expired", signed_on=LONG_AGO, expires_on=TODAY - timedelta(days=3)),
+        w.student("Pia", "Pending", signed_on=TODAY + timedelta(days=5), expires_on=LATER),
+        w.student("Nia", "Never"),
+    ]
+    renewed = w.student("Ren", "Renewed", signed_on=LONG_AGO, expires_on=TODAY - timedelta(days=90))
+    create_consent(renewed, w.partner, ["identity"], signed_on=TODAY - timedelta(days=80), expires_on=LATER)
+    revoked = w.student("Rex", "Revoked")
+    older = create_consent(revoked, w.partner, ["identity"], signed_on=LONG_AGO, expires_on=TODAY - timedelta(days=9))
+    newest = create_consent(revoked, w.partner, ["identity"], signed_on=TODAY - timedelta(days=8), expires_on=LATER)
+    db.session.add(ConsentRevocation(consent_id=newest.id, revoked_at=datetime(2026, 11, 2, 15, tzinfo=UTC)))
+    assert older.id < newest.id
+    db.session.flush()
+    login(client, w.worker)
+    roster = client.get("/").get_data(as_text=True)
+    expected = {"Eva Expired": "Expired on ", "Pia Pending": "Starts on ", "Nia Never": "No consent",
+                "Ren Renewed": "Active until ", "Rex Revoked": "Revoked on 2 November 2026"}
+    for student in [*students, renewed, revoked]:
+        words = re.search(r'<span class="state state--\w+">([^<]+)</span>', _row(roster, student.display_name))[1]
+        assert words.startswith(expected[student.display_name]), (student.display_name, words)
+        page = client.get(f"/students/{student.uuid}").get_data(as_text=True)
+        assert f">{words}</span>" in page, (student.display_name, words)

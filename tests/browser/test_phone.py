@@ -59,6 +59,10 @@ def test_a_worker_on_a_phone_reads_cards_and_asks_for_consent_and_the_counselor_
     cell = row.locator("td[data-label='Consent']")
     assert cell.evaluate("c => getComputedStyle(c, '::before').content") == '"Consent"'
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the roster scrolls sideways"
+    # column headings never break inside a word
+    heading = page.locator("#roster thead th").first
+    assert heading.evaluate("h => [getComputedStyle(h).overflowWrap, getComputedStyle(h).wordBreak, "
+                            "getComputedStyle(h).hyphens]") == ["normal", "normal", "manual"]
     assert_accessible(page)
 
     # the consent filter is in the address: a refresh keeps it
@@ -105,3 +109,22 @@ def test_a_worker_on_a_phone_reads_cards_and_asks_for_consent_and_the_counselor_
     expect(counselor.locator(".flash--success")).to_contain_text("is marked handled")
     expect(counselor.locator(".consent-ask", has_text=student.display_name)).to_have_count(0)
     assert_accessible(counselor)
+
+
+def test_a_parent_on_a_phone_reads_the_course_marks_as_cards_with_headings_unbroken(phone_page):
+    page = phone_page
+    sign_in(page, "parent@example.org")
+    page.locator(".child-card").first.get_by_role(
+        "link", name=re.compile("See the whole record|Ver el expediente completo")).click()
+    courses = page.locator("section[aria-labelledby='courses-heading']")
+    expect(courses).to_be_visible()
+    table = courses.locator("table")
+    expect(table).to_have_count(1)
+    # the family pages let long words wrap anywhere; a column heading never breaks inside a word
+    heading = table.locator("thead th").first
+    assert heading.evaluate("h => [getComputedStyle(h).overflowWrap, getComputedStyle(h).hyphens]") == [
+        "normal", "manual"]
+    row = table.locator("tbody tr").first
+    assert row.evaluate("r => getComputedStyle(r).display") != "table-row"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page)
