@@ -28,7 +28,7 @@ EXPIRING_LISTED = 10  # the reminder lists the soonest; the roster's filter show
 CONSENT_FILTERS = {
     "": "Everyone",
     "active": "Consent active",
-    "expiring": "Consent expiring within 30 days",
+    "expiring": "Consent ending soon (within 30 days)",
     "missing": "No active consent",
 }
 
