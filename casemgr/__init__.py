@@ -134,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
         caseload_assignments,
         casework,
         claim,
+        consent_asks,
         consents,
         family,
         family_accounts,
@@ -168,6 +169,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(caseload_assignments.bp)
     app.register_blueprint(casework.bp)
     app.register_blueprint(claim.bp)
+    app.register_blueprint(consent_asks.bp)
     app.register_blueprint(consents.bp)
     app.register_blueprint(family.bp)
     app.register_blueprint(family_accounts.bp)

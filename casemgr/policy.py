@@ -875,6 +875,40 @@ def roster_scope(user: User, today: date | None = None) -> ColumnElement[bool]:
     return on_roster(user.organization_id, today)
 
 
+# --- asking the school to request a family's consent (issue 14) -------------------------
+
+CONSENT_ASK_READERS = frozenset({Role.PRINCIPAL, Role.COUNSELOR})
+
+
+def consent_askable(access: StudentAccess) -> list[Category]:
+    """The categories a partner's staff do not see of a student on their roster and that
+    an agreement in force with the student's district would let a consent open: what a
+    request for consent asks for. Empty for anyone else."""
+    user = access.user
+    if user.role_enum not in PARTNER_STAFF or not is_compliant(user, access.today):
+        return []
+    covered = {c for a in active_agreements(user.organization_id, access.today)
+               if a.district_id == access.student.district_id for c in a.categories}
+    return [c for c in access.hidden if str(c) in covered]
+
+
+def may_ask_for_consent(access: StudentAccess) -> bool:
+    """Partner staff ask the school to request a consent for a student on their own
+    roster, when a consent could show them something they do not see today."""
+    return bool(consent_askable(access)) and bool(
+        db.session.scalar(sa.select(on_roster(access.user.organization_id, access.today))
+                          .where(Student.id == access.student.id))
+    )
+
+
+def consent_ask_scope(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on `Student`: the students whose requests for consent the user
+    reads and answers, those of their own school for its counselors and principal."""
+    if user.role_enum not in CONSENT_ASK_READERS or not user.is_active:
+        return sa.false()
+    return Student.school_id == user.organization_id
+
+
 # --- the family portal (issue 6) ---------------------------------------------------------
 
 

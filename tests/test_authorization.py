@@ -25,6 +25,7 @@ from casemgr.models import (
     Assessment,
     ClaimCode,
     Consent,
+    ConsentAsk,
     ConsentRevocation,
     CourseMark,
     DisciplineIncident,
@@ -89,6 +90,8 @@ ROUTES = {
     "students.section": "student_section",
     "students.access_list": "student_access_list",
     "consents.history": "student_consents",
+    "consent_asks.ask": "consent_ask",
+    "consent_asks.handled": "consent_ask_answer",
     "consents.new": "student_consent_form",
     "consents.revoke": "consent_revoke",
     "casework.timeline": "student_timeline",
@@ -213,6 +216,7 @@ class World:
     partners: dict = field(default_factory=dict)
     amendments: dict = field(default_factory=dict)
     guardians: dict = field(default_factory=dict)
+    asks: dict = field(default_factory=dict)
 
 
 def _plant_records(db, student, teacher, n):
@@ -305,6 +309,11 @@ def build_world(db) -> World:
     c["eligible_parent_signed"] = create_consent(s["eligible"], eastside, ["identity"], signed_on=LONG_AGO,
                                                  expires_on=LATER, signer_relationship="parent")
     _plant_casework(w, middle)
+    # requests for consent: one about a student of the high school, one of the middle school
+    for name, partner in (("no_consent", northside), ("other_school", eastside)):
+        w.asks[name] = ConsentAsk(student_id=s[name].id, organization_id=partner.id, categories=["attendance"],
+                                  asked_by_id=u["youth_worker"].id)
+        db.session.add(w.asks[name])
     for name, by in (("own", u["parent"]), ("other_school", u["parent"])):
         w.amendments[name] = AmendmentRequest(student_id=s[name].id, requested_by_id=by.id, part="attendance",
                                               message=f"LIDMARK amendment of {name}")
@@ -395,6 +404,25 @@ def _student_requests(app, world, who, name):
         yield from _casework_requests(world, who, name)
         yield from _notes_requests(world, who, name)
         yield from _letter_requests(world, who, name)
+        yield from _consent_ask_requests(world, who, name)
+
+
+CONSENT_ASKERS = {"partner_admin", "youth_worker"}
+CONSENT_ASK_ANSWERERS = {"principal", "counselor"}
+
+
+def _consent_ask_requests(world, who, name):
+    """Requests for consent: asked by a compliant partner's staff about a student on their
+    roster whose record a consent could open further (every Northside student here);
+    marked handled only by the counselors and principal of the student's school. Anyone
+    else's POST gets 404."""
+    student = world.students[name]
+    asker = who in CONSENT_ASKERS and name in NORTHSIDE_VIEW
+    yield "POST", url_for("consent_asks.ask", student_id=student.uuid), {}, 302 if asker else 404
+    ask = world.asks.get(name)
+    if ask is not None:
+        answerer = who in CONSENT_ASK_ANSWERERS and EXPECTED[who].get(name) is not None
+        yield "POST", url_for("consent_asks.handled", ask_id=ask.uuid), {}, 302 if answerer else 404
 
 
 LETTER_ISSUERS = {"principal", "counselor"}
@@ -593,7 +621,7 @@ def test_student_routes_for_every_role_and_case(app, client, db, who):
             _assert_no_hidden_data(response.get_data(as_text=True), hidden, where)
         if expected == ROSTER_ONLY:
             html = client.get(url_for_student(app, world.students[name])).get_data(as_text=True)
-            assert "Consent needed." in html
+            assert "Consent needed" in html and "<strong>Hidden.</strong>" not in html
     revocations = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentRevocation))
     assert revocations == (5 if who in CONSENT_MANAGERS else 3 if who == "student" else 2 if who in FAMILY else 1)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Consent)) == len(world.consents), who
@@ -602,6 +630,12 @@ def test_student_routes_for_every_role_and_case(app, client, db, who):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AmendmentRequest)) == len(world.amendments), who
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AmendmentRequestEvent)) == 0, who
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ClaimCode)) == 0, who
+    asks = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentAsk))
+    # a Northside asker asks about each of its four students without an open request
+    assert asks == len(world.asks) + (4 if who in CONSENT_ASKERS else 0), who
+    handled = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentAsk)
+                                .where(ConsentAsk.handled_at.is_not(None)))
+    assert handled == (1 if who in CONSENT_ASK_ANSWERERS else 0), who
 
 
 def _assert_casework_unchanged_but_for_writers(db, who):
@@ -855,7 +889,7 @@ NOTICED_STUDENTS = {
     "youth_worker": set(),
     "noncompliant_worker": set(),
     "eastside_worker": set(),
-    "counselor": set(),
+    "counselor": {"no_consent"},  # the open request for consent about a student of the school
 }
 
 

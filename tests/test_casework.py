@@ -387,8 +387,10 @@ def test_the_timeline_is_hidden_from_those_who_see_neither_notes_nor_services(cl
     add_to_roster(student, partner, added_on=TODAY - timedelta(days=5))
     login(client, create_user(Role.YOUTH_WORKER, partner, confidentiality_signed_on=TODAY, ferpa_trained_on=TODAY))
     html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
-    timeline = html.split('id="timeline"')[1].split("</section>")[0]
-    assert "Hidden." in timeline and "does not include notes" in timeline and "SECRETDETAIL" not in html
+    # partner staff: no timeline at all; the one consent panel says why
+    assert 'id="timeline"' not in html and "SECRETDETAIL" not in html
+    panel = html.split('id="consent-panel"')[1].split("</section>")[0]
+    assert "agreement with the district does not include" in panel and "notes, and services and programs" in panel
 
 
 # --- the disclosure log ------------------------------------------------------------------------

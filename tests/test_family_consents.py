@@ -193,7 +193,7 @@ def test_the_parent_grants_a_consent_online_and_the_worker_sees_it_at_once(clien
     assert str(consent.signer_address) == "127.0.0.1"
     assert consent.signer_user_id == w["parent"].id and consent.method == "electronic"
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Northside Youth may now see attendance until" in html and "In effect" in html
+    assert "Northside Youth may now see attendance until" in html and "Active until" in html
 
     logout(client)
     login(client, w["worker"])
@@ -204,7 +204,8 @@ def _sections_seen(client, student) -> set[str]:
     """The categories the record page shows (its section list marks the hidden ones)."""
     html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
     links = re.findall(r'href="#section-(\w+)">[^<]*(<span class="muted">\(hidden\)</span>)?</a>', html)
-    assert links, "no section list on the record page"
+    if not links:  # partner staff who see nothing: one consent panel instead of the sections
+        assert 'id="consent-panel"' in html, "no section list on the record page"
     return {category for category, hidden in links if not hidden}
 
 

@@ -87,8 +87,8 @@ def test_home_is_the_roster_with_each_students_consent_status(client, db):
     assert "Your roster (3)" in html
     assert "Removed" not in html and "Notonroster" not in html
     row = _row(html, "Alma Active")
-    assert "Active" in row and f"until {LATER.day} {LATER:%B %Y}" in row and "Identity, Attendance" in row
-    assert "Expiring within 30 days" in _row(html, "Eli Expiring")
+    assert f"Active until {LATER.day} {LATER:%B %Y}" in row and "Identity, Attendance" in row
+    assert "Ending soon: " in _row(html, "Eli Expiring")
     row = _row(html, "Mia Missing")
     assert "No consent" in row and "Name only: consent needed" in row and missing.state_id not in html
     # the names shown under a consent are logged, each on its own consent; a name without consent is logged as

@@ -89,8 +89,10 @@ def test_worker_sees_only_consented_categories_and_why_the_rest_are_hidden(clien
     html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
     assert "Absent 1 of 1" in html
     assert "Fight-secret" not in html
-    assert "No active consent from a parent for Northside Youth covering grades." in html
-    assert "Northside Youth&#39;s data-sharing agreement does not include behavior." in html
+    # one panel says what consent hides, once
+    assert "To see grades and credits, Northside Youth needs an active consent from a parent." in html
+    assert "Northside Youth's data-sharing agreement with the district does not include" in html
+    assert "behavior" in html.split('id="consent-panel"')[1].split("</section>")[0]
 
     fragment = client.get(f"/students/{student.uuid}/sections/behavior", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
@@ -116,7 +118,7 @@ def test_revocation_hides_the_category_on_the_next_request(client, db):
     db.session.flush()
     html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
     assert "Absent 1 of 1" not in html
-    assert "Consent needed." in html
+    assert "Consent needed" in html and "Revoked on " in html
 
 
 def test_who_can_see_this_record(client, db):

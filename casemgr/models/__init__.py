@@ -7,7 +7,7 @@ from casemgr.models.audit import (
 )
 from casemgr.models.caseloads import CaseloadAssignment, CaseloadRule
 from casemgr.models.casework import Flag, Note, Referral, ReferralEvent, SupportPlan, SupportPlanCheckIn
-from casemgr.models.consent import Consent, ConsentRevocation
+from casemgr.models.consent import Consent, ConsentAsk, ConsentRevocation
 from casemgr.models.edfi import EdFiDescriptorMapping, EdFiStudent
 from casemgr.models.indicators import StudentIndicator, TierChange
 from casemgr.models.people import Organization, User
@@ -34,7 +34,7 @@ from casemgr.models.students import (
 
 __all__ = [
     "AccountEvent", "AccountToken", "ClaimCode", "RecoveryCode",
-    "AmendmentRequest", "AmendmentRequestEvent", "CaseloadAssignment", "CaseloadRule", "Assessment", "AttendanceYear", "CalendarDay", "Consent", "ConsentRevocation", "CourseMark",
+    "AmendmentRequest", "AmendmentRequestEvent", "CaseloadAssignment", "CaseloadRule", "Assessment", "AttendanceYear", "CalendarDay", "Consent", "ConsentAsk", "ConsentRevocation", "CourseMark",
     "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureArchive", "DisclosureChainHead", "DisclosureDigest", "DisclosureEntry", "EdFiDescriptorMapping", "EdFiStudent",
     "FafsaRecord",
     "Flag", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",

@@ -63,3 +63,30 @@ class ConsentRevocation(CreatedAt, db.Model):
     reason: Mapped[str | None] = mapped_column(sa.Text)
 
     consent: Mapped[Consent] = relationship(back_populates="revocation")
+
+
+class ConsentAsk(PublicId, CreatedAt, db.Model):
+    """A partner's request that the school ask a student's family for consent (issue 14):
+    the organization's staff see the student's name only, and `categories` are what a
+    consent would let them see. Open until a counselor or principal of the student's
+    school marks it handled; one open request per student and organization."""
+
+    __tablename__ = "consent_asks"
+    __table_args__ = (
+        all_of("categories", Category),
+        sa.CheckConstraint("(handled_at IS NULL) = (handled_by_id IS NULL)", name="handled_by_someone"),
+        sa.CheckConstraint("char_length(handled_note) <= 500", name="handled_note_length"),
+        sa.Index("uq_consent_asks_open", "student_id", "organization_id", unique=True,
+                 postgresql_where=sa.text("handled_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("students.id"))
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    categories: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    asked_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    handled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    handled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    handled_note: Mapped[str | None] = mapped_column(sa.Text)
+
+    organization: Mapped[Organization] = relationship()

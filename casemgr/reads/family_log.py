@@ -35,14 +35,8 @@ from casemgr.models import (
     User,
 )
 from casemgr.models.enums import FAMILY, DisclosureAction
-from casemgr.policy import (
-    CONSENT_PREFIX,
-    GUARDIAN,
-    SCHOOL_OFFICIAL,
-    SELF,
-    TEACHER_OF_RECORD,
-)
-from casemgr.services.disclosure import NAME_ONLY
+from casemgr.policy import CONSENT_PREFIX, GUARDIAN, SCHOOL_OFFICIAL, SELF, TEACHER_OF_RECORD
+from casemgr.services.disclosure import CONSENT_ASK_HANDLED, CONSENT_ASKED, NAME_ONLY
 from casemgr.words.family import categories_words, role_words
 
 PER_PAGE = 25
@@ -309,6 +303,11 @@ def _referral(entry: DisclosureEntry, actor: str, day: str) -> list[str]:
 
 def _roster(entry: DisclosureEntry, day: str) -> str:
     organization = entry.organization.name if entry.organization else gettext("an organization")
+    if (entry.reason or "").startswith(CONSENT_ASKED):
+        return gettext("%(organization)s asked the school on %(date)s to ask you for a consent. It sees only the "
+                       "name until a consent lets it see more.", organization=organization, date=day)
+    if (entry.reason or "").startswith(CONSENT_ASK_HANDLED):
+        return gettext("The school answered a program's request for your consent on %(date)s.", date=day)
     if (entry.reason or "").startswith("removed"):
         return gettext("%(organization)s took the student off its program list on %(date)s.",
                        organization=organization, date=day)

@@ -15,20 +15,21 @@ from sqlalchemy.orm import aliased, joinedload
 
 from casemgr import policy
 from casemgr.extensions import db
-from casemgr.models import Consent, Note, Referral, RosterEntry, Student, User
+from casemgr.models import Consent, ConsentRevocation, Note, Referral, RosterEntry, Student, User
 from casemgr.models.enums import PARTNER_STAFF, Category, ReferralStatus
 from casemgr.services import disclosure
 from casemgr.services.referrals import Load, organization_loads
+from casemgr.words.consent_states import ENDING_WITHIN_DAYS, ConsentState, from_newest, in_force
 
 ROSTER_PAGE_SIZE = 50
 LATEST_NOTES = 10
-EXPIRING_WITHIN_DAYS = 30
+EXPIRING_WITHIN_DAYS = ENDING_WITHIN_DAYS
 EXPIRING_LISTED = 10  # the reminder lists the soonest; the roster's filter shows them all
 CONSENT_FILTERS = {
     "": "Everyone",
     "active": "Consent active",
-    "expiring": "Consent expiring within 30 days",
-    "missing": "Consent missing",
+    "expiring": "Consent ending soon (within 30 days)",
+    "missing": "No active consent",
 }
 
 
@@ -36,13 +37,16 @@ CONSENT_FILTERS = {
 class RosterRow:
     student: Student
     entry: RosterEntry
-    consent_state: str  # active, expiring (within 30 days) or missing
-    consent_expires_on: date | None
+    consent: ConsentState  # the organization's standing with the student's consent
     shared: dict[Category, str]  # what the user sees of the student, with the basis
 
     @property
     def identity_basis(self) -> str | None:
         return self.shared.get(Category.IDENTITY)
+
+    @property
+    def consent_expires_on(self) -> date | None:
+        return self.consent.on if self.consent.in_force else None
 
 
 @dataclass
@@ -70,6 +74,19 @@ def consent_status(organization_id: int, today: date) -> tuple[sa.ColumnElement,
     return expires, state
 
 
+def newest_consent(organization_id: int) -> sa.LateralFromClause:
+    """The newest consent naming the organization for the outer student (signed_on,
+    expires_on, revoked_at), for what the roster says of a student without an active one."""
+    return (
+        sa.select(Consent.signed_on, Consent.expires_on, ConsentRevocation.revoked_at)
+        .outerjoin(ConsentRevocation, ConsentRevocation.consent_id == Consent.id)
+        .where(Consent.student_id == Student.id, Consent.organization_id == organization_id)
+        .order_by(Consent.signed_on.desc(), Consent.id.desc())
+        .limit(1)
+        .lateral("newest_consent")
+    )
+
+
 def _roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.ColumnElement, sa.ColumnElement]:
     """(the roster's entries joined to their students, with the given consent status,
     within the policy's `roster_scope`; the expiry column; the status column)."""
@@ -90,20 +107,24 @@ def roster_page(user: User, today: date, page: int = 1, consent: str = "") -> Ro
     """A page of the user's organization's roster, by name; empty for anyone who may not
     see it (the policy's `roster_scope`)."""
     consent = consent if consent in CONSENT_FILTERS else ""
-    base, expires, state = _roster_query(user, today, consent)
+    base, expires, _ = _roster_query(user, today, consent)
     total = db.session.scalar(base.with_only_columns(sa.func.count()).order_by(None))
     pages = max((total + ROSTER_PAGE_SIZE - 1) // ROSTER_PAGE_SIZE, 1)
     page = min(max(page, 1), pages)
     bases = [policy.basis_column(user, category, today).label(f"basis_{category}") for category in Category]
+    newest = newest_consent(user.organization_id)
     rows = db.session.execute(
-        base.add_columns(Student, expires.label("expires"), state.label("state"), *bases)
+        base.add_columns(Student, expires.label("expires"), *bases, newest.c.signed_on, newest.c.expires_on,
+                         newest.c.revoked_at)
+        .outerjoin(newest, sa.true())
         .order_by(Student.last_name, Student.first_name, Student.id)
         .offset((page - 1) * ROSTER_PAGE_SIZE)
         .limit(ROSTER_PAGE_SIZE)
     ).all()
     return RosterPage(
         rows=[
-            RosterRow(row[1], row[0], row.state, row.expires,
+            RosterRow(row[1], row[0],
+                      from_newest(row.expires, row.signed_on, row.expires_on, row.revoked_at, today),
                       {c: row._mapping[f"basis_{c}"] for c in Category if row._mapping[f"basis_{c}"] is not None})
             for row in rows
         ],
@@ -164,7 +185,7 @@ def expiring_consents(user: User, today: date, limit: int = EXPIRING_LISTED) -> 
         .order_by(expires, Student.last_name, Student.first_name, Student.id)
         .limit(limit)
     ).all()
-    listed = [RosterRow(row[1], row[0], "expiring", row.expires,
+    listed = [RosterRow(row[1], row[0], in_force(row.expires, today),
                         {Category.IDENTITY: row.identity_basis} if row.identity_basis else {})
               for row in rows]
     return ExpiringConsents(total, listed, today)

@@ -28,6 +28,7 @@ from casemgr.school_year import end_of_school_year
 from casemgr.services.locks import lock_student
 from casemgr.services.referrals import release_awaiting_referrals
 from casemgr.text import has_control_characters
+from casemgr.words.consent_states import state_of
 from casemgr.words.family import categories_words
 
 log = logging.getLogger(__name__)
@@ -159,15 +160,7 @@ def revoke_consent(consent: Consent, revoked_by: User, reason: str | None = None
 
 def consent_state(consent: Consent, today: date) -> str:
     """active, expiring (within 30 days), expired, revoked or pending (not yet signed)."""
-    if consent.revocation is not None:
-        return "revoked"
-    if consent.expires_on < today:
-        return "expired"
-    if consent.signed_on > today:
-        return "pending"
-    if (consent.expires_on - today).days <= 30:
-        return "expiring"
-    return "active"
+    return state_of(consent, today).state
 
 
 def consent_history(student: Student, organization_id: int | None = None) -> list[Consent]:

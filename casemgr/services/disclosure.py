@@ -23,6 +23,9 @@ from casemgr.models.enums import Category, DisclosureAction
 # record to this user: a name on a partner's roster without consent, a parent's child
 # who now decides for themself
 NAME_ONLY = "the name only"
+# the reasons of the entries of a request for consent (`log_consent_ask`)
+CONSENT_ASKED = "asked the school to request a consent"
+CONSENT_ASK_HANDLED = "request for a consent handled by the school"
 
 
 @dataclass
@@ -183,6 +186,17 @@ def log_roster_change(user: User, student: Student, what: str) -> DisclosureEntr
     """A student added to or removed from an organization's roster: it decides whether
     the organization's staff see the student's name, though it shows no category by
     itself. `reason` says what changed."""
+    return _log_step(user, student, what)
+
+
+def log_consent_ask(user: User, student: Student, what: str) -> DisclosureEntry:
+    """A request that the school ask the family for a consent, or the school's answer to
+    one (`what`, starting with `CONSENT_ASKED` or `CONSENT_ASK_HANDLED`): it shows no
+    category, and the family reads that it was made."""
+    return _log_step(user, student, what)
+
+
+def _log_step(user: User, student: Student, what: str) -> DisclosureEntry:
     entry = DisclosureEntry(
         user_id=user.id,
         organization_id=user.organization_id,

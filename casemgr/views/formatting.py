@@ -11,10 +11,10 @@ from flask_babel import format_date, format_datetime, format_decimal
 
 from casemgr.models.enums import AttendanceStatus, Category
 from casemgr.reads.indicator_cards import tier_sentence
+from casemgr.words.consent_states import consent_words, consent_words_of
 from casemgr.words.family import (
     attendance_words,
     categories_words,
-    consent_state_words,
     grade_words,
     role_words,
     service_words,
@@ -91,20 +91,6 @@ def basis_label(basis: str | None) -> str:
     return BASIS_LABELS.get(basis or "", basis or "")
 
 
-CONSENT_STATE_LABELS = {
-    "active": "Active",
-    "expiring": "Expiring within 30 days",
-    "expired": "Expired",
-    "revoked": "Revoked",
-    "pending": "Not yet in effect",
-    "missing": "No consent",
-}
-
-
-def consent_state_label(state: str) -> str:
-    return CONSENT_STATE_LABELS[state]
-
-
 BAND_LABELS = {"on_track": "on track", "watch": "watch", "at_risk": "at risk", "critical": "critical"}
 
 
@@ -149,13 +135,13 @@ def init_app(app: Flask) -> None:
     app.add_template_global(role_words)
     app.add_template_global(categories_words)
     app.add_template_global(service_words)
-    app.add_template_global(consent_state_words)
+    app.add_template_global(consent_words)
+    app.add_template_global(consent_words_of)
     app.add_template_filter(longdate)
     app.add_template_filter(number)
     app.add_template_global(category_label)
     app.add_template_global(attendance_label)
     app.add_template_global(basis_label)
-    app.add_template_global(consent_state_label)
     app.add_template_global(band_label)
     app.add_template_global(tier_sentence)
     app.add_template_global(grade_label)

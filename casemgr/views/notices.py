@@ -15,7 +15,7 @@ from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.identity import role_permission
-from casemgr.reads import notices
+from casemgr.reads import consent_asks, notices
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
@@ -46,9 +46,11 @@ def index():
     page = notices.notices_page(current_user, day, page_number(), since, until)
     if since is None:
         notices.remember_count(page.total)
+    asks = consent_asks.open_for_school(current_user)
     response = render("notices/index.html", "notices/partials/_list.html", blocked=None, notices=page,
-                      seen_before=seen_before, windowed=since is not None)
+                      seen_before=seen_before, windowed=since is not None, consent_asks=asks, back="notices")
     notices.log_notices(current_user, page)
+    consent_asks.log_listed(current_user, asks)
     notices.mark_seen(current_user, page.until)
     db.session.commit()
     return response

@@ -10,6 +10,7 @@ from casemgr import policy
 from casemgr.extensions import db
 from casemgr.models import Student
 from casemgr.models.enums import Category
+from casemgr.reads import consent_asks
 from casemgr.reads.indicator_cards import load_cards
 from casemgr.reads.student_record import record_section
 from casemgr.services import amendments, disclosure
@@ -54,6 +55,9 @@ def show(student_id: uuid.UUID):
         show_family_accounts=policy.may_issue_letters(access),
         cards=load_cards(access),
         amendments=amendments.requests_for_student(access.student) if policy.reads_amendments(access) else None,
+        panel=consent_asks.consent_panel(access),
+        consent_asks=consent_asks.open_for_student(current_user, access.student),
+        back="student",
     )
     # logged once the page is built and before it leaves: no log entry, no disclosure
     log_page_view(access, list(Category))

@@ -55,15 +55,6 @@ SERVICE_WORDS = {
     Service.FAMILY_SUPPORT: _l("support for the family"),
     Service.OTHER: _l("other support"),
 }
-CONSENT_STATE_WORDS = {
-    "active": _l("In effect"),
-    "expiring": _l("Ends within 30 days"),
-    "expired": _l("Ended"),
-    "revoked": _l("Revoked"),
-    "pending": _l("Not yet in effect"),
-}
-
-
 def categories_words(categories: Iterable[str]) -> str:
     """"attendance, grades and credits and notes" in the reader's language, in the
     order of SPEC §3."""
@@ -98,5 +89,3 @@ def service_words(service: str) -> str:
     return str(SERVICE_WORDS[Service(service)])
 
 
-def consent_state_words(state: str) -> str:
-    return str(CONSENT_STATE_WORDS[state])

@@ -70,5 +70,7 @@ def test_worker_loses_attendance_on_the_next_request_after_staff_revoke(page, se
     expect(counselor.get_by_text(f"Consent for {organization} revoked.")).to_be_visible()
 
     page.reload()
-    expect(attendance.locator(".hidden-reason")).to_contain_text("attendance")
-    expect(attendance).not_to_contain_text("recorded school days")
+    # the worker now sees the name only: one consent panel says what is missing, no section
+    expect(page.locator("#consent-panel")).to_contain_text("attendance")
+    expect(attendance).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text("recorded school days")

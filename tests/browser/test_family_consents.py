@@ -120,7 +120,7 @@ def test_a_parent_grants_and_revokes_a_consent_in_spanish_on_a_phone(phone, seco
     expect(phone.locator(".consent--revoked")).to_contain_text("Revocado")
 
     worker.reload()
-    expect(attendance.locator(".hidden-reason")).to_contain_text("attendance")
+    expect(worker.locator("#consent-panel")).to_contain_text("attendance")
     assert shown_sections(worker) == []
 
     phone.goto(f"/family/children/{world['student']}/log")

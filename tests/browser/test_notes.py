@@ -106,7 +106,7 @@ def test_worker_and_counselor_write_to_each_other_until_the_consent_is_revoked(p
     expect(counselor.get_by_text(f"Consent for {organization} revoked.")).to_be_visible()
 
     worker.reload()
-    expect(worker.get_by_text("Consent needed.")).to_be_visible()
+    expect(worker.get_by_role("heading", name="Consent needed")).to_be_visible()
     expect(worker.locator("main")).not_to_contain_text(answer)
     expect(worker.locator("main")).not_to_contain_text("Came to all three sessions")
     assert_accessible(worker)
