@@ -25,7 +25,7 @@ from flask import current_app
 from flask_migrate import upgrade
 
 from casemgr import indicators
-from casemgr.db_roles import PARTITION_SCHEMA
+from casemgr.db_roles import PARTITION_SCHEMA, STAGING_SCHEMA
 from casemgr.extensions import db
 from casemgr.models import Organization
 from casemgr.passwords import hash_password
@@ -89,8 +89,10 @@ def reset_database() -> None:
     db.session.rollback()
     db.session.remove()
     with db.engine.begin() as conn:
-        # the disclosure log's partitions have a schema of their own (migration 0013)
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PARTITION_SCHEMA} CASCADE"))
+        # the disclosure log's partitions (migration 0013) and the imports' staging tables
+        # (migration 0016) have schemas of their own
+        for schema in (PARTITION_SCHEMA, STAGING_SCHEMA):
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         conn.execute(sa.text("DROP SCHEMA public CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA public"))
         conn.execute(sa.text("GRANT USAGE ON SCHEMA public TO PUBLIC"))

@@ -174,8 +174,9 @@ def _summary(student: Student, organization_key: str, date_from: date | None, da
         kept.append(g.day >= date_from)
     if date_to is not None:
         kept.append(g.day <= date_to)
-    if not own_views:  # the views of the family's accounts (their refusals stay)
-        kept.append(sa.not_(sa.and_(g.allowed, g.user_id.is_not(None), g.user_id.in_(_family_accounts(student)))))
+    if not own_views:  # the views of the family's accounts (their refusals, and what they did, stay)
+        viewed = sa.and_(g.action == str(DisclosureAction.VIEW), sa.func.cardinality(g.categories) > 0, g.allowed)
+        kept.append(sa.not_(sa.and_(viewed, g.user_id.is_not(None), g.user_id.in_(_family_accounts(student)))))
     lines = sa.select(g.id, g.last_at, g.first_at, g.count, g.times, g.listed).where(*kept)
     shown = (lines.order_by(g.last_at.desc(), g.id.desc())
              .limit(PER_PAGE).offset((page - 1) * PER_PAGE).cte("shown"))

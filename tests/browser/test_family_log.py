@@ -17,15 +17,18 @@ def seven_views_today(app) -> tuple[str, str]:
     """Seven views of the demo parent's child by a counselor of the child's school, as a
     list page writes them; the child's uuid and the counselor's name."""
     from casemgr.extensions import db
-    from casemgr.models import DisclosureEntry, User
+    from casemgr.models import DisclosureEntry, Organization, User
     from casemgr.models.enums import Role
     from casemgr.reads import family
+    from tests.factories import create_user
 
     with app.app_context():
         parent = db.session.scalar(sa.select(User).where(User.email == PARENT))
         child = family.children(parent)[0]
-        counselor = db.session.scalar(sa.select(User).where(
-            User.role == Role.COUNSELOR, User.organization_id == child.school_id).order_by(User.id).limit(1))
+        # a counselor of the child's school whom no other browser test signs in as, so
+        # that theirs are the only views of the day by this name whatever ran before
+        counselor = create_user(Role.COUNSELOR, db.session.get(Organization, child.school_id),
+                                full_name="Rosa Lindqvist")
         basis = {"identity": "school_official", "notes": "school_official"}
         for _ in range(7):
             db.session.add(DisclosureEntry(user_id=counselor.id, organization_id=counselor.organization_id,
