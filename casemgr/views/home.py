@@ -1,21 +1,46 @@
-"""Each role's home page. Partner staff work from theirs: the roster with each
-student's consent status and the latest notes; the administrator also sees the inbox,
-roster and staff at a glance."""
+"""Each role's home page: what needs them, most urgent first. Counselors and principals
+work from their queue (reads/school_home.py), teachers from their classes
+(reads/teacher_home.py), the district admin from the district's state
+(reads/district_home.py); partner staff from the roster with each student's consent
+status and the latest notes, and the administrator also sees the inbox, roster and
+staff at a glance."""
 from __future__ import annotations
+
+from datetime import date
 
 from flask import Blueprint, request
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import DateField
+from wtforms.validators import Optional, ValidationError
 
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models.enums import FAMILY, PARTNER_STAFF, Role
 from casemgr.reads import partner_workspace as workspace
+from casemgr.reads import school_home
+from casemgr.services import disclosure
 from casemgr.views import family
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
 bp = Blueprint("home", __name__)
+
+
+class SinceForm(FlaskForm):
+    """The date from which the queue counts changes (a date in the URL)."""
+
+    class Meta:
+        csrf = False
+
+    since = DateField("Changes since", validators=[Optional()])
+
+    def validate_since(self, field) -> None:
+        if field.data is not None and field.data > today():
+            raise ValidationError("Choose a date no later than today.")
+        if field.data is not None and field.data < date(today().year - 2, 1, 1):
+            raise ValidationError("Choose a date within the last two years.")
 
 
 @bp.route("/")
@@ -25,7 +50,20 @@ def index():
         return _partner_home()
     if current_user.role_enum in FAMILY:
         return family.home()
+    if current_user.role_enum in (Role.COUNSELOR, Role.PRINCIPAL):
+        return _school_home()
     return render(f"home/{current_user.role}.html", user=current_user)
+
+
+def _school_home():
+    day = today()
+    form = SinceForm(request.args)
+    since = form.since.data if form.validate() and form.since.data else school_home.default_since(day)
+    queue = school_home.load_queue(current_user, day, since)
+    response = render(f"home/{current_user.role}.html", user=current_user, queue=queue, form=form)
+    disclosure.log_list_view(current_user, queue.student_ids, queue.categories, policy.SCHOOL_OFFICIAL)
+    db.session.commit()
+    return response
 
 
 def _partner_home():
