@@ -11,15 +11,30 @@ import pytest
 import sqlalchemy as sa
 
 from casemgr.clock import today
-from casemgr.models import AmendmentRequest, AmendmentRequestEvent, DisclosureEntry, Organization, SchoolYear
+from casemgr.models import (
+    AmendmentRequest,
+    AmendmentRequestEvent,
+    DisclosureEntry,
+    ImportBatch,
+    Organization,
+    SchoolYear,
+    SectionEnrollment,
+    Student,
+)
 from casemgr.models.enums import Category, Role
 from tests.factories import (
+    create_agreement,
     create_check_in,
     create_consent,
+    create_district,
     create_flag,
+    create_indicator,
+    create_mark,
     create_partner,
     create_referral,
     create_school,
+    create_section,
+    create_service_agreement,
     create_student,
     create_support_plan,
     create_user,
@@ -55,6 +70,17 @@ def counting(db):
         sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
+def statement_counts(db, client, add_more, times: int = 3) -> list[int]:
+    """The statements of the home page, read `times` times with `add_more()` between."""
+    counts = []
+    for _ in range(times):
+        with counting(db) as counted:
+            home(client)
+        counts.append(counted[0])
+        add_more()
+    return counts
+
+
 def home(client, query: str = "") -> str:
     response = client.get(f"/{query}")
     assert response.status_code == 200
@@ -63,9 +89,7 @@ def home(client, query: str = "") -> str:
 
 def section(html: str, key: str) -> str:
     """The HTML of one section of the queue."""
-    found = re.search(rf'<section class="queue__part" id="queue-{key}".*?</section>', html, re.S)
-    assert found, key
-    return found.group(0)
+    return section_of(html, f"queue-{key}")
 
 
 def list_entries(db, user) -> list[DisclosureEntry]:
@@ -183,11 +207,152 @@ def test_school_queue_is_logged_as_one_list_entry(client, db, school):
 def test_school_queue_reads_in_a_fixed_number_of_statements(client, db, school):
     counselor, _, _ = school_situation(db, school)
     login(client, counselor)
-    counts = []
-    for _ in range(3):
-        with counting(db) as counted:
-            home(client)
-        counts.append(counted[0])
-        school_situation(db, school)  # as many items again in every section
+    counts = statement_counts(db, client, lambda: school_situation(db, school))  # as many items again in each section
     assert len(set(counts)) == 1, counts
     assert counts[0] <= 8, counts
+
+
+# --- teacher ------------------------------------------------------------------------------------
+
+
+def teacher_situation(db, school):
+    teacher = create_user(Role.TEACHER, school)
+    colleague = create_user(Role.TEACHER, school)
+    failing, passing, left = (create_student(school, last_name=name) for name in ("Failing", "Passing", "Leftclass"))
+    other = create_student(school, last_name="Notmine")
+    algebra = create_section(teacher, [failing, passing], course_title="Algebra I", subject="math")
+    create_section(teacher, [left], course_title="Geometry", entry_date=TODAY - timedelta(days=60))
+    db.session.execute(sa.update(SectionEnrollment).where(SectionEnrollment.student_id == left.id)
+                       .values(exit_date=TODAY - timedelta(days=1)))
+    create_section(teacher, [create_student(school, last_name="Lastyear")], school_year=YEAR - 1,
+                   course_title="Old course")
+    english = create_section(colleague, [failing, other], course_title="English 9")
+    create_mark(failing, algebra, "F", "Q1")
+    create_mark(failing, algebra, "C", "Q2")
+    create_mark(failing, english, "F", "Q1")  # another teacher's section
+    create_mark(passing, algebra, "B", "Q1")
+    create_indicator(failing, YEAR, tier=3, rate="0.7800")
+    create_indicator(passing, YEAR, rate="0.9650")
+    return teacher, {s.last_name: s for s in (failing, passing, left, other)}
+
+
+def test_teacher_home_lists_their_sections_with_attendance_and_failing_marks(client, db, school):
+    teacher, s = teacher_situation(db, school)
+    login(client, teacher)
+    html = home(client)
+    algebra = re.search(r'<section class="class-section".*?Algebra I.*?</section>', html, re.S).group(0)
+    assert "Student" in algebra and "78.0%" in algebra and "96.5%" in algebra
+    assert "Q1: F" in algebra and "Q2: C" not in algebra and "1 failing" in algebra
+    assert f'href="/students/{s["Failing"].uuid}"' in algebra
+    assert "English 9" not in html and "Notmine" not in html  # a colleague's section
+    assert "Leftclass" not in html and "Old course" not in html and "Lastyear" not in html
+    assert html.count("Q1: F") == 1  # not the failing mark of English 9
+    entries = list_entries(db, teacher)
+    assert len(entries) == 1 and set(entries[0].student_ids) == {s["Failing"].id, s["Passing"].id}
+    assert entries[0].basis == {c: "teacher_of_record" for c in ("attendance", "grades", "identity")}
+
+
+def test_teacher_reaches_their_classes_from_the_navigation(client, db, school):
+    teacher, s = teacher_situation(db, school)
+    login(client, teacher)
+    html = home(client)
+    assert 'href="/classes"' in html and "My classes" in html
+    page = client.get("/classes")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Algebra I" in text and f'href="/students/{s["Failing"].uuid}"' in text
+    assert client.get(f'/students/{s["Failing"].uuid}').status_code == 200
+
+
+def test_teacher_home_reads_in_a_fixed_number_of_statements(client, db, school):
+    teacher, _ = teacher_situation(db, school)
+    login(client, teacher)
+
+    def another_section():
+        students = [create_student(school) for _ in range(5)]
+        create_mark(students[0], create_section(teacher, students))
+
+    counts = statement_counts(db, client, another_section)
+    assert len(set(counts)) == 1, counts
+    assert counts[0] <= 8, counts
+
+
+# --- district admin -------------------------------------------------------------------------
+
+
+def district_situation(db, school):
+    district = db.session.get(Organization, school.district_id)
+    admin = create_user(Role.DISTRICT_ADMIN, district)
+    other_district = create_district()
+    second_school = create_school(district, name="Lakeside Middle")
+    db.session.add_all([
+        ImportBatch(kind="students", filename="students-ok.csv", district_id=district.id, status="succeeded",
+                    rows_read=611, finished_at=datetime.now(UTC)),
+        ImportBatch(kind="attendance", filename="attendance-bad.csv", district_id=district.id, status="rejected",
+                    error_count=3, finished_at=datetime.now(UTC)),
+        ImportBatch(kind="students", filename="elsewhere.csv", district_id=other_district.id, status="succeeded"),
+    ])
+    soon, later, ended, elsewhere = (create_partner(name=n) for n in ("Soon Partner", "Later Partner", "Ended Partner",
+                                                                      "Elsewhere Partner"))
+    create_agreement(soon, district, starts_on=TODAY - timedelta(days=300), ends_on=TODAY + timedelta(days=30))
+    create_agreement(later, district, starts_on=TODAY - timedelta(days=300), ends_on=TODAY + timedelta(days=200))
+    create_agreement(ended, district, starts_on=TODAY - timedelta(days=300), ends_on=TODAY + timedelta(days=20),
+                     ended_on=TODAY - timedelta(days=1))
+    create_agreement(elsewhere, other_district, starts_on=TODAY - timedelta(days=300), ends_on=TODAY + timedelta(days=5))
+    create_service_agreement(later, district, starts_on=TODAY - timedelta(days=300), ends_on=TODAY + timedelta(days=10))
+    create_user(Role.YOUTH_WORKER, later, full_name="Untrained Worker", confidentiality_signed_on=TODAY)
+    create_user(Role.YOUTH_WORKER, later, full_name="Lapsed Worker", confidentiality_signed_on=TODAY,
+                ferpa_trained_on=TODAY - timedelta(days=400))
+    create_user(Role.YOUTH_WORKER, later, full_name="Compliant Worker", confidentiality_signed_on=TODAY,
+                ferpa_trained_on=TODAY)
+    create_user(Role.YOUTH_WORKER, later, full_name="Gone Worker", active=False)
+    create_user(Role.YOUTH_WORKER, elsewhere, full_name="Elsewhere Worker")
+    parent = create_user(Role.PARENT, district)
+    asking = [create_student(school, last_name="Askingone"), create_student(second_school, last_name="Askingtwo")]
+    for student in asking:
+        db.session.add(AmendmentRequest(student_id=student.id, requested_by_id=parent.id, part="attendance",
+                                        message="Wrong"))
+    outsider = create_student(create_school(other_district), last_name="Outsider")
+    db.session.add(AmendmentRequest(student_id=outsider.id, requested_by_id=create_user(Role.PARENT, other_district).id,
+                                    part="attendance", message="Wrong"))
+    create_user(Role.PRINCIPAL, second_school, full_name="Invited Principal", password_hash=None)
+    create_user(Role.PRINCIPAL, create_school(other_district), full_name="Foreign Invitee", password_hash=None)
+    db.session.flush()
+    return admin, asking
+
+
+def test_district_home_shows_the_districts_state(client, db, school):
+    admin, asking = district_situation(db, school)
+    login(client, admin)
+    html = home(client)
+    assert "students-ok.csv" in html and "attendance-bad.csv" in html and "elsewhere.csv" not in html
+    assert "Rejected" in html and "611 rows read" in html
+    agreements = section_of(html, "district-agreements")
+    assert "Soon Partner" in agreements and "Later Partner" in agreements  # the service agreement ends in 10 days
+    assert "Ended Partner" not in agreements and "Elsewhere Partner" not in agreements
+    assert agreements.index("Later Partner") < agreements.index("Soon Partner")  # soonest first
+    blocked = section_of(html, "district-blocked")
+    assert "Untrained Worker" in blocked and "has not completed FERPA training" in blocked
+    assert "Lapsed Worker" in blocked and "more than 12 months old" in blocked
+    assert "Compliant Worker" not in blocked and "Gone Worker" not in blocked and "Elsewhere Worker" not in blocked
+    corrections = section_of(html, "district-corrections")
+    assert " Askingone<" in corrections and " Askingtwo<" in corrections and "Outsider" not in corrections
+    assert "Lakeside Middle" in corrections
+    invited = section_of(html, "district-invited")
+    assert "Invited Principal" in invited and "Foreign Invitee" not in invited
+    entries = list_entries(db, admin)
+    assert len(entries) == 1 and set(entries[0].student_ids) == {s.id for s in asking}
+
+
+def test_district_home_reads_in_a_fixed_number_of_statements(client, db, school):
+    admin, _ = district_situation(db, school)
+    login(client, admin)
+    counts = statement_counts(db, client, lambda: district_situation(db, school))
+    assert len(set(counts)) == 1, counts
+    assert counts[0] <= 10, counts
+
+
+def section_of(html: str, element_id: str) -> str:
+    found = re.search(rf'<section class="queue__part" id="{element_id}".*?</section>', html, re.S)
+    assert found, element_id
+    return found.group(0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField
@@ -17,15 +17,18 @@ from wtforms.validators import Optional, ValidationError
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.models.enums import FAMILY, PARTNER_STAFF, Role
+from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, Role
 from casemgr.reads import partner_workspace as workspace
-from casemgr.reads import school_home
+from casemgr.identity import role_permission
+from casemgr.importers import progress
+from casemgr.reads import district_home, school_home, teacher_home
 from casemgr.services import disclosure
 from casemgr.views import family
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
 bp = Blueprint("home", __name__)
+teacher_permission = role_permission(Role.TEACHER)
 
 
 class SinceForm(FlaskForm):
@@ -52,6 +55,10 @@ def index():
         return family.home()
     if current_user.role_enum in (Role.COUNSELOR, Role.PRINCIPAL):
         return _school_home()
+    if current_user.role_enum is Role.TEACHER:
+        return _classes("home/teacher.html")
+    if current_user.role_enum is Role.DISTRICT_ADMIN:
+        return _district_home()
     return render(f"home/{current_user.role}.html", user=current_user)
 
 
@@ -62,6 +69,32 @@ def _school_home():
     queue = school_home.load_queue(current_user, day, since)
     response = render(f"home/{current_user.role}.html", user=current_user, queue=queue, form=form)
     disclosure.log_list_view(current_user, queue.student_ids, queue.categories, policy.SCHOOL_OFFICIAL)
+    db.session.commit()
+    return response
+
+
+@bp.get("/classes")
+@login_required
+@teacher_permission.require(http_exception=403)
+def classes():
+    """The teacher's sections and their students, reached from the navigation."""
+    return _classes("home/classes.html")
+
+
+def _classes(template: str):
+    classes = teacher_home.load_classes(current_user, today())
+    response = render(template, user=current_user, classes=classes)
+    disclosure.log_list_view(current_user, classes.student_ids, teacher_home.SHOWN_CATEGORIES, policy.TEACHER_OF_RECORD)
+    db.session.commit()
+    return response
+
+
+def _district_home():
+    state = district_home.load_district_home(current_user, today())
+    stale_after = progress.stale_after(current_app.config)
+    response = render("home/district_admin.html", user=current_user, state=state,
+                      import_status=lambda batch: progress.shown_status(batch, stale_after))
+    disclosure.log_list_view(current_user, state.student_ids, [Category.IDENTITY], policy.SCHOOL_OFFICIAL)
     db.session.commit()
     return response
 
