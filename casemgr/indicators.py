@@ -47,12 +47,10 @@ class RecomputeResult:
     settings_version: int
 
 
-RECOMPUTE_SQL = sa.text(
-    """
-WITH pupils AS (
-    SELECT id, grade, last_name, first_name FROM students WHERE district_id = :district_id
-),
-enrolled AS (
+# Days enrolled and days absent up to :as_of in the school year (:year_id, :year_start,
+# :year_end) of the students in the relation `pupils` (an `id` column): shared by the
+# recompute and the attendance rate on an earlier day (reads/changes.py).
+ENROLLED_DAYS = """
     SELECT se.student_id, count(DISTINCT cd.day) AS days
     FROM school_enrollments se
     JOIN pupils p ON p.id = se.student_id
@@ -61,15 +59,23 @@ enrolled AS (
      AND cd.day >= se.entry_date AND cd.day <= LEAST(COALESCE(se.exit_date, :as_of), :as_of)
      AND cd.day BETWEEN :year_start AND :year_end
     GROUP BY se.student_id
-),
-absent AS (
+"""
+ABSENT_DAYS = """
     SELECT a.student_id,
            bit_count(substring(a.excused | a.unexcused | a.suspended
                                FROM 1 FOR GREATEST(LEAST(:as_of, :year_end) - a.first_day + 1, 0))) AS days
     FROM attendance_years a
     JOIN pupils p ON p.id = a.student_id
     WHERE a.school_year_id = :year_id
+"""
+
+RECOMPUTE_SQL = sa.text(
+    """
+WITH pupils AS (
+    SELECT id, grade, last_name, first_name FROM students WHERE district_id = :district_id
 ),
+enrolled AS ({ENROLLED_DAYS}),
+absent AS ({ABSENT_DAYS}),
 marks AS (
     SELECT cm.student_id,
            count(DISTINCT cm.section_id) FILTER (WHERE cm.failing) AS failures,
@@ -191,6 +197,25 @@ ON CONFLICT (student_id, school_year) DO UPDATE SET
     suspensions = excluded.suspensions, fafsa_status = excluded.fafsa_status,
     fafsa_off_track = excluded.fafsa_off_track, off_track_count = excluded.off_track_count,
     tier = excluded.tier, sort_last_name = excluded.sort_last_name, sort_first_name = excluded.sort_first_name
+""".replace("{ENROLLED_DAYS}", ENROLLED_DAYS).replace("{ABSENT_DAYS}", ABSENT_DAYS)
+)
+
+
+# after the indicators: a history row for each student whose tier differs from the one
+# recorded last on or before the as-of date (a second recompute on the same day corrects
+# that day's row)
+TIER_HISTORY_SQL = sa.text(
+    """
+INSERT INTO tier_history (student_id, school_year, since, tier)
+SELECT si.student_id, si.school_year, :as_of, si.tier
+FROM student_indicators si
+JOIN students s ON s.id = si.student_id AND s.district_id = :district_id
+WHERE si.school_year = :year
+  AND si.tier IS DISTINCT FROM (
+      SELECT h.tier FROM tier_history h
+      WHERE h.student_id = si.student_id AND h.school_year = si.school_year AND h.since <= :as_of
+      ORDER BY h.since DESC LIMIT 1)
+ON CONFLICT (student_id, school_year, since) DO UPDATE SET tier = excluded.tier
 """
 )
 
@@ -258,6 +283,7 @@ def recompute_district(district_id: int, as_of: date) -> RecomputeResult | None:
         "fafsa_deadline": fafsa_deadline(year, settings),
     }
     result = db.session.execute(RECOMPUTE_SQL, params)
+    db.session.execute(TIER_HISTORY_SQL, {"district_id": district_id, "year": year.year, "as_of": as_of})
     return RecomputeResult(district_id, result.rowcount, year.year, as_of, settings.version)
 
 
@@ -276,5 +302,6 @@ def recompute(district_id: int | None = None, as_of: date | None = None) -> list
     results = [r for d in districts if (r := recompute_district(d, as_of)) is not None]
     # every row was rewritten: fresh statistics keep the caseload's plans right
     db.session.execute(sa.text("ANALYZE student_indicators"))
+    db.session.execute(sa.text("ANALYZE tier_history"))
     db.session.commit()
     return results

@@ -18,7 +18,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -39,6 +39,8 @@ __all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "SeedError", "Summary", "database_is_
 
 DEMO_PASSWORD = "casemgr-demo"
 MIN_STUDENTS, MAX_STUDENTS = 50, 100_000
+# the recomputes before the last, in weeks before the as-of date (the tier history)
+HISTORY_WEEKS_BACK = (8, 4, 2)
 # Loaded without their foreign keys and indexes, which are rebuilt (and validated) afterwards.
 BULK_TABLES = (
     "students", "guardians", "guardian_links", "sections", "section_enrollments", "calendar_days",
@@ -104,7 +106,11 @@ def generate(students: int, seed: int, as_of: date) -> Summary:
         raise SeedError("the database already holds a district; reset it first")
     with _garbage_collector_paused():
         d = build(students, seed, as_of)
-    indicators.recompute(as_of=as_of)  # as an import would
+    # as the nightly imports would have: earlier recomputes leave the tier history that
+    # the homes' "rose a tier since" and the caseload's change column read
+    for weeks_back in HISTORY_WEEKS_BACK:
+        indicators.recompute(as_of=as_of - timedelta(weeks=weeks_back))
+    indicators.recompute(as_of=as_of)
     return summarize(d)
 
 

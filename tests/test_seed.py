@@ -424,3 +424,21 @@ def test_demo_student_has_a_consent_a_parent_signed_before_they_turned_18(sessio
     for relationship, signed_on, born in signed:
         assert relationship in ("parent", "guardian")
         assert signed_on < date(born.year + 18, born.month, min(born.day, 28))
+
+
+def test_tier_history_holds_the_earlier_recomputes_and_real_changes(session):
+    first, last = rows(session, "SELECT min(since), max(since) FROM tier_history")[0]
+    assert (first, last) == (AS_OF - timedelta(weeks=8), AS_OF)
+    # every stored tier is the history's newest row
+    assert scalar(session, """
+        SELECT count(*) FROM student_indicators si
+        WHERE si.tier IS DISTINCT FROM (SELECT h.tier FROM tier_history h WHERE h.student_id = si.student_id
+                                        ORDER BY h.since DESC LIMIT 1)""") == 0
+    # some students rose a tier in the last four weeks: the homes have work to show
+    rose = scalar(session, """
+        WITH change AS (
+            SELECT si.tier AS tier_now, (SELECT h.tier FROM tier_history h WHERE h.student_id = si.student_id
+                                    AND h.since <= :day ORDER BY h.since DESC LIMIT 1) AS tier_then
+            FROM student_indicators si)
+        SELECT count(*) FROM change WHERE tier_now > tier_then""", day=AS_OF - timedelta(weeks=4))
+    assert rose > 0

@@ -8,7 +8,7 @@ from casemgr.models.audit import (
 from casemgr.models.casework import Flag, Note, Referral, ReferralEvent, SupportPlan, SupportPlanCheckIn
 from casemgr.models.consent import Consent, ConsentRevocation
 from casemgr.models.edfi import EdFiDescriptorMapping, EdFiStudent
-from casemgr.models.indicators import StudentIndicator
+from casemgr.models.indicators import StudentIndicator, TierChange
 from casemgr.models.people import Organization, User
 from casemgr.models.records import (
     AttendanceYear,
@@ -38,6 +38,6 @@ __all__ = [
     "FafsaRecord",
     "Flag", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
     "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",
-    "ServiceAgreement", "SourceId", "SourceSchool", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "User",
+    "ServiceAgreement", "SourceId", "SourceSchool", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "TierChange", "User",
     "service_agreement_schools",
 ]

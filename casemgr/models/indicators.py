@@ -84,3 +84,20 @@ class StudentIndicator(db.Model):
     sort_first_name: Mapped[str] = mapped_column(sa.String(100))
 
     settings: Mapped[ThresholdSettings] = relationship()
+
+
+class TierChange(db.Model):
+    """A student's tier from a recompute on: one row each time a recompute finds the tier
+    different from the one before, so "the tier on a day" is the newest row on or before
+    it, and "who rose a tier since" reads only the students who changed."""
+
+    __tablename__ = "tier_history"
+    __table_args__ = (
+        sa.CheckConstraint("tier BETWEEN 1 AND 3", name="tier_history_range"),
+        sa.Index("ix_tier_history_since", "since"),
+    )
+
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("students.id", ondelete="CASCADE"), primary_key=True)
+    school_year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    since: Mapped[date] = mapped_column(primary_key=True)
+    tier: Mapped[int] = mapped_column(sa.SmallInteger)

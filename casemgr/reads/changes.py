@@ -1,0 +1,55 @@
+"""How a student stood on an earlier day, for the homes' "rose a tier since" and the
+caseload's change column: the tier recorded on or before the day (`tier_history`, one
+row per change at a recompute) and the attendance rate up to the day, counted from the
+same enrollments, calendar and attendance bits as the stored indicator."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from casemgr.extensions import db
+from casemgr.indicators import ABSENT_DAYS, ENROLLED_DAYS, school_year_for
+from casemgr.models import TierChange
+
+RATES_ON_SQL = sa.text(
+    f"""
+WITH pupils AS (SELECT unnest(CAST(:ids AS integer[])) AS id),
+enrolled AS ({ENROLLED_DAYS}),
+absent AS ({ABSENT_DAYS})
+SELECT p.id,
+       CASE WHEN e.days > 0 THEN round((e.days - coalesce(a.days, 0))::numeric / e.days, 4) END
+FROM pupils p
+LEFT JOIN enrolled e ON e.student_id = p.id
+LEFT JOIN absent a ON a.student_id = p.id
+"""
+)
+
+
+def tier_on(student_id: sa.ColumnElement[int], day: date) -> sa.ScalarSelect[int]:
+    """The tier the student had on `day` (NULL when nothing was recorded by then), as an
+    expression for any select: the newest history row on or before the day."""
+    return (
+        sa.select(TierChange.tier)
+        .where(TierChange.student_id == student_id, TierChange.since <= day)
+        .order_by(TierChange.school_year.desc(), TierChange.since.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def attendance_rates_on(district_id: int, student_ids: Iterable[int], day: date) -> dict[int, Decimal | None]:
+    """Each student's attendance rate up to `day` in the school year under way then (None
+    when not enrolled a day of it by then, or when no school year had begun), in one query."""
+    ids = sorted(set(student_ids))
+    if not ids:
+        return {}
+    year = school_year_for(district_id, day)
+    if year is None or day < year.starts_on:
+        return dict.fromkeys(ids)
+    rows = db.session.execute(RATES_ON_SQL, {
+        "ids": ids, "as_of": day, "year_id": year.id, "year_start": year.starts_on, "year_end": year.ends_on,
+    })
+    return dict(rows.all())
