@@ -20,6 +20,7 @@ from casemgr.models import (
     SchoolYear,
     SectionEnrollment,
     Student,
+    TierChange,
 )
 from casemgr.models.enums import Category, Role
 from tests.factories import (
@@ -108,6 +109,8 @@ def school_situation(db, school):
         "Flagged", "Planned", "Closedflag", "Overdue", "Checkedin", "Declined", "Oldreferral", "Sentonly",
         "Correcting", "Answered", "Ending", "Renewed", "Lasting")}
     elsewhere = create_student(other_school, last_name="Elsewhere")
+    tier_story(db, s["Flagged"], (40, 1), (10, 3))
+    tier_story(db, elsewhere, (40, 1), (10, 3))
     # open flags without a plan: Flagged yes; Planned has an open plan; Closedflag is closed
     create_flag(s["Flagged"], counselor, need="tutoring", created_at=LONG_AGO)
     flag = create_flag(s["Planned"], counselor)
@@ -146,12 +149,46 @@ def school_situation(db, school):
     return counselor, s, elsewhere
 
 
+def tier_story(db, student, *changes):
+    """The student's tier history, (days ago, tier) each, and their tier now (the last)."""
+    for days_ago, tier in changes:
+        db.session.add(TierChange(student_id=student.id, school_year=YEAR, since=TODAY - timedelta(days=days_ago),
+                                  tier=tier))
+    create_indicator(student, YEAR, tier=changes[-1][1])
+    return student
+
+
+def test_school_queue_shows_who_became_tier_3_or_rose_a_tier(client, db, school):
+    counselor = create_user(Role.COUNSELOR, school)
+    rose = tier_story(db, create_student(school, last_name="Rose"), (40, 1), (10, 2))
+    tier_story(db, create_student(school, last_name="Jumped"), (40, 1), (5, 3))
+    tier_story(db, create_student(school, last_name="Newthree"), (5, 3))
+    tier_story(db, create_student(school, last_name="Steady"), (40, 3))
+    tier_story(db, create_student(school, last_name="Fell"), (40, 3), (10, 2))
+    tier_story(db, create_student(school, last_name="Earlier"), (80, 1), (50, 2))
+    tier_story(db, create_student(school, last_name="Newone"), (5, 1))
+    other = create_school(db.session.get(Organization, school.district_id))
+    tier_story(db, create_student(other, last_name="Otherschool"), (40, 1), (10, 3))
+    login(client, counselor)
+    tiers = section(home(client), "tiers")
+    assert " Rose</a>" in tiers and "tier 1 → <strong>tier 2</strong>" in tiers
+    assert " Jumped</a>" in tiers and " Newthree</a>" in tiers
+    for absent in ("Steady", "Fell", "Earlier", "Newone", "Otherschool"):
+        assert absent not in tiers, absent
+    assert tiers.index(" Jumped</a>") < tiers.index(" Newthree</a>") < tiers.index(" Rose</a>")  # tier 3, largest rise
+    assert f'href="/students/{rose.uuid}"' in tiers
+    earlier = section(home(client, f"?since={(TODAY - timedelta(days=60)).isoformat()}"), "tiers")
+    assert " Earlier</a>" in earlier and " Jumped</a>" in earlier
+    assert " Rose</a>" not in earlier  # no tier recorded 60 days ago, and not tier 3 now
+
+
 @pytest.mark.parametrize("role", [Role.COUNSELOR, Role.PRINCIPAL])
 def test_school_queue_items_come_from_their_situations(client, db, school, role):
     counselor, s, elsewhere = school_situation(db, school)
     user = counselor if role is Role.COUNSELOR else create_user(role, school)
     login(client, user)
     html = home(client)
+    assert " Flagged</a>" in section(html, "tiers")
     flags = section(html, "flags")
     assert " Flagged</a>" in flags and "Tutoring" in flags
     assert "Planned" not in flags and "Closedflag" not in flags
@@ -201,7 +238,7 @@ def test_school_queue_is_logged_as_one_list_entry(client, db, school):
     shown = {s[name].id for name in ("Flagged", "Overdue", "Declined", "Correcting", "Ending")}
     assert set(entries[0].student_ids) == shown
     assert entries[0].basis == {c: "school_official" for c in entries[0].categories}
-    assert {str(Category.IDENTITY), str(Category.SERVICES)} <= set(entries[0].categories)
+    assert set(entries[0].categories) == {"attendance", "behavior", "college", "grades", "identity", "services"}
 
 
 def test_school_queue_reads_in_a_fixed_number_of_statements(client, db, school):

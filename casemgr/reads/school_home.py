@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 
 from casemgr import policy
 from casemgr.extensions import db
+from casemgr.indicators import school_year_for
 from casemgr.models import (
     AmendmentRequest,
     Consent,
@@ -30,11 +31,16 @@ from casemgr.models import (
     Organization,
     Referral,
     Student,
+    StudentIndicator,
     SupportPlan,
     SupportPlanCheckIn,
+    TierChange,
     User,
 )
 from casemgr.models.enums import CaseStatus, Category, ReferralStatus
+from casemgr.reads.caseload import district_of
+from casemgr.reads.changes import tier_on
+from casemgr.reads.indicator_cards import TIER_CATEGORIES
 from casemgr.services import amendments
 
 SHOWN_PER_SECTION = 10
@@ -132,6 +138,28 @@ def _organization_name(organization_id) -> sa.ScalarSelect:
 # --- the sections ------------------------------------------------------------------------
 
 
+def tier_rises(s: Situation) -> sa.Select:
+    """Students whose tier rose after `since` (a tier recorded then, and a higher one
+    now), or who became tier 3 with none recorded then: tier 3 first, then the largest
+    known rise; `number` is the tier now, `detail` the tier then (none: unknown), `day` the
+    day the current tier was recorded."""
+    year = school_year_for(district_of(s.user), s.today)
+    if year is None:
+        return _select(Student.id, None, None, None, None).where(sa.false()).order_by(Student.id)
+    then, now = tier_on(StudentIndicator.student_id, s.since), StudentIndicator.tier
+    changed_on = (sa.select(sa.func.max(TierChange.since))
+                  .where(TierChange.student_id == StudentIndicator.student_id, TierChange.since > s.since)
+                  .scalar_subquery())
+    seen = [policy.visible_students(s.user, category, s.today) for category in sorted(TIER_CATEGORIES)]
+    return (
+        _select(StudentIndicator.student_id, None, changed_on, then, now)
+        .join(Student, Student.id == StudentIndicator.student_id)
+        .where(StudentIndicator.school_year == year.year, changed_on.is_not(None),
+               sa.or_(now > then, sa.and_(then.is_(None), now == 3)), *seen)
+        .order_by(now.desc(), (now - sa.func.coalesce(then, now)).desc(), Student.last_name, Student.id)
+    )
+
+
 def open_flags_without_plan(s: Situation) -> sa.Select:
     """Open flags with no open support plan for them, the longest waiting first."""
     planned = sa.exists().where(SupportPlan.flag_id == Flag.id, SupportPlan.status == CaseStatus.OPEN)
@@ -211,6 +239,8 @@ def consents_ending(s: Situation) -> sa.Select:
 
 
 SECTIONS: list[QueueSection] = [
+    QueueSection("tiers", "Became tier 3 or rose a tier", "home/partials/queue/_tiers.html", tier_rises,
+                 frozenset({Category.IDENTITY} | TIER_CATEGORIES)),
     QueueSection("check_ins", "Support plan check-ins due", "home/partials/queue/_check_ins.html", check_ins_due,
                  frozenset({Category.IDENTITY, Category.SERVICES})),
     QueueSection("flags", "Open flags without a support plan", "home/partials/queue/_flags.html",
