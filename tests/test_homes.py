@@ -16,6 +16,7 @@ from casemgr.models import (
     AmendmentRequestEvent,
     DisclosureEntry,
     ImportBatch,
+    Note,
     Organization,
     SchoolYear,
     SectionEnrollment,
@@ -23,7 +24,9 @@ from casemgr.models import (
     TierChange,
 )
 from casemgr.models.enums import Category, Role
+from casemgr.services.disclosure import NAME_ONLY
 from tests.factories import (
+    add_to_roster,
     create_agreement,
     create_check_in,
     create_consent,
@@ -393,3 +396,97 @@ def section_of(html: str, element_id: str) -> str:
     found = re.search(rf'<section class="queue__part" id="{element_id}".*?</section>', html, re.S)
     assert found, element_id
     return found.group(0)
+
+
+# --- youth worker ---------------------------------------------------------------------------
+
+
+TIER_AND_MORE = [Category.IDENTITY, Category.ATTENDANCE, Category.GRADES, Category.BEHAVIOR, Category.COLLEGE,
+                 Category.NOTES]
+
+
+def worker_situation(db, school, **worker_fields):
+    district = db.session.get(Organization, school.district_id)
+    partner = create_partner(name="Northside Youth")
+    create_agreement(partner, district, categories=TIER_AND_MORE, starts_on=TODAY - timedelta(days=300),
+                     ends_on=TODAY + timedelta(days=300))
+    worker = create_user(Role.YOUTH_WORKER, partner, confidentiality_signed_on=TODAY - timedelta(days=100),
+                         ferpa_trained_on=TODAY - timedelta(days=100), **worker_fields)
+    counselor = create_user(Role.COUNSELOR, school)
+    signed = dict(signed_on=TODAY - timedelta(days=100), expires_on=TODAY + timedelta(days=200))
+    everything = tier_story(db, create_student(school, last_name="Consented"), (40, 1), (5, 2))
+    create_consent(everything, partner, TIER_AND_MORE, **signed)
+    attendance_only = tier_story(db, create_student(school, last_name="Partly"), (40, 1), (5, 3))
+    create_consent(attendance_only, partner, [Category.IDENTITY, Category.ATTENDANCE], **signed)
+    no_consent = tier_story(db, create_student(school, last_name="Unconsented"), (40, 1), (5, 3))
+    not_mine = tier_story(db, create_student(school, last_name="Notonroster"), (40, 1), (5, 3))
+    create_consent(not_mine, partner, TIER_AND_MORE, **signed)
+    for student in (everything, attendance_only, no_consent):
+        add_to_roster(student, partner, added_on=TODAY - timedelta(days=60))
+    section = create_section(create_user(Role.TEACHER, school), [everything, attendance_only])
+    for student in (everything, attendance_only):
+        create_mark(student, section, "F", recorded_on=TODAY - timedelta(days=5))
+        db.session.add(Note(student_id=student.id, author_id=counselor.id, organization_id=school.id,
+                            audience="shared", topic="attendance", body="Called home"))
+    db.session.flush()
+    return worker, {s.last_name: s for s in (everything, attendance_only, no_consent, not_mine)}
+
+
+def roster_row(html: str, last_name: str) -> str:
+    found = re.search(rf"<tr>\s*<th scope=\"row\"><a [^>]*>[^<]* {last_name}</a>.*?</tr>", html, re.S)
+    assert found, last_name
+    return found.group(0)
+
+
+def test_youth_worker_sees_each_students_tier_and_changes_as_consents_allow(client, db, school):
+    worker, s = worker_situation(db, school)
+    login(client, worker)
+    html = home(client)
+    everything = roster_row(html, "Consented")
+    assert "Tier 2" in everything and "tier 1 → <strong>tier 2</strong>" in everything
+    assert "1 new failing mark" in everything and "1 new note" in everything
+    partly = roster_row(html, "Partly")
+    assert "Tier 3" not in partly and "tier 1" not in partly and "Not shared" in partly
+    assert "failing" not in partly and "note" not in partly
+    assert "Consent needed" in roster_row(html, "Unconsented") and "Tier 3" not in roster_row(html, "Unconsented")
+    assert "Notonroster" not in html
+    assert f"Since {(TODAY - timedelta(days=30)).day} " in html  # the first visit: the last 30 days
+    entries = list_entries(db, worker)
+    name_only = [e for e in entries if not e.categories]  # the page names them (the disclosure guard)
+    assert [(e.student_id, e.reason) for e in name_only] == [(s["Unconsented"].id, NAME_ONLY)]
+    entries = [e for e in entries if e.categories]
+    by_student = {tuple(e.student_ids or [e.student_id]): e for e in entries}
+    assert set(by_student) == {(s["Consented"].id,), (s["Partly"].id,)}
+    assert set(by_student[(s["Consented"].id,)].categories) == {str(c) for c in TIER_AND_MORE}
+    assert set(by_student[(s["Partly"].id,)].categories) == {"identity", "attendance"}
+    assert all(basis.startswith("consent:") for e in entries for basis in e.basis.values())
+
+
+def test_youth_worker_changes_count_from_their_last_visit(client, db, school):
+    worker, s = worker_situation(db, school, home_seen_on=TODAY - timedelta(days=3))
+    login(client, worker)
+    html = home(client)
+    everything = roster_row(html, "Consented")
+    assert "1 new note" in everything  # written today
+    assert "failing" not in everything and "tier 1 →" not in everything  # 5 days ago, before the last visit
+    assert f"Since {(TODAY - timedelta(days=3)).day} " in html
+    db.session.refresh(worker)
+    assert (worker.home_seen_on, worker.home_changes_since) == (TODAY, TODAY - timedelta(days=3))
+    assert f"Since {(TODAY - timedelta(days=3)).day} " in home(client)  # a second visit the same day: the same changes
+
+
+def test_youth_worker_home_reads_in_a_fixed_number_of_statements(client, db, school):
+    worker, _ = worker_situation(db, school)
+    partner = db.session.get(Organization, worker.organization_id)
+
+    def more_students():
+        for _ in range(3):
+            student = tier_story(db, create_student(school), (40, 1), (5, 2))
+            create_consent(student, partner, TIER_AND_MORE, signed_on=TODAY - timedelta(days=100),
+                           expires_on=TODAY + timedelta(days=200))
+            add_to_roster(student, partner, added_on=TODAY - timedelta(days=60))
+
+    login(client, worker)
+    home(client)  # the first visit of the day records it
+    counts = statement_counts(db, client, more_students)
+    assert len(set(counts)) == 1, counts

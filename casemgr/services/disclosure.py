@@ -132,21 +132,52 @@ def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[C
         return
     _mark(ids)
     shown = [str(c) for c in sorted(categories)]
-    db.session.execute(
-        sa.insert(DisclosureEntry).from_select(
-            ["user_id", "organization_id", "student_id", "student_ids", "action", "categories", "basis", "allowed",
-             "request_path"],
-            sa.select(
-                sa.literal(user.id),
-                sa.literal(user.organization_id),
-                *_one_or_list(Student.id),
-                sa.literal(str(DisclosureAction.VIEW)),
-                sa.literal(shown, ARRAY(sa.Text)),
-                sa.literal({c: basis for c in shown}, JSONB),
-                sa.true(),
-                sa.literal(_path(), sa.String),
-            ).where(Student.id.in_(ids)).group_by(Student.district_id).order_by(Student.district_id),
-        )
+    _insert_list_entries(
+        sa.select(*_list_entry(user, Student.id, sa.literal(shown, ARRAY(sa.Text)),
+                               sa.literal({c: basis for c in shown}, JSONB)))
+        .where(Student.id.in_(ids)).group_by(Student.district_id).order_by(Student.district_id)
+    )
+
+
+def _list_entry(user: User, student_id: sa.ColumnElement[int], categories: sa.ColumnElement,
+                basis: sa.ColumnElement) -> list[sa.ColumnElement]:
+    """The columns of a list entry (`LIST_ENTRY_COLUMNS`) grouping `student_id`."""
+    return [sa.literal(user.id), sa.literal(user.organization_id), *_one_or_list(student_id),
+            sa.literal(str(DisclosureAction.VIEW)), categories, basis, sa.true(), sa.literal(_path(), sa.String)]
+
+
+LIST_ENTRY_COLUMNS = ["user_id", "organization_id", "student_id", "student_ids", "action", "categories", "basis",
+                      "allowed", "request_path"]
+
+
+def _insert_list_entries(select: sa.Select) -> None:
+    db.session.execute(sa.insert(DisclosureEntry).from_select(LIST_ENTRY_COLUMNS, select))
+
+
+def log_list_views(user: User, shown: Mapping[int, Mapping[Category, str]]) -> None:
+    """A list page showing each student's own categories on their own bases (a partner's
+    staff see each student under that student's consent): one list entry for each set of
+    categories and bases shown and each district, all written by one INSERT … SELECT. A
+    student shown no category is not logged here."""
+    groups: dict[tuple, list[int]] = {}
+    for student_id, categories in shown.items():
+        if categories:
+            key = tuple(sorted((str(c), basis) for c, basis in categories.items()))
+            groups.setdefault(key, []).append(student_id)
+    if not groups:
+        return
+    _mark(i for ids in groups.values() for i in ids)
+    keys = sorted(groups)
+    members = sa.values(sa.column("student_id", sa.Integer), sa.column("grp", sa.Integer), name="members").data(
+        [(student_id, index) for index, key in enumerate(keys) for student_id in sorted(groups[key])])
+    kinds = sa.values(sa.column("grp", sa.Integer), sa.column("categories", ARRAY(sa.Text)),
+                      sa.column("basis", JSONB), name="kinds").data(
+        [(index, [c for c, _ in key], dict(key)) for index, key in enumerate(keys)])
+    _insert_list_entries(
+        sa.select(*_list_entry(user, members.c.student_id, kinds.c.categories, kinds.c.basis))
+        .select_from(members.join(Student, Student.id == members.c.student_id).join(kinds, kinds.c.grp == members.c.grp))
+        .group_by(Student.district_id, kinds.c.grp, kinds.c.categories, kinds.c.basis)
+        .order_by(Student.district_id, kinds.c.grp)
     )
 
 

@@ -110,8 +110,11 @@ def _partner_home():
                                    request.args.get("consent", ""))
     notes = workspace.latest_notes(current_user, day)
     expiring = workspace.expiring_consents(current_user, day)
+    since = workspace.last_visit(current_user, day)
+    changes = workspace.roster_changes(current_user, roster, since, day)
     response = render(template, "partner/partials/_roster.html", user=current_user, blocked=None, roster=roster,
-                      notes=notes, summary=summary, expiring=expiring, roster_endpoint="home.index", manage=False)
-    workspace.log_workspace(current_user, roster, notes, expiring)
+                      notes=notes, summary=summary, expiring=expiring, roster_endpoint="home.index", manage=False,
+                      changes=changes, changes_since=since)
+    workspace.log_workspace(current_user, roster, notes, expiring, changes)
     db.session.commit()
     return response
