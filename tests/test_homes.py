@@ -417,7 +417,9 @@ def worker_situation(db, school, **worker_fields):
     everything = tier_story(db, create_student(school, last_name="Consented"), (40, 1), (5, 2))
     create_consent(everything, partner, TIER_AND_MORE, **signed)
     attendance_only = tier_story(db, create_student(school, last_name="Partly"), (40, 1), (5, 3))
-    create_consent(attendance_only, partner, [Category.IDENTITY, Category.ATTENDANCE], **signed)
+    # ending within 30 days: also in the reminder of consents ending, which shows only the name
+    create_consent(attendance_only, partner, [Category.IDENTITY, Category.ATTENDANCE],
+                   signed_on=TODAY - timedelta(days=100), expires_on=TODAY + timedelta(days=20))
     no_consent = tier_story(db, create_student(school, last_name="Unconsented"), (40, 1), (5, 3))
     not_mine = tier_story(db, create_student(school, last_name="Notonroster"), (40, 1), (5, 3))
     create_consent(not_mine, partner, TIER_AND_MORE, **signed)

@@ -294,7 +294,8 @@ def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote]
     for row in [*(roster.rows if roster else []), *(expiring.rows if expiring else [])]:
         if row.identity_basis:
             shown.setdefault(row.student.id, {})[Category.IDENTITY] = row.identity_basis
-        change = (changes or {}).get(row.student.id)
+    for row in roster.rows if roster and changes else []:  # the changes of the roster's rows
+        change = changes.get(row.student.id)
         if change is not None:
             shown.setdefault(row.student.id, {}).update({c: row.shared[c] for c in change.categories})
     for item in notes:
