@@ -219,10 +219,13 @@ def corrections_waiting(s: Situation) -> sa.Select:
     )
 
 
+LATER_CONSENT = aliased(Consent, name="later_consent")
+
+
 def consents_ending(s: Situation) -> sa.Select:
     """Consents in force that end within 30 days and that no later consent for the same
     organization outlasts, the soonest first; `number` is the days left."""
-    later = aliased(Consent)
+    later = LATER_CONSENT
     renewed = sa.exists().where(
         later.student_id == Consent.student_id, later.organization_id == Consent.organization_id,
         later.expires_on > Consent.expires_on, policy.consent_in_force(later, s.today),

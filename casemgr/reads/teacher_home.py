@@ -24,6 +24,8 @@ from casemgr.models.enums import Category
 from casemgr.reads.caseload import district_of
 
 SHOWN_CATEGORIES = (Category.IDENTITY, Category.ATTENDANCE, Category.GRADES)
+# the sections and enrollments listed, apart from the policy's own subquery on them
+LISTED_SECTION, LISTED_ENROLLMENT = aliased(Section, name="listed_section"), aliased(SectionEnrollment, name="listed")
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,7 @@ def load_classes(user: User, today: date) -> Classes:
     year = school_year_for(district_of(user), today)
     if year is None:
         return Classes(None, [])
-    # apart from the policy's own subquery on sections and their enrollments
-    section, enrollment = aliased(Section), aliased(SectionEnrollment)
+    section, enrollment = LISTED_SECTION, LISTED_ENROLLMENT
     failing = (
         sa.select(sa.func.array_agg(aggregate_order_by(CourseMark.term + ": " + CourseMark.mark, CourseMark.term)))
         .where(CourseMark.student_id == Student.id, CourseMark.section_id == section.id,
