@@ -20,7 +20,6 @@ from casemgr.models import (
     Organization,
     SchoolYear,
     SectionEnrollment,
-    Student,
     TierChange,
 )
 from casemgr.models.enums import Category, Role
@@ -187,7 +186,7 @@ def test_school_queue_shows_who_became_tier_3_or_rose_a_tier(client, db, school)
 
 @pytest.mark.parametrize("role", [Role.COUNSELOR, Role.PRINCIPAL])
 def test_school_queue_items_come_from_their_situations(client, db, school, role):
-    counselor, s, elsewhere = school_situation(db, school)
+    counselor, s, _ = school_situation(db, school)
     user = counselor if role is Role.COUNSELOR else create_user(role, school)
     login(client, user)
     html = home(client)
@@ -215,7 +214,7 @@ def test_school_queue_items_come_from_their_situations(client, db, school, role)
 
 
 def test_school_queue_since_a_chosen_date(client, db, school):
-    counselor, s, _ = school_situation(db, school)
+    counselor, _, _ = school_situation(db, school)
     login(client, counselor)
     long_ago = (TODAY - timedelta(days=120)).isoformat()
     referrals = section(home(client, f"?since={long_ago}"), "referrals")
@@ -233,7 +232,7 @@ def test_school_queue_refuses_a_bad_date_with_a_message(client, db, school, sinc
 
 
 def test_school_queue_is_logged_as_one_list_entry(client, db, school):
-    counselor, s, elsewhere = school_situation(db, school)
+    counselor, s, _ = school_situation(db, school)
     login(client, counselor)
     home(client)
     entries = list_entries(db, counselor)
@@ -280,7 +279,7 @@ def test_teacher_home_lists_their_sections_with_attendance_and_failing_marks(cli
     teacher, s = teacher_situation(db, school)
     login(client, teacher)
     html = home(client)
-    algebra = re.search(r'<section class="class-section".*?Algebra I.*?</section>', html, re.S).group(0)
+    algebra = re.search(r'<section class="class-section".*?Algebra I.*?</section>', html, re.DOTALL).group(0)
     assert "Student" in algebra and "78.0%" in algebra and "96.5%" in algebra
     assert "Q1: F" in algebra and "Q2: C" not in algebra and "1 failing" in algebra
     assert f'href="/students/{s["Failing"].uuid}"' in algebra
@@ -393,7 +392,7 @@ def test_district_home_reads_in_a_fixed_number_of_statements(client, db, school)
 
 
 def section_of(html: str, element_id: str) -> str:
-    found = re.search(rf'<section class="queue__part" id="{element_id}".*?</section>', html, re.S)
+    found = re.search(rf'<section class="queue__part" id="{element_id}".*?</section>', html, re.DOTALL)
     assert found, element_id
     return found.group(0)
 
@@ -413,7 +412,7 @@ def worker_situation(db, school, **worker_fields):
     worker = create_user(Role.YOUTH_WORKER, partner, confidentiality_signed_on=TODAY - timedelta(days=100),
                          ferpa_trained_on=TODAY - timedelta(days=100), **worker_fields)
     counselor = create_user(Role.COUNSELOR, school)
-    signed = dict(signed_on=TODAY - timedelta(days=100), expires_on=TODAY + timedelta(days=200))
+    signed = {"signed_on": TODAY - timedelta(days=100), "expires_on": TODAY + timedelta(days=200)}
     everything = tier_story(db, create_student(school, last_name="Consented"), (40, 1), (5, 2))
     create_consent(everything, partner, TIER_AND_MORE, **signed)
     attendance_only = tier_story(db, create_student(school, last_name="Partly"), (40, 1), (5, 3))
@@ -435,7 +434,7 @@ def worker_situation(db, school, **worker_fields):
 
 
 def roster_row(html: str, last_name: str) -> str:
-    found = re.search(rf"<tr>\s*<th scope=\"row\"><a [^>]*>[^<]* {last_name}</a>.*?</tr>", html, re.S)
+    found = re.search(rf"<tr>\s*<th scope=\"row\"><a [^>]*>[^<]* {last_name}</a>.*?</tr>", html, re.DOTALL)
     assert found, last_name
     return found.group(0)
 
@@ -465,7 +464,7 @@ def test_youth_worker_sees_each_students_tier_and_changes_as_consents_allow(clie
 
 
 def test_youth_worker_changes_count_from_their_last_visit(client, db, school):
-    worker, s = worker_situation(db, school, home_seen_on=TODAY - timedelta(days=3))
+    worker, _ = worker_situation(db, school, home_seen_on=TODAY - timedelta(days=3))
     login(client, worker)
     html = home(client)
     everything = roster_row(html, "Consented")

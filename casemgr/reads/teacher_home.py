@@ -19,7 +19,14 @@ from sqlalchemy.orm import aliased
 from casemgr import policy
 from casemgr.extensions import db
 from casemgr.indicators import school_year_for
-from casemgr.models import CourseMark, Section, SectionEnrollment, Student, StudentIndicator, User
+from casemgr.models import (
+    CourseMark,
+    Section,
+    SectionEnrollment,
+    Student,
+    StudentIndicator,
+    User,
+)
 from casemgr.models.enums import Category
 from casemgr.reads.caseload import district_of
 

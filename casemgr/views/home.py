@@ -17,11 +17,11 @@ from wtforms.validators import Optional, ValidationError
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, Role
-from casemgr.reads import partner_workspace as workspace
 from casemgr.identity import role_permission
 from casemgr.importers import progress
+from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, Role
 from casemgr.reads import district_home, school_home, teacher_home
+from casemgr.reads import partner_workspace as workspace
 from casemgr.services import disclosure
 from casemgr.views import family
 from casemgr.views.input_bounds import page_number
