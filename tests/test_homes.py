@@ -491,3 +491,15 @@ def test_youth_worker_home_reads_in_a_fixed_number_of_statements(client, db, sch
     home(client)  # the first visit of the day records it
     counts = statement_counts(db, client, more_students)
     assert len(set(counts)) == 1, counts
+
+
+def test_school_queue_counts_every_item_and_shows_the_most_urgent(client, db, school):
+    counselor = create_user(Role.COUNSELOR, school)
+    for day in range(12):
+        create_flag(create_student(school, last_name=f"Waiting{chr(65 + day)}"), counselor,
+                    created_at=LONG_AGO + timedelta(days=day))
+    login(client, counselor)
+    flags = section(home(client), "flags")
+    assert "(12)" in flags and "2 more" in flags
+    assert " WaitingA</a>" in flags and " WaitingJ</a>" in flags  # the ten longest waiting
+    assert "WaitingK" not in flags and "WaitingL" not in flags

@@ -6,9 +6,9 @@ a function building its SELECT with the same labelled columns (`student_id`, `re
 `day`, `detail`, `number`, `party`) ordered most urgent first, over the students the policy lets
 the user see. Adding a section is adding one to `SECTIONS` and one partial.
 
-Whatever the number of sections, the page reads in two statements: every section's
-count in one, and the first `SHOWN_PER_SECTION` items of every section with their
-students in the other (a UNION ALL).
+Whatever the number of sections, the queue reads in one statement: the first
+`SHOWN_PER_SECTION` items of every section with their students and each section's
+count (a UNION ALL).
 """
 from __future__ import annotations
 
@@ -265,26 +265,18 @@ def default_since(today: date) -> date:
 
 
 def load_queue(user: User, today: date, since: date, sections: list[QueueSection] | None = None) -> Queue:
-    """Every section's count, then its first items, in two statements."""
+    """Every section's first items and how many it holds, in one statement: each
+    section's rows numbered and counted (window functions, before its limit), the
+    sections joined by UNION ALL, then their students."""
     sections = SECTIONS if sections is None else sections
     situation = Situation(user, today, since)
-    queries = [section.query(situation) for section in sections]
-    counts = db.session.execute(sa.select(*(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery()).scalar_subquery().label(section.key)
-        for section, query in zip(sections, queries, strict=True)
-    ))).one()
-    parts = [QueuePart(section, counts._mapping[section.key]) for section in sections]
-    if any(part.count for part in parts):
-        _read_items(parts, list(enumerate(queries)))
-    return Queue(since, today, parts)
-
-
-def _read_items(parts: list[QueuePart], shown: list[tuple[int, sa.Select]]) -> None:
     ranked = []
-    for index, query in shown:
+    for index, section in enumerate(sections):
+        query = section.query(situation)
         position = sa.func.row_number().over(order_by=list(query._order_by_clauses)).label("position")
-        first = query.add_columns(position).limit(SHOWN_PER_SECTION).subquery()
-        ranked.append(sa.select(sa.literal(index).label("part"), first.c.position, *(first.c[name] for name in COLUMNS)))
+        first = query.add_columns(position, sa.func.count().over().label("total")).limit(SHOWN_PER_SECTION).subquery()
+        ranked.append(sa.select(sa.literal(index).label("part"), first.c.position, first.c.total,
+                                *(first.c[name] for name in COLUMNS)))
     items = sa.union_all(*ranked).subquery()
     rows = db.session.execute(
         sa.select(items, Student.uuid.label("student_uuid"), Student.preferred_name, Student.first_name,
@@ -292,7 +284,10 @@ def _read_items(parts: list[QueuePart], shown: list[tuple[int, sa.Select]]) -> N
         .join(Student, Student.id == items.c.student_id)
         .order_by(items.c.part, items.c.position)
     ).all()
+    parts = [QueuePart(section, 0) for section in sections]
     for row in rows:
+        parts[row.part].count = row.total
         student = QueueStudent(row.student_id, row.student_uuid,
                                f"{row.preferred_name or row.first_name} {row.last_name}")
         parts[row.part].items.append(QueueItem(student, row.ref, row.day, row.detail, row.number, row.party))
+    return Queue(since, today, parts)
