@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, joinedload
 
 from casemgr import policy
@@ -246,7 +247,8 @@ def roster_changes(user: User, roster: RosterPage, since: date, today: date) -> 
         return {}
 
     def when_seen(key, value) -> sa.ColumnElement:
-        return sa.case((Student.id.in_(seeing[key]), value)) if seeing[key] else sa.null()
+        # an array parameter rather than IN (...): the statement is compiled once, not per page
+        return sa.case((Student.id == sa.any_(sa.literal(seeing[key], ARRAY(sa.Integer))), value))
 
     def count_since(model, *where) -> sa.ScalarSelect:
         return sa.select(sa.func.count()).select_from(model).where(*where).scalar_subquery()
@@ -270,7 +272,7 @@ def roster_changes(user: User, roster: RosterPage, since: date, today: date) -> 
         )
         .outerjoin(StudentIndicator, sa.and_(StudentIndicator.student_id == Student.id,
                                              StudentIndicator.school_year == latest_year))
-        .where(Student.id.in_(ids))
+        .where(Student.id == sa.any_(sa.literal(ids, ARRAY(sa.Integer))))
     ).all()
     rates_then: dict[int, Decimal | None] = {}
     by_district: dict[int, list[int]] = defaultdict(list)

@@ -7,6 +7,7 @@ back leaves the ledger with its transaction.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -154,6 +155,27 @@ def _insert_list_entries(select: sa.Select) -> None:
     db.session.execute(sa.insert(DisclosureEntry).from_select(LIST_ENTRY_COLUMNS, select))
 
 
+# one list entry per district and kind (categories and bases) of the students given as
+# parallel arrays, the kinds as a JSON array; a text statement, so that nothing of it is
+# compiled again for each page's own students
+LIST_VIEWS_SQL = sa.text("""
+INSERT INTO disclosure_log (user_id, organization_id, student_id, student_ids, action, categories, basis, allowed,
+                            request_path)
+SELECT :user_id, :organization_id,
+       CASE WHEN count(*) = 1 THEN min(m.student_id) END,
+       CASE WHEN count(*) <> 1 THEN array_agg(m.student_id ORDER BY m.student_id) END,
+       :action, k.categories, k.basis, true, :request_path
+FROM unnest(CAST(:student_ids AS integer[]), CAST(:kind_of AS integer[])) AS m(student_id, kind)
+JOIN students s ON s.id = m.student_id
+JOIN (SELECT (x.n - 1)::integer AS kind,
+             ARRAY(SELECT jsonb_array_elements_text(x.e -> 'categories')) AS categories,
+             x.e -> 'basis' AS basis
+      FROM jsonb_array_elements(CAST(:kinds AS jsonb)) WITH ORDINALITY AS x(e, n)) k ON k.kind = m.kind
+GROUP BY s.district_id, k.kind, k.categories, k.basis
+ORDER BY s.district_id, k.kind
+""")
+
+
 def log_list_views(user: User, shown: Mapping[int, Mapping[Category, str]]) -> None:
     """A list page showing each student's own categories on their own bases (a partner's
     staff see each student under that student's consent): one list entry for each set of
@@ -168,17 +190,12 @@ def log_list_views(user: User, shown: Mapping[int, Mapping[Category, str]]) -> N
         return
     _mark(i for ids in groups.values() for i in ids)
     keys = sorted(groups)
-    members = sa.values(sa.column("student_id", sa.Integer), sa.column("grp", sa.Integer), name="members").data(
-        [(student_id, index) for index, key in enumerate(keys) for student_id in sorted(groups[key])])
-    kinds = sa.values(sa.column("grp", sa.Integer), sa.column("categories", ARRAY(sa.Text)),
-                      sa.column("basis", JSONB), name="kinds").data(
-        [(index, [c for c, _ in key], dict(key)) for index, key in enumerate(keys)])
-    _insert_list_entries(
-        sa.select(*_list_entry(user, members.c.student_id, kinds.c.categories, kinds.c.basis))
-        .select_from(members.join(Student, Student.id == members.c.student_id).join(kinds, kinds.c.grp == members.c.grp))
-        .group_by(Student.district_id, kinds.c.grp, kinds.c.categories, kinds.c.basis)
-        .order_by(Student.district_id, kinds.c.grp)
-    )
+    members = [(student_id, index) for index, key in enumerate(keys) for student_id in sorted(groups[key])]
+    db.session.execute(LIST_VIEWS_SQL, {
+        "user_id": user.id, "organization_id": user.organization_id, "action": str(DisclosureAction.VIEW),
+        "request_path": _path(), "student_ids": [m[0] for m in members], "kind_of": [m[1] for m in members],
+        "kinds": json.dumps([{"categories": [c for c, _ in key], "basis": dict(key)} for key in keys]),
+    })
 
 
 def log_referral(
