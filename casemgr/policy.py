@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from calendar import isleap
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property, lru_cache
 
 import sqlalchemy as sa
@@ -100,6 +100,17 @@ def is_compliant(user: User, today: date) -> bool:
         and user.ferpa_trained_on is not None
         and user.ferpa_trained_on <= today
         and (today - user.ferpa_trained_on).days < FERPA_TRAINING_VALID_DAYS
+    )
+
+
+def compliance_missing(today: date) -> ColumnElement[str | None]:
+    """A column on `User`, the list face of `is_compliant`: what a staff member lacks
+    ("confidentiality", "ferpa_training", "ferpa_expired"), NULL when compliant."""
+    return sa.case(
+        (sa.or_(User.confidentiality_signed_on.is_(None), User.confidentiality_signed_on > today), "confidentiality"),
+        (sa.or_(User.ferpa_trained_on.is_(None), User.ferpa_trained_on > today), "ferpa_training"),
+        (User.ferpa_trained_on <= today - timedelta(days=FERPA_TRAINING_VALID_DAYS), "ferpa_expired"),
+        else_=sa.null(),
     )
 
 

@@ -257,3 +257,48 @@ def create_referral(student: Student, partner: Organization, created_by: User, s
     for step in chain:
         _add(ReferralEvent(referral_id=referral.id, status=step, by_user_id=created_by.id))
     return referral
+
+
+def create_section(teacher: User, students=(), school_year: int | None = None, entry_date: date | None = None,
+                   **fields):
+    """A section taught by `teacher` at their school, with `students` enrolled since
+    `entry_date` (the start of the school year by default)."""
+    from casemgr.models import Section, SectionEnrollment
+
+    year = school_year if school_year is not None else (today().year if today().month >= 8 else today().year - 1)
+    n = _n()
+    values = dict(school_id=teacher.organization_id, school_year=year, local_id=f"SEC{n}", course_code=f"C{n}",
+                  course_title=f"Course {n}", subject="english", teacher_id=teacher.id)
+    values.update(fields)
+    section = _add(Section(**values))
+    for student in students:
+        db.session.add(SectionEnrollment(section_id=section.id, student_id=student.id,
+                                         entry_date=entry_date or date(year, 8, 1)))
+    db.session.flush()
+    return section
+
+
+def create_mark(student: Student, section, mark: str = "F", term: str = "Q1", **fields):
+    from casemgr.models import CourseMark
+
+    values = dict(student_id=student.id, section_id=section.id, term=term, school_year=section.school_year, mark=mark,
+                  failing=mark == "F", recorded_on=today())
+    values.update(fields)
+    return _add(CourseMark(**values))
+
+
+def create_indicator(student: Student, school_year: int, tier: int = 1, rate: str = "0.9500", **fields):
+    """The student's stored indicators for `school_year`, as a recompute would leave them."""
+    from decimal import Decimal
+
+    from casemgr.indicators import current_settings
+    from casemgr.models import StudentIndicator
+
+    values = dict(student_id=student.id, school_year=school_year, as_of=today(),
+                  settings_id=current_settings(student.district_id).id, days_enrolled=50,
+                  days_absent=int((1 - Decimal(rate)) * 50), attendance_rate=Decimal(rate), attendance_band="on_track",
+                  chronic_absence=False, severe_absence=False, course_failures=0, core_failure=False, suspensions=0,
+                  off_track_count=tier - 1, tier=tier, sort_last_name=student.last_name,
+                  sort_first_name=student.first_name)
+    values.update(fields)
+    return _add(StudentIndicator(**values))

@@ -74,6 +74,7 @@ ROUTES = {
     "operations.favicon": "public",
     "auth.logout": "signed_in_post",
     "home.index": "signed_in",
+    "home.classes": "teacher",
     "account.index": "signed_in",
     "account.change_password": "signed_in_post",
     "account.choose_language": "signed_in_post",
@@ -700,6 +701,7 @@ def _global_requests(app, world, who):
         yield "GET", url_for("caseload.print_view"), 200 if who in ("district_admin", "principal", "counselor") else 403
         yield from _caseload_assignment_requests(world, who)
         yield "GET", url_for("reports.index"), 200 if who in ("district_admin", "principal") else 403
+        yield "GET", url_for("home.classes"), 200 if who == "teacher" else 403
         yield "GET", url_for("imports.index"), 200 if admin else 403
         yield "POST", url_for("imports.upload"), 400 if admin else 403  # a forged post without a file
         yield "GET", url_for("imports.show", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403

@@ -131,6 +131,7 @@ def test_the_names_in_the_reminder_are_logged_on_their_consent(client, db):
 def test_the_reminder_lists_the_soonest_ten_and_counts_all_in_a_fixed_number_of_queries(client, db):
     w = World(db)
     login(client, w.worker)
+    client.get("/")  # the first visit of the day is recorded on the worker (one statement more)
     counts = []
 
     def count(*args):

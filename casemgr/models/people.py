@@ -79,6 +79,10 @@ class User(UserMixin, PublicId, CreatedAt, db.Model):
     ferpa_trained_on: Mapped[date | None]
     # when the user last opened their notices: what is newer is "new" (casemgr.reads.notices)
     notices_seen_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # partner staff's home says what changed since their last visit: the day they last
+    # opened it, and the day before that, from which the changes shown count
+    home_seen_on: Mapped[date | None]
+    home_changes_since: Mapped[date | None]
     # every session cookie carries the generation it was issued under; signing out, a
     # password change or reset, a second-factor reset and deactivation raise it, which
     # ends every earlier session of the account (issue 11 item 8)

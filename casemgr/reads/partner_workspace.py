@@ -7,16 +7,34 @@ so each row is logged on its own basis once the page is built.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, joinedload
 
 from casemgr import policy
 from casemgr.extensions import db
-from casemgr.models import Consent, ConsentRevocation, Note, Referral, RosterEntry, Student, User
+from casemgr.models import (
+    Consent,
+    ConsentRevocation,
+    CourseMark,
+    DisciplineIncident,
+    Note,
+    Referral,
+    RosterEntry,
+    Student,
+    StudentIndicator,
+    User,
+)
 from casemgr.models.enums import PARTNER_STAFF, Category, ReferralStatus
+from casemgr.reads.changes import attendance_rates_on, tier_on
+from casemgr.reads.indicator_cards import TIER_CATEGORIES
 from casemgr.services import disclosure
 from casemgr.services.referrals import Load, organization_loads
 from casemgr.words.consent_states import ENDING_WITHIN_DAYS, ConsentState, from_newest, in_force
@@ -191,18 +209,122 @@ def expiring_consents(user: User, today: date, limit: int = EXPIRING_LISTED) -> 
     return ExpiringConsents(total, listed, today)
 
 
+# --- what changed since the last visit (issue 14, item 1) ------------------------------------
+
+FIRST_VISIT_LOOKBACK = timedelta(days=30)  # "since your last visit" before the first
+
+
+def last_visit(user: User, today: date) -> date:
+    """The day the changes on the user's home count from: the last day before today on
+    which they opened it (reloading during a day keeps the same changes), or 30 days
+    back before their first visit. Records today's visit on the user, for the caller's
+    commit."""
+    if user.home_seen_on != today:
+        user.home_changes_since, user.home_seen_on = user.home_seen_on, today
+    return user.home_changes_since or today - FIRST_VISIT_LOOKBACK
+
+
+@dataclass(frozen=True)
+class RosterChange:
+    """What changed for a student since a day, each part None where the user may not
+    see its categories: the tier (shown only with every category it rests on), the
+    attendance rate, new failing marks, new discipline incidents, new notes by others."""
+
+    tier: int | None = None
+    tier_then: int | None = None
+    rate: Decimal | None = None
+    rate_then: Decimal | None = None
+    new_failing: int | None = None
+    new_incidents: int | None = None
+    new_notes: int | None = None
+
+    @property
+    def categories(self) -> set[Category]:
+        """The categories this change shows of the student, for the log."""
+        shown = set(TIER_CATEGORIES) if self.tier is not None else set()
+        for value, category in ((self.rate, Category.ATTENDANCE), (self.new_failing, Category.GRADES),
+                                (self.new_incidents, Category.BEHAVIOR), (self.new_notes, Category.NOTES)):
+            if value is not None:
+                shown.add(category)
+        return shown
+
+
+def _since_moment(day: date) -> datetime:
+    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"] if has_app_context() else "America/New_York"
+    return datetime.combine(day, time.min, ZoneInfo(zone))
+
+
+def roster_changes(user: User, roster: RosterPage, since: date, today: date) -> dict[int, RosterChange]:
+    """Each shown student's changes since `since`, reading only the categories their row
+    lets the user see, in one statement, and one more per district for the attendance
+    rates then."""
+    seeing: dict[Category, list[int]] = defaultdict(list)
+    for row in roster.rows:
+        for category in row.shared:
+            seeing[category].append(row.student.id)
+        if TIER_CATEGORIES <= row.shared.keys():
+            seeing[None].append(row.student.id)
+    ids = sorted({row.student.id for row in roster.rows if row.shared})
+    if not ids:
+        return {}
+
+    def when_seen(key, value) -> sa.ColumnElement:
+        # an array parameter rather than IN (...): the statement is compiled once, not per page
+        return sa.case((Student.id == sa.any_(sa.literal(seeing[key], ARRAY(sa.Integer))), value))
+
+    def count_since(model, *where) -> sa.ScalarSelect:
+        return sa.select(sa.func.count()).select_from(model).where(*where).scalar_subquery()
+
+    latest_year = (sa.select(sa.func.max(StudentIndicator.school_year))
+                   .where(StudentIndicator.student_id == Student.id).correlate(Student).scalar_subquery())
+    readable = sa.and_(Note.student_id == Student.id, Note.created_at >= _since_moment(since), Note.author_id != user.id,
+                       policy.note_text_readable(user))
+    rows = db.session.execute(
+        sa.select(
+            Student.id, Student.district_id,
+            when_seen(None, StudentIndicator.tier).label("tier"),
+            when_seen(None, tier_on(Student.id, since)).label("tier_then"),
+            when_seen(Category.ATTENDANCE, StudentIndicator.attendance_rate).label("rate"),
+            when_seen(Category.GRADES, count_since(CourseMark, CourseMark.student_id == Student.id,
+                                                   CourseMark.failing.is_(True), CourseMark.recorded_on > since))
+            .label("failing"),
+            when_seen(Category.BEHAVIOR, count_since(DisciplineIncident, DisciplineIncident.student_id == Student.id,
+                                                     DisciplineIncident.occurred_on > since)).label("incidents"),
+            when_seen(Category.NOTES, count_since(Note, readable)).label("notes"),
+        )
+        .outerjoin(StudentIndicator, sa.and_(StudentIndicator.student_id == Student.id,
+                                             StudentIndicator.school_year == latest_year))
+        .where(Student.id == sa.any_(sa.literal(ids, ARRAY(sa.Integer))))
+    ).all()
+    rates_then: dict[int, Decimal | None] = {}
+    by_district: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        if row.id in seeing[Category.ATTENDANCE]:
+            by_district[row.district_id].append(row.id)
+    for district_id, students in sorted(by_district.items()):
+        rates_then.update(attendance_rates_on(district_id, students, since))
+    return {row.id: RosterChange(row.tier, row.tier_then, row.rate, rates_then.get(row.id), row.failing,
+                                 row.incidents, row.notes) for row in rows}
+
+
 def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote],
-                  expiring: ExpiringConsents | None = None) -> None:
-    """One entry per student shown: the categories shown of them, on their basis. A
-    name on the roster without any consent shows no category (SPEC §4 rule 3)."""
-    shown: dict[int, tuple[Student, dict[Category, str]]] = {}
+                  expiring: ExpiringConsents | None = None,
+                  changes: dict[int, RosterChange] | None = None) -> None:
+    """The students shown, as list entries: one for each set of categories shown on the
+    same bases (a partner's staff see each student on the basis of that student's own
+    consent, which the log must name). A name on the roster without any consent shows
+    no category (SPEC §4 rule 3)."""
+    shown: dict[int, dict[Category, str]] = {}
     for row in [*(roster.rows if roster else []), *(expiring.rows if expiring else [])]:
         if row.identity_basis:
-            shown.setdefault(row.student.id, (row.student, {}))[1][Category.IDENTITY] = row.identity_basis
+            shown.setdefault(row.student.id, {})[Category.IDENTITY] = row.identity_basis
+    for row in roster.rows if roster and changes else []:  # the changes of the roster's rows
+        change = changes.get(row.student.id)
+        if change is not None:
+            shown.setdefault(row.student.id, {}).update({c: row.shared[c] for c in change.categories})
     for item in notes:
-        shown.setdefault(item.student.id, (item.student, {}))[1].update(item.shared)
-    for student, categories in shown.values():
-        disclosure.log_view(user, student, categories)
+        shown.setdefault(item.student.id, {}).update(item.shared)
+    disclosure.log_list_views(user, shown)
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,8 @@ def _listed(user: User) -> sa.Select:
     )
 
 
-def _open(user: User) -> sa.Select:
+def open_query(user: User) -> sa.Select:
+    """(request, student) of the open requests of the students whose requests the user reads."""
     decided = sa.exists().where(AmendmentRequestEvent.request_id == AmendmentRequest.id)
     return _listed(user).where(~decided.correlate_except(AmendmentRequestEvent))
 
@@ -152,7 +153,7 @@ def _open(user: User) -> sa.Select:
 def open_requests(user: User) -> list[Listed]:
     """The open requests of the students whose requests the user reads, oldest first
     (the longest waiting at the top)."""
-    query = _open(user).options(joinedload(AmendmentRequest.requested_by))
+    query = open_query(user).options(joinedload(AmendmentRequest.requested_by))
     rows = db.session.execute(query.order_by(AmendmentRequest.created_at, AmendmentRequest.id).limit(LIST_LIMIT))
     return [Listed(request, student) for request, student in rows]
 
@@ -170,7 +171,7 @@ def answered_requests(user: User) -> list[Listed]:
 
 
 def open_count_query(user: User) -> sa.Select:
-    return sa.select(sa.func.count()).select_from(_open(user).subquery())
+    return sa.select(sa.func.count()).select_from(open_query(user).subquery())
 
 
 def open_count(user: User) -> int:

@@ -7,6 +7,7 @@ back leaves the ledger with its transaction.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -136,22 +137,69 @@ def log_list_view(user: User, student_ids: Iterable[int], categories: Iterable[C
         return
     _mark(ids)
     shown = [str(c) for c in sorted(categories)]
-    db.session.execute(
-        sa.insert(DisclosureEntry).from_select(
-            ["user_id", "organization_id", "student_id", "student_ids", "action", "categories", "basis", "allowed",
-             "request_path"],
-            sa.select(
-                sa.literal(user.id),
-                sa.literal(user.organization_id),
-                *_one_or_list(Student.id),
-                sa.literal(str(action)),
-                sa.literal(shown, ARRAY(sa.Text)),
-                sa.literal({c: basis for c in shown}, JSONB),
-                sa.true(),
-                sa.literal(_path(), sa.String),
-            ).where(Student.id.in_(ids)).group_by(Student.district_id).order_by(Student.district_id),
-        )
+    _insert_list_entries(
+        sa.select(*_list_entry(user, Student.id, sa.literal(shown, ARRAY(sa.Text)),
+                               sa.literal({c: basis for c in shown}, JSONB), action))
+        .where(Student.id.in_(ids)).group_by(Student.district_id).order_by(Student.district_id)
     )
+
+
+def _list_entry(user: User, student_id: sa.ColumnElement[int], categories: sa.ColumnElement,
+                basis: sa.ColumnElement, action: DisclosureAction = DisclosureAction.VIEW) -> list[sa.ColumnElement]:
+    """The columns of a list entry (`LIST_ENTRY_COLUMNS`) grouping `student_id`."""
+    return [sa.literal(user.id), sa.literal(user.organization_id), *_one_or_list(student_id),
+            sa.literal(str(action)), categories, basis, sa.true(), sa.literal(_path(), sa.String)]
+
+
+LIST_ENTRY_COLUMNS = ["user_id", "organization_id", "student_id", "student_ids", "action", "categories", "basis",
+                      "allowed", "request_path"]
+
+
+def _insert_list_entries(select: sa.Select) -> None:
+    db.session.execute(sa.insert(DisclosureEntry).from_select(LIST_ENTRY_COLUMNS, select))
+
+
+# one list entry per district and kind (categories and bases) of the students given as
+# parallel arrays, the kinds as a JSON array; a text statement, so that nothing of it is
+# compiled again for each page's own students
+LIST_VIEWS_SQL = sa.text("""
+INSERT INTO disclosure_log (user_id, organization_id, student_id, student_ids, action, categories, basis, allowed,
+                            request_path)
+SELECT :user_id, :organization_id,
+       CASE WHEN count(*) = 1 THEN min(m.student_id) END,
+       CASE WHEN count(*) <> 1 THEN array_agg(m.student_id ORDER BY m.student_id) END,
+       :action, k.categories, k.basis, true, :request_path
+FROM unnest(CAST(:student_ids AS integer[]), CAST(:kind_of AS integer[])) AS m(student_id, kind)
+JOIN students s ON s.id = m.student_id
+JOIN (SELECT (x.n - 1)::integer AS kind,
+             ARRAY(SELECT jsonb_array_elements_text(x.e -> 'categories')) AS categories,
+             x.e -> 'basis' AS basis
+      FROM jsonb_array_elements(CAST(:kinds AS jsonb)) WITH ORDINALITY AS x(e, n)) k ON k.kind = m.kind
+GROUP BY s.district_id, k.kind, k.categories, k.basis
+ORDER BY s.district_id, k.kind
+""")
+
+
+def log_list_views(user: User, shown: Mapping[int, Mapping[Category, str]]) -> None:
+    """A list page showing each student's own categories on their own bases (a partner's
+    staff see each student under that student's consent): one list entry for each set of
+    categories and bases shown and each district, all written by one INSERT … SELECT. A
+    student shown no category is not logged here."""
+    groups: dict[tuple, list[int]] = {}
+    for student_id, categories in shown.items():
+        if categories:
+            key = tuple(sorted((str(c), basis) for c, basis in categories.items()))
+            groups.setdefault(key, []).append(student_id)
+    if not groups:
+        return
+    _mark(i for ids in groups.values() for i in ids)
+    keys = sorted(groups)
+    members = [(student_id, index) for index, key in enumerate(keys) for student_id in sorted(groups[key])]
+    db.session.execute(LIST_VIEWS_SQL, {
+        "user_id": user.id, "organization_id": user.organization_id, "action": str(DisclosureAction.VIEW),
+        "request_path": _path(), "student_ids": [m[0] for m in members], "kind_of": [m[1] for m in members],
+        "kinds": json.dumps([{"categories": [c for c, _ in key], "basis": dict(key)} for key in keys]),
+    })
 
 
 def log_referral(

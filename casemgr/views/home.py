@@ -1,21 +1,49 @@
-"""Each role's home page. Partner staff work from theirs: the roster with each
-student's consent status and the latest notes; the administrator also sees the inbox,
-roster and staff at a glance."""
+"""Each role's home page: what needs them, most urgent first. Counselors and principals
+work from their queue (reads/school_home.py), teachers from their classes
+(reads/teacher_home.py), the district admin from the district's state
+(reads/district_home.py); partner staff from the roster with each student's consent
+status and the latest notes, and the administrator also sees the inbox, roster and
+staff at a glance."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from datetime import date
+
+from flask import Blueprint, current_app, request
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import DateField
+from wtforms.validators import Optional, ValidationError
 
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.models.enums import FAMILY, PARTNER_STAFF, Role
+from casemgr.identity import role_permission
+from casemgr.importers import progress
+from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, Role
+from casemgr.reads import district_home, school_home, teacher_home
 from casemgr.reads import partner_workspace as workspace
+from casemgr.services import disclosure
 from casemgr.views import family
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
 bp = Blueprint("home", __name__)
+teacher_permission = role_permission(Role.TEACHER)
+
+
+class SinceForm(FlaskForm):
+    """The date from which the queue counts changes (a date in the URL)."""
+
+    class Meta:
+        csrf = False
+
+    since = DateField("Changes since", validators=[Optional()])
+
+    def validate_since(self, field) -> None:
+        if field.data is not None and field.data > today():
+            raise ValidationError("Choose a date no later than today.")
+        if field.data is not None and field.data < date(today().year - 2, 1, 1):
+            raise ValidationError("Choose a date within the last two years.")
 
 
 @bp.route("/")
@@ -25,7 +53,50 @@ def index():
         return _partner_home()
     if current_user.role_enum in FAMILY:
         return family.home()
+    if current_user.role_enum in (Role.COUNSELOR, Role.PRINCIPAL):
+        return _school_home()
+    if current_user.role_enum is Role.TEACHER:
+        return _classes("home/teacher.html")
+    if current_user.role_enum is Role.DISTRICT_ADMIN:
+        return _district_home()
     return render(f"home/{current_user.role}.html", user=current_user)
+
+
+def _school_home():
+    day = today()
+    form = SinceForm(request.args)
+    since = form.since.data if form.validate() and form.since.data else school_home.default_since(day)
+    queue = school_home.load_queue(current_user, day, since)
+    response = render(f"home/{current_user.role}.html", user=current_user, queue=queue, form=form)
+    disclosure.log_list_view(current_user, queue.student_ids, queue.categories, policy.SCHOOL_OFFICIAL)
+    db.session.commit()
+    return response
+
+
+@bp.get("/classes")
+@login_required
+@teacher_permission.require(http_exception=403)
+def classes():
+    """The teacher's sections and their students, reached from the navigation."""
+    return _classes("home/classes.html")
+
+
+def _classes(template: str):
+    classes = teacher_home.load_classes(current_user, today())
+    response = render(template, user=current_user, classes=classes)
+    disclosure.log_list_view(current_user, classes.student_ids, teacher_home.SHOWN_CATEGORIES, policy.TEACHER_OF_RECORD)
+    db.session.commit()
+    return response
+
+
+def _district_home():
+    state = district_home.load_district_home(current_user, today())
+    stale_after = progress.stale_after(current_app.config)
+    response = render("home/district_admin.html", user=current_user, state=state,
+                      import_status=lambda batch: progress.shown_status(batch, stale_after))
+    disclosure.log_list_view(current_user, state.student_ids, [Category.IDENTITY], policy.SCHOOL_OFFICIAL)
+    db.session.commit()
+    return response
 
 
 def _partner_home():
@@ -39,8 +110,11 @@ def _partner_home():
                                    request.args.get("consent", ""))
     notes = workspace.latest_notes(current_user, day)
     expiring = workspace.expiring_consents(current_user, day)
+    since = workspace.last_visit(current_user, day)
+    changes = workspace.roster_changes(current_user, roster, since, day)
     response = render(template, "partner/partials/_roster.html", user=current_user, blocked=None, roster=roster,
-                      notes=notes, summary=summary, expiring=expiring, roster_endpoint="home.index", manage=False)
-    workspace.log_workspace(current_user, roster, notes, expiring)
+                      notes=notes, summary=summary, expiring=expiring, roster_endpoint="home.index", manage=False,
+                      changes=changes, changes_since=since)
+    workspace.log_workspace(current_user, roster, notes, expiring, changes)
     db.session.commit()
     return response

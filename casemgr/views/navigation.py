@@ -24,6 +24,7 @@ NAVIGATION[Role.DISTRICT_ADMIN] += [(_l("Imports"), "imports.index"), (_l("Organ
                                     (_l("Staff accounts"), "users.index")]
 NAVIGATION[Role.PRINCIPAL] += [(_l("Caseload"), "caseload.index")]
 NAVIGATION[Role.COUNSELOR] += [(_l("Caseload"), "caseload.index")]
+NAVIGATION[Role.TEACHER] += [(_l("My classes"), "home.classes")]
 for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.COUNSELOR):
     NAVIGATION[role].insert(2, (_l("Referrals"), "referrals.index"))
 NAVIGATION[Role.PARTNER_ADMIN] += [(_l("Referral inbox"), "inbox.index"), (_l("Roster"), "roster.index"), (_l("Staff"), "partner.staff")]

@@ -22,12 +22,12 @@ from datetime import date
 import sqlalchemy as sa
 
 from casemgr import indicators
+from casemgr.attendance import attendance_days
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.attendance import attendance_days
 from casemgr.models import User
 from tests.perf.bench_policy import signed_in_client
-from tests.perf.common import median_ms, perf_app, print_table, queries_of
+from tests.perf.common import measure_page, perf_app, print_table
 
 
 def last_school_day(today: date) -> date:
@@ -69,10 +69,8 @@ def main() -> None:
         client = signed_in_client(app, email)
         for query in caseload_queries(admin=email.startswith("admin")):
             path = f"/caseload{query.format(school=school)}"
-            count = queries_of(app, client, path)
             name = f"caseload {email.split('@')[0]} {query.format(school='<counselor’s>') or '(default)'}"
-            rows.append((f"{name}: SQL queries", str(count), "≤ 10"))
-            rows.append((f"{name}: median", f"{median_ms(lambda: client.get(path), args.runs):.2f} ms", "≤ 30 ms"))
+            rows += measure_page(app, client, path, name, args.runs, "≤ 10")
     print_table(f"Indicators and caseload at {args.students:,} students, as of {as_of}", rows)
 
 

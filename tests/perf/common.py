@@ -78,6 +78,13 @@ def median_ms(action, runs: int, warmup: int = 5) -> float:
     return statistics.median(timings)
 
 
+def measure_page(app, client, path: str, name: str, runs: int, queries_target: str) -> list[tuple[str, str, str]]:
+    """The SQL statements of one request of `path` (after one to warm up) and its median
+    server time, as two rows of `print_table`."""
+    return [(f"{name}: SQL queries", str(queries_of(app, client, path)), queries_target),
+            (f"{name}: median", f"{median_ms(lambda: client.get(path), runs):.2f} ms", "≤ 30 ms")]
+
+
 def print_table(title: str, rows: list[tuple[str, str, str]]) -> None:
     print(f"\n{title}")
     width = max(len(r[0]) for r in rows)
