@@ -14,6 +14,7 @@ from casemgr.clock import today
 from casemgr.models import (
     AmendmentRequest,
     AmendmentRequestEvent,
+    ConsentAsk,
     DisclosureEntry,
     ImportBatch,
     Note,
@@ -109,7 +110,7 @@ def school_situation(db, school):
     partner = create_partner(name="Northside Youth")
     s = {name: create_student(school, last_name=name) for name in (
         "Flagged", "Planned", "Closedflag", "Overdue", "Checkedin", "Declined", "Oldreferral", "Sentonly",
-        "Correcting", "Answered", "Ending", "Renewed", "Lasting")}
+        "Correcting", "Answered", "Ending", "Renewed", "Lasting", "Asked", "Handledask")}
     elsewhere = create_student(other_school, last_name="Elsewhere")
     tier_story(db, s["Flagged"], (40, 1), (10, 3))
     tier_story(db, elsewhere, (40, 1), (10, 3))
@@ -147,6 +148,14 @@ def school_situation(db, school):
     create_consent(s["Renewed"], partner, expires_on=TODAY + timedelta(days=300), signed_on=TODAY)
     create_consent(s["Lasting"], partner, expires_on=TODAY + timedelta(days=90), signed_on=TODAY - timedelta(days=60))
     create_consent(elsewhere, partner, expires_on=TODAY + timedelta(days=5), signed_on=TODAY - timedelta(days=60))
+    # requests for consent: one open, one handled
+    worker = create_user(Role.YOUTH_WORKER, partner)
+    for student in (s["Asked"], s["Handledask"], elsewhere):
+        db.session.add(ConsentAsk(student_id=student.id, organization_id=partner.id, categories=["attendance"],
+                                  asked_by_id=worker.id))
+    db.session.flush()
+    handled = db.session.scalar(sa.select(ConsentAsk).where(ConsentAsk.student_id == s["Handledask"].id))
+    handled.handled_at, handled.handled_by_id = datetime.now(UTC), counselor.id
     db.session.flush()
     return counselor, s, elsewhere
 
@@ -205,6 +214,9 @@ def test_school_queue_items_come_from_their_situations(client, db, school, role)
     consents = section(html, "consents")
     assert " Ending</a>" in consents and "in 10 days" in consents
     assert "Renewed" not in consents and "Lasting" not in consents
+    asks = section(html, "consent_asks")
+    assert " Asked</a>" in asks and "Northside Youth asked on" in asks and "Handledask" not in asks
+    assert f'href="/students/{s["Asked"].uuid}#consent-asks"' in asks
     assert "Elsewhere" not in html
     # each item links to where the work is done
     plan_link = re.search(r'href="/plans/[0-9a-f-]{36}[^<]* Overdue<', check_ins)
@@ -237,7 +249,7 @@ def test_school_queue_is_logged_as_one_list_entry(client, db, school):
     home(client)
     entries = list_entries(db, counselor)
     assert len(entries) == 1
-    shown = {s[name].id for name in ("Flagged", "Overdue", "Declined", "Correcting", "Ending")}
+    shown = {s[name].id for name in ("Flagged", "Overdue", "Declined", "Correcting", "Ending", "Asked")}
     assert set(entries[0].student_ids) == shown
     assert entries[0].basis == {c: "school_official" for c in entries[0].categories}
     assert set(entries[0].categories) == {"attendance", "behavior", "college", "grades", "identity", "services"}

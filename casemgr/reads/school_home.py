@@ -27,6 +27,7 @@ from casemgr.indicators import school_year_for
 from casemgr.models import (
     AmendmentRequest,
     Consent,
+    ConsentAsk,
     Flag,
     Organization,
     Referral,
@@ -191,6 +192,18 @@ def check_ins_due(s: Situation) -> sa.Select:
     )
 
 
+def consents_asked(s: Situation) -> sa.Select:
+    """Partners' requests that the school ask a family for consent, not yet handled,
+    the oldest first; `party` is the organization asking."""
+    return (
+        _select(ConsentAsk.student_id, ConsentAsk.uuid, ConsentAsk.created_at, None, None,
+                _organization_name(ConsentAsk.organization_id))
+        .join(Student, Student.id == ConsentAsk.student_id)
+        .where(ConsentAsk.handled_at.is_(None), policy.consent_ask_scope(s.user))
+        .order_by(ConsentAsk.created_at, ConsentAsk.id)
+    )
+
+
 def referrals_changed(s: Situation) -> sa.Select:
     """Referrals now accepted, declined, closed or waiting on family consent, whose last
     step came on or after `since`: declined and waiting first (they ask something of the
@@ -248,6 +261,8 @@ SECTIONS: list[QueueSection] = [
                  frozenset({Category.IDENTITY, Category.SERVICES})),
     QueueSection("flags", "Open flags without a support plan", "home/partials/queue/_flags.html",
                  open_flags_without_plan, frozenset({Category.IDENTITY, Category.SERVICES})),
+    QueueSection("consent_asks", "Partners asking for a family's consent", "home/partials/queue/_consent_asks.html",
+                 consents_asked, frozenset({Category.IDENTITY})),
     QueueSection("referrals", "Referrals that changed", "home/partials/queue/_referrals.html", referrals_changed,
                  frozenset({Category.IDENTITY, Category.SERVICES}), ("referrals.index", {})),
     QueueSection("corrections", "Family correction requests waiting", "home/partials/queue/_corrections.html",

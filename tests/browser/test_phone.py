@@ -1,7 +1,7 @@
 """Partner staff on a phone (issue 14, item 4): at 390×844 a youth worker reads the
 roster as cards, keeps the consent filter across a refresh, opens a student without
 consent and sees one panel saying so, asks the school to request consent; the
-counselor then sees the request on their notices and marks it handled."""
+counselor then sees the request in their home's queue and on their notices, and marks it handled."""
 from __future__ import annotations
 
 import re
@@ -98,6 +98,11 @@ def test_a_worker_on_a_phone_reads_cards_and_asks_for_consent_and_the_counselor_
 
     counselor = second_page
     sign_in(counselor, "counselor@example.org")
+    counselor.goto("/")  # the request is in the home's queue, and leads to the student
+    queued = counselor.locator("#queue-consent_asks").get_by_role("link", name=student.display_name)
+    expect(queued).to_be_visible()
+    queued.click()
+    expect(counselor.locator("#consent-asks .consent-ask", has_text="Northside Youth")).to_be_visible()
     counselor.goto("/notices")
     asks = counselor.locator("#consent-asks")
     expect(asks).to_be_visible()
