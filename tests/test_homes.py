@@ -43,7 +43,7 @@ from tests.factories import (
     create_support_plan,
     create_user,
 )
-from tests.helpers import login
+from tests.helpers import login, logout
 
 TODAY = today()
 YEAR = TODAY.year if TODAY.month >= 8 else TODAY.year - 1
@@ -243,16 +243,51 @@ def test_school_queue_refuses_a_bad_date_with_a_message(client, db, school, sinc
     assert f'value="{(TODAY - timedelta(days=30)).isoformat()}"' in html
 
 
-def test_school_queue_is_logged_as_one_list_entry(client, db, school):
+def test_a_counselor_with_a_caseload_starts_from_their_own_students(client, db, school):
+    """The queue of a counselor who has a caseload is about their students, with the
+    whole school one click away; a counselor without one sees the whole school."""
+    from casemgr.services import caseloads
+
+    counselor, s, _ = school_situation(db, school)
+    principal = create_user(Role.PRINCIPAL, school)
+    caseloads.assign_students(principal, school, counselor, f"{s['Flagged'].state_id}, {s['Ending'].state_id}")
+    login(client, counselor)
+    html = home(client)
+    assert 'aria-current="page">My students' in html
+    assert " Flagged</a>" in section(html, "flags") and " Ending</a>" in section(html, "consents")
+    for elsewhere in ("Overdue", "Declined", "Correcting", "Asked"):
+        assert f" {elsewhere}</a>" not in html, elsewhere
+    whole = home(client, "?scope=school")
+    assert 'aria-current="page">Whole school' in whole
+    assert " Overdue</a>" in section(whole, "check_ins") and " Asked</a>" in section(whole, "consent_asks")
+    logout(client)
+    login(client, create_user(Role.COUNSELOR, school))  # no caseload: the whole school, no switch
+    other = home(client)
+    assert "My students" not in other and " Overdue</a>" in section(other, "check_ins")
+
+
+def test_school_queue_logs_each_student_with_what_their_sections_show(client, db, school):
+    """One list entry per set of categories shown: a student who is only in "consents
+    ending" is logged for their name, not for their grades."""
     counselor, s, _ = school_situation(db, school)
     login(client, counselor)
     home(client)
-    entries = list_entries(db, counselor)
-    assert len(entries) == 1
-    shown = {s[name].id for name in ("Flagged", "Overdue", "Declined", "Correcting", "Ending", "Asked")}
-    assert set(entries[0].student_ids) == shown
-    assert entries[0].basis == {c: "school_official" for c in entries[0].categories}
-    assert set(entries[0].categories) == {"attendance", "behavior", "college", "grades", "identity", "services"}
+    logged = {}
+    for entry in list_entries(db, counselor):
+        assert entry.basis == {c: "school_official" for c in entry.categories}
+        for student_id in entry.student_ids or [entry.student_id]:
+            assert student_id not in logged
+            logged[student_id] = set(entry.categories)
+    tiers = {"attendance", "behavior", "college", "grades", "identity"}
+    assert logged == {
+        s["Flagged"].id: tiers | {"services"},  # rose a tier, and a flag without a plan
+        s["Overdue"].id: {"identity", "services"},
+        s["Declined"].id: {"identity", "services"},
+        s["Correcting"].id: {"identity"},
+        s["Ending"].id: {"identity"},
+        s["Asked"].id: {"identity"},
+    }
+    assert len(list_entries(db, counselor)) == 3  # one per set of categories
 
 
 def test_school_queue_reads_in_a_fixed_number_of_statements(client, db, school):

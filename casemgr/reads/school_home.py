@@ -40,6 +40,7 @@ from casemgr.models import (
 )
 from casemgr.models.enums import CaseStatus, Category, ReferralStatus
 from casemgr.reads.caseload import district_of
+from casemgr.reads.caseload_assignments import in_caseload_of
 from casemgr.reads.changes import tier_on
 from casemgr.reads.indicator_cards import TIER_CATEGORIES
 from casemgr.services import amendments
@@ -60,6 +61,12 @@ class Situation:
     user: User
     today: date
     since: date
+    mine: bool = False  # a counselor's own caseload rather than the whole school
+
+    @property
+    def scope(self) -> list[sa.ColumnElement[bool]]:
+        """The students of the queue beyond what the policy lets the user see."""
+        return [in_caseload_of(self.user.id)] if self.mine else []
 
     @property
     def since_moment(self) -> datetime:
@@ -112,9 +119,13 @@ class Queue:
     def student_ids(self) -> list[int]:
         return sorted({item.student.id for part in self.parts for item in part.items})
 
-    @property
-    def categories(self) -> frozenset[Category]:
-        return frozenset(c for part in self.parts if part.items for c in part.section.categories)
+    def shown(self) -> dict[int, set[Category]]:
+        """Each listed student and the categories the sections listing them show."""
+        shown: dict[int, set[Category]] = {}
+        for part in self.parts:
+            for item in part.items:
+                shown.setdefault(item.student.id, set()).update(part.section.categories)
+        return shown
 
     @property
     def total(self) -> int:
@@ -156,7 +167,7 @@ def tier_rises(s: Situation) -> sa.Select:
         _select(StudentIndicator.student_id, None, changed_on, then, now)
         .join(Student, Student.id == StudentIndicator.student_id)
         .where(StudentIndicator.school_year == year.year, changed_on.is_not(None),
-               sa.or_(now > then, sa.and_(then.is_(None), now == 3)), *seen)
+               sa.or_(now > then, sa.and_(then.is_(None), now == 3)), *seen, *s.scope)
         .order_by(now.desc(), (now - sa.func.coalesce(then, now)).desc(), Student.last_name, Student.id)
     )
 
@@ -167,7 +178,8 @@ def open_flags_without_plan(s: Situation) -> sa.Select:
     return (
         _select(Flag.student_id, Flag.uuid, Flag.created_at, Flag.need, None)
         .join(Student, Student.id == Flag.student_id)
-        .where(Flag.status == CaseStatus.OPEN, ~planned, policy.visible_students(s.user, Category.SERVICES, s.today))
+        .where(Flag.status == CaseStatus.OPEN, ~planned, policy.visible_students(s.user, Category.SERVICES, s.today),
+               *s.scope)
         .order_by(Flag.created_at, Flag.id)
     )
 
@@ -187,7 +199,7 @@ def check_ins_due(s: Situation) -> sa.Select:
         _select(SupportPlan.student_id, SupportPlan.uuid, due, SupportPlan.goal, s.today - due)
         .join(Student, Student.id == SupportPlan.student_id)
         .where(SupportPlan.status == CaseStatus.OPEN, due <= s.today,
-               policy.visible_students(s.user, Category.SERVICES, s.today))
+               policy.visible_students(s.user, Category.SERVICES, s.today), *s.scope)
         .order_by(due, SupportPlan.id)
     )
 
@@ -199,7 +211,7 @@ def consents_asked(s: Situation) -> sa.Select:
         _select(ConsentAsk.student_id, ConsentAsk.uuid, ConsentAsk.created_at, None, None,
                 _organization_name(ConsentAsk.organization_id))
         .join(Student, Student.id == ConsentAsk.student_id)
-        .where(ConsentAsk.handled_at.is_(None), policy.consent_ask_scope(s.user))
+        .where(ConsentAsk.handled_at.is_(None), policy.consent_ask_scope(s.user), *s.scope)
         .order_by(ConsentAsk.created_at, ConsentAsk.id)
     )
 
@@ -215,14 +227,14 @@ def referrals_changed(s: Situation) -> sa.Select:
         .join(Student, Student.id == Referral.student_id)
         .where(Referral.status.in_([str(state) for state in REFERRAL_STATES]),
                Referral.updated_at >= s.since_moment,
-               policy.visible_students(s.user, Category.SERVICES, s.today))
+               policy.visible_students(s.user, Category.SERVICES, s.today), *s.scope)
         .order_by(pressing, Referral.updated_at.desc(), Referral.id)
     )
 
 
 def corrections_waiting(s: Situation) -> sa.Select:
     """A family's requests to correct the record not yet answered, the oldest first."""
-    open_requests = amendments.open_query(s.user)
+    open_requests = amendments.open_query(s.user).where(*s.scope)
     return (
         open_requests.with_only_columns(
             *_select(AmendmentRequest.student_id, AmendmentRequest.uuid, AmendmentRequest.created_at,
@@ -249,7 +261,7 @@ def consents_ending(s: Situation) -> sa.Select:
         .join(Student, Student.id == Consent.student_id)
         .where(policy.consent_in_force(Consent, s.today),
                Consent.expires_on <= s.today + CONSENTS_ENDING_WITHIN, ~renewed,
-               policy.visible_students(s.user, Category.IDENTITY, s.today))
+               policy.visible_students(s.user, Category.IDENTITY, s.today), *s.scope)
         .order_by(Consent.expires_on, Consent.id)
     )
 
@@ -279,12 +291,13 @@ def default_since(today: date) -> date:
     return today - DEFAULT_LOOKBACK
 
 
-def load_queue(user: User, today: date, since: date, sections: list[QueueSection] | None = None) -> Queue:
+def load_queue(user: User, today: date, since: date, sections: list[QueueSection] | None = None,
+               mine: bool = False) -> Queue:
     """Every section's first items and how many it holds, in one statement: each
     section's rows numbered and counted (window functions, before its limit), the
     sections joined by UNION ALL, then their students."""
     sections = SECTIONS if sections is None else sections
-    situation = Situation(user, today, since)
+    situation = Situation(user, today, since, mine)
     ranked = []
     for index, section in enumerate(sections):
         query = section.query(situation)

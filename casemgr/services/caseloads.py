@@ -13,7 +13,6 @@ from casemgr import policy
 from casemgr.extensions import db
 from casemgr.models import CaseloadAssignment, CaseloadRule, Organization, Student, User
 from casemgr.models.enums import Role
-from casemgr.services import disclosure
 
 MAX_STUDENTS_AT_ONCE = 500
 LETTERS = string.ascii_uppercase
@@ -102,8 +101,6 @@ def assign_students(actor: User, school: Organization, counselor: User | None, i
         index_elements=[CaseloadAssignment.student_id],
         set_={"counselor_id": statement.excluded.counselor_id, "assigned_by_id": statement.excluded.assigned_by_id,
               "created_at": sa.func.now()}))
-    for student in students:
-        disclosure.log_roster_change(actor, student, f"assigned to the caseload of {counselor.full_name}")
     return students
 
 
@@ -116,4 +113,3 @@ def unassign_student(actor: User, school: Organization, student: Student) -> Non
         sa.delete(CaseloadAssignment).where(CaseloadAssignment.student_id == student.id)).rowcount
     if not removed:
         raise CaseloadError(f"{student.display_name} is not assigned to anyone one by one.")
-    disclosure.log_roster_change(actor, student, "individual caseload assignment ended")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -20,7 +21,7 @@ from casemgr.extensions import db
 from casemgr.identity import role_permission
 from casemgr.importers import progress
 from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, Role
-from casemgr.reads import district_home, school_home, teacher_home
+from casemgr.reads import caseload_assignments, district_home, school_home, teacher_home
 from casemgr.reads import partner_workspace as workspace
 from casemgr.services import disclosure
 from casemgr.views import family
@@ -66,9 +67,15 @@ def _school_home():
     day = today()
     form = SinceForm(request.args)
     since = form.since.data if form.validate() and form.since.data else school_home.default_since(day)
-    queue = school_home.load_queue(current_user, day, since)
-    response = render(f"home/{current_user.role}.html", user=current_user, queue=queue, form=form)
-    disclosure.log_list_view(current_user, queue.student_ids, queue.categories, policy.SCHOOL_OFFICIAL)
+    # a counselor with a caseload starts from their own students, the whole school a click away
+    has_caseload = current_user.role_enum is Role.COUNSELOR and db.session.scalar(
+        sa.select(caseload_assignments.has_caseload(current_user)))
+    mine = has_caseload and request.args.get("scope") != "school"
+    queue = school_home.load_queue(current_user, day, since, mine=mine)
+    scope = ("mine" if mine else "school") if has_caseload else None
+    response = render(f"home/{current_user.role}.html", user=current_user, queue=queue, form=form, scope=scope)
+    disclosure.log_list_views(current_user, {student_id: dict.fromkeys(categories, policy.SCHOOL_OFFICIAL)
+                                             for student_id, categories in queue.shown().items()})
     db.session.commit()
     return response
 
