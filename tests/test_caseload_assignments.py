@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from casemgr.models import CaseloadAssignment, CaseloadRule, DisclosureEntry
+from casemgr.models import CaseloadAssignment, CaseloadRule, DisclosureEntry, Organization
 from casemgr.models.enums import Role
 from casemgr.reads.caseload_assignments import assignments_page
 from casemgr.services import caseloads
@@ -77,6 +77,19 @@ def test_an_accented_initial_counts_as_its_letter(db, school, people):
     page_ = assignments_page(school)
     assert [(c.full_name, n) for c, n in page_.counselors] == [("Ana Counselor", 2), ("Ben Counselor", 2)]
     assert page_.unassigned == 0
+
+
+def test_a_counselor_who_moved_school_has_no_caseload_there(db, school, people, students):
+    """Assignments left at the old school do not give the counselor an empty "My
+    students" at the new one."""
+    from casemgr.reads.caseload_assignments import has_caseload
+
+    ana = people["ana"]
+    caseloads.assign_students(people["principal"], school, ana, students["Kim"].state_id)
+    assert db.session.scalar(sa.select(has_caseload(ana)))
+    ana.organization_id = create_school(db.session.get(Organization, school.district_id)).id
+    db.session.flush()
+    assert not db.session.scalar(sa.select(has_caseload(ana)))
 
 
 @pytest.mark.parametrize("grade, letters, message", [

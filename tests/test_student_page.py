@@ -14,12 +14,13 @@ from tests.factories import (
     create_school_year,
     create_agreement,
     create_consent,
+    create_indicator,
     create_partner,
     create_school,
     create_student,
     create_user,
 )
-from tests.helpers import login
+from tests.helpers import csrf_token, login
 
 TODAY = today()
 
@@ -101,6 +102,32 @@ def test_worker_sees_only_consented_categories_and_why_the_rest_are_hidden(clien
     entries = _log(db, student)
     assert [e.allowed for e in entries] == [True, False]
     assert entries[0].categories == ["attendance", "identity"]
+
+
+def test_a_worker_with_every_category_consented_has_their_notes_before_the_cards(client, db):
+    """No consent panel to show: the timeline ("Write a note") still comes first for a
+    worker, and after the cards for school staff."""
+    school = create_school()
+    student = create_student(school)
+    _attendance(db, student, ["unexcused"])
+    create_indicator(student, 2026, tier=2)
+    partner = create_partner("Northside Youth")
+    everything = ["identity", "attendance", "grades", "assessments", "behavior", "college", "notes", "services"]
+    create_agreement(partner, school.district, categories=everything,
+                     starts_on=date(TODAY.year - 1, 1, 1), ends_on=date(TODAY.year + 1, 12, 31))
+    create_consent(student, partner, categories=everything,
+                   signed_on=date(TODAY.year - 1, 1, 1), expires_on=date(TODAY.year + 1, 1, 1))
+    add_to_roster(student, partner, added_on=date(TODAY.year - 1, 1, 1))
+    worker = create_user(Role.YOUTH_WORKER, partner, confidentiality_signed_on=date(TODAY.year - 1, 1, 1),
+                         ferpa_trained_on=TODAY)
+    login(client, worker)
+    html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
+    assert 'id="consent-panel"' not in html
+    assert html.index('id="timeline"') < html.index('class="cards"')
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, create_user(Role.COUNSELOR, school))
+    html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
+    assert html.index('class="cards"') < html.index('id="timeline"')
 
 
 def test_revocation_hides_the_category_on_the_next_request(client, db):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from casemgr.extensions import db
 from casemgr.models import CaseloadAssignment, CaseloadRule, Organization, Student, User
@@ -43,7 +44,9 @@ def has_caseload(counselor: User) -> sa.ColumnElement[bool]:
     return sa.or_(
         sa.exists().where(CaseloadRule.counselor_id == counselor.id, CaseloadRule.school_id == counselor.organization_id)
         .correlate(None),
-        sa.exists().where(CaseloadAssignment.counselor_id == counselor.id).correlate(None),
+        sa.exists().where(CaseloadAssignment.counselor_id == counselor.id,
+                          CaseloadAssignment.student_id == Student.id,
+                          Student.school_id == counselor.organization_id).correlate(None),
     )
 
 
@@ -79,7 +82,7 @@ def assignments_page(school: Organization) -> AssignmentsPage:
     students, unassigned = db.session.execute(
         sa.select(sa.func.count(), sa.func.count().filter(~anyone)).where(Student.school_id == school.id)).one()
     rules = db.session.scalars(
-        sa.select(CaseloadRule).where(CaseloadRule.school_id == school.id)
+        sa.select(CaseloadRule).options(selectinload(CaseloadRule.counselor)).where(CaseloadRule.school_id == school.id)
         .order_by(CaseloadRule.grade.nulls_first(), CaseloadRule.letters_from, CaseloadRule.id)).all()
     individual = (sa.select(Student, User).join(CaseloadAssignment, CaseloadAssignment.student_id == Student.id)
                   .join(User, User.id == CaseloadAssignment.counselor_id).where(Student.school_id == school.id))

@@ -47,8 +47,10 @@ def index():
     if since is None:
         notices.remember_count(page.total)
     asks = consent_asks.open_for_school(current_user)
+    asks_total = consent_asks.open_count_for_school(current_user) if len(asks) >= consent_asks.SCHOOL_LISTED else len(asks)
     response = render("notices/index.html", "notices/partials/_list.html", blocked=None, notices=page,
-                      seen_before=seen_before, windowed=since is not None, consent_asks=asks, back="notices")
+                      seen_before=seen_before, windowed=since is not None, consent_asks=asks,
+                      consent_asks_total=asks_total, back="notices")
     notices.log_notices(current_user, page)
     consent_asks.log_listed(current_user, asks)
     notices.mark_seen(current_user, page.until)

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from casemgr import policy
 from casemgr.extensions import db
 from casemgr.models import Student
-from casemgr.models.enums import Category
+from casemgr.models.enums import PARTNER_STAFF, Category
 from casemgr.reads import consent_asks
 from casemgr.reads.indicator_cards import load_cards
 from casemgr.reads.student_record import record_section
@@ -56,6 +56,7 @@ def show(student_id: uuid.UUID):
         cards=load_cards(access),
         amendments=amendments.requests_for_student(access.student) if policy.reads_amendments(access) else None,
         panel=consent_asks.consent_panel(access),
+        notes_first=access.user.role_enum in PARTNER_STAFF,  # a worker writes notes more than reads cards
         consent_asks=consent_asks.open_for_student(current_user, access.student),
         back="student",
     )
