@@ -36,6 +36,19 @@ def _log(db, student):
     ).all()
 
 
+def _consented_worker(school, student, agreed: list[str], consented: list[str]):
+    """A compliant youth worker of Northside Youth, the student on its roster, under an
+    agreement and a consent in force."""
+    partner = create_partner("Northside Youth")
+    create_agreement(partner, school.district, categories=agreed,
+                     starts_on=date(TODAY.year - 1, 1, 1), ends_on=date(TODAY.year + 1, 12, 31))
+    create_consent(student, partner, categories=consented,
+                   signed_on=date(TODAY.year - 1, 1, 1), expires_on=date(TODAY.year + 1, 1, 1))
+    add_to_roster(student, partner, added_on=date(TODAY.year - 1, 1, 1))
+    return create_user(Role.YOUTH_WORKER, partner, confidentiality_signed_on=date(TODAY.year - 1, 1, 1),
+                       ferpa_trained_on=TODAY)
+
+
 def test_counselor_sees_every_section_and_the_view_is_logged(client, db):
     school = create_school()
     student = create_student(school)
@@ -77,15 +90,7 @@ def test_worker_sees_only_consented_categories_and_why_the_rest_are_hidden(clien
     db.session.add(DisciplineIncident(student_id=student.id, school_id=school.id, incident_code="X1",
                                       occurred_on=date(2026, 9, 9), school_year=2026,
                                       incident_type="Fight-secret", action="out_of_school_suspension"))
-    partner = create_partner("Northside Youth")
-    district = school.district
-    create_agreement(partner, district, categories=["identity", "attendance", "grades"],
-                     starts_on=date(TODAY.year - 1, 1, 1), ends_on=date(TODAY.year + 1, 12, 31))
-    create_consent(student, partner, categories=["identity", "attendance"],
-                   signed_on=date(TODAY.year - 1, 1, 1), expires_on=date(TODAY.year + 1, 1, 1))
-    add_to_roster(student, partner, added_on=date(TODAY.year - 1, 1, 1))
-    worker = create_user(Role.YOUTH_WORKER, partner, confidentiality_signed_on=date(TODAY.year - 1, 1, 1),
-                         ferpa_trained_on=TODAY)
+    worker = _consented_worker(school, student, ["identity", "attendance", "grades"], ["identity", "attendance"])
     login(client, worker)
     html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
     assert "Absent 1 of 1" in html
@@ -111,15 +116,8 @@ def test_a_worker_with_every_category_consented_has_their_notes_before_the_cards
     student = create_student(school)
     _attendance(db, student, ["unexcused"])
     create_indicator(student, 2026, tier=2)
-    partner = create_partner("Northside Youth")
     everything = ["identity", "attendance", "grades", "assessments", "behavior", "college", "notes", "services"]
-    create_agreement(partner, school.district, categories=everything,
-                     starts_on=date(TODAY.year - 1, 1, 1), ends_on=date(TODAY.year + 1, 12, 31))
-    create_consent(student, partner, categories=everything,
-                   signed_on=date(TODAY.year - 1, 1, 1), expires_on=date(TODAY.year + 1, 1, 1))
-    add_to_roster(student, partner, added_on=date(TODAY.year - 1, 1, 1))
-    worker = create_user(Role.YOUTH_WORKER, partner, confidentiality_signed_on=date(TODAY.year - 1, 1, 1),
-                         ferpa_trained_on=TODAY)
+    worker = _consented_worker(school, student, everything, everything)
     login(client, worker)
     html = client.get(f"/students/{student.uuid}").get_data(as_text=True)
     assert 'id="consent-panel"' not in html
