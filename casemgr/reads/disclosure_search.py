@@ -131,6 +131,13 @@ EXPORT_COLUMNS = ("When", "Who", "Email", "Organization", "Student", "State ID",
                   "Reason", "Categories", "Basis")
 
 
+def exported_students(search: LogSearch, limit: int) -> list[int]:
+    """The students the export of a search names (its entries about one student), for
+    the export's own entry in the log."""
+    found = entries(search).limit(limit).subquery()
+    return list(db.session.scalars(sa.select(found.c.student_id).where(found.c.student_id.is_not(None)).distinct()))
+
+
 def export_rows(search: LogSearch, limit: int, label_basis: Callable[[str], str],
                 label_category: Callable[[str], str]) -> Iterator[list[str]]:
     """The rows of the CSV export of a search, newest first, `limit` at most: one

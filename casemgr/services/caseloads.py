@@ -112,4 +112,4 @@ def unassign_student(actor: User, school: Organization, student: Student) -> Non
     removed = db.session.execute(
         sa.delete(CaseloadAssignment).where(CaseloadAssignment.student_id == student.id)).rowcount
     if not removed:
-        raise CaseloadError(f"{student.display_name} is not assigned to anyone one by one.")
+        raise CaseloadError("That student is not assigned to anyone one by one: nothing changed.")
