@@ -25,18 +25,30 @@ def has_control_characters(value: str) -> bool:
     return CONTROL.search(line_breaks(value)) is not None
 
 
-# the accented letters of names in the languages casemgr's families speak, and their
-# plain letters: PostgreSQL folds them with translate() (the unaccent extension is not
-# always installed)
-ACCENTED = "áàâäãåéèêëíìîïóòôöõúùûüñçýÿÁÀÂÄÃÅÉÈÊËÍÌÎÏÓÒÔÖÕÚÙÛÜÑÇÝ"
-PLAIN = "aaaaaaeeeeiiiiooooouuuuncyyAAAAAAEEEEIIIIOOOOOUUUUNCY"
+# letters of names written with accents or strokes, each with the plain letter a reader
+# files it under: PostgreSQL folds them with translate() (the unaccent extension is not
+# always installed), Python with the same table, so that both sides agree
+_STROKED = {"Ø": "O", "ø": "o", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Æ": "A", "æ": "a", "Œ": "O", "œ": "o",
+            "ß": "s", "Ħ": "H", "ħ": "h", "Ŧ": "T", "ŧ": "t", "ı": "i", "Ŀ": "L", "ŀ": "l"}
+
+
+def _plain_letter(char: str) -> str | None:
+    if char in _STROKED:
+        return _STROKED[char]
+    base = unicodedata.normalize("NFKD", char)[0]
+    return base if base != char and base.isascii() and base.isalpha() else None
+
+
+_LETTERS = {c: p for c in map(chr, range(0xC0, 0x250)) if (p := _plain_letter(c))}
+ACCENTED, PLAIN = "".join(_LETTERS), "".join(_LETTERS.values())
+_PLAIN_TABLE = str.maketrans(_LETTERS)
 
 
 def fold(text: str) -> str:
     """A name as searches compare it: lower case, without accents."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+    return text.translate(_PLAIN_TABLE).lower()
 
 
 def unaccented(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
-    """The column's text without accents, in SQL ("Ábalos" -> "Abalos")."""
+    """The column's text without accents, in SQL ("Ábalos" -> "Abalos", "Łukasz" -> "Lukasz")."""
     return sa.func.translate(column, ACCENTED, PLAIN)

@@ -110,8 +110,9 @@ def test_admin_finds_a_student_by_the_start_of_a_name_whatever_the_case_and_acce
     jose = create_student(school, first_name="José", last_name="Álvarez")
     maria = create_student(school, first_name="María", last_name="Alvarado")
     baker = create_student(school, first_name="Ann", last_name="Baker")
+    lukasz = create_student(school, first_name="Łukasz", last_name="Štolc")
     other_district = create_student(create_school(), first_name="José", last_name="Álvarez")
-    _seen_by_a_counselor(client, jose, maria, baker)
+    _seen_by_a_counselor(client, jose, maria, baker, lukasz)
     login(client, create_user(Role.COUNSELOR, other_district.school))
     client.get(f"/students/{other_district.uuid}")
     logout(client)
@@ -122,6 +123,7 @@ def test_admin_finds_a_student_by_the_start_of_a_name_whatever_the_case_and_acce
                                    ("jose alv", "1 entry", ("Álvarez, José",)),
                                    ("Alvarez, Jose", "1 entry", ("Álvarez, José",)),
                                    ("mar", "1 entry", ("Alvarado, María",)),
+                                   ("lukasz stolc", "1 entry", ("Štolc, Łukasz",)),  # strokes and carons too
                                    (baker.state_id, "1 entry", ("Baker, Ann",))):
         html = client.get(f"/admin/disclosures?student={search}").get_data(as_text=True)
         assert entries in html, search
