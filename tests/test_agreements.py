@@ -212,6 +212,13 @@ def test_a_service_agreement_without_a_sharing_agreement_says_it_cannot_receive_
     login(client, admin)
     listing = " ".join(client.get("/admin/agreements").get_data(as_text=True).split())
     assert "Cannot receive referrals: Northside Youth has no data-sharing agreement in force." in listing
+    assert listing.count("Cannot receive referrals") == 1
+    # one that starts later is not flagged by today's gap: its partner may sign in time
+    later = create_partner("Eastside Tutors")
+    create_service_agreement(later, admin.organization, starts_on=TODAY + timedelta(days=30),
+                             ends_on=TODAY + timedelta(days=300))
+    listing = " ".join(client.get("/admin/agreements").get_data(as_text=True).split())
+    assert "Eastside Tutors has no data-sharing agreement" not in listing
     # and referral targeting refuses it
     student = students[0]
     flag = create_flag(student, counselor, need="mentoring")

@@ -176,3 +176,18 @@ def test_the_spanish_form_states_the_purpose_in_spanish_or_says_it_has_only_engl
     html = " ".join(unescape(client.get(form_url(world["minor"], world["northside"], "es")).get_data(as_text=True)).split())
     assert '<p translate="no" class="prose">Mentoría y apoyo a la asistencia</p>' in html
     assert "solo en inglés" not in html
+
+
+def test_two_agreements_in_force_give_the_paper_form_the_purposes_of_the_online_one(client, db, world):
+    """A partner with two agreements in force: the printed release and the online
+    consent form state the same purposes (each agreement's, once)."""
+    from casemgr.clock import today
+    from casemgr.services.consents import agreement_purpose
+
+    create_agreement(world["northside"], world["district"], categories=["identity", "grades"],
+                     purpose="Tutoring after school", starts_on=date(2020, 1, 1), ends_on=date(2099, 1, 1))
+    online, _ = agreement_purpose(world["northside"], world["minor"], today(), "en")
+    assert sorted(online.split("\n")) == ["Mentoring and attendance support", "Tutoring after school"]
+    login(client, world["parent"])
+    html = unescape(client.get(form_url(world["minor"], world["northside"], "en")).get_data(as_text=True))
+    assert f'<p translate="no" class="prose" lang="en">{online}</p>' in html

@@ -16,6 +16,7 @@ from casemgr import policy
 from casemgr.models import DataSharingAgreement, Organization, Student
 from casemgr.models.enums import Category, OrgKind
 from casemgr.school_year import end_of_school_year
+from casemgr.services.consents import agreement_purpose
 
 CATEGORY_DESCRIPTIONS = {
     Category.IDENTITY: _l("Name, date of birth, school, grade and student ID numbers."),
@@ -35,14 +36,18 @@ class ReleaseForm:
     district: Organization
     organization: Organization
     categories: list[Category]  # those the agreement allows, in the order of SPEC §3
-    agreement: DataSharingAgreement  # the newest in force: its purpose, in each language it gives
+    agreement: DataSharingAgreement  # the newest in force
     expires_on: date
     student_signs: bool  # the student is eligible: they sign, not a parent
+    purpose: str  # of every agreement in force, as the online consent form states it
+    purpose_translated: bool  # in the reader's language (else in the district's default)
 
 
-def build_release_form(student: Student, organization: Organization, today: date) -> ReleaseForm | None:
+def build_release_form(student: Student, organization: Organization, today: date,
+                       language: str | None = None) -> ReleaseForm | None:
     """The form for `organization`, or None when no agreement with the student's
-    district is in force (no release can name it)."""
+    district is in force (no release can name it); its purpose in `language` where the
+    agreements give it."""
     agreements = sorted(
         (a for a in policy.active_agreements(organization.id, today) if a.district_id == student.district_id),
         key=lambda a: (a.starts_on, a.id), reverse=True,
@@ -50,6 +55,7 @@ def build_release_form(student: Student, organization: Organization, today: date
     if organization.kind != OrgKind.PARTNER or not agreements:
         return None
     allowed = {c for agreement in agreements for c in agreement.categories}
+    purpose, translated = agreement_purpose(organization, student, today, language)
     return ReleaseForm(
         student=student,
         district=student.district,
@@ -58,4 +64,6 @@ def build_release_form(student: Student, organization: Organization, today: date
         agreement=agreements[0],
         expires_on=end_of_school_year(student.district_id, today),
         student_signs=student.is_eligible_on(today),
+        purpose=purpose,
+        purpose_translated=translated,
     )

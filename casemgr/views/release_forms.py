@@ -37,13 +37,12 @@ def show(student_id: uuid.UUID, organization_id: uuid.UUID):
     if not policy.may_print_release_form(access):
         abort(404)
     organization = db.session.scalar(select(Organization).where(Organization.uuid == organization_id))
-    form = build_release_form(access.student, organization, access.today) if organization is not None else None
-    if form is None:
-        abort(404)
-    reader_language = current_language()
     language = request.args.get("lang", "")
     if language not in languages():
-        language = reader_language
+        language = current_language()
+    form = build_release_form(access.student, organization, access.today, language) if organization else None
+    if form is None:
+        abort(404)
     with force_locale(language):
         document = Markup(render_template("release_forms/_form.html", form=form, words=CATEGORY_WORDS,
                                           descriptions=CATEGORY_DESCRIPTIONS))
