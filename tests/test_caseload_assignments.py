@@ -79,6 +79,17 @@ def test_an_accented_initial_counts_as_its_letter(db, school, people):
     assert page_.unassigned == 0
 
 
+def test_overlapping_rules_share_students_and_the_page_counts_them(client, db, school, people, students):
+    principal, ana, ben = people["principal"], people["ana"], people["ben"]
+    caseloads.add_rule(principal, school, ana, None, "A", "K")  # Adams, Kim, baker
+    caseloads.add_rule(principal, school, ben, 9, None, None)  # Adams, Kim, Lopez
+    page_ = assignments_page(school)
+    assert [n for _, n in page_.counselors] == [3, 3]
+    assert (page_.shared, page_.unassigned) == (2, 1)  # Adams and Kim twice; Zhou nobody's
+    login(client, principal)
+    assert "2 students are in more than one counselor" in client.get("/caseload/assignments").get_data(as_text=True)
+
+
 def test_a_counselor_who_moved_school_has_no_caseload_there(db, school, people, students):
     """Assignments left at the old school do not give the counselor an empty "My
     students" at the new one."""

@@ -70,6 +70,7 @@ class AssignmentsPage:
     rules: list[CaseloadRule]
     individuals: list[Individual]
     individuals_total: int
+    shared: int = 0  # students whom rules put in more than one counselor's caseload
 
 
 def assignments_page(school: Organization) -> AssignmentsPage:
@@ -78,9 +79,11 @@ def assignments_page(school: Organization) -> AssignmentsPage:
     mine = sa.select(sa.func.count()).where(Student.school_id == school.id, in_caseload_of(User.id)).correlate(User)
     counts = dict(db.session.execute(
         sa.select(User.id, mine.scalar_subquery()).where(User.id.in_(ids))).all()) if ids else {}
-    anyone = sa.exists().where(User.id.in_(ids), in_caseload_of(User.id)) if ids else sa.false()
-    students, unassigned = db.session.execute(
-        sa.select(sa.func.count(), sa.func.count().filter(~anyone)).where(Student.school_id == school.id)).one()
+    holders = (sa.select(sa.func.count()).where(User.id.in_(ids), in_caseload_of(User.id)).scalar_subquery()
+               if ids else sa.literal(0))
+    students, unassigned, shared = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(holders == 0), sa.func.count().filter(holders > 1))
+        .where(Student.school_id == school.id)).one()
     rules = db.session.scalars(
         sa.select(CaseloadRule).options(selectinload(CaseloadRule.counselor)).where(CaseloadRule.school_id == school.id)
         .order_by(CaseloadRule.grade.nulls_first(), CaseloadRule.letters_from, CaseloadRule.id)).all()
@@ -90,4 +93,4 @@ def assignments_page(school: Organization) -> AssignmentsPage:
     rows = db.session.execute(
         individual.order_by(Student.last_name, Student.first_name, Student.id).limit(INDIVIDUALS_SHOWN)).all()
     return AssignmentsPage(school, [(c, counts.get(c.id, 0)) for c in counselors], unassigned, students, rules,
-                           [Individual(s, u) for s, u in rows], total)
+                           [Individual(s, u) for s, u in rows], total, shared)

@@ -274,7 +274,7 @@ SECTIONS: list[QueueSection] = [
     QueueSection("flags", "Open flags without a support plan", "home/partials/queue/_flags.html",
                  open_flags_without_plan, frozenset({Category.IDENTITY, Category.SERVICES})),
     QueueSection("consent_asks", "Partners asking for a family's consent", "home/partials/queue/_consent_asks.html",
-                 consents_asked, frozenset({Category.IDENTITY})),
+                 consents_asked, frozenset({Category.IDENTITY}), ("notices.index", {"_anchor": "consent-asks"})),
     QueueSection("referrals", "Referrals that changed", "home/partials/queue/_referrals.html", referrals_changed,
                  frozenset({Category.IDENTITY, Category.SERVICES}), ("referrals.index", {})),
     QueueSection("corrections", "Family correction requests waiting", "home/partials/queue/_corrections.html",
