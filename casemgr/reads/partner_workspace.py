@@ -34,6 +34,7 @@ from casemgr.models import (
 )
 from casemgr.models.enums import PARTNER_STAFF, Category, ReferralStatus
 from casemgr.reads.changes import attendance_rates_on, tier_on
+from casemgr.reads import notices
 from casemgr.reads.indicator_cards import TIER_CATEGORIES
 from casemgr.services import disclosure
 from casemgr.services.referrals import Load, organization_loads
@@ -121,12 +122,40 @@ def _roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.
     return sa.select(entry).join(Student, Student.id == entry.student_id).where(*where), expires, state
 
 
-def roster_page(user: User, today: date, page: int = 1, consent: str = "") -> RosterPage:
+def _count(query: sa.Select) -> sa.Select:
+    return query.with_only_columns(sa.func.count()).order_by(None)
+
+
+@dataclass(frozen=True)
+class HomeCounts:
+    """What a partner's home counts before reading its lists: the roster (with its
+    filter), the students whose consent ends soon, and the navigation's new notices."""
+
+    roster: int
+    expiring: int
+    notices: int | None  # None: the user has no notices
+
+
+def home_counts(user: User, today: date, consent: str = "") -> HomeCounts:
+    """The home's counts in one statement, the navigation's count of new notices with
+    them (`notices.notice_count_query`, the same count the navigation would read)."""
+    consent = consent if consent in CONSENT_FILTERS else ""
+    counts = [_count(_roster_query(user, today, consent)[0]).scalar_subquery().label("roster"),
+              _count(_roster_query(user, today, "expiring")[0]).scalar_subquery().label("expiring")]
+    new_notices = notices.notice_count_query(user, today)
+    if new_notices is not None:
+        counts.append(new_notices.scalar_subquery().label("notices"))
+    row = db.session.execute(sa.select(*counts)).one()
+    return HomeCounts(row.roster, row.expiring, row.notices if new_notices is not None else None)
+
+
+def roster_page(user: User, today: date, page: int = 1, consent: str = "", total: int | None = None) -> RosterPage:
     """A page of the user's organization's roster, by name; empty for anyone who may not
-    see it (the policy's `roster_scope`)."""
+    see it (the policy's `roster_scope`). `total`: the count of `home_counts`, when read."""
     consent = consent if consent in CONSENT_FILTERS else ""
     base, expires, _ = _roster_query(user, today, consent)
-    total = db.session.scalar(base.with_only_columns(sa.func.count()).order_by(None))
+    if total is None:
+        total = db.session.scalar(_count(base))
     pages = max((total + ROSTER_PAGE_SIZE - 1) // ROSTER_PAGE_SIZE, 1)
     page = min(max(page, 1), pages)
     bases = [policy.basis_column(user, category, today).label(f"basis_{category}") for category in Category]
@@ -190,11 +219,14 @@ class ExpiringConsents:
         return (row.consent_expires_on - self.today).days
 
 
-def expiring_consents(user: User, today: date, limit: int = EXPIRING_LISTED) -> ExpiringConsents:
-    """The roster's `expiring` students, in two queries whatever the roster's size; none
-    for anyone who may not see the roster (the policy's `roster_scope`)."""
+def expiring_consents(user: User, today: date, limit: int = EXPIRING_LISTED,
+                      total: int | None = None) -> ExpiringConsents:
+    """The roster's `expiring` students, in two queries whatever the roster's size (one,
+    given the count of `home_counts`); none for anyone who may not see the roster (the
+    policy's `roster_scope`)."""
     base, expires, _ = _roster_query(user, today, "expiring")
-    total = db.session.scalar(base.with_only_columns(sa.func.count()).order_by(None))
+    if total is None:
+        total = db.session.scalar(_count(base))
     if not total:
         return ExpiringConsents(0, [], today)
     identity = policy.basis_column(user, Category.IDENTITY, today).label("identity_basis")
@@ -313,9 +345,10 @@ def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote]
     """The students shown, as list entries: one for each set of categories shown on the
     same bases (a partner's staff see each student on the basis of that student's own
     consent, which the log must name). A name on the roster without any consent shows
-    no category (SPEC §4 rule 3)."""
+    no category (SPEC §4 rule 3): it is logged as the name only, in the same statement."""
     shown: dict[int, dict[Category, str]] = {}
-    for row in [*(roster.rows if roster else []), *(expiring.rows if expiring else [])]:
+    listed = [*(roster.rows if roster else []), *(expiring.rows if expiring else [])]
+    for row in listed:
         if row.identity_basis:
             shown.setdefault(row.student.id, {})[Category.IDENTITY] = row.identity_basis
     for row in roster.rows if roster and changes else []:  # the changes of the roster's rows
@@ -324,7 +357,7 @@ def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote]
             shown.setdefault(row.student.id, {}).update({c: row.shared[c] for c in change.categories})
     for item in notes:
         shown.setdefault(item.student.id, {}).update(item.shared)
-    disclosure.log_list_views(user, shown)
+    disclosure.log_list_views(user, shown, [row.student.id for row in listed])
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from casemgr.extensions import db
 from casemgr.identity import role_permission
 from casemgr.importers import progress
 from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, Role
-from casemgr.reads import district_home, school_home, teacher_home
+from casemgr.reads import district_home, notices, school_home, teacher_home
 from casemgr.reads import partner_workspace as workspace
 from casemgr.services import disclosure
 from casemgr.views import family
@@ -106,10 +106,13 @@ def _partner_home():
     summary = workspace.admin_summary(current_user, day) if current_user.role_enum is Role.PARTNER_ADMIN else None
     if blocked:
         return render(template, user=current_user, blocked=blocked, summary=summary)
-    roster = workspace.roster_page(current_user, day, page_number(),
-                                   request.args.get("consent", ""))
+    consent = request.args.get("consent", "")
+    counts = workspace.home_counts(current_user, day, consent)
+    if counts.notices is not None:
+        notices.remember_count(counts.notices)
+    roster = workspace.roster_page(current_user, day, page_number(), consent, total=counts.roster)
     notes = workspace.latest_notes(current_user, day)
-    expiring = workspace.expiring_consents(current_user, day)
+    expiring = workspace.expiring_consents(current_user, day, total=counts.expiring)
     since = workspace.last_visit(current_user, day)
     changes = workspace.roster_changes(current_user, roster, since, day)
     response = render(template, "partner/partials/_roster.html", user=current_user, blocked=None, roster=roster,
