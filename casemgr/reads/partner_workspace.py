@@ -8,6 +8,7 @@ so each row is logged on its own basis once the page is built.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -34,7 +35,6 @@ from casemgr.models import (
 )
 from casemgr.models.enums import PARTNER_STAFF, Category, ReferralStatus
 from casemgr.reads.changes import attendance_rates_on, tier_on
-from casemgr.reads import notices
 from casemgr.reads.indicator_cards import TIER_CATEGORIES
 from casemgr.services import disclosure
 from casemgr.services.referrals import Load, organization_loads
@@ -126,27 +126,16 @@ def _count(query: sa.Select) -> sa.Select:
     return query.with_only_columns(sa.func.count()).order_by(None)
 
 
-@dataclass(frozen=True)
-class HomeCounts:
-    """What a partner's home counts before reading its lists: the roster (with its
-    filter), the students whose consent ends soon, and the navigation's new notices."""
-
-    roster: int
-    expiring: int
-    notices: int | None  # None: the user has no notices
-
-
-def home_counts(user: User, today: date, consent: str = "") -> HomeCounts:
-    """The home's counts in one statement, the navigation's count of new notices with
-    them (`notices.notice_count_query`, the same count the navigation would read)."""
+def home_counts(user: User, today: date, consent: str = "", alongside: Sequence[sa.ColumnElement] = ()) -> sa.Row:
+    """What a partner's home counts before reading its lists, in one statement: the
+    roster with its filter (`roster`), the students whose consent ends soon
+    (`expiring`), and the `alongside` columns (the navigation's counts)."""
     consent = consent if consent in CONSENT_FILTERS else ""
-    counts = [_count(_roster_query(user, today, consent)[0]).scalar_subquery().label("roster"),
-              _count(_roster_query(user, today, "expiring")[0]).scalar_subquery().label("expiring")]
-    new_notices = notices.notice_count_query(user, today)
-    if new_notices is not None:
-        counts.append(new_notices.scalar_subquery().label("notices"))
-    row = db.session.execute(sa.select(*counts)).one()
-    return HomeCounts(row.roster, row.expiring, row.notices if new_notices is not None else None)
+    return db.session.execute(sa.select(
+        _count(_roster_query(user, today, consent)[0]).scalar_subquery().label("roster"),
+        _count(_roster_query(user, today, "expiring")[0]).scalar_subquery().label("expiring"),
+        *alongside,
+    )).one()
 
 
 def roster_page(user: User, today: date, page: int = 1, consent: str = "", total: int | None = None) -> RosterPage:

@@ -12,7 +12,7 @@ count (a UNION ALL).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -107,6 +107,7 @@ class Queue:
     since: date
     today: date
     parts: list[QueuePart]
+    alongside: dict[str, object] = field(default_factory=dict)  # the columns read with the queue, by label
 
     @property
     def student_ids(self) -> list[int]:
@@ -279,10 +280,12 @@ def default_since(today: date) -> date:
     return today - DEFAULT_LOOKBACK
 
 
-def load_queue(user: User, today: date, since: date, sections: list[QueueSection] | None = None) -> Queue:
+def load_queue(user: User, today: date, since: date, sections: list[QueueSection] | None = None,
+               alongside: Sequence[sa.ColumnElement] = ()) -> Queue:
     """Every section's first items and how many it holds, in one statement: each
     section's rows numbered and counted (window functions, before its limit), the
-    sections joined by UNION ALL, then their students."""
+    sections joined by UNION ALL, then their students; with the `alongside` columns
+    (uncorrelated: the navigation's counts), whose values are kept when a row is read."""
     sections = SECTIONS if sections is None else sections
     situation = Situation(user, today, since)
     ranked = []
@@ -295,14 +298,15 @@ def load_queue(user: User, today: date, since: date, sections: list[QueueSection
     items = sa.union_all(*ranked).subquery()
     rows = db.session.execute(
         sa.select(items, Student.uuid.label("student_uuid"), Student.preferred_name, Student.first_name,
-                  Student.last_name)
+                  Student.last_name, *alongside)
         .join(Student, Student.id == items.c.student_id)
         .order_by(items.c.part, items.c.position)
     ).all()
     parts = [QueuePart(section, 0) for section in sections]
+    kept = {column.name: rows[0]._mapping[column.name] for column in alongside} if rows else {}
     for row in rows:
         parts[row.part].count = row.total
         student = QueueStudent(row.student_id, row.student_uuid,
                                f"{row.preferred_name or row.first_name} {row.last_name}")
         parts[row.part].items.append(QueueItem(student, row.ref, row.day, row.detail, row.number, row.party))
-    return Queue(since, today, parts)
+    return Queue(since, today, parts, kept)

@@ -8,6 +8,7 @@ One statement reads every section with its students, marks and rates.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -62,14 +63,17 @@ class ClassSection:
 class Classes:
     school_year: int | None
     sections: list[ClassSection]
+    alongside: dict[str, object] = field(default_factory=dict)  # the columns read with the classes, by label
 
     @property
     def student_ids(self) -> list[int]:
         return sorted({student.id for section in self.sections for student in section.students})
 
 
-def load_classes(user: User, today: date) -> Classes:
-    """The user's sections this school year, by course, each with its students by name."""
+def load_classes(user: User, today: date, alongside: Sequence[sa.ColumnElement] = ()) -> Classes:
+    """The user's sections this school year, by course, each with its students by name;
+    with the `alongside` columns (uncorrelated: the navigation's counts), whose values
+    are kept when a row is read."""
     year = school_year_for(district_of(user), today)
     if year is None:
         return Classes(None, [])
@@ -83,7 +87,7 @@ def load_classes(user: User, today: date) -> Classes:
     rows = db.session.execute(
         sa.select(section.uuid, section.course_title, section.course_code, section.local_id, section.term,
                   Student.id, Student.uuid.label("student_uuid"), Student.preferred_name, Student.first_name,
-                  Student.last_name, StudentIndicator.attendance_rate, failing.label("failing"))
+                  Student.last_name, StudentIndicator.attendance_rate, failing.label("failing"), *alongside)
         .join(enrollment, enrollment.section_id == section.id)
         .join(Student, Student.id == enrollment.student_id)
         .outerjoin(StudentIndicator, sa.and_(StudentIndicator.student_id == Student.id,
@@ -105,4 +109,5 @@ def load_classes(user: User, today: date) -> Classes:
         listed.students.append(ClassStudent(row.id, row.student_uuid,
                                             f"{row.preferred_name or row.first_name} {row.last_name}",
                                             row.attendance_rate, list(row.failing or [])))
-    return Classes(year.year, list(sections.values()))
+    kept = {column.name: rows[0]._mapping[column.name] for column in alongside} if rows else {}
+    return Classes(year.year, list(sections.values()), kept)

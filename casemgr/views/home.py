@@ -20,10 +20,10 @@ from casemgr.extensions import db
 from casemgr.identity import role_permission
 from casemgr.importers import progress
 from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, Role
-from casemgr.reads import district_home, notices, school_home, teacher_home
+from casemgr.reads import district_home, school_home, teacher_home
 from casemgr.reads import partner_workspace as workspace
 from casemgr.services import disclosure
-from casemgr.views import family
+from casemgr.views import family, navigation
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
@@ -66,7 +66,8 @@ def _school_home():
     day = today()
     form = SinceForm(request.args)
     since = form.since.data if form.validate() and form.since.data else school_home.default_since(day)
-    queue = school_home.load_queue(current_user, day, since)
+    queue = school_home.load_queue(current_user, day, since, alongside=navigation.badge_columns())
+    navigation.remember_badges(queue.alongside)
     response = render(f"home/{current_user.role}.html", user=current_user, queue=queue, form=form)
     disclosure.log_list_view(current_user, queue.student_ids, queue.categories, policy.SCHOOL_OFFICIAL)
     db.session.commit()
@@ -82,7 +83,8 @@ def classes():
 
 
 def _classes(template: str):
-    classes = teacher_home.load_classes(current_user, today())
+    classes = teacher_home.load_classes(current_user, today(), alongside=navigation.badge_columns())
+    navigation.remember_badges(classes.alongside)
     response = render(template, user=current_user, classes=classes)
     disclosure.log_list_view(current_user, classes.student_ids, teacher_home.SHOWN_CATEGORIES, policy.TEACHER_OF_RECORD)
     db.session.commit()
@@ -107,9 +109,8 @@ def _partner_home():
     if blocked:
         return render(template, user=current_user, blocked=blocked, summary=summary)
     consent = request.args.get("consent", "")
-    counts = workspace.home_counts(current_user, day, consent)
-    if counts.notices is not None:
-        notices.remember_count(counts.notices)
+    counts = workspace.home_counts(current_user, day, consent, navigation.badge_columns())
+    navigation.remember_badges(counts._mapping)
     roster = workspace.roster_page(current_user, day, page_number(), consent, total=counts.roster)
     notes = workspace.latest_notes(current_user, day)
     expiring = workspace.expiring_consents(current_user, day, total=counts.expiring)
