@@ -37,7 +37,7 @@ from casemgr.models.enums import PARTNER_STAFF, Category, ReferralStatus
 from casemgr.reads.changes import attendance_rates_on, tier_on
 from casemgr.reads.indicator_cards import TIER_CATEGORIES
 from casemgr.services import disclosure
-from casemgr.services.referrals import Load, organization_loads
+from casemgr.services.referrals import Load, load_columns
 from casemgr.words.consent_states import ENDING_WITHIN_DAYS, ConsentState, from_newest, in_force
 
 ROSTER_PAGE_SIZE = 50
@@ -359,20 +359,21 @@ class AdminSummary:
 
 
 def admin_summary(user: User, today: date) -> AdminSummary:
-    counts = dict(db.session.execute(
-        sa.select(Referral.status, sa.func.count())
-        .where(policy.referral_inbox(user, today))
-        .group_by(Referral.status)
-    ).all())
-    staff = db.session.scalars(
-        sa.select(User).where(User.organization_id == user.organization_id, User.active.is_(True),
-                              User.role.in_([str(r) for r in PARTNER_STAFF]))
-    )
-    blocked = sum(1 for member in staff if policy.partner_block_reason(member, today))
-    return AdminSummary(
-        waiting_answer=counts.get(str(ReferralStatus.SENT), 0),
-        awaiting_consent=counts.get(str(ReferralStatus.AWAITING_CONSENT), 0),
-        in_progress=counts.get(str(ReferralStatus.ACCEPTED), 0),
-        blocked_staff=blocked,
-        load=organization_loads([user.organization_id], today)[user.organization_id],
-    )
+    """The administrator's counts in one statement: the inbox's referrals by state, the
+    staff the compliance rules block (`policy.compliance_missing`, the list face of
+    `partner_block_reason`), and the organization's load."""
+    inbox = sa.select(sa.func.count()).where(policy.referral_inbox(user, today))
+
+    def referrals(status: ReferralStatus) -> sa.ScalarSelect:
+        return inbox.where(Referral.status == str(status)).scalar_subquery()
+
+    blocked = sa.select(sa.func.count()).where(
+        User.organization_id == user.organization_id, User.active.is_(True),
+        User.role.in_([str(r) for r in PARTNER_STAFF]), policy.compliance_missing(today).is_not(None),
+    ).scalar_subquery()
+    row = db.session.execute(sa.select(
+        referrals(ReferralStatus.SENT), referrals(ReferralStatus.AWAITING_CONSENT),
+        referrals(ReferralStatus.ACCEPTED), blocked, *load_columns(user.organization_id, today),
+    )).one()
+    return AdminSummary(waiting_answer=row[0], awaiting_consent=row[1], in_progress=row[2], blocked_staff=row[3],
+                        load=Load(int(row[4]), row[5], row[6]))
