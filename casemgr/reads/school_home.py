@@ -156,7 +156,9 @@ def tier_rises(s: Situation) -> sa.Select:
     return (
         _select(StudentIndicator.student_id, None, changed_on, then, now)
         .join(Student, Student.id == StudentIndicator.student_id)
-        .where(StudentIndicator.school_year == year.year, changed_on.is_not(None),
+        # tiers run from 1 (the check on both tables): a rise or a tier 3 is a tier above 1,
+        # a plain comparison that spares most students the look-ups in the history
+        .where(StudentIndicator.school_year == year.year, now > 1, changed_on.is_not(None),
                sa.or_(now > then, sa.and_(then.is_(None), now == 3)), *seen)
         .order_by(now.desc(), (now - sa.func.coalesce(then, now)).desc(), Student.last_name, Student.id)
     )
