@@ -15,7 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, joinedload
 
@@ -93,22 +93,36 @@ def consent_status(organization_id: int, today: date) -> tuple[sa.ColumnElement,
     return expires, state
 
 
-def newest_consent(organization_id: int) -> sa.LateralFromClause:
+def newest_consent(organization_id: int) -> list[sa.Label]:
     """The newest consent naming the organization for the outer student (signed_on,
-    expires_on, revoked_at), for what the roster says of a student without an active one."""
-    return (
-        sa.select(Consent.signed_on, Consent.expires_on, ConsentRevocation.revoked_at)
-        .outerjoin(ConsentRevocation, ConsentRevocation.consent_id == Consent.id)
+    expires_on, revoked_at), for what the roster says of a student without an active one:
+    columns of the select list, so that PostgreSQL looks them up for the rows of the page
+    only, after its sort and limit (a join would look them up for the whole roster)."""
+    newest = (
+        sa.select(Consent.id)
         .where(Consent.student_id == Student.id, Consent.organization_id == organization_id)
         .order_by(Consent.signed_on.desc(), Consent.id.desc())
         .limit(1)
-        .lateral("newest_consent")
+        .correlate(Student)  # the listed student, also from within the revocation's subquery
     )
+    return [newest.with_only_columns(Consent.signed_on).scalar_subquery().label("signed_on"),
+            newest.with_only_columns(Consent.expires_on).scalar_subquery().label("expires_on"),
+            sa.select(ConsentRevocation.revoked_at).where(ConsentRevocation.consent_id == newest.scalar_subquery())
+            .scalar_subquery().label("revoked_at")]
 
 
 def _roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.ColumnElement, sa.ColumnElement]:
     """(the roster's entries joined to their students, with the given consent status,
-    within the policy's `roster_scope`; the expiry column; the status column)."""
+    within the policy's `roster_scope`; the expiry column; the status column), built
+    once per request for each filter."""
+    key = ("roster_query", user.id, today, consent)
+    cache = g.setdefault("workspace_queries", {}) if has_request_context() else {}
+    if key not in cache:
+        cache[key] = _build_roster_query(user, today, consent)
+    return cache[key]
+
+
+def _build_roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.ColumnElement, sa.ColumnElement]:
     expires, state = consent_status(user.organization_id, today)
     entry = aliased(RosterEntry)  # apart from the policy's own roster subquery
     where = [
@@ -148,11 +162,8 @@ def roster_page(user: User, today: date, page: int = 1, consent: str = "", total
     pages = max((total + ROSTER_PAGE_SIZE - 1) // ROSTER_PAGE_SIZE, 1)
     page = min(max(page, 1), pages)
     bases = [policy.basis_column(user, category, today).label(f"basis_{category}") for category in Category]
-    newest = newest_consent(user.organization_id)
     rows = db.session.execute(
-        base.add_columns(Student, expires.label("expires"), *bases, newest.c.signed_on, newest.c.expires_on,
-                         newest.c.revoked_at)
-        .outerjoin(newest, sa.true())
+        base.add_columns(Student, expires.label("expires"), *bases, *newest_consent(user.organization_id))
         .order_by(Student.last_name, Student.first_name, Student.id)
         .offset((page - 1) * ROSTER_PAGE_SIZE)
         .limit(ROSTER_PAGE_SIZE)
