@@ -38,7 +38,12 @@ from casemgr.reads.changes import attendance_rates_on, tier_on
 from casemgr.reads.indicator_cards import TIER_CATEGORIES
 from casemgr.services import disclosure
 from casemgr.services.referrals import Load, load_columns
-from casemgr.words.consent_states import ENDING_WITHIN_DAYS, ConsentState, from_newest, in_force
+from casemgr.words.consent_states import (
+    ENDING_WITHIN_DAYS,
+    ConsentState,
+    from_newest,
+    in_force,
+)
 
 ROSTER_PAGE_SIZE = 50
 LATEST_NOTES = 10
@@ -77,20 +82,17 @@ class RosterPage:
     consent: str = ""
 
 
-def consent_status(organization_id: int, today: date) -> tuple[sa.ColumnElement, sa.ColumnElement]:
-    """(latest expiry of an active consent naming the organization, state) as columns on
-    `Student`: missing without one, expiring when it ends within 30 days, else active."""
+def consent_status(organization_id: int, today: date) -> tuple[sa.ColumnElement, dict[str, sa.ColumnElement[bool]]]:
+    """(latest expiry of an active consent naming the organization, as a column on
+    `Student`; the condition of each state on it): missing without one, expiring when it
+    ends within 30 days, else active. Each condition reads the expiry once."""
     expires = (
         policy.active_consent(organization_id, today)
         .with_only_columns(sa.func.max(Consent.expires_on))
         .scalar_subquery()
     )
-    state = sa.case(
-        (expires.is_(None), "missing"),
-        (expires <= today + timedelta(days=EXPIRING_WITHIN_DAYS), "expiring"),
-        else_="active",
-    )
-    return expires, state
+    soon = today + timedelta(days=EXPIRING_WITHIN_DAYS)
+    return expires, {"missing": expires.is_(None), "expiring": expires <= soon, "active": expires > soon}
 
 
 def newest_consent(organization_id: int) -> list[sa.Label]:
@@ -111,10 +113,10 @@ def newest_consent(organization_id: int) -> list[sa.Label]:
             .scalar_subquery().label("revoked_at")]
 
 
-def _roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.ColumnElement, sa.ColumnElement]:
+def _roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.ColumnElement]:
     """(the roster's entries joined to their students, with the given consent status,
-    within the policy's `roster_scope`; the expiry column; the status column), built
-    once per request for each filter."""
+    within the policy's `roster_scope`; the expiry column), built once per request for
+    each filter."""
     key = ("roster_query", user.id, today, consent)
     cache = g.setdefault("workspace_queries", {}) if has_request_context() else {}
     if key not in cache:
@@ -122,8 +124,8 @@ def _roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.
     return cache[key]
 
 
-def _build_roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.ColumnElement, sa.ColumnElement]:
-    expires, state = consent_status(user.organization_id, today)
+def _build_roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.ColumnElement]:
+    expires, states = consent_status(user.organization_id, today)
     entry = aliased(RosterEntry)  # apart from the policy's own roster subquery
     where = [
         policy.roster_scope(user, today),
@@ -132,8 +134,8 @@ def _build_roster_query(user: User, today: date, consent: str) -> tuple[sa.Selec
         sa.or_(entry.removed_on.is_(None), entry.removed_on > today),
     ]
     if consent:
-        where.append(state == consent)
-    return sa.select(entry).join(Student, Student.id == entry.student_id).where(*where), expires, state
+        where.append(states[consent])
+    return sa.select(entry).join(Student, Student.id == entry.student_id).where(*where), expires
 
 
 def _count(query: sa.Select) -> sa.Select:
@@ -156,7 +158,7 @@ def roster_page(user: User, today: date, page: int = 1, consent: str = "", total
     """A page of the user's organization's roster, by name; empty for anyone who may not
     see it (the policy's `roster_scope`). `total`: the count of `home_counts`, when read."""
     consent = consent if consent in CONSENT_FILTERS else ""
-    base, expires, _ = _roster_query(user, today, consent)
+    base, expires = _roster_query(user, today, consent)
     if total is None:
         total = db.session.scalar(_count(base))
     pages = max((total + ROSTER_PAGE_SIZE - 1) // ROSTER_PAGE_SIZE, 1)
@@ -224,7 +226,7 @@ def expiring_consents(user: User, today: date, limit: int = EXPIRING_LISTED,
     """The roster's `expiring` students, in two queries whatever the roster's size (one,
     given the count of `home_counts`); none for anyone who may not see the roster (the
     policy's `roster_scope`)."""
-    base, expires, _ = _roster_query(user, today, "expiring")
+    base, expires = _roster_query(user, today, "expiring")
     if total is None:
         total = db.session.scalar(_count(base))
     if not total:
