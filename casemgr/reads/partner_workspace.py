@@ -80,6 +80,7 @@ class RosterPage:
     page: int = 1
     pages: int = 1
     consent: str = ""
+    alongside: dict[str, object] = field(default_factory=dict)  # the columns read with the page, by label
 
 
 def consent_status(organization_id: int, today: date) -> tuple[sa.ColumnElement, dict[str, sa.ColumnElement[bool]]]:
@@ -142,34 +143,37 @@ def _count(query: sa.Select) -> sa.Select:
     return query.with_only_columns(sa.func.count()).order_by(None)
 
 
-def home_counts(user: User, today: date, consent: str = "", alongside: Sequence[sa.ColumnElement] = ()) -> sa.Row:
-    """What a partner's home counts before reading its lists, in one statement: the
-    roster with its filter (`roster`), the students whose consent ends soon
-    (`expiring`), and the `alongside` columns (the navigation's counts)."""
-    consent = consent if consent in CONSENT_FILTERS else ""
-    return db.session.execute(sa.select(
-        _count(_roster_query(user, today, consent)[0]).scalar_subquery().label("roster"),
-        _count(_roster_query(user, today, "expiring")[0]).scalar_subquery().label("expiring"),
-        *alongside,
-    )).one()
+def expiring_count(user: User, today: date) -> sa.Label:
+    """How many students of the roster have their consent ending soon, as a column for
+    `roster_page`'s `alongside` (`expiring`)."""
+    return _count(_roster_query(user, today, "expiring")[0]).scalar_subquery().label("expiring")
 
 
-def roster_page(user: User, today: date, page: int = 1, consent: str = "", total: int | None = None) -> RosterPage:
+def roster_page(user: User, today: date, page: int = 1, consent: str = "",
+                alongside: Sequence[sa.Label] = ()) -> RosterPage:
     """A page of the user's organization's roster, by name; empty for anyone who may not
-    see it (the policy's `roster_scope`). `total`: the count of `home_counts`, when read."""
+    see it (the policy's `roster_scope`). One statement reads the page with its total (a
+    window count) and the `alongside` columns (uncorrelated counts: the navigation's, the
+    reminder's), kept in `RosterPage.alongside`; an empty page counts them in a second,
+    and a page past the last reads the last in a third."""
     consent = consent if consent in CONSENT_FILTERS else ""
     base, expires = _roster_query(user, today, consent)
-    if total is None:
-        total = db.session.scalar(_count(base))
-    pages = max((total + ROSTER_PAGE_SIZE - 1) // ROSTER_PAGE_SIZE, 1)
-    page = min(max(page, 1), pages)
     bases = [policy.basis_column(user, category, today).label(f"basis_{category}") for category in Category]
-    rows = db.session.execute(
-        base.add_columns(Student, expires.label("expires"), *bases, *newest_consent(user.organization_id))
-        .order_by(Student.last_name, Student.first_name, Student.id)
-        .offset((page - 1) * ROSTER_PAGE_SIZE)
-        .limit(ROSTER_PAGE_SIZE)
-    ).all()
+    listed = (base.add_columns(Student, expires.label("expires"), *bases, *newest_consent(user.organization_id),
+                               sa.func.count().over().label("total"), *alongside)
+              .order_by(Student.last_name, Student.first_name, Student.id).limit(ROSTER_PAGE_SIZE))
+    page = max(page, 1)
+    rows = db.session.execute(listed.offset((page - 1) * ROSTER_PAGE_SIZE)).all()
+    if rows:
+        total, kept = rows[0].total, rows[0]._mapping
+    else:
+        kept = db.session.execute(sa.select(_count(base).scalar_subquery().label("total"), *alongside)).one()._mapping
+        total = kept["total"]
+    pages = max((total + ROSTER_PAGE_SIZE - 1) // ROSTER_PAGE_SIZE, 1)
+    if page > pages and total:
+        page = pages
+        rows = db.session.execute(listed.offset((page - 1) * ROSTER_PAGE_SIZE)).all()
+    page = min(page, pages)
     return RosterPage(
         rows=[
             RosterRow(row[1], row[0],
@@ -178,6 +182,7 @@ def roster_page(user: User, today: date, page: int = 1, consent: str = "", total
             for row in rows
         ],
         total=total, page=page, pages=pages, consent=consent,
+        alongside={column.name: kept[column.name] for column in alongside},
     )
 
 
@@ -224,7 +229,7 @@ class ExpiringConsents:
 def expiring_consents(user: User, today: date, limit: int = EXPIRING_LISTED,
                       total: int | None = None) -> ExpiringConsents:
     """The roster's `expiring` students, in two queries whatever the roster's size (one,
-    given the count of `home_counts`); none for anyone who may not see the roster (the
+    given the count of `expiring_count`); none for anyone who may not see the roster (the
     policy's `roster_scope`)."""
     base, expires = _roster_query(user, today, "expiring")
     if total is None:

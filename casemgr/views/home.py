@@ -108,12 +108,11 @@ def _partner_home():
     summary = workspace.admin_summary(current_user, day) if current_user.role_enum is Role.PARTNER_ADMIN else None
     if blocked:
         return render(template, user=current_user, blocked=blocked, summary=summary)
-    consent = request.args.get("consent", "")
-    counts = workspace.home_counts(current_user, day, consent, navigation.badge_columns())
-    navigation.remember_badges(counts._mapping)
-    roster = workspace.roster_page(current_user, day, page_number(), consent, total=counts.roster)
+    roster = workspace.roster_page(current_user, day, page_number(), request.args.get("consent", ""),
+                                   alongside=[workspace.expiring_count(current_user, day), *navigation.badge_columns()])
+    navigation.remember_badges(roster.alongside)
     notes = workspace.latest_notes(current_user, day)
-    expiring = workspace.expiring_consents(current_user, day, total=counts.expiring)
+    expiring = workspace.expiring_consents(current_user, day, total=roster.alongside["expiring"])
     since = workspace.last_visit(current_user, day)
     changes = workspace.roster_changes(current_user, roster, since, day)
     response = render(template, "partner/partials/_roster.html", user=current_user, blocked=None, roster=roster,
