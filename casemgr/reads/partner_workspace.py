@@ -8,7 +8,7 @@ so each row is logged on its own basis once the page is built.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -377,7 +377,13 @@ class AdminSummary:
 
 
 def admin_summary(user: User, today: date) -> AdminSummary:
-    """The administrator's counts in one statement: the inbox's referrals by state, the
+    """The administrator's counts in one statement (`admin_summary_columns`)."""
+    return summary_of(db.session.execute(sa.select(*admin_summary_columns(user, today))).one()._mapping)
+
+
+def admin_summary_columns(user: User, today: date) -> list[sa.Label]:
+    """The administrator's counts as columns, for a statement of their own or alongside
+    the roster's page (`summary_of` reads them back): the inbox's referrals by state, the
     staff the compliance rules block (`policy.compliance_missing`, the list face of
     `partner_block_reason`), and the organization's load."""
     inbox = sa.select(sa.func.count()).where(policy.referral_inbox(user, today))
@@ -389,9 +395,16 @@ def admin_summary(user: User, today: date) -> AdminSummary:
         User.organization_id == user.organization_id, User.active.is_(True),
         User.role.in_([str(r) for r in PARTNER_STAFF]), policy.compliance_missing(today).is_not(None),
     ).scalar_subquery()
-    row = db.session.execute(sa.select(
-        referrals(ReferralStatus.SENT), referrals(ReferralStatus.AWAITING_CONSENT),
-        referrals(ReferralStatus.ACCEPTED), blocked, *load_columns(user.organization_id, today),
-    )).one()
-    return AdminSummary(waiting_answer=row[0], awaiting_consent=row[1], in_progress=row[2], blocked_staff=row[3],
-                        load=Load(int(row[4]), row[5], row[6]))
+    capacity, on_roster, pending = load_columns(user.organization_id, today)
+    return [referrals(ReferralStatus.SENT).label("summary_sent"),
+            referrals(ReferralStatus.AWAITING_CONSENT).label("summary_awaiting"),
+            referrals(ReferralStatus.ACCEPTED).label("summary_accepted"), blocked.label("summary_blocked"),
+            capacity.label("summary_capacity"), on_roster.label("summary_on_roster"),
+            pending.label("summary_pending")]
+
+
+def summary_of(values: Mapping[str, object]) -> AdminSummary:
+    return AdminSummary(waiting_answer=values["summary_sent"], awaiting_consent=values["summary_awaiting"],
+                        in_progress=values["summary_accepted"], blocked_staff=values["summary_blocked"],
+                        load=Load(int(values["summary_capacity"]), values["summary_on_roster"],
+                                  values["summary_pending"]))

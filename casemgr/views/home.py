@@ -105,12 +105,16 @@ def _partner_home():
     day = today()
     template = f"home/{current_user.role}.html"
     blocked = policy.partner_block_reason(current_user, day)
-    summary = workspace.admin_summary(current_user, day) if current_user.role_enum is Role.PARTNER_ADMIN else None
+    admin = current_user.role_enum is Role.PARTNER_ADMIN
     if blocked:
-        return render(template, user=current_user, blocked=blocked, summary=summary)
+        return render(template, user=current_user, blocked=blocked,
+                      summary=workspace.admin_summary(current_user, day) if admin else None)
+    summary_columns = workspace.admin_summary_columns(current_user, day) if admin else []
     roster = workspace.roster_page(current_user, day, page_number(), request.args.get("consent", ""),
-                                   alongside=[workspace.expiring_count(current_user, day), *navigation.badge_columns()])
+                                   alongside=[workspace.expiring_count(current_user, day), *summary_columns,
+                                              *navigation.badge_columns()])
     navigation.remember_badges(roster.alongside)
+    summary = workspace.summary_of(roster.alongside) if admin else None
     notes = workspace.latest_notes(current_user, day)
     expiring = workspace.expiring_consents(current_user, day, total=roster.alongside["expiring"])
     since = workspace.last_visit(current_user, day)
