@@ -20,7 +20,7 @@ WITH pupils AS (SELECT unnest(CAST(:ids AS integer[])) AS id),
 enrolled AS ({ENROLLED_DAYS}),
 absent AS ({ABSENT_DAYS})
 SELECT p.id,
-       CASE WHEN e.days > 0 THEN round((e.days - coalesce(a.days, 0))::numeric / e.days, 4) END
+       CASE WHEN e.days > 0 THEN round((e.days - coalesce(a.days, 0))::numeric / e.days, 4) END AS rate
 FROM pupils p
 LEFT JOIN enrolled e ON e.student_id = p.id
 LEFT JOIN absent a ON a.student_id = p.id
@@ -46,10 +46,25 @@ def attendance_rates_on(district_id: int, student_ids: Iterable[int], day: date)
     ids = sorted(set(student_ids))
     if not ids:
         return {}
+    params = _rates_on_params(district_id, ids, day)
+    if params is None:
+        return dict.fromkeys(ids)
+    return dict(db.session.execute(RATES_ON_SQL, params).all())
+
+
+def attendance_rates_on_subquery(district_id: int, student_ids: Iterable[int], day: date) -> sa.Subquery | None:
+    """The rates of `attendance_rates_on` as a subquery (`id`, `rate`) for a statement of
+    one's own to join; None where every rate is None (no school year had begun)."""
+    ids = sorted(set(student_ids))
+    params = _rates_on_params(district_id, ids, day) if ids else None
+    if params is None:
+        return None
+    return (RATES_ON_SQL.bindparams(**params)
+            .columns(sa.column("id", sa.Integer), sa.column("rate", sa.Numeric)).subquery("rates_then"))
+
+
+def _rates_on_params(district_id: int, ids: list[int], day: date) -> dict | None:
     year = school_year_for(district_id, day)
     if year is None or day < year.starts_on:
-        return dict.fromkeys(ids)
-    rows = db.session.execute(RATES_ON_SQL, {
-        "ids": ids, "as_of": day, "year_id": year.id, "year_start": year.starts_on, "year_end": year.ends_on,
-    })
-    return dict(rows.all())
+        return None
+    return {"ids": ids, "as_of": day, "year_id": year.id, "year_start": year.starts_on, "year_end": year.ends_on}

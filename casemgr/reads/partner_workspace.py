@@ -34,7 +34,11 @@ from casemgr.models import (
     User,
 )
 from casemgr.models.enums import PARTNER_STAFF, Category, ReferralStatus
-from casemgr.reads.changes import attendance_rates_on, tier_on
+from casemgr.reads.changes import (
+    attendance_rates_on,
+    attendance_rates_on_subquery,
+    tier_on,
+)
 from casemgr.reads.indicator_cards import TIER_CATEGORIES
 from casemgr.services import disclosure
 from casemgr.services.referrals import Load, load_columns
@@ -295,8 +299,9 @@ def _since_moment(day: date) -> datetime:
 
 def roster_changes(user: User, roster: RosterPage, since: date, today: date) -> dict[int, RosterChange]:
     """Each shown student's changes since `since`, reading only the categories their row
-    lets the user see, in one statement, and one more per district for the attendance
-    rates then."""
+    lets the user see, in one statement with the attendance rates then (their school
+    year is looked up once per request); students of several districts have their rates
+    then read in one more statement per district."""
     seeing: dict[Category, list[int]] = defaultdict(list)
     for row in roster.rows:
         for category in row.shared:
@@ -314,13 +319,26 @@ def roster_changes(user: User, roster: RosterPage, since: date, today: date) -> 
     def count_since(model, *where) -> sa.ScalarSelect:
         return sa.select(sa.func.count()).select_from(model).where(*where).scalar_subquery()
 
+    # the attendance rates then, joined when the students seen are of one district (as a
+    # partner's roster usually is), else read per district
+    by_district: dict[int, list[int]] = defaultdict(list)
+    for row in roster.rows:
+        if row.student.id in seeing[Category.ATTENDANCE]:
+            by_district[row.student.district_id].append(row.student.id)
+    rates = attendance_rates_on_subquery(*next(iter(by_district.items())), since) if len(by_district) == 1 else None
+    rates_then: dict[int, Decimal | None] = {}
+    if len(by_district) > 1:
+        for district_id, students in sorted(by_district.items()):
+            rates_then.update(attendance_rates_on(district_id, students, since))
+
     latest_year = (sa.select(sa.func.max(StudentIndicator.school_year))
                    .where(StudentIndicator.student_id == Student.id).correlate(Student).scalar_subquery())
     readable = sa.and_(Note.student_id == Student.id, Note.created_at >= _since_moment(since), Note.author_id != user.id,
                        policy.note_text_readable(user))
-    rows = db.session.execute(
+    changes = (
         sa.select(
-            Student.id, Student.district_id,
+            Student.id,
+            (rates.c.rate if rates is not None else sa.null()).label("rate_then"),
             when_seen(None, StudentIndicator.tier).label("tier"),
             when_seen(None, tier_on(Student.id, since)).label("tier_then"),
             when_seen(Category.ATTENDANCE, StudentIndicator.attendance_rate).label("rate"),
@@ -334,16 +352,12 @@ def roster_changes(user: User, roster: RosterPage, since: date, today: date) -> 
         .outerjoin(StudentIndicator, sa.and_(StudentIndicator.student_id == Student.id,
                                              StudentIndicator.school_year == latest_year))
         .where(Student.id == sa.any_(sa.literal(ids, ARRAY(sa.Integer))))
-    ).all()
-    rates_then: dict[int, Decimal | None] = {}
-    by_district: dict[int, list[int]] = defaultdict(list)
-    for row in rows:
-        if row.id in seeing[Category.ATTENDANCE]:
-            by_district[row.district_id].append(row.id)
-    for district_id, students in sorted(by_district.items()):
-        rates_then.update(attendance_rates_on(district_id, students, since))
-    return {row.id: RosterChange(row.tier, row.tier_then, row.rate, rates_then.get(row.id), row.failing,
-                                 row.incidents, row.notes) for row in rows}
+    )
+    if rates is not None:
+        changes = changes.outerjoin(rates, rates.c.id == Student.id)
+    rows = db.session.execute(changes).all()
+    return {row.id: RosterChange(row.tier, row.tier_then, row.rate, row.rate_then if rates is not None
+                                 else rates_then.get(row.id), row.failing, row.incidents, row.notes) for row in rows}
 
 
 def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote],
