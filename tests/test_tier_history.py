@@ -89,7 +89,8 @@ def test_the_attendance_rate_on_an_earlier_day_matches_the_indicator_computed_th
 
 def test_the_rates_joined_in_a_statement_are_the_rates_read_on_their_own(db, school):
     """The partner home joins the rates then into its statement of changes
-    (`attendance_rates_on_subquery`): the same rates as `attendance_rates_on`."""
+    (`attendance_rates_on_subquery`, which looks up the school year itself): the same
+    rates as `attendance_rates_on`, none before the school year began."""
     days = school_days(20)
     steady = enrolled_student(db, school, absences=0, days=10)
     create_attendance(steady, [(day, "unexcused") for day in days[10:20]])
@@ -102,4 +103,6 @@ def test_the_rates_joined_in_a_statement_are_the_rates_read_on_their_own(db, sch
         ).all())
         assert joined == attendance_rates_on(school.district_id, ids, day)
     assert joined[steady.id] == Decimal("0.6667")
-    assert attendance_rates_on_subquery(school.district_id, ids, YEAR_START.replace(month=7)) is None  # no year yet
+    before_the_year = attendance_rates_on_subquery(school.district_id, ids, YEAR_START.replace(month=7))
+    assert dict(db.session.execute(sa.select(before_the_year.c.id, before_the_year.c.rate)).all()) == dict.fromkeys(ids)
+    assert attendance_rates_on_subquery(school.district_id, [], days[14]) is None
