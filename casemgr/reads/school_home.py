@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from casemgr import policy
 from casemgr.extensions import db
-from casemgr.indicators import school_year_for
+from casemgr.indicators import school_year_number
 from casemgr.models import (
     AmendmentRequest,
     Consent,
@@ -145,9 +145,7 @@ def tier_rises(s: Situation) -> sa.Select:
     now), or who became tier 3 with none recorded then: tier 3 first, then the largest
     known rise; `number` is the tier now, `detail` the tier then (none: unknown), `day` the
     day the current tier was recorded."""
-    year = school_year_for(district_of(s.user), s.today)
-    if year is None:
-        return _select(Student.id, None, None, None, None).where(sa.false()).order_by(Student.id)
+    year = school_year_number(district_of(s.user), s.today)  # none begun yet: no row
     then, now = tier_on(StudentIndicator.student_id, s.since), StudentIndicator.tier
     changed_on = (sa.select(sa.func.max(TierChange.since))
                   .where(TierChange.student_id == StudentIndicator.student_id, TierChange.since > s.since)
@@ -158,7 +156,7 @@ def tier_rises(s: Situation) -> sa.Select:
         .join(Student, Student.id == StudentIndicator.student_id)
         # tiers run from 1 (the check on both tables): a rise or a tier 3 is a tier above 1,
         # a plain comparison that spares most students the look-ups in the history
-        .where(StudentIndicator.school_year == year.year, now > 1, changed_on.is_not(None),
+        .where(StudentIndicator.school_year == year, now > 1, changed_on.is_not(None),
                sa.or_(now > then, sa.and_(then.is_(None), now == 3)), *seen)
         .order_by(now.desc(), (now - sa.func.coalesce(then, now)).desc(), Student.last_name, Student.id)
     )
