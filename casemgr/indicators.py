@@ -250,7 +250,17 @@ def school_year_for(district_id: int, as_of: date) -> SchoolYear | None:
 
 
 def _load_school_year(district_id: int, as_of: date) -> SchoolYear | None:
-    return db.session.scalar(
+    return db.session.scalar(_school_year_query(district_id, as_of))
+
+
+def school_year_number(district_id: int, as_of: date) -> sa.ScalarSelect[int]:
+    """The year (`SchoolYear.year`) of `school_year_for` as an expression, for a statement
+    that would otherwise read it first (NULL without one)."""
+    return _school_year_query(district_id, as_of).with_only_columns(SchoolYear.year).scalar_subquery()
+
+
+def _school_year_query(district_id: int, as_of: date) -> sa.Select:
+    return (
         sa.select(SchoolYear)
         .where(SchoolYear.district_id == district_id, SchoolYear.starts_on <= as_of)
         .order_by(SchoolYear.starts_on.desc())

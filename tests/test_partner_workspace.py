@@ -103,6 +103,26 @@ def test_home_is_the_roster_with_each_students_consent_status(client, db):
     assert "Eli Expiring" in client.get("/?consent=expiring").get_data(as_text=True)
 
 
+def test_a_page_past_the_last_shows_the_last_and_an_empty_filter_still_counts(client, db, monkeypatch):
+    """The roster's page is read with its total and the home's other counts in one
+    statement: a page number past the last still lands on the last page, and a filter
+    that matches no one still shows the reminder's and the navigation's counts."""
+    from casemgr.reads import partner_workspace
+
+    monkeypatch.setattr(partner_workspace, "ROSTER_PAGE_SIZE", 2)
+    w = World(db)
+    for name in ("Ada", "Ben", "Cal"):
+        w.student(name, "Expiring", ["identity"], expires_on=TODAY + timedelta(days=12))
+    login(client, w.worker)
+    html = client.get("/?page=9").get_data(as_text=True)
+    roster = html[html.index('id="roster"'):]
+    assert "Your roster (3)" in html and "Page 2 of 2" in roster
+    assert "Cal Expiring" in roster and "Ada Expiring" not in roster  # the last page holds the third student
+    empty = client.get("/?consent=missing").get_data(as_text=True)
+    assert "3 students' consents" in empty  # the reminder still counts them
+    assert "Ada Expiring" not in empty[empty.index('id="roster"'):]
+
+
 def test_home_lists_the_latest_notes_the_worker_may_read(client, db):
     w = World(db)
     with_notes = w.student("Noah", "Notes", ["identity", "notes"])

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from casemgr import indicators
 from casemgr.models import Student, StudentIndicator, TierChange
-from casemgr.reads.changes import attendance_rates_on, tier_on
+from casemgr.reads.changes import attendance_rates_on, attendance_rates_on_subquery, tier_on
 from tests.factories import create_attendance, create_student
 from tests.test_indicators import YEAR_START, enrolled_student, school, school_days  # noqa: F401  (fixture)
 
@@ -85,3 +85,24 @@ def test_the_attendance_rate_on_an_earlier_day_matches_the_indicator_computed_th
     assert attendance_rates_on(school.district_id, [steady.id], days[14])[steady.id] == Decimal("0.6667")
     assert attendance_rates_on(school.district_id, [steady.id], YEAR_START.replace(month=7)) == {steady.id: None}
     assert attendance_rates_on(school.district_id, [], days[14]) == {}
+
+
+def test_the_rates_joined_in_a_statement_are_the_rates_read_on_their_own(db, school):
+    """The partner home joins the rates then into its statement of changes
+    (`attendance_rates_on_subquery`, which looks up the school year itself): the same
+    rates as `attendance_rates_on`, none before the school year began."""
+    days = school_days(20)
+    steady = enrolled_student(db, school, absences=0, days=10)
+    create_attendance(steady, [(day, "unexcused") for day in days[10:20]])
+    unenrolled = create_student(school, grade=10)
+    ids = [steady.id, unenrolled.id]
+    for day in (days[9], days[14]):
+        rates = attendance_rates_on_subquery(school.district_id, ids, day)
+        joined = dict(db.session.execute(
+            sa.select(Student.id, rates.c.rate).outerjoin(rates, rates.c.id == Student.id).where(Student.id.in_(ids))
+        ).all())
+        assert joined == attendance_rates_on(school.district_id, ids, day)
+    assert joined[steady.id] == Decimal("0.6667")
+    before_the_year = attendance_rates_on_subquery(school.district_id, ids, YEAR_START.replace(month=7))
+    assert dict(db.session.execute(sa.select(before_the_year.c.id, before_the_year.c.rate)).all()) == dict.fromkeys(ids)
+    assert attendance_rates_on_subquery(school.district_id, [], days[14]) is None

@@ -56,6 +56,9 @@ class StudentIndicator(db.Model):
                            name="fafsa_status_valid"),
         sa.CheckConstraint("days_absent >= 0 AND days_enrolled >= 0", name="days_non_negative"),
         *_sort_indexes(),
+        # the students above tier 1, the only ones who can have become tier 3 or risen a
+        # tier: the school queue looks them up without visiting the rest (most are tier 1)
+        sa.Index("ix_student_indicators_above_tier_1", "student_id", "school_year", postgresql_where=sa.text("tier > 1")),
     )
 
     student_id: Mapped[int] = mapped_column(sa.ForeignKey("students.id", ondelete="CASCADE"), primary_key=True)

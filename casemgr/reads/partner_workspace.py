@@ -8,13 +8,14 @@ so each row is logged on its own basis once the page is built.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, joinedload
 
@@ -33,11 +34,20 @@ from casemgr.models import (
     User,
 )
 from casemgr.models.enums import PARTNER_STAFF, Category, ReferralStatus
-from casemgr.reads.changes import attendance_rates_on, tier_on
+from casemgr.reads.changes import (
+    attendance_rates_on,
+    attendance_rates_on_subquery,
+    tier_on,
+)
 from casemgr.reads.indicator_cards import TIER_CATEGORIES
 from casemgr.services import disclosure
-from casemgr.services.referrals import Load, organization_loads
-from casemgr.words.consent_states import ENDING_WITHIN_DAYS, ConsentState, from_newest, in_force
+from casemgr.services.referrals import Load, load_columns
+from casemgr.words.consent_states import (
+    ENDING_WITHIN_DAYS,
+    ConsentState,
+    from_newest,
+    in_force,
+)
 
 ROSTER_PAGE_SIZE = 50
 LATEST_NOTES = 10
@@ -74,41 +84,53 @@ class RosterPage:
     page: int = 1
     pages: int = 1
     consent: str = ""
+    alongside: dict[str, object] = field(default_factory=dict)  # the columns read with the page, by label
 
 
-def consent_status(organization_id: int, today: date) -> tuple[sa.ColumnElement, sa.ColumnElement]:
-    """(latest expiry of an active consent naming the organization, state) as columns on
-    `Student`: missing without one, expiring when it ends within 30 days, else active."""
+def consent_status(organization_id: int, today: date) -> tuple[sa.ColumnElement, dict[str, sa.ColumnElement[bool]]]:
+    """(latest expiry of an active consent naming the organization, as a column on
+    `Student`; the condition of each state on it): missing without one, expiring when it
+    ends within 30 days, else active. Each condition reads the expiry once."""
     expires = (
         policy.active_consent(organization_id, today)
         .with_only_columns(sa.func.max(Consent.expires_on))
         .scalar_subquery()
     )
-    state = sa.case(
-        (expires.is_(None), "missing"),
-        (expires <= today + timedelta(days=EXPIRING_WITHIN_DAYS), "expiring"),
-        else_="active",
-    )
-    return expires, state
+    soon = today + timedelta(days=EXPIRING_WITHIN_DAYS)
+    return expires, {"missing": expires.is_(None), "expiring": expires <= soon, "active": expires > soon}
 
 
-def newest_consent(organization_id: int) -> sa.LateralFromClause:
+def newest_consent(organization_id: int) -> list[sa.Label]:
     """The newest consent naming the organization for the outer student (signed_on,
-    expires_on, revoked_at), for what the roster says of a student without an active one."""
-    return (
-        sa.select(Consent.signed_on, Consent.expires_on, ConsentRevocation.revoked_at)
-        .outerjoin(ConsentRevocation, ConsentRevocation.consent_id == Consent.id)
+    expires_on, revoked_at), for what the roster says of a student without an active one:
+    columns of the select list, so that PostgreSQL looks them up for the rows of the page
+    only, after its sort and limit (a join would look them up for the whole roster)."""
+    newest = (
+        sa.select(Consent.id)
         .where(Consent.student_id == Student.id, Consent.organization_id == organization_id)
         .order_by(Consent.signed_on.desc(), Consent.id.desc())
         .limit(1)
-        .lateral("newest_consent")
+        .correlate(Student)  # the listed student, also from within the revocation's subquery
     )
+    return [newest.with_only_columns(Consent.signed_on).scalar_subquery().label("signed_on"),
+            newest.with_only_columns(Consent.expires_on).scalar_subquery().label("expires_on"),
+            sa.select(ConsentRevocation.revoked_at).where(ConsentRevocation.consent_id == newest.scalar_subquery())
+            .scalar_subquery().label("revoked_at")]
 
 
-def _roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.ColumnElement, sa.ColumnElement]:
+def _roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.ColumnElement]:
     """(the roster's entries joined to their students, with the given consent status,
-    within the policy's `roster_scope`; the expiry column; the status column)."""
-    expires, state = consent_status(user.organization_id, today)
+    within the policy's `roster_scope`; the expiry column), built once per request for
+    each filter."""
+    key = ("roster_query", user.id, today, consent)
+    cache = g.setdefault("workspace_queries", {}) if has_request_context() else {}
+    if key not in cache:
+        cache[key] = _build_roster_query(user, today, consent)
+    return cache[key]
+
+
+def _build_roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.ColumnElement]:
+    expires, states = consent_status(user.organization_id, today)
     entry = aliased(RosterEntry)  # apart from the policy's own roster subquery
     where = [
         policy.roster_scope(user, today),
@@ -117,28 +139,45 @@ def _roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.
         sa.or_(entry.removed_on.is_(None), entry.removed_on > today),
     ]
     if consent:
-        where.append(state == consent)
-    return sa.select(entry).join(Student, Student.id == entry.student_id).where(*where), expires, state
+        where.append(states[consent])
+    return sa.select(entry).join(Student, Student.id == entry.student_id).where(*where), expires
 
 
-def roster_page(user: User, today: date, page: int = 1, consent: str = "") -> RosterPage:
+def _count(query: sa.Select) -> sa.Select:
+    return query.with_only_columns(sa.func.count()).order_by(None)
+
+
+def expiring_count(user: User, today: date) -> sa.Label:
+    """How many students of the roster have their consent ending soon, as a column for
+    `roster_page`'s `alongside` (`expiring`)."""
+    return _count(_roster_query(user, today, "expiring")[0]).scalar_subquery().label("expiring")
+
+
+def roster_page(user: User, today: date, page: int = 1, consent: str = "",
+                alongside: Sequence[sa.Label] = ()) -> RosterPage:
     """A page of the user's organization's roster, by name; empty for anyone who may not
-    see it (the policy's `roster_scope`)."""
+    see it (the policy's `roster_scope`). One statement reads the page with its total (a
+    window count) and the `alongside` columns (uncorrelated counts: the navigation's, the
+    reminder's), kept in `RosterPage.alongside`; an empty page counts them in a second,
+    and a page past the last reads the last in a third."""
     consent = consent if consent in CONSENT_FILTERS else ""
-    base, expires, _ = _roster_query(user, today, consent)
-    total = db.session.scalar(base.with_only_columns(sa.func.count()).order_by(None))
-    pages = max((total + ROSTER_PAGE_SIZE - 1) // ROSTER_PAGE_SIZE, 1)
-    page = min(max(page, 1), pages)
+    base, expires = _roster_query(user, today, consent)
     bases = [policy.basis_column(user, category, today).label(f"basis_{category}") for category in Category]
-    newest = newest_consent(user.organization_id)
-    rows = db.session.execute(
-        base.add_columns(Student, expires.label("expires"), *bases, newest.c.signed_on, newest.c.expires_on,
-                         newest.c.revoked_at)
-        .outerjoin(newest, sa.true())
-        .order_by(Student.last_name, Student.first_name, Student.id)
-        .offset((page - 1) * ROSTER_PAGE_SIZE)
-        .limit(ROSTER_PAGE_SIZE)
-    ).all()
+    listed = (base.add_columns(Student, expires.label("expires"), *bases, *newest_consent(user.organization_id),
+                               sa.func.count().over().label("total"), *alongside)
+              .order_by(Student.last_name, Student.first_name, Student.id).limit(ROSTER_PAGE_SIZE))
+    page = max(page, 1)
+    rows = db.session.execute(listed.offset((page - 1) * ROSTER_PAGE_SIZE)).all()
+    if rows:
+        total, kept = rows[0].total, rows[0]._mapping
+    else:
+        kept = db.session.execute(sa.select(_count(base).scalar_subquery().label("total"), *alongside)).one()._mapping
+        total = kept["total"]
+    pages = max((total + ROSTER_PAGE_SIZE - 1) // ROSTER_PAGE_SIZE, 1)
+    if page > pages and total:
+        page = pages
+        rows = db.session.execute(listed.offset((page - 1) * ROSTER_PAGE_SIZE)).all()
+    page = min(page, pages)
     return RosterPage(
         rows=[
             RosterRow(row[1], row[0],
@@ -147,6 +186,7 @@ def roster_page(user: User, today: date, page: int = 1, consent: str = "") -> Ro
             for row in rows
         ],
         total=total, page=page, pages=pages, consent=consent,
+        alongside={column.name: kept[column.name] for column in alongside},
     )
 
 
@@ -190,11 +230,14 @@ class ExpiringConsents:
         return (row.consent_expires_on - self.today).days
 
 
-def expiring_consents(user: User, today: date, limit: int = EXPIRING_LISTED) -> ExpiringConsents:
-    """The roster's `expiring` students, in two queries whatever the roster's size; none
-    for anyone who may not see the roster (the policy's `roster_scope`)."""
-    base, expires, _ = _roster_query(user, today, "expiring")
-    total = db.session.scalar(base.with_only_columns(sa.func.count()).order_by(None))
+def expiring_consents(user: User, today: date, limit: int = EXPIRING_LISTED,
+                      total: int | None = None) -> ExpiringConsents:
+    """The roster's `expiring` students, in two queries whatever the roster's size (one,
+    given the count of `expiring_count`); none for anyone who may not see the roster (the
+    policy's `roster_scope`)."""
+    base, expires = _roster_query(user, today, "expiring")
+    if total is None:
+        total = db.session.scalar(_count(base))
     if not total:
         return ExpiringConsents(0, [], today)
     identity = policy.basis_column(user, Category.IDENTITY, today).label("identity_basis")
@@ -256,8 +299,9 @@ def _since_moment(day: date) -> datetime:
 
 def roster_changes(user: User, roster: RosterPage, since: date, today: date) -> dict[int, RosterChange]:
     """Each shown student's changes since `since`, reading only the categories their row
-    lets the user see, in one statement, and one more per district for the attendance
-    rates then."""
+    lets the user see, in one statement with the attendance rates then (their school
+    year is looked up once per request); students of several districts have their rates
+    then read in one more statement per district."""
     seeing: dict[Category, list[int]] = defaultdict(list)
     for row in roster.rows:
         for category in row.shared:
@@ -275,13 +319,26 @@ def roster_changes(user: User, roster: RosterPage, since: date, today: date) -> 
     def count_since(model, *where) -> sa.ScalarSelect:
         return sa.select(sa.func.count()).select_from(model).where(*where).scalar_subquery()
 
+    # the attendance rates then, joined when the students seen are of one district (as a
+    # partner's roster usually is), else read per district
+    by_district: dict[int, list[int]] = defaultdict(list)
+    for row in roster.rows:
+        if row.student.id in seeing[Category.ATTENDANCE]:
+            by_district[row.student.district_id].append(row.student.id)
+    rates = attendance_rates_on_subquery(*next(iter(by_district.items())), since) if len(by_district) == 1 else None
+    rates_then: dict[int, Decimal | None] = {}
+    if len(by_district) > 1:
+        for district_id, students in sorted(by_district.items()):
+            rates_then.update(attendance_rates_on(district_id, students, since))
+
     latest_year = (sa.select(sa.func.max(StudentIndicator.school_year))
                    .where(StudentIndicator.student_id == Student.id).correlate(Student).scalar_subquery())
     readable = sa.and_(Note.student_id == Student.id, Note.created_at >= _since_moment(since), Note.author_id != user.id,
                        policy.note_text_readable(user))
-    rows = db.session.execute(
+    changes = (
         sa.select(
-            Student.id, Student.district_id,
+            Student.id,
+            (rates.c.rate if rates is not None else sa.null()).label("rate_then"),
             when_seen(None, StudentIndicator.tier).label("tier"),
             when_seen(None, tier_on(Student.id, since)).label("tier_then"),
             when_seen(Category.ATTENDANCE, StudentIndicator.attendance_rate).label("rate"),
@@ -295,16 +352,12 @@ def roster_changes(user: User, roster: RosterPage, since: date, today: date) -> 
         .outerjoin(StudentIndicator, sa.and_(StudentIndicator.student_id == Student.id,
                                              StudentIndicator.school_year == latest_year))
         .where(Student.id == sa.any_(sa.literal(ids, ARRAY(sa.Integer))))
-    ).all()
-    rates_then: dict[int, Decimal | None] = {}
-    by_district: dict[int, list[int]] = defaultdict(list)
-    for row in rows:
-        if row.id in seeing[Category.ATTENDANCE]:
-            by_district[row.district_id].append(row.id)
-    for district_id, students in sorted(by_district.items()):
-        rates_then.update(attendance_rates_on(district_id, students, since))
-    return {row.id: RosterChange(row.tier, row.tier_then, row.rate, rates_then.get(row.id), row.failing,
-                                 row.incidents, row.notes) for row in rows}
+    )
+    if rates is not None:
+        changes = changes.outerjoin(rates, rates.c.id == Student.id)
+    rows = db.session.execute(changes).all()
+    return {row.id: RosterChange(row.tier, row.tier_then, row.rate, row.rate_then if rates is not None
+                                 else rates_then.get(row.id), row.failing, row.incidents, row.notes) for row in rows}
 
 
 def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote],
@@ -313,9 +366,10 @@ def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote]
     """The students shown, as list entries: one for each set of categories shown on the
     same bases (a partner's staff see each student on the basis of that student's own
     consent, which the log must name). A name on the roster without any consent shows
-    no category (SPEC §4 rule 3)."""
+    no category (SPEC §4 rule 3): it is logged as the name only, in the same statement."""
     shown: dict[int, dict[Category, str]] = {}
-    for row in [*(roster.rows if roster else []), *(expiring.rows if expiring else [])]:
+    listed = [*(roster.rows if roster else []), *(expiring.rows if expiring else [])]
+    for row in listed:
         if row.identity_basis:
             shown.setdefault(row.student.id, {})[Category.IDENTITY] = row.identity_basis
     for row in roster.rows if roster and changes else []:  # the changes of the roster's rows
@@ -324,7 +378,7 @@ def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote]
             shown.setdefault(row.student.id, {}).update({c: row.shared[c] for c in change.categories})
     for item in notes:
         shown.setdefault(item.student.id, {}).update(item.shared)
-    disclosure.log_list_views(user, shown)
+    disclosure.log_list_views(user, shown, [row.student.id for row in listed])
 
 
 @dataclass(frozen=True)
@@ -337,20 +391,34 @@ class AdminSummary:
 
 
 def admin_summary(user: User, today: date) -> AdminSummary:
-    counts = dict(db.session.execute(
-        sa.select(Referral.status, sa.func.count())
-        .where(policy.referral_inbox(user, today))
-        .group_by(Referral.status)
-    ).all())
-    staff = db.session.scalars(
-        sa.select(User).where(User.organization_id == user.organization_id, User.active.is_(True),
-                              User.role.in_([str(r) for r in PARTNER_STAFF]))
-    )
-    blocked = sum(1 for member in staff if policy.partner_block_reason(member, today))
-    return AdminSummary(
-        waiting_answer=counts.get(str(ReferralStatus.SENT), 0),
-        awaiting_consent=counts.get(str(ReferralStatus.AWAITING_CONSENT), 0),
-        in_progress=counts.get(str(ReferralStatus.ACCEPTED), 0),
-        blocked_staff=blocked,
-        load=organization_loads([user.organization_id], today)[user.organization_id],
-    )
+    """The administrator's counts in one statement (`admin_summary_columns`)."""
+    return summary_of(db.session.execute(sa.select(*admin_summary_columns(user, today))).one()._mapping)
+
+
+def admin_summary_columns(user: User, today: date) -> list[sa.Label]:
+    """The administrator's counts as columns, for a statement of their own or alongside
+    the roster's page (`summary_of` reads them back): the inbox's referrals by state, the
+    staff the compliance rules block (`policy.compliance_missing`, the list face of
+    `partner_block_reason`), and the organization's load."""
+    inbox = sa.select(sa.func.count()).where(policy.referral_inbox(user, today))
+
+    def referrals(status: ReferralStatus) -> sa.ScalarSelect:
+        return inbox.where(Referral.status == str(status)).scalar_subquery()
+
+    blocked = sa.select(sa.func.count()).where(
+        User.organization_id == user.organization_id, User.active.is_(True),
+        User.role.in_([str(r) for r in PARTNER_STAFF]), policy.compliance_missing(today).is_not(None),
+    ).scalar_subquery()
+    capacity, on_roster, pending = load_columns(user.organization_id, today)
+    return [referrals(ReferralStatus.SENT).label("summary_sent"),
+            referrals(ReferralStatus.AWAITING_CONSENT).label("summary_awaiting"),
+            referrals(ReferralStatus.ACCEPTED).label("summary_accepted"), blocked.label("summary_blocked"),
+            capacity.label("summary_capacity"), on_roster.label("summary_on_roster"),
+            pending.label("summary_pending")]
+
+
+def summary_of(values: Mapping[str, object]) -> AdminSummary:
+    return AdminSummary(waiting_answer=values["summary_sent"], awaiting_consent=values["summary_awaiting"],
+                        in_progress=values["summary_accepted"], blocked_staff=values["summary_blocked"],
+                        load=Load(int(values["summary_capacity"]), values["summary_on_roster"],
+                                  values["summary_pending"]))

@@ -12,7 +12,7 @@ count (a UNION ALL).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from casemgr import policy
 from casemgr.extensions import db
-from casemgr.indicators import school_year_for
+from casemgr.indicators import school_year_number
 from casemgr.models import (
     AmendmentRequest,
     Consent,
@@ -40,7 +40,7 @@ from casemgr.models import (
 )
 from casemgr.models.enums import CaseStatus, Category, ReferralStatus
 from casemgr.reads.caseload import district_of
-from casemgr.reads.caseload_assignments import in_caseload_of
+from casemgr.reads.caseload_assignments import has_caseload, in_caseload_of
 from casemgr.reads.changes import tier_on
 from casemgr.reads.indicator_cards import TIER_CATEGORIES
 from casemgr.services import amendments
@@ -61,12 +61,14 @@ class Situation:
     user: User
     today: date
     since: date
-    mine: bool = False  # a counselor's own caseload rather than the whole school
+    mine: bool = False  # a counselor's own caseload (when they have one) rather than the whole school
 
     @property
     def scope(self) -> list[sa.ColumnElement[bool]]:
-        """The students of the queue beyond what the policy lets the user see."""
-        return [in_caseload_of(self.user.id)] if self.mine else []
+        """The students of the queue beyond what the policy lets the user see: with
+        `mine`, the counselor's caseload, or the whole school while they have none (the
+        check is uncorrelated: read once in the statement)."""
+        return [sa.or_(~has_caseload(self.user), in_caseload_of(self.user.id))] if self.mine else []
 
     @property
     def since_moment(self) -> datetime:
@@ -114,6 +116,7 @@ class Queue:
     since: date
     today: date
     parts: list[QueuePart]
+    alongside: dict[str, object] = field(default_factory=dict)  # the columns read with the queue, by label
 
     @property
     def student_ids(self) -> list[int]:
@@ -155,9 +158,7 @@ def tier_rises(s: Situation) -> sa.Select:
     now), or who became tier 3 with none recorded then: tier 3 first, then the largest
     known rise; `number` is the tier now, `detail` the tier then (none: unknown), `day` the
     day the current tier was recorded."""
-    year = school_year_for(district_of(s.user), s.today)
-    if year is None:
-        return _select(Student.id, None, None, None, None).where(sa.false()).order_by(Student.id)
+    year = school_year_number(district_of(s.user), s.today)  # none begun yet: no row
     then, now = tier_on(StudentIndicator.student_id, s.since), StudentIndicator.tier
     changed_on = (sa.select(sa.func.max(TierChange.since))
                   .where(TierChange.student_id == StudentIndicator.student_id, TierChange.since > s.since)
@@ -166,7 +167,9 @@ def tier_rises(s: Situation) -> sa.Select:
     return (
         _select(StudentIndicator.student_id, None, changed_on, then, now)
         .join(Student, Student.id == StudentIndicator.student_id)
-        .where(StudentIndicator.school_year == year.year, changed_on.is_not(None),
+        # tiers run from 1 (the check on both tables): a rise or a tier 3 is a tier above 1,
+        # a plain comparison that spares most students the look-ups in the history
+        .where(StudentIndicator.school_year == year, now > 1, changed_on.is_not(None),
                sa.or_(now > then, sa.and_(then.is_(None), now == 3)), *seen, *s.scope)
         .order_by(now.desc(), (now - sa.func.coalesce(then, now)).desc(), Student.last_name, Student.id)
     )
@@ -292,10 +295,11 @@ def default_since(today: date) -> date:
 
 
 def load_queue(user: User, today: date, since: date, sections: list[QueueSection] | None = None,
-               mine: bool = False) -> Queue:
+               alongside: Sequence[sa.ColumnElement] = (), mine: bool = False) -> Queue:
     """Every section's first items and how many it holds, in one statement: each
     section's rows numbered and counted (window functions, before its limit), the
-    sections joined by UNION ALL, then their students."""
+    sections joined by UNION ALL, then their students; with the `alongside` columns
+    (uncorrelated: the navigation's counts), whose values are kept when a row is read."""
     sections = SECTIONS if sections is None else sections
     situation = Situation(user, today, since, mine)
     ranked = []
@@ -308,14 +312,15 @@ def load_queue(user: User, today: date, since: date, sections: list[QueueSection
     items = sa.union_all(*ranked).subquery()
     rows = db.session.execute(
         sa.select(items, Student.uuid.label("student_uuid"), Student.preferred_name, Student.first_name,
-                  Student.last_name)
+                  Student.last_name, *alongside)
         .join(Student, Student.id == items.c.student_id)
         .order_by(items.c.part, items.c.position)
     ).all()
     parts = [QueuePart(section, 0) for section in sections]
+    kept = {column.name: rows[0]._mapping[column.name] for column in alongside} if rows else {}
     for row in rows:
         parts[row.part].count = row.total
         student = QueueStudent(row.student_id, row.student_uuid,
                                f"{row.preferred_name or row.first_name} {row.last_name}")
         parts[row.part].items.append(QueueItem(student, row.ref, row.day, row.detail, row.number, row.party))
-    return Queue(since, today, parts)
+    return Queue(since, today, parts, kept)

@@ -8,6 +8,7 @@ One statement reads every section with its students, marks and rates.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -18,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from casemgr import policy
 from casemgr.extensions import db
-from casemgr.indicators import school_year_for
+from casemgr.indicators import school_year_number
 from casemgr.models import (
     CourseMark,
     Section,
@@ -60,35 +61,37 @@ class ClassSection:
 
 @dataclass
 class Classes:
-    school_year: int | None
+    school_year: int | None  # None without a section this year
     sections: list[ClassSection]
+    alongside: dict[str, object] = field(default_factory=dict)  # the columns read with the classes, by label
 
     @property
     def student_ids(self) -> list[int]:
         return sorted({student.id for section in self.sections for student in section.students})
 
 
-def load_classes(user: User, today: date) -> Classes:
-    """The user's sections this school year, by course, each with its students by name."""
-    year = school_year_for(district_of(user), today)
-    if year is None:
-        return Classes(None, [])
+def load_classes(user: User, today: date, alongside: Sequence[sa.ColumnElement] = ()) -> Classes:
+    """The user's sections this school year, by course, each with its students by name;
+    with the `alongside` columns (uncorrelated: the navigation's counts), whose values
+    are kept when a row is read."""
+    year = school_year_number(district_of(user), today)  # within the statement; none begun yet: no row
     section, enrollment = LISTED_SECTION, LISTED_ENROLLMENT
     failing = (
         sa.select(sa.func.array_agg(aggregate_order_by(CourseMark.term + ": " + CourseMark.mark, CourseMark.term)))
         .where(CourseMark.student_id == Student.id, CourseMark.section_id == section.id,
-               CourseMark.school_year == year.year, CourseMark.failing.is_(True))
+               CourseMark.school_year == year, CourseMark.failing.is_(True))
         .scalar_subquery()
     )
     rows = db.session.execute(
         sa.select(section.uuid, section.course_title, section.course_code, section.local_id, section.term,
                   Student.id, Student.uuid.label("student_uuid"), Student.preferred_name, Student.first_name,
-                  Student.last_name, StudentIndicator.attendance_rate, failing.label("failing"))
+                  Student.last_name, StudentIndicator.attendance_rate, failing.label("failing"),
+                  year.label("school_year"), *alongside)
         .join(enrollment, enrollment.section_id == section.id)
         .join(Student, Student.id == enrollment.student_id)
         .outerjoin(StudentIndicator, sa.and_(StudentIndicator.student_id == Student.id,
-                                             StudentIndicator.school_year == year.year))
-        .where(section.teacher_id == user.id, section.school_year == year.year,
+                                             StudentIndicator.school_year == year))
+        .where(section.teacher_id == user.id, section.school_year == year,
                enrollment.entry_date <= today,
                sa.or_(enrollment.exit_date.is_(None), enrollment.exit_date >= today),
                policy.visible_students(user, Category.ATTENDANCE, today),
@@ -105,4 +108,5 @@ def load_classes(user: User, today: date) -> Classes:
         listed.students.append(ClassStudent(row.id, row.student_uuid,
                                             f"{row.preferred_name or row.first_name} {row.last_name}",
                                             row.attendance_rate, list(row.failing or [])))
-    return Classes(year.year, list(sections.values()))
+    kept = {column.name: rows[0]._mapping[column.name] for column in alongside} if rows else {}
+    return Classes(rows[0].school_year if rows else None, list(sections.values()), kept)

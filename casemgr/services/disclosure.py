@@ -164,41 +164,48 @@ def _insert_list_entries(select: sa.Select) -> None:
 # compiled again for each page's own students
 LIST_VIEWS_SQL = sa.text("""
 INSERT INTO disclosure_log (user_id, organization_id, student_id, student_ids, action, categories, basis, allowed,
-                            request_path)
+                            reason, request_path)
 SELECT :user_id, :organization_id,
        CASE WHEN count(*) = 1 THEN min(m.student_id) END,
        CASE WHEN count(*) <> 1 THEN array_agg(m.student_id ORDER BY m.student_id) END,
-       :action, k.categories, k.basis, true, :request_path
+       :action, k.categories, k.basis, true, k.reason, :request_path
 FROM unnest(CAST(:student_ids AS integer[]), CAST(:kind_of AS integer[])) AS m(student_id, kind)
 JOIN students s ON s.id = m.student_id
 JOIN (SELECT (x.n - 1)::integer AS kind,
              ARRAY(SELECT jsonb_array_elements_text(x.e -> 'categories')) AS categories,
-             x.e -> 'basis' AS basis
+             x.e -> 'basis' AS basis, x.e ->> 'reason' AS reason
       FROM jsonb_array_elements(CAST(:kinds AS jsonb)) WITH ORDINALITY AS x(e, n)) k ON k.kind = m.kind
-GROUP BY s.district_id, k.kind, k.categories, k.basis
+GROUP BY s.district_id, k.kind, k.categories, k.basis, k.reason
 ORDER BY s.district_id, k.kind
 """)
 
 
-def log_list_views(user: User, shown: Mapping[int, Mapping[Category, str]]) -> None:
+def log_list_views(user: User, shown: Mapping[int, Mapping[Category, str]], names_only: Iterable[int] = ()) -> None:
     """A list page showing each student's own categories on their own bases (a partner's
     staff see each student under that student's consent): one list entry for each set of
     categories and bases shown and each district, all written by one INSERT … SELECT. A
-    student shown no category is not logged here."""
+    student shown no category is not logged here, unless the page names them
+    (`names_only`: a name on a partner's roster without consent), which the same
+    statement logs as the edge of the response would (`log_names_shown`): the name only."""
     groups: dict[tuple, list[int]] = {}
     for student_id, categories in shown.items():
         if categories:
             key = tuple(sorted((str(c), basis) for c, basis in categories.items()))
             groups.setdefault(key, []).append(student_id)
-    if not groups:
-        return
-    _mark(i for ids in groups.values() for i in ids)
     keys = sorted(groups)
+    kinds = [{"categories": [c for c, _ in key], "basis": dict(key)} for key in keys]
     members = [(student_id, index) for index, key in enumerate(keys) for student_id in sorted(groups[key])]
+    named = sorted(set(names_only) - {m[0] for m in members})
+    if named:
+        kinds.append({"categories": [], "basis": {}, "reason": NAME_ONLY})
+        members += [(student_id, len(keys)) for student_id in named]
+    if not members:
+        return
+    _mark(m[0] for m in members)
     db.session.execute(LIST_VIEWS_SQL, {
         "user_id": user.id, "organization_id": user.organization_id, "action": str(DisclosureAction.VIEW),
         "request_path": _path(), "student_ids": [m[0] for m in members], "kind_of": [m[1] for m in members],
-        "kinds": json.dumps([{"categories": [c for c, _ in key], "basis": dict(key)} for key in keys]),
+        "kinds": json.dumps(kinds),
     })
 
 

@@ -117,6 +117,24 @@ def organization_loads(organization_ids: list[int], today: date, district_id: in
     """Each organization's `Load` (in one district, or in all), in three grouped queries."""
     if not organization_ids:
         return {}
+    capacity, rostered, pending = (dict(db.session.execute(query).all())
+                                   for query in _load_queries(organization_ids, today, district_id))
+    return {
+        org_id: Load(int(capacity.get(org_id) or 0), rostered.get(org_id, 0), pending.get(org_id, 0))
+        for org_id in organization_ids
+    }
+
+
+def load_columns(organization_id: int, today: date) -> list[sa.ColumnElement[int]]:
+    """One organization's `Load` in all districts as three columns (capacity, on_roster,
+    pending) for a statement of its own page, in `Load`'s order."""
+    return [sa.func.coalesce(query.with_only_columns(query.selected_columns[1]).scalar_subquery(), 0)
+            for query in _load_queries([organization_id], today, None)]
+
+
+def _load_queries(organization_ids: list[int], today: date, district_id: int | None) -> list[sa.Select]:
+    """(organization_id, capacity), (organization_id, students on the roster) and
+    (organization_id, students with a referral pending), grouped by organization."""
 
     def in_district(*where):
         return [*where, Student.district_id == district_id] if district_id is not None else list(where)
@@ -124,22 +142,18 @@ def organization_loads(organization_ids: list[int], today: date, district_id: in
     capacity_where = [ServiceAgreement.organization_id.in_(organization_ids), in_force(ServiceAgreement, today)]
     if district_id is not None:
         capacity_where.append(ServiceAgreement.district_id == district_id)
-    capacity = dict(db.session.execute(
-        sa.select(ServiceAgreement.organization_id, sa.func.sum(ServiceAgreement.capacity))
-        .where(*capacity_where).group_by(ServiceAgreement.organization_id)
-    ).all())
-    rostered = dict(db.session.execute(
-        sa.select(RosterEntry.organization_id, sa.func.count(sa.distinct(RosterEntry.student_id)))
-        .join(Student, Student.id == RosterEntry.student_id)
-        .where(*in_district(RosterEntry.organization_id.in_(organization_ids), _on_roster_today(today)))
-        .group_by(RosterEntry.organization_id)
-    ).all())
     already = sa.exists().where(
         RosterEntry.organization_id == Referral.organization_id,
         RosterEntry.student_id == Referral.student_id,
         _on_roster_today(today),
     )
-    pending = dict(db.session.execute(
+    return [
+        sa.select(ServiceAgreement.organization_id, sa.func.sum(ServiceAgreement.capacity))
+        .where(*capacity_where).group_by(ServiceAgreement.organization_id),
+        sa.select(RosterEntry.organization_id, sa.func.count(sa.distinct(RosterEntry.student_id)))
+        .join(Student, Student.id == RosterEntry.student_id)
+        .where(*in_district(RosterEntry.organization_id.in_(organization_ids), _on_roster_today(today)))
+        .group_by(RosterEntry.organization_id),
         sa.select(Referral.organization_id, sa.func.count(sa.distinct(Referral.student_id)))
         .join(Student, Student.id == Referral.student_id)
         .where(*in_district(
@@ -147,12 +161,8 @@ def organization_loads(organization_ids: list[int], today: date, district_id: in
             Referral.status.in_([str(s) for s in PENDING_STATUSES]),
             ~already,
         ))
-        .group_by(Referral.organization_id)
-    ).all())
-    return {
-        org_id: Load(int(capacity.get(org_id) or 0), rostered.get(org_id, 0), pending.get(org_id, 0))
-        for org_id in organization_ids
-    }
+        .group_by(Referral.organization_id),
+    ]
 
 
 # --- the organizations a counselor may refer to, best first -----------------------------------

@@ -24,7 +24,7 @@ from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, Role
 from casemgr.reads import caseload_assignments, district_home, school_home, teacher_home
 from casemgr.reads import partner_workspace as workspace
 from casemgr.services import disclosure
-from casemgr.views import family
+from casemgr.views import family, navigation
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
@@ -68,11 +68,16 @@ def _school_home():
     form = SinceForm(request.args)
     since = form.since.data if form.validate() and form.since.data else school_home.default_since(day)
     # a counselor with a caseload starts from their own students, the whole school a click away
-    has_caseload = current_user.role_enum is Role.COUNSELOR and db.session.scalar(
-        sa.select(caseload_assignments.has_caseload(current_user)))
-    mine = has_caseload and request.args.get("scope") != "school"
-    queue = school_home.load_queue(current_user, day, since, mine=mine)
-    scope = ("mine" if mine else "school") if has_caseload else None
+    counselor = current_user.role_enum is Role.COUNSELOR
+    has_caseload = caseload_assignments.has_caseload(current_user).label("has_caseload")
+    queue = school_home.load_queue(current_user, day, since, mine=counselor and request.args.get("scope") != "school",
+                                   alongside=navigation.badge_columns() + ([has_caseload] if counselor else []))
+    navigation.remember_badges(queue.alongside)
+    if counselor and "has_caseload" not in queue.alongside:  # an empty queue: no row carried it
+        queue.alongside["has_caseload"] = db.session.scalar(sa.select(has_caseload))
+    scope = None
+    if queue.alongside.get("has_caseload"):
+        scope = "school" if request.args.get("scope") == "school" else "mine"
     response = render(f"home/{current_user.role}.html", user=current_user, queue=queue, form=form, scope=scope)
     disclosure.log_list_views(current_user, {student_id: dict.fromkeys(categories, policy.SCHOOL_OFFICIAL)
                                              for student_id, categories in queue.shown().items()})
@@ -89,7 +94,8 @@ def classes():
 
 
 def _classes(template: str):
-    classes = teacher_home.load_classes(current_user, today())
+    classes = teacher_home.load_classes(current_user, today(), alongside=navigation.badge_columns())
+    navigation.remember_badges(classes.alongside)
     response = render(template, user=current_user, classes=classes)
     disclosure.log_list_view(current_user, classes.student_ids, teacher_home.SHOWN_CATEGORIES, policy.TEACHER_OF_RECORD)
     db.session.commit()
@@ -110,13 +116,18 @@ def _partner_home():
     day = today()
     template = f"home/{current_user.role}.html"
     blocked = policy.partner_block_reason(current_user, day)
-    summary = workspace.admin_summary(current_user, day) if current_user.role_enum is Role.PARTNER_ADMIN else None
+    admin = current_user.role_enum is Role.PARTNER_ADMIN
     if blocked:
-        return render(template, user=current_user, blocked=blocked, summary=summary)
-    roster = workspace.roster_page(current_user, day, page_number(),
-                                   request.args.get("consent", ""))
+        return render(template, user=current_user, blocked=blocked,
+                      summary=workspace.admin_summary(current_user, day) if admin else None)
+    summary_columns = workspace.admin_summary_columns(current_user, day) if admin else []
+    roster = workspace.roster_page(current_user, day, page_number(), request.args.get("consent", ""),
+                                   alongside=[workspace.expiring_count(current_user, day), *summary_columns,
+                                              *navigation.badge_columns()])
+    navigation.remember_badges(roster.alongside)
+    summary = workspace.summary_of(roster.alongside) if admin else None
     notes = workspace.latest_notes(current_user, day)
-    expiring = workspace.expiring_consents(current_user, day)
+    expiring = workspace.expiring_consents(current_user, day, total=roster.alongside["expiring"])
     since = workspace.last_visit(current_user, day)
     changes = workspace.roster_changes(current_user, roster, since, day)
     response = render(template, "partner/partials/_roster.html", user=current_user, blocked=None, roster=roster,

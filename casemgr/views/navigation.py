@@ -2,6 +2,8 @@
 link points at a feature that has not been built."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sqlalchemy as sa
 from flask import Flask, current_app, g
 from flask_babel import lazy_gettext as _l
@@ -74,6 +76,33 @@ def _count_both_badges() -> None:
     counts = db.session.execute(sa.select(notice_count.scalar_subquery().label("notices"),
                                           amendments.open_count_query(current_user).scalar_subquery().label("open"))).one()
     g.notice_count, g.open_amendments = counts.notices, counts.open or 0
+
+
+def badge_columns() -> list[sa.Label]:
+    """The navigation's counts (new notices, open amendment requests) as columns a page's
+    own statement can carry, so that they cost no statement of their own; give the row
+    read back to `remember_badges`. Empty when the navigation shows no count, or has
+    already counted."""
+    if not current_user.is_authenticated or g.get("notices_unavailable"):
+        return []
+    columns = []
+    if notices.has_notices(current_user) and "notice_count" not in g:
+        notice_count = notices.notice_count_query(current_user, today())
+        if notice_count is not None:
+            columns.append(notice_count.scalar_subquery().label("nav_notices"))
+    if policy.lists_amendments(current_user) and "open_amendments" not in g:
+        columns.append(amendments.open_count_query(current_user).scalar_subquery().label("nav_open"))
+    return columns
+
+
+def remember_badges(values: Mapping[str, object]) -> None:
+    """The counts of `badge_columns` in a row read with them (its mapping): the badges
+    read them rather than count again. A page that read no row leaves the navigation to
+    count."""
+    if "nav_notices" in values:
+        g.notice_count = values["nav_notices"]
+    if "nav_open" in values:
+        g.open_amendments = values["nav_open"] or 0
 
 
 # endpoint -> (the count beside its entry, what the count is of, for screen readers)
