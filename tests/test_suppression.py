@@ -1,0 +1,198 @@
+"""Small cells: the suppression module against an attacker (issue 15 item 4).
+
+The attacker reads everything published of a measure's cube — shown counts and rates,
+coded ranges, the margins and the total — and, for every hidden figure, computes the
+range of values consistent with it by integer linear programming (HiGHS through scipy):
+non-negative integer counts, every table's rows and columns summing to their margins, a
+rate's numerator between 0 and its group size, a hidden group holding at least one
+student (empty groups are shown). A hidden figure the attacker pins to one value is a
+disclosure, and so is a coded rate whose count is pinned.
+"""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from itertools import product
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from casemgr import suppression
+from casemgr.suppression import Cell, coded, coding_bound, protect
+
+DIMS = {"grade": (9, 10, 11), "gender": ("f", "m"), "ell": (False, True)}
+
+
+def cube(students, dims=DIMS) -> dict:
+    """Every published cell of a measure: the total, each breakdown, each breakdown by
+    school; `students` are (school, {dim: value}, counted) triples."""
+    n, k = Counter(), Counter()
+    schools = sorted({s for s, _, _ in students})
+    keys = [()] + [(("school", s),) for s in schools]
+    for dim, values in dims.items():
+        keys += [((dim, v),) for v in values]
+        keys += [(("school", s), (dim, v)) for s in schools for v in values]
+    for school, values, counted in students:
+        groups = [(), (("school", school),)]
+        for dim, value in values.items():
+            groups += [((dim, value),), (("school", school), (dim, value))]
+        for group in groups:
+            n[group] += 1
+            k[group] += counted
+    return {key: Cell(n=n[key], k=k[key]) for key in keys}
+
+
+def attacker_ranges(cells: dict, figures: dict) -> dict:
+    """For each hidden count and each hidden or coded numerator, the lowest and highest
+    values consistent with everything published (or the truth and a value other than it,
+    which is all the test needs to know that the value is not pinned)."""
+    keys = list(cells)
+    index = {(key, part): i for i, (key, part) in enumerate(product(keys, ("n", "k")))}
+    size = len(index)
+    low, high = np.zeros(size), np.full(size, np.inf)
+    rows, lhs, rhs = [], [], []
+
+    def constrain(coefficients: dict, lo: float, hi: float):
+        row = np.zeros(size)
+        for i, c in coefficients.items():
+            row[i] += c
+        rows.append(row)
+        lhs.append(lo)
+        rhs.append(hi)
+
+    protected = []
+    for key in keys:
+        f, cell, n, k = figures[key], cells[key], index[(key, "n")], index[(key, "k")]
+        constrain({k: 1, n: -1}, -np.inf, 0)  # k <= n
+        if f.suppressed:
+            low[n] = 1
+            protected += [(key, "n"), (key, "k")]
+        else:
+            low[n] = high[n] = f.n
+            if f.coded:
+                lo, hi = suppression.k_bounds(cell)
+                low[k], high[k] = lo, hi
+                protected.append((key, "k"))
+            else:
+                low[k] = high[k] = f.k
+    # the margins: each school's cells, each breakdown value's cells and the total
+    schools = sorted({v for key in keys for d, v in key if d == "school"})
+    dims = sorted({d for key in keys for d, _ in key if d != "school"})
+    for part in ("n", "k"):
+        for dim in dims:
+            values = sorted({v for key in keys for d, v in key if d == dim}, key=repr)
+            margins = [((), [((dim, v),) for v in values])]
+            margins += [((("school", s),), [(("school", s), (dim, v)) for v in values]) for s in schools]
+            margins += [(((dim, v),), [(("school", s), (dim, v)) for s in schools]) for v in values]
+            for total, parts in margins:
+                coefficients = {index[(total, part)]: -1}
+                for p in parts:
+                    coefficients[index[(p, part)]] = coefficients.get(index[(p, part)], 0) + 1
+                constrain(coefficients, 0, 0)
+        coefficients = {index[((), part)]: -1}
+        for s in schools:
+            coefficients[index[((("school", s),), part)]] = 1
+        constrain(coefficients, 0, 0)
+    constraints = LinearConstraint(np.array(rows), np.array(lhs), np.array(rhs))
+    truth = {(key, "n"): cells[key].n for key in keys} | {(key, "k"): cells[key].k for key in keys}
+    ranges = {}
+    for key, part in protected:
+        objective = np.zeros(size)
+        objective[index[(key, part)]] = 1
+        ends = []
+        for sign in (-1, 1):  # the highest first: when it is above the truth, the value is not pinned
+            result = milp(sign * objective, constraints=constraints, integrality=np.ones(size),
+                          bounds=Bounds(low, np.minimum(high, 10_000)))
+            assert result.success, result.message  # the true values are always feasible
+            ends.append(round(sign * result.fun))
+            if ends[0] != truth[(key, part)]:
+                ends.append(truth[(key, part)])
+                break
+        ranges[(key, part)] = (min(ends), max(ends))
+    return ranges
+
+
+def pinned(cells: dict, figures: dict) -> list:
+    return [(key, part, lo) for (key, part), (lo, hi) in attacker_ranges(cells, figures).items() if lo == hi]
+
+
+population = st.integers(min_value=0, max_value=2**32 - 1).flatmap(
+    lambda seed: st.tuples(st.just(seed), st.integers(2, 4), st.integers(12, 160), st.floats(0.0, 1.0))
+)
+
+
+def students_of(seed: int, schools: int, size: int, share: float) -> list:
+    rng = random.Random(seed)
+    school_sizes = [rng.random() + 0.15 for _ in range(schools)]
+    return [
+        (rng.choices(range(schools), school_sizes)[0],
+         {dim: rng.choice(values) for dim, values in DIMS.items()},
+         int(rng.random() < share))
+        for _ in range(size)
+    ]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(population, st.sampled_from([5, 10]))
+def test_no_hidden_figure_can_be_worked_out_from_what_is_published(params, minimum_n):
+    cells = cube(students_of(*params))
+    figures = protect(cells, minimum_n)
+    assert pinned(cells, figures) == []
+    for key, figure in figures.items():
+        if not figure.suppressed:
+            assert cells[key].n == 0 or cells[key].n >= minimum_n
+
+
+def test_the_attacker_has_teeth_without_complementary_suppression(monkeypatch):
+    """One small group in a school: without complementary suppression, the school's total
+    minus its shown groups gives the small group away."""
+    students = [(0, {"grade": 9 if i < 3 else 10, "gender": "f", "ell": False}, i % 2) for i in range(40)]
+    students += [(1, {"grade": 9 if i < 20 else 10, "gender": "m", "ell": True}, i % 3 == 0) for i in range(40)]
+    cells = cube(students, {"grade": (9, 10), "gender": ("f", "m"), "ell": (False, True)})
+    assert pinned(cells, protect(cells, 10)) == []
+    monkeypatch.setattr(suppression._Table, "complement", lambda *args, **kwargs: set())
+    weakened = protect(cells, 10)
+    assert ((("school", 0), ("grade", 9)), "n", 3) in pinned(cells, weakened)
+
+
+def test_the_attacker_has_teeth_when_a_coded_count_is_left_alone(monkeypatch):
+    """A coded rate whose count the margins give away: 0 of 20 in one group, where the
+    school's total and its other group are shown exactly."""
+    students = [(0, {"grade": 9, "gender": "f", "ell": False}, 0) for _ in range(20)]
+    students += [(0, {"grade": 10, "gender": "f", "ell": False}, i % 2) for i in range(30)]
+    students += [(1, {"grade": 9 if i % 2 else 10, "gender": "m", "ell": True}, i % 3 == 0) for i in range(60)]
+    cells = cube(students, {"grade": (9, 10), "gender": ("f", "m"), "ell": (False, True)})
+    assert pinned(cells, protect(cells, 10)) == []
+    original = suppression._Table.complement
+    monkeypatch.setattr(suppression._Table, "complement",
+                        lambda self, cells, hidden, layer: set() if layer == "k" else original(self, cells, hidden, layer))
+    assert any(part == "k" for _, part, _ in pinned(cells, protect(cells, 10)))
+
+
+@pytest.mark.parametrize("n, bound", [(10, 10), (19, 10), (20, 5), (49, 5), (50, 2), (99, 2), (100, 1), (5000, 1)])
+def test_coding_bounds_hold_at_least_one_student(n, bound):
+    assert coding_bound(n) == bound
+    assert bound * n >= 100  # the range "≤ bound%" always allows 0 and 1 student
+
+
+@pytest.mark.parametrize("n, k, how", [
+    (12, 0, "at_most"), (12, 1, "at_most"), (12, 2, None), (12, 11, "at_least"), (12, 12, "at_least"),
+    (200, 2, "at_most"), (200, 3, None), (200, 198, "at_least"), (40, 20, None),
+])
+def test_rates_near_the_ends_are_coded(n, k, how):
+    assert coded(Cell(n=n, k=k)) == how
+
+
+def test_small_groups_are_hidden_and_empty_groups_shown():
+    students = [(0, {"grade": 9, "gender": "f", "ell": False}, 1) for _ in range(30)]
+    students += [(0, {"grade": 10, "gender": "m", "ell": False}, 0) for _ in range(4)]
+    students += [(1, {"grade": 10, "gender": "m", "ell": False}, i % 2) for i in range(30)]
+    cells = cube(students, {"grade": (9, 10), "gender": ("f", "m"), "ell": (False, True)})
+    figures = protect(cells, 10)
+    assert figures[(("school", 0), ("grade", 10))].suppressed  # 4 students
+    assert figures[(("school", 0), ("ell", True))].n == 0  # nobody: shown as empty
+    assert figures[(("school", 1), ("grade", 9))].n == 0
+    assert pinned(cells, figures) == []
