@@ -499,6 +499,7 @@ def test_youth_worker_sees_each_students_tier_and_changes_as_consents_allow(clie
     assert "Consent needed" in roster_row(html, "Unconsented") and "Tier 3" not in roster_row(html, "Unconsented")
     assert "Notonroster" not in html
     assert f"Since {(TODAY - timedelta(days=30)).day} " in html  # the first visit: the last 30 days
+    assert "(the last 30 days: your first visit)" in html and "your last visit before today" not in html
     entries = list_entries(db, worker)
     name_only = [e for e in entries if not e.categories]  # the page names them (the disclosure guard)
     assert [(e.student_id, e.reason) for e in name_only] == [(s["Unconsented"].id, NAME_ONLY)]
@@ -517,7 +518,7 @@ def test_youth_worker_changes_count_from_their_last_visit(client, db, school):
     everything = roster_row(html, "Consented")
     assert "1 new note" in everything  # written today
     assert "failing" not in everything and "tier 1 →" not in everything  # 5 days ago, before the last visit
-    assert f"Since {(TODAY - timedelta(days=3)).day} " in html
+    assert f"Since {(TODAY - timedelta(days=3)).day} " in html and "your last visit before today" in html
     db.session.refresh(worker)
     assert (worker.home_seen_on, worker.home_changes_since) == (TODAY, TODAY - timedelta(days=3))
     assert f"Since {(TODAY - timedelta(days=3)).day} " in home(client)  # a second visit the same day: the same changes

@@ -132,7 +132,7 @@ def _partner_home():
     changes = workspace.roster_changes(current_user, roster, since, day)
     response = render(template, "partner/partials/_roster.html", user=current_user, blocked=None, roster=roster,
                       notes=notes, summary=summary, expiring=expiring, roster_endpoint="home.index", manage=False,
-                      changes=changes, changes_since=since)
+                      changes=changes, changes_since=since, first_visit=current_user.home_changes_since is None)
     workspace.log_workspace(current_user, roster, notes, expiring, changes)
     db.session.commit()
     return response
