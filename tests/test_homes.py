@@ -4,7 +4,6 @@ is logged as one list entry, and each home reads in a fixed number of statements
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -43,7 +42,7 @@ from tests.factories import (
     create_support_plan,
     create_user,
 )
-from tests.helpers import login, logout
+from tests.helpers import login, logout, statements_counted
 
 TODAY = today()
 YEAR = TODAY.year if TODAY.month >= 8 else TODAY.year - 1
@@ -59,26 +58,11 @@ def school(db):
     return school
 
 
-@contextmanager
-def counting(db):
-    """The statements run inside the block: `counted[0]` after it."""
-    counted = [0]
-
-    def count(*args, **kwargs):
-        counted[0] += 1
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield counted
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
-
-
 def statement_counts(db, client, add_more, times: int = 3) -> list[int]:
     """The statements of the home page, read `times` times with `add_more()` between."""
     counts = []
     for _ in range(times):
-        with counting(db) as counted:
+        with statements_counted() as counted:
             home(client)
         counts.append(counted[0])
         add_more()
