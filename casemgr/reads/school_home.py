@@ -68,7 +68,8 @@ class Situation:
         """The students of the queue beyond what the policy lets the user see: with
         `mine`, the counselor's caseload, or the whole school while they have none (the
         check is uncorrelated: read once in the statement)."""
-        return [sa.or_(~has_caseload(self.user), in_caseload_of(self.user.id))] if self.mine else []
+        # a CASE, not an OR: PostgreSQL then looks for the caseload only when there is one
+        return [sa.case((has_caseload(self.user), in_caseload_of(self.user.id)), else_=sa.true())] if self.mine else []
 
     @property
     def since_moment(self) -> datetime:
