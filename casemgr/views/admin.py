@@ -31,7 +31,7 @@ from casemgr.services import agreements as agreement_service
 from casemgr.services import disclosure, disclosure_chain
 from casemgr.services import thresholds as threshold_service
 from casemgr.views.disclosure_guard import exempt
-from casemgr.views.forms import CheckboxListField, saved
+from casemgr.views.forms import CheckboxListField, flashed, saved
 from casemgr.views.spreadsheets import csv_response
 from casemgr.views.formatting import basis_label, category_label, service_label
 from casemgr.views.input_bounds import page_number
@@ -193,14 +193,8 @@ def _end(model, agreement_id: uuid.UUID):
                       state=agreement_service.agreement_state(agreement, day))
     if not form.validate_on_submit():
         abort(400)
-    try:
-        agreement_service.end_agreement(agreement, today())
-    except agreement_service.AgreementError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(f"Agreement with {agreement.organization.name} ended today.", "success")
+    flashed(lambda: agreement_service.end_agreement(agreement, today()), agreement_service.AgreementError,
+            f"Agreement with {agreement.organization.name} ended today.")
     return redirect(url_for("admin.agreements"))
 
 

@@ -20,7 +20,7 @@ from casemgr.reads import caseload_assignments as reads
 from casemgr.services import caseloads, disclosure
 from casemgr.services.caseloads import CaseloadError
 from casemgr.views.formatting import grade_label
-from casemgr.views.forms import saved
+from casemgr.views.forms import flashed, saved
 from casemgr.views.rendering import render
 
 bp = Blueprint("caseload_assignments", __name__, url_prefix="/caseload/assignments")
@@ -122,14 +122,7 @@ def _remove(model: type[CaseloadRule | Student], public_id: uuid.UUID, remove, d
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        remove(current_user, school, thing)
-    except CaseloadError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
+    flashed(lambda: remove(current_user, school, thing), CaseloadError, done)
     return _back(school)
 
 

@@ -25,6 +25,7 @@ from casemgr.reads.timeline import timeline_categories, timeline_page
 from casemgr.services import casework as casework_service
 from casemgr.services import disclosure
 from casemgr.services.casework import SERVICE_LABELS, CaseworkError
+from casemgr.views.forms import flashed
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 from casemgr.views.students import load_access_or_404
@@ -184,14 +185,8 @@ def close_flag(flag_id: uuid.UUID):
     access = _writer_access_or_404(student_uuid)
     form = CloseForm()
     if form.validate_on_submit():
-        try:
-            casework_service.close_flag(flag, current_user)
-        except CaseworkError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Flag closed: {SERVICE_LABELS[Service(flag.need)].lower()}.", "success")
+        flashed(lambda: casework_service.close_flag(flag, current_user), CaseworkError,
+                f"Flag closed: {SERVICE_LABELS[Service(flag.need)].lower()}.")
         return redirect(url_for("students.show", student_id=student_uuid, _anchor="timeline"))
     response = render("casework/close_flag.html", access=access, student=access.student, flag=flag, form=form)
     _log_services_view(access)

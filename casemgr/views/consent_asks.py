@@ -16,6 +16,7 @@ from casemgr import policy
 from casemgr.extensions import db
 from casemgr.models import ConsentAsk, Student
 from casemgr.services import consent_asks as service
+from casemgr.views.forms import flashed
 from casemgr.views.students import load_access_or_404
 
 bp = Blueprint("consent_asks", __name__)
@@ -63,12 +64,5 @@ def _saved(form: FlaskForm, write: Callable[[], object], done: str, back: str):
     if not form.validate_on_submit():
         flash("This form has expired. Please reload the page and try again.", "error")
         return redirect(back)
-    try:
-        write()
-    except service.ConsentAskError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
+    flashed(write, service.ConsentAskError, done)
     return redirect(back)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import flash
 from wtforms import SelectMultipleField, widgets
 
 from casemgr.extensions import db
@@ -23,6 +24,21 @@ def saved(form, write: Callable[[], object], refusal: type[Exception] | tuple[ty
         form.form_errors.append(str(error))
         return False
     db.session.commit()
+    return True
+
+
+def flashed(write: Callable[[], object], refusal: type[Exception] | tuple[type[Exception], ...], done: str) -> bool:
+    """Run a write use-case and commit it, saying `done`; when the use-case refuses, roll
+    back and say its message instead (for actions whose page is elsewhere: a redirect
+    follows). True when the write was committed."""
+    try:
+        write()
+    except refusal as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return False
+    db.session.commit()
+    flash(done, "success")
     return True
 
 
