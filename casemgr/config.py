@@ -28,6 +28,9 @@ CASEMGR_IMPORT_STALE_AFTER  seconds after which an import not heard from (no hea
 CASEMGR_IMPORT_SPOOL_DIR  the folder an uploaded import file is written to while it is
                   imported (default: the system's temporary folder); it needs room for
                   the largest upload, and should not be a RAM disk.
+CASEMGR_TIMEZONE  the district's time zone (an IANA name such as America/Chicago): the
+                  day every rule runs on and every date is shown in (default:
+                  America/New_York).
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
@@ -102,6 +106,16 @@ def proxy_count(value: str) -> int:
     if not text.isdigit():
         raise ConfigError(f"CASEMGR_PROXIES must be a whole number of proxies (0 or more), not {value!r}")
     return int(text)
+
+
+def time_zone(value: str) -> str:
+    """An IANA time zone name the machine knows."""
+    name = value.strip()
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(f"CASEMGR_TIMEZONE must name a time zone such as America/Chicago, not {value!r}") from None
+    return name
 
 
 RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
@@ -266,6 +280,8 @@ class Config:
             settings["IMPORT_STALE_AFTER"] = seconds("CASEMGR_IMPORT_STALE_AFTER", env["CASEMGR_IMPORT_STALE_AFTER"])
         if env.get("CASEMGR_IMPORT_SPOOL_DIR"):
             settings["IMPORT_SPOOL_DIR"] = spool_dir(env["CASEMGR_IMPORT_SPOOL_DIR"])
+        if env.get("CASEMGR_TIMEZONE"):
+            settings["BABEL_DEFAULT_TIMEZONE"] = time_zone(env["CASEMGR_TIMEZONE"])
         settings["PROXIES"] = proxy_count(env.get("CASEMGR_PROXIES", "0"))
         if env.get("CASEMGR_RATELIMIT_STORAGE"):
             settings["RATELIMIT_STORAGE_URI"] = ratelimit_storage(env["CASEMGR_RATELIMIT_STORAGE"])

@@ -17,6 +17,7 @@ import threading
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,24 @@ from casemgr import create_app, throttle
 from casemgr.extensions import db as _db
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-signing"
+
+
+def a_zone_where_the_day_has_just_begun(now: datetime) -> str:
+    """The district's time zone for a run: the whole-hour zone where it is now about six
+    in the morning, so that no run crosses midnight: the tests' "today", taken when their
+    modules are read, and the application's stay the same day (and no zone changes its
+    clocks during the run). It also keeps the code honest about zones: a date taken in
+    UTC, or in the server's zone, shows up as a failure on most runs."""
+    offset = (6 - now.astimezone(UTC).hour + 12) % 24 - 12  # hours east of UTC, -12 to 11
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # POSIX signs
+
+
+# before any test module reads the date; a zone named in the environment is kept
+os.environ.setdefault("CASEMGR_TIMEZONE", a_zone_where_the_day_has_just_begun(datetime.now(UTC)))
+
+
+def pytest_report_header(config):
+    return f"district time zone: {os.environ['CASEMGR_TIMEZONE']}"
 
 
 def _admin_url(url: sa.URL) -> sa.URL:

@@ -112,6 +112,17 @@ def test_the_proxy_count_is_read_from_the_environment():
     assert Config.from_environ({})["PROXIES"] == 0
 
 
+def test_the_districts_time_zone_is_read_from_the_environment():
+    assert Config.from_environ({"CASEMGR_TIMEZONE": " America/Chicago "})["BABEL_DEFAULT_TIMEZONE"] == "America/Chicago"
+    assert "BABEL_DEFAULT_TIMEZONE" not in Config.from_environ({})
+
+
+@pytest.mark.parametrize("given", ["Central", "America/Nowhere", "../etc/passwd", "EST5EDT/x"])
+def test_an_unknown_time_zone_is_refused_with_a_clear_message(given):
+    with pytest.raises(ConfigError, match="CASEMGR_TIMEZONE must name a time zone"):
+        Config.from_environ({"CASEMGR_TIMEZONE": given})
+
+
 @pytest.mark.parametrize("given", ["0", "-5", "two minutes", "inf", "nan"])
 def test_a_wrong_import_stale_interval_is_refused_in_one_line(given):
     with pytest.raises(ConfigError, match="^CASEMGR_IMPORT_STALE_AFTER must be a number of seconds greater than 0"):
@@ -171,3 +182,17 @@ def test_the_owners_url_is_read_and_normalised_beside_the_apps():
 def test_a_wrong_owners_url_is_refused_in_one_line(env, expected):
     with pytest.raises(ConfigError, match=expected):
         Config.from_environ(env)
+
+
+@pytest.mark.parametrize("hour", range(24))
+def test_a_test_run_happens_where_the_day_has_just_begun(hour):
+    """The suite's district zone leaves at least 17 hours before midnight, whatever hour
+    the run starts: no run crosses from one day to the next."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.conftest import a_zone_where_the_day_has_just_begun
+
+    now = datetime(2026, 12, 7, hour, 59, tzinfo=UTC)
+    local = now.astimezone(ZoneInfo(a_zone_where_the_day_has_just_begun(now)))
+    assert local.hour == 6

@@ -219,6 +219,19 @@ def test_school_queue_since_a_chosen_date(client, db, school):
     assert f'value="{(TODAY - timedelta(days=30)).isoformat()}"' in home(client)
 
 
+@pytest.mark.parametrize(("zone", "shown"), [("Pacific/Kiritimati", "2 December 2026"),
+                                             ("Pacific/Pago_Pago", "1 December 2026")])
+def test_school_queue_dates_are_the_districts_days(client, db, school, monkeypatch, app, zone, shown):
+    """A flag raised at 12:30 UTC on 1 December was raised on 2 December in a district at
+    UTC+14 and on 1 December at UTC-11: the queue says the district's day, not the
+    database server's."""
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", zone)
+    counselor = create_user(Role.COUNSELOR, school)
+    create_flag(create_student(school, last_name="Late"), counselor, created_at=datetime(2026, 12, 1, 12, 30, tzinfo=UTC))
+    login(client, counselor)
+    assert f"flagged on {shown}, no support plan yet" in section(home(client), "flags")
+
+
 @pytest.mark.parametrize("since", ["tomorrow", "2999-01-01", "1900-01-01", "2026-02-30", "x" * 500])
 def test_school_queue_refuses_a_bad_date_with_a_message(client, db, school, since):
     login(client, create_user(Role.COUNSELOR, school))

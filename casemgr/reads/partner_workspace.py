@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, g, has_app_context, has_request_context
+from flask import g, has_request_context
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, joinedload
 
 from casemgr import policy
+from casemgr.clock import start_of
 from casemgr.extensions import db
 from casemgr.models import (
     Consent,
@@ -292,11 +292,6 @@ class RosterChange:
         return shown
 
 
-def _since_moment(day: date) -> datetime:
-    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"] if has_app_context() else "America/New_York"
-    return datetime.combine(day, time.min, ZoneInfo(zone))
-
-
 def roster_changes(user: User, roster: RosterPage, since: date, today: date) -> dict[int, RosterChange]:
     """Each shown student's changes since `since`, reading only the categories their row
     lets the user see, in one statement with the attendance rates then (their school
@@ -333,7 +328,7 @@ def roster_changes(user: User, roster: RosterPage, since: date, today: date) -> 
 
     latest_year = (sa.select(sa.func.max(StudentIndicator.school_year))
                    .where(StudentIndicator.student_id == Student.id).correlate(Student).scalar_subquery())
-    readable = sa.and_(Note.student_id == Student.id, Note.created_at >= _since_moment(since), Note.author_id != user.id,
+    readable = sa.and_(Note.student_id == Student.id, Note.created_at >= start_of(since), Note.author_id != user.id,
                        policy.note_text_readable(user))
     changes = (
         sa.select(

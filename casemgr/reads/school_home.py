@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 from sqlalchemy.orm import aliased
 
 from casemgr import policy
+from casemgr.clock import district_zone, local_day, start_of
 from casemgr.extensions import db
 from casemgr.indicators import school_year_number
 from casemgr.models import (
@@ -74,8 +73,7 @@ class Situation:
     @property
     def since_moment(self) -> datetime:
         """The first moment of `since` in the district's time zone."""
-        zone = current_app.config["BABEL_DEFAULT_TIMEZONE"] if has_app_context() else "America/New_York"
-        return datetime.combine(self.since, time.min, ZoneInfo(zone))
+        return start_of(self.since)
 
 
 @dataclass(frozen=True)
@@ -137,6 +135,9 @@ class Queue:
 
 
 def _select(student_id, ref, day, detail, number, party=None) -> sa.Select:
+    """One section's columns; a moment (`day` a timestamp) becomes the district's day it fell on."""
+    if day is not None and isinstance(day.type, sa.DateTime):
+        day = local_day(day, district_zone())
     return sa.select(
         student_id.label("student_id"),
         sa.cast(ref, sa.Uuid).label("ref"),

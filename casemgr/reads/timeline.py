@@ -25,11 +25,10 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.util import identity_key
 
-from casemgr.clock import local_day
+from casemgr.clock import district_zone, local_day
 from casemgr.extensions import db
 from casemgr.models import Flag, Referral, ReferralEvent, SupportPlan, SupportPlanCheckIn, User
 from casemgr.models.enums import CaseStatus, Category
@@ -38,7 +37,6 @@ from casemgr.reads.notes import load_notes, load_restricted_notes, readable_note
 
 PAGE_SIZE = 10
 MAX_PAGE = 10_000
-DEFAULT_ZONE = "America/New_York"
 
 Loader = Callable[[list[int]], dict[int, Any]]
 
@@ -76,10 +74,6 @@ class TimelinePage:
     @property
     def has_newer(self) -> bool:
         return self.page > 1
-
-
-def _zone() -> str:
-    return current_app.config.get("BABEL_DEFAULT_TIMEZONE", DEFAULT_ZONE) if has_app_context() else DEFAULT_ZONE
 
 
 # --- flags and support plans ------------------------------------------------------------
@@ -208,7 +202,7 @@ def _merged_statement(kind_names: tuple[str, ...], viewer: NoteViewer, zone: str
 
 
 def _merged_rows(access: StudentAccess, kinds: list[EventKind], offset: int, limit: int) -> list[sa.Row]:
-    statement = _merged_statement(tuple(k.name for k in kinds), note_viewer(access.user), _zone())
+    statement = _merged_statement(tuple(k.name for k in kinds), note_viewer(access.user), district_zone())
     parameters = {"timeline_student_id": access.student.id, "branch_limit": offset + limit,
                   "page_offset": offset, "page_limit": limit}
     return list(db.session.execute(statement, parameters))

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -17,6 +16,7 @@ from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from casemgr import staff_policy
+from casemgr.clock import start_of
 from casemgr.extensions import db
 from casemgr.i18n import LANGUAGE_NAMES
 from casemgr.mail import MailError
@@ -251,7 +251,7 @@ class EventFilterForm(FlaskForm):
 
 
 def _day_start(day) -> datetime:
-    return datetime.combine(day, time.min, ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return start_of(day)
 
 
 def _day_end(day) -> datetime:

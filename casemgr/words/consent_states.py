@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
+from casemgr.clock import district_zone
 from casemgr.clock import today as clock_today
 
 ACTIVE, ENDING, EXPIRED, REVOKED, PENDING, NONE = "active", "expiring", "expired", "revoked", "pending", "missing"
@@ -56,8 +56,7 @@ def in_force(expires_on: date, today: date) -> ConsentState:
 
 
 def _district_day(moment: datetime) -> date:
-    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"] if has_app_context() else "America/New_York"
-    return moment.astimezone(ZoneInfo(zone)).date() if moment.tzinfo else moment.date()
+    return moment.astimezone(ZoneInfo(district_zone())).date() if moment.tzinfo else moment.date()
 
 
 def state_of(consent, today: date) -> ConsentState:
