@@ -4,9 +4,9 @@ the consent history and the family's consents page word a consent the same way, 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from casemgr.clock import today
+from casemgr.clock import start_of, today
 from casemgr.models import ConsentRevocation
 from casemgr.models.enums import Role
 from tests.factories import (
@@ -61,7 +61,8 @@ def test_the_roster_says_expired_on_and_revoked_on_where_it_said_no_consent(clie
     w.student("Eva", "Expired", signed_on=LONG_AGO, expires_on=ended)
     revoked = create_consent(w.student("Rex", "Revoked"), w.partner, ["identity"], signed_on=LONG_AGO,
                              expires_on=LATER)
-    db.session.add(ConsentRevocation(consent_id=revoked.id, revoked_at=datetime(2026, 10, 6, 15, tzinfo=UTC)))
+    # midday on 6 October where the district is
+    db.session.add(ConsentRevocation(consent_id=revoked.id, revoked_at=start_of(date(2026, 10, 6)) + timedelta(hours=12)))
     w.student("Nia", "Never")
     w.student("Ada", "Active", signed_on=LONG_AGO, expires_on=LATER)
     soon = TODAY + timedelta(days=10)

@@ -36,7 +36,7 @@ from casemgr.models import (
     User,
 )
 from casemgr.models.enums import Category, Role
-from casemgr.policy import categories_visible, visible_student_ids
+from casemgr.policy import categories_visible, list_bases, visible_student_ids
 from tests import factories as f
 from tests import policy_oracle as oracle
 
@@ -483,6 +483,15 @@ def mismatches(session, world: oracle.World, users: dict, students: dict, days) 
                     found.append(
                         f"per record on {day}: {_describe_user(o_user)} / {_describe_student(world.students[sid])}:"
                         f"\n    policy {_show(got)}\n    oracle {_show(expected[sid])}"
+                    )
+            bases = list_bases(user, day)
+            rows = session.execute(sa.select(Student.id, *bases.columns).where(Student.id.in_(student_ids))).all()
+            for row in rows:
+                got = bases.read(row)
+                if got != expected[row.id]:
+                    found.append(
+                        f"list bases on {day}: {_describe_user(o_user)} / {_describe_student(world.students[row.id])}:"
+                        f"\n    policy {_show(got)}\n    oracle {_show(expected[row.id])}"
                     )
             for key, got_ids in listed_ids(session, user, day, student_ids).items():
                 want = {sid for sid, v in expected.items() if (v if key is None else key in v)}

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import g, has_request_context
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, joinedload
 
@@ -120,21 +120,18 @@ def newest_consent(organization_id: int) -> list[sa.Label]:
 
 def _roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.ColumnElement]:
     """(the roster's entries joined to their students, with the given consent status,
-    within the policy's `roster_scope`; the expiry column), built once per request for
-    each filter."""
-    key = ("roster_query", user.id, today, consent)
-    cache = g.setdefault("workspace_queries", {}) if has_request_context() else {}
-    if key not in cache:
-        cache[key] = _build_roster_query(user, today, consent)
-    return cache[key]
+    within the policy's `roster_scope`; the expiry column)."""
+    return _roster_statement(user.organization_id, today, consent, policy.roster_scope(user, today))
 
 
-def _build_roster_query(user: User, today: date, consent: str) -> tuple[sa.Select, sa.ColumnElement]:
-    expires, states = consent_status(user.organization_id, today)
+@lru_cache(maxsize=256)  # SQL expressions are immutable: built once, shared by every request
+def _roster_statement(organization_id: int, today: date, consent: str,
+                      scope: sa.ColumnElement[bool]) -> tuple[sa.Select, sa.ColumnElement]:
+    expires, states = consent_status(organization_id, today)
     entry = aliased(RosterEntry)  # apart from the policy's own roster subquery
     where = [
-        policy.roster_scope(user, today),
-        entry.organization_id == user.organization_id,
+        scope,
+        entry.organization_id == organization_id,
         entry.added_on <= today,
         sa.or_(entry.removed_on.is_(None), entry.removed_on > today),
     ]
@@ -162,8 +159,8 @@ def roster_page(user: User, today: date, page: int = 1, consent: str = "",
     and a page past the last reads the last in a third."""
     consent = consent if consent in CONSENT_FILTERS else ""
     base, expires = _roster_query(user, today, consent)
-    bases = [policy.basis_column(user, category, today).label(f"basis_{category}") for category in Category]
-    listed = (base.add_columns(Student, expires.label("expires"), *bases, *newest_consent(user.organization_id),
+    bases = policy.list_bases(user, today)
+    listed = (base.add_columns(Student, expires.label("expires"), *bases.columns, *newest_consent(user.organization_id),
                                sa.func.count().over().label("total"), *alongside)
               .order_by(Student.last_name, Student.first_name, Student.id).limit(ROSTER_PAGE_SIZE))
     page = max(page, 1)
@@ -181,8 +178,7 @@ def roster_page(user: User, today: date, page: int = 1, consent: str = "",
     return RosterPage(
         rows=[
             RosterRow(row[1], row[0],
-                      from_newest(row.expires, row.signed_on, row.expires_on, row.revoked_at, today),
-                      {c: row._mapping[f"basis_{c}"] for c in Category if row._mapping[f"basis_{c}"] is not None})
+                      from_newest(row.expires, row.signed_on, row.expires_on, row.revoked_at, today), bases.read(row))
             for row in rows
         ],
         total=total, page=page, pages=pages, consent=consent,
@@ -199,21 +195,16 @@ class ListedNote:
 
 def latest_notes(user: User, today: date, limit: int = LATEST_NOTES) -> list[ListedNote]:
     """The newest notes the user may read, about students whose notes they may see."""
-    notes_basis = policy.basis_column(user, Category.NOTES, today).label("notes_basis")
-    identity_basis = policy.basis_column(user, Category.IDENTITY, today).label("identity_basis")
+    bases = policy.list_bases(user, today, frozenset({Category.NOTES, Category.IDENTITY}))
     rows = db.session.execute(
-        sa.select(Note, Student, notes_basis, identity_basis)
+        sa.select(Note, Student, *bases.columns)
         .join(Student, Student.id == Note.student_id)
         .options(joinedload(Note.author), joinedload(Note.organization))
         .where(policy.visible_students(user, Category.NOTES, today), policy.note_text_readable(user))
         .order_by(Note.created_at.desc(), Note.id.desc())
         .limit(limit)
     ).all()
-    listed = []
-    for note, student, notes, identity in rows:
-        shared = {Category.NOTES: notes} | ({Category.IDENTITY: identity} if identity else {})
-        listed.append(ListedNote(note, student, shared))
-    return listed
+    return [ListedNote(row[0], row[1], bases.read(row)) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -240,15 +231,13 @@ def expiring_consents(user: User, today: date, limit: int = EXPIRING_LISTED,
         total = db.session.scalar(_count(base))
     if not total:
         return ExpiringConsents(0, [], today)
-    identity = policy.basis_column(user, Category.IDENTITY, today).label("identity_basis")
+    bases = policy.list_bases(user, today, frozenset({Category.IDENTITY}))
     rows = db.session.execute(
-        base.add_columns(Student, expires.label("expires"), identity)
+        base.add_columns(Student, expires.label("expires"), *bases.columns)
         .order_by(expires, Student.last_name, Student.first_name, Student.id)
         .limit(limit)
     ).all()
-    listed = [RosterRow(row[1], row[0], in_force(row.expires, today),
-                        {Category.IDENTITY: row.identity_basis} if row.identity_basis else {})
-              for row in rows]
+    listed = [RosterRow(row[1], row[0], in_force(row.expires, today), bases.read(row)) for row in rows]
     return ExpiringConsents(total, listed, today)
 
 

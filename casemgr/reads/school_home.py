@@ -4,7 +4,7 @@ them, most urgent first, in sections.
 Each section is a `QueueSection`: a title, the partial that words one of its items, and
 a function building its SELECT with the same labelled columns (`student_id`, `ref`,
 `day`, `detail`, `number`, `party`) ordered most urgent first, over the students the policy lets
-the user see. Adding a section is adding one to `SECTIONS` and one partial.
+the user see. Adding a section is adding one to `SECTIONS` and one partial (a macro).
 
 Whatever the number of sections, the queue reads in one statement: the first
 `SHOWN_PER_SECTION` items of every section with their students and each section's
@@ -80,7 +80,7 @@ class Situation:
 class QueueSection:
     key: str
     title: str
-    partial: str  # words one item: templates/home/partials/queue/_<key>.html
+    partial: str  # its macro `item(item)` words one item: templates/home/partials/queue/_<key>.html
     query: Callable[[Situation], sa.Select]
     categories: frozenset[Category]  # what an item shows of its student, for the log
     more: tuple[str, dict] | None = None  # (endpoint, arguments) of the page listing them all
