@@ -4,6 +4,11 @@ One INSERT … SELECT per district and school year computes every student's row 
 `student_indicators` from the imported records, using the district's newest threshold
 settings; each row keeps its "as of" date and the settings it used.
 
+The students of a school year are those enrolled in it, in the grade of their (last)
+stay that year, and, while they have no stay in a later year, those with none that year
+(a student imported without an entry date); a student who left the district's schools
+before the year began has none of its rows.
+
 Definitions (defaults in ThresholdSettings):
 - days enrolled: instructional calendar days of the student's school within each
   enrollment's entry and exit dates, up to the as-of date;
@@ -71,8 +76,21 @@ ABSENT_DAYS = """
 
 RECOMPUTE_SQL = sa.text(
     """
-WITH pupils AS (
-    SELECT id, grade, last_name, first_name FROM students WHERE district_id = :district_id
+WITH year_grades AS (
+    SELECT DISTINCT ON (se.student_id) se.student_id, se.grade
+    FROM school_enrollments se WHERE se.school_year = :year
+    ORDER BY se.student_id, se.entry_date DESC
+),
+later AS (
+    SELECT DISTINCT se.student_id FROM school_enrollments se WHERE se.school_year > :year
+),
+pupils AS (
+    SELECT s.id, coalesce(yg.grade, s.grade) AS grade, s.last_name, s.first_name
+    FROM students s
+    LEFT JOIN year_grades yg ON yg.student_id = s.id
+    WHERE s.district_id = :district_id
+      AND (s.left_on IS NULL OR s.left_on >= :year_start)
+      AND (yg.student_id IS NOT NULL OR s.id NOT IN (SELECT student_id FROM later))
 ),
 enrolled AS ({ENROLLED_DAYS}),
 absent AS ({ABSENT_DAYS}),

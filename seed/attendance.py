@@ -6,6 +6,8 @@ is written as one row of bit strings per student and school year (casemgr.attend
 from __future__ import annotations
 
 import random
+from datetime import date
+
 from psycopg import Cursor
 
 from casemgr.models.enums import AttendanceStatus, DisciplineAction
@@ -45,13 +47,15 @@ def write_calendar(cur: Cursor, d: MockDistrict) -> None:
     d.counts["calendar_days"] = copy_rows(cur, "calendar_days", columns, rows)
 
 
-def write_enrollments(cur: Cursor, d: MockDistrict) -> None:
+def write_enrollments(cur: Cursor, d: MockDistrict, closed_on: date | None = None) -> None:
+    """Each student's stay at their school in their grade; a stay still open at the end
+    of the school year ends on `closed_on` (none: open)."""
     days = d.calendar.instructional
     rows = (
-        (s.id, s.school.id, d.year, days[s.entry], days[s.exit] if s.exit is not None else None)
+        (s.id, s.school.id, d.year, s.grade, days[s.entry], days[s.exit] if s.exit is not None else closed_on)
         for s in d.students
     )
-    columns = ("student_id", "school_id", "school_year", "entry_date", "exit_date")
+    columns = ("student_id", "school_id", "school_year", "grade", "entry_date", "exit_date")
     d.counts["school_enrollments"] = copy_rows(cur, "school_enrollments", columns, rows)
 
 

@@ -126,19 +126,22 @@ SECTION_COLUMNS = ("id", "school_id", "school_year", "local_id", "course_code", 
                    "credits", "teacher_id")
 
 
-def write_sections(cur: Cursor, d: MockDistrict) -> None:
+def write_sections(cur: Cursor, d: MockDistrict, closed_on: date | None = None) -> None:
+    """The sections and who sits in them; a seat still taken at the end of the school
+    year ends on `closed_on` (none: open)."""
     rows = (
         (s.id, s.school.id, d.year, s.local_id, s.course_code, s.course_title, s.subject, "year", s.credits,
-         s.teacher.id)
+         s.teacher.id if s.teacher else None)
         for s in d.sections
     )
     d.counts["sections"] = copy_rows(cur, "sections", SECTION_COLUMNS, rows)
     instructional = d.calendar.instructional
+    still_open = closed_on.isoformat() if closed_on else "\\N"
 
     def lines():
         for section in d.sections:
             for student in section.students:
-                exit_date = instructional[student.exit].isoformat() if student.exit is not None else "\\N"
+                exit_date = instructional[student.exit].isoformat() if student.exit is not None else still_open
                 yield f"{section.id}\t{student.id}\t{instructional[student.entry]}\t{exit_date}\n"
 
     d.counts["section_enrollments"] = copy_lines(

@@ -6,6 +6,7 @@ school and one at the first middle school, and an 18-year-old senior at that hig
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 from itertools import accumulate
 
@@ -181,15 +182,18 @@ CHRONIC_RATE = {"elementary": 0.12, "middle": 0.15, "high": 0.20}
 SEVERE_SHARE_OF_CHRONIC = {"elementary": 0.17, "middle": 0.20, "high": 0.24}
 
 
-def assign_traits(d: MockDistrict) -> None:
+def assign_traits(d: MockDistrict, chronic_factor: Callable[[Student], float] | None = None) -> None:
     """What later shapes each student's indicators: enrollment dates, absence rate,
-    ability, failing courses and suspensions, correlated as they are in real schools."""
+    ability, failing courses and suspensions, correlated as they are in real schools
+    (`chronic_factor`: how much likelier than usual a student is chronically absent)."""
     rng = rng_for(d.seed, "traits")
     elapsed = len(d.calendar.elapsed)
-    protected = {s.id for s in d.demo["parent_children"]} | {d.demo["student"].id}
+    protected = {s.id for s in d.demo.get("parent_children", ())} | {s.id for s in [d.demo.get("student")] if s}
     for student in d.students:
         level = student.school.level
         chronic_rate = CHRONIC_RATE[level] * (1.3 if student.low_income else 0.72)
+        if chronic_factor is not None:
+            chronic_rate *= chronic_factor(student)
         chronic = rng.random() < chronic_rate
         severe = chronic and rng.random() < SEVERE_SHARE_OF_CHRONIC[level]
         student.absence_rate = _absence_rate(rng, chronic, severe)
@@ -230,19 +234,21 @@ def _assign_suspension(rng: random.Random, student: Student, elapsed: int) -> No
 STUDENT_COLUMNS = (
     "id", "district_id", "school_id", "state_id", "local_id", "first_name", "middle_name", "last_name",
     "preferred_name", "birth_date", "grade", "postsecondary", "gender", "ethnicity", "low_income",
-    "english_learner", "disability", "home_language", "created_at",
+    "english_learner", "disability", "home_language", "created_at", "left_on",
 )
 
 
-def write_students(cur: Cursor, d: MockDistrict) -> None:
+def write_students(cur: Cursor, d: MockDistrict, students: list[Student] | None = None,
+                   counted_as: str = "students") -> None:
+    """The district's students (or `students`, created in the district's first year)."""
     created = start_of(date(d.year, 7, 1))
     rows = (
         (s.id, d.district_id, s.school.id, s.state_id, s.local_id, s.first_name, s.middle_name, s.last_name,
          s.preferred_name, s.birth_date, s.grade, False, s.gender, s.ethnicity, s.low_income,
-         s.english_learner, s.disability, s.home_language, created)
-        for s in d.students
+         s.english_learner, s.disability, s.home_language, created, s.left_on)
+        for s in (d.students if students is None else students)
     )
-    d.counts["students"] = copy_rows(cur, "students", STUDENT_COLUMNS, rows)
+    d.counts[counted_as] = copy_rows(cur, "students", STUDENT_COLUMNS, rows)
 
 
 def write_guardians(cur: Cursor, d: MockDistrict) -> None:

@@ -2,13 +2,14 @@
 state test scores and FAFSA status."""
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 
 from psycopg import Cursor
 
 from casemgr.models.enums import FafsaState
 from casemgr.seed.bulk import copy_rows
-from casemgr.seed.world import MockDistrict, day_between, rng_for
+from casemgr.seed.world import MockDistrict, Student, day_between, rng_for
 
 TESTED_GRADES = frozenset({3, 4, 5, 6, 7, 8, 11})
 TESTS = (("STATE-ELA", "ela", 0), ("STATE-MATH", "math", 2))  # (code, subject, days after the ELA test)
@@ -20,18 +21,24 @@ def write_credit_records(cur: Cursor, d: MockDistrict) -> None:
     """One transcript line per completed high-school year for grades 10-12: most earn
     five or more credits a year; some are behind every year."""
     rng = rng_for(d.seed, "credits")
+    rows = [row for student in d.students if student.grade >= 10 for row in transcript(rng, student, student.grade, d.year)]
+    d.counts["credit_records"] = copy_rows(cur, "credit_records", CREDIT_COLUMNS, rows)
+
+
+CREDIT_COLUMNS = ("student_id", "school_year", "grade", "credits_attempted", "credits_earned")
+
+
+def transcript(rng: random.Random, student: Student, next_grade: int, next_year: int) -> list[tuple]:
+    """The student's transcript lines for grades 9 up to `next_grade` (not included), the
+    grade they are in during school year `next_year`."""
+    behind = rng.random() < 0.08 + 0.3 * (student.absence_rate >= 0.1) + 0.1 * (student.ability < -1)
     rows = []
-    for student in d.students:
-        if student.grade < 10:
-            continue
-        behind = rng.random() < 0.08 + 0.3 * (student.absence_rate >= 0.1) + 0.1 * (student.ability < -1)
-        for grade in range(9, student.grade):
-            attempted = rng.choices((6.0, 7.0, 5.5), (0.8, 0.1, 0.1))[0]
-            shortfall = rng.choice((1.5, 2.0, 2.5, 3.0)) if behind else rng.choice((0, 0, 0, 0, 0.5))
-            rows.append((student.id, d.year - (student.grade - grade), grade, f"{attempted:.2f}",
-                         f"{attempted - shortfall:.2f}"))
-    columns = ("student_id", "school_year", "grade", "credits_attempted", "credits_earned")
-    d.counts["credit_records"] = copy_rows(cur, "credit_records", columns, rows)
+    for grade in range(9, next_grade):
+        attempted = rng.choices((6.0, 7.0, 5.5), (0.8, 0.1, 0.1))[0]
+        shortfall = rng.choice((1.5, 2.0, 2.5, 3.0)) if behind else rng.choice((0, 0, 0, 0, 0.5))
+        rows.append((student.id, next_year - (next_grade - grade), grade, f"{attempted:.2f}",
+                     f"{attempted - shortfall:.2f}"))
+    return rows
 
 
 def latest_test_day(d: MockDistrict) -> tuple[date, int, int]:
@@ -68,16 +75,17 @@ def write_assessments(cur: Cursor, d: MockDistrict) -> None:
     d.counts["assessments"] = copy_rows(cur, "assessments", columns, rows)
 
 
-def write_fafsa(cur: Cursor, d: MockDistrict) -> None:
-    """A FAFSA status for every senior, more of them complete as the year goes on; the
-    demo student has submitted, and the first seniors cover every other status."""
+def write_fafsa(cur: Cursor, d: MockDistrict, lift: float = 0.0) -> None:
+    """A FAFSA status for every senior, more of them complete as the year goes on (and,
+    by `lift`, more or fewer than this year's seniors); the demo student has submitted,
+    and the first seniors cover every other status."""
     rng = rng_for(d.seed, "fafsa")
     opens = date(d.year, 10, 1)
     progress = min(1.0, max(0.0, (d.as_of - opens).days / (date(d.year + 1, 3, 1) - opens).days))
     states = [FafsaState.COMPLETE, FafsaState.SUBMITTED, FafsaState.INCOMPLETE, FafsaState.NOT_STARTED]
-    weights = [0.05 + 0.6 * progress, 0.12 + 0.05 * progress, 0.08]
+    weights = [0.05 + (0.6 + lift) * progress, 0.12 + 0.05 * progress, 0.08]
     weights.append(1 - sum(weights))
-    demo = d.demo["student"]
+    demo = d.demo.get("student")
     forced = [FafsaState.COMPLETE, FafsaState.INCOMPLETE, FafsaState.NOT_STARTED]
     rows = []
     for student in (s for s in d.students if s.grade == 12):

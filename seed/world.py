@@ -16,7 +16,7 @@ from casemgr.seed.schoolyear import SchoolCalendar
 LEVEL_GRADES = {"elementary": range(0, 6), "middle": range(6, 9), "high": range(9, 13)}
 
 
-def rng_for(seed: int, topic: str) -> random.Random:
+def rng_for(seed: int | str, topic: str) -> random.Random:
     """One independent, reproducible stream per topic, so changing how one table is
     generated leaves every other table as it was (str seeds hash with SHA-512, not hash())."""
     return random.Random(f"casemgr-seed/{seed}/{topic}")
@@ -98,6 +98,7 @@ class Student:
     suspension: tuple[int, int] | None = None  # (first day index, days)
     absent_days: int = 0
     enrolled_days: int = 0
+    left_on: date | None = None  # a past graduate's graduation day
 
     @property
     def full_name(self) -> str:
@@ -158,7 +159,7 @@ class Section:
 
 @dataclass
 class MockDistrict:
-    seed: int
+    seed: int | str  # an earlier year's view of the district has a seed of its own
     calendar: SchoolCalendar
     district_id: int = 0
     district_code: str = ""

@@ -256,11 +256,12 @@ def test_students_are_updated_or_kept_until_their_association(world):
     assert (noor.grade, noor.school_id, noor.middle_name) == (0, world.other_school.id, "Layla")
     assert (lisa.grade, lisa.school_id, lisa.first_name) == (10, world.school.id, "Lisette")
     stays = _db.session.execute(sa.select(Student.state_id, SchoolEnrollment.school_id, SchoolEnrollment.entry_date,
-                                          SchoolEnrollment.exit_date).join(Student)
+                                          SchoolEnrollment.exit_date, SchoolEnrollment.grade).join(Student)
                                 .order_by(Student.state_id)).all()
-    assert stays == [("604822", world.school.id, date(2026, 10, 5), None),
-                     ("604830", world.school.id, date(2026, 8, 20), None),
-                     ("604831", world.other_school.id, date(2026, 8, 20), date(2026, 11, 20))]
+    # each stay in the entry grade level the association gives
+    assert stays == [("604822", world.school.id, date(2026, 10, 5), None, 10),
+                     ("604830", world.school.id, date(2026, 8, 20), None, 9),
+                     ("604831", world.other_school.id, date(2026, 8, 20), date(2026, 11, 20), 0)]
     assert count(EdFiStudent) == 0  # placed students are no longer kept aside
     warnings = " | ".join(w.message for w in outcome.warnings)
     assert "1 earlier StudentSchoolAssociation element of students with a later one skipped" in warnings

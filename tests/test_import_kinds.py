@@ -123,6 +123,8 @@ def test_students(world):
     ana = _db.session.scalar(sa.select(Student).where(Student.state_id == "NEW1"))
     assert ana.low_income and ana.grade == 9 and ana.district_id == world.district.id
     assert count(SchoolEnrollment) >= 1
+    stay = _db.session.scalar(sa.select(SchoolEnrollment).where(SchoolEnrollment.student_id == ana.id))
+    assert (stay.school_year, stay.grade) == (world.year, 9)  # the student's grade at import
     changed = raw.replace(b"Okafor", b"Okafor-Smith")
     outcome = run(world, "students", changed)
     assert (outcome.batch.rows_inserted, outcome.batch.rows_updated) == (0, 1)

@@ -162,6 +162,11 @@ def test_a_bulk_bundle_row_by_row(world):
     outcome = imported(world, corpus(world, "bulk"))
     assert state(world) == expected_bulk(world)
     assert outcome.batch.file_counts == BULK_COUNTS
+    # each stay at school in the student's grade
+    assert rows("""SELECT s.state_id FROM school_enrollments e JOIN students s ON s.id = e.student_id
+                   WHERE s.district_id = :district AND e.grade <> s.grade""", world) == set()
+    assert len(rows("SELECT e.id FROM school_enrollments e JOIN students s ON s.id = e.student_id "
+                    "WHERE s.district_id = :district", world)) == 3
     batch = outcome.batch
     assert (batch.rows_read, batch.rows_inserted, batch.rows_updated, batch.rows_skipped) == (48, 19, 0, 5)
     warnings = [w.describe() for w in outcome.warnings]

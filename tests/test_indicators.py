@@ -49,7 +49,7 @@ def school(db):
 def enrolled_student(db, school, absences: int = 0, days: int = 20, grade: int = 10, entry: date = YEAR_START,
                      exit_date: date | None = None, status: str = "unexcused"):
     student = create_student(school, grade=grade, birth_date=date(2026 - grade - 6, 1, 1))
-    db.session.add(SchoolEnrollment(student_id=student.id, school_id=school.id, school_year=2026,
+    db.session.add(SchoolEnrollment(student_id=student.id, school_id=school.id, school_year=2026, grade=grade,
                                     entry_date=entry, exit_date=exit_date))
     create_attendance(student, [(day, status if n < absences else "present") for n, day in enumerate(school_days(days))])
     if grade >= 10:  # on track for credits unless a test says otherwise
@@ -227,3 +227,34 @@ def test_each_row_keeps_the_students_name_for_the_caseload_order_and_a_recompute
     db.session.expire_all()
     row = computed(db, student, AS_OF)
     assert (row.sort_last_name, row.sort_first_name) == ("Renamed", "Robin")
+
+
+def test_an_earlier_year_counts_its_own_students_in_that_years_grade(db, school):
+    """A school year's rows are for the students enrolled in it, in the grade of their stay
+    then; a student who left before it began has none, and one enrolled only later has
+    none of an earlier year; a student with no stay at all keeps getting this year's."""
+    earlier_start, earlier_end = date(2025, 8, 18), date(2026, 6, 12)
+    db.session.add(SchoolYear(district_id=school.district_id, year=2025, starts_on=earlier_start, ends_on=earlier_end))
+    for day in school_days(30, earlier_start):
+        db.session.add(CalendarDay(school_id=school.id, day=day, school_year=2025, instructional=True))
+    now_tenth = enrolled_student(db, school, grade=10)
+    db.session.add(SchoolEnrollment(student_id=now_tenth.id, school_id=school.id, school_year=2025, grade=9,
+                                    entry_date=earlier_start, exit_date=earlier_end))
+    graduate = create_student(school, grade=12, left_on=earlier_end)
+    db.session.add(SchoolEnrollment(student_id=graduate.id, school_id=school.id, school_year=2025, grade=12,
+                                    entry_date=earlier_start, exit_date=earlier_end))
+    newcomer = enrolled_student(db, school, grade=11)  # enrolled this year only
+    unplaced = create_student(school, grade=9)  # imported without an entry date
+    db.session.flush()
+    indicators.recompute(school.district_id, date(2026, 7, 31))
+    earlier = {row.student_id: row for row in db.session.scalars(
+        sa.select(StudentIndicator).where(StudentIndicator.school_year == 2025))}
+    assert set(earlier) == {now_tenth.id, graduate.id, unplaced.id}
+    assert earlier[now_tenth.id].days_enrolled == 30
+    assert earlier[now_tenth.id].ninth_grade_on_track is not None  # judged as the ninth grader they were
+    assert earlier[now_tenth.id].credits_expected == Decimal("5.00")  # the end of ninth grade: the year was over
+    assert earlier[graduate.id].fafsa_status == "not_started"
+    indicators.recompute(school.district_id, AS_OF)
+    this_year = set(db.session.scalars(
+        sa.select(StudentIndicator.student_id).where(StudentIndicator.school_year == 2026)))
+    assert this_year == {now_tenth.id, newcomer.id, unplaced.id}

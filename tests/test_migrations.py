@@ -104,3 +104,41 @@ def test_attendance_days_move_into_yearly_bit_strings_and_back(empty_database):
         assert [tuple(r) for r in conn.execute(sa.text(read))] == days
         assert conn.execute(sa.text("SELECT DISTINCT school_id FROM attendance_days")).scalar_one() == 2
     engine.dispose()
+
+
+def test_stays_at_school_get_the_grade_of_their_year_and_students_no_day_they_left(empty_database):
+    """0022 gives each stay the student's grade less a year for each school year back from
+    their latest stay (within Pre-K to 12), and every student an empty `left_on`."""
+    assert casemgr("db", "upgrade", "0021", url=empty_database).returncode == 0
+    engine = sa.create_engine(empty_database)
+    with engine.begin() as conn:
+        conn.execute(sa.text("""
+            INSERT INTO organizations (id, kind, code, name) VALUES (1, 'district', 'D', 'District');
+            INSERT INTO organizations (id, kind, code, name, district_id, level)
+                VALUES (2, 'school', 'S', 'School', 1, 'high'), (3, 'school', 'E', 'Elementary', 1, 'elementary');
+            INSERT INTO students (id, district_id, school_id, state_id, local_id, first_name, last_name, birth_date, grade)
+                VALUES (1, 1, 2, 'ST1', 'L1', 'Ana', 'Ruiz', '2010-05-17', 10),
+                       (2, 1, 3, 'ST2', 'L2', 'Bo', 'Kim', '2020-05-17', 0),
+                       (3, 1, 2, 'ST3', 'L3', 'Cy', 'Long', '2007-05-17', 12);
+            INSERT INTO school_enrollments (student_id, school_id, school_year, entry_date, exit_date) VALUES
+                (1, 2, 2026, '2026-08-20', NULL), (1, 2, 2025, '2025-08-20', '2026-06-12'),
+                (1, 2, 2023, '2023-08-20', '2024-06-12'),
+                (2, 3, 2026, '2026-08-20', NULL), (2, 3, 2025, '2025-08-20', NULL), (2, 3, 2024, '2024-08-20', NULL),
+                (3, 2, 2024, '2024-08-20', '2025-06-12'), (3, 2, 2023, '2023-08-20', '2024-06-12');"""))
+    assert casemgr("db", "upgrade", url=empty_database).returncode == 0
+    read = "SELECT student_id, school_year, grade FROM school_enrollments ORDER BY 1, 2"
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(sa.text(read))] == [
+            (1, 2023, 7), (1, 2025, 9), (1, 2026, 10),
+            (2, 2024, -1), (2, 2025, -1), (2, 2026, 0),  # two years before kindergarten: Pre-K at the lowest
+            (3, 2023, 11), (3, 2024, 12),  # their latest stay is in their grade now, whatever the year
+        ]
+        assert conn.execute(sa.text("SELECT count(*) FROM students WHERE left_on IS NULL")).scalar_one() == 3
+    with engine.begin() as conn, pytest.raises(sa.exc.IntegrityError):
+        conn.execute(sa.text("INSERT INTO school_enrollments (student_id, school_id, school_year, entry_date) "
+                             "VALUES (1, 2, 2027, '2027-08-20')"))  # a stay needs its grade now
+    assert casemgr("db", "downgrade", "0021", url=empty_database).returncode == 0
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("school_enrollments")}
+        assert "grade" not in columns and conn.execute(sa.text(read.replace(", grade", ""))).all()
+    engine.dispose()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -52,21 +54,27 @@ def district_digest(session) -> str:
     return digest.hexdigest()
 
 
-@pytest.fixture(scope="module")
-def seeded_app(pg_server_url):
-    """An app on a database of its own, seeded once for this module."""
+@contextmanager
+def seeded_database(pg_server_url, students: int, seed: int, as_of: date) -> Iterator:
+    """An app on a database of its own, seeded once (for a module's tests)."""
     name = f"casemgr_seed_{uuid.uuid4().hex[:10]}"
     url = create_database(pg_server_url, name)
     app = make_app(url)
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
-        app.config["SEED_SUMMARY"] = generator.generate(STUDENTS, SEED, AS_OF)
+        app.config["SEED_SUMMARY"] = generator.generate(students, seed, as_of)
         app.config["SEED_DIGEST"] = district_digest(_db.session)
         _db.session.remove()
     yield app
     with app.app_context():
         _db.engine.dispose()
     drop_database(pg_server_url, name)
+
+
+@pytest.fixture(scope="module")
+def seeded_app(pg_server_url):
+    with seeded_database(pg_server_url, STUDENTS, SEED, AS_OF) as app:
+        yield app
 
 
 @pytest.fixture()
@@ -93,10 +101,13 @@ def demo_user(session, email: str) -> sa.Row:
 
 def test_summary_matches_the_database(seeded_app, session):
     summary = seeded_app.config["SEED_SUMMARY"]
-    assert summary.students == STUDENTS == scalar(session, "SELECT count(*) FROM students")
-    assert summary.attendance_days == scalar(session, "SELECT count(*) FROM attendance_days") > 0
+    # the summary counts this school year's students and days (past graduates have left)
+    assert summary.students == STUDENTS == scalar(session, "SELECT count(*) FROM students WHERE left_on IS NULL")
+    assert summary.attendance_days == scalar(session, """
+        SELECT count(*) FROM attendance_days WHERE day >= (SELECT max(starts_on) FROM school_years)""") > 0
     assert summary.describe().startswith("200 students, ")
     assert "attendance days" in summary.describe()
+    assert summary.past_graduates == scalar(session, "SELECT count(*) FROM students WHERE left_on IS NOT NULL") > 0
 
 
 def test_schools_of_every_level_and_partners_with_both_agreements(session):
@@ -194,7 +205,7 @@ def test_worker_is_compliant_and_some_partner_staff_are_not(session):
 ABSENCE_RATES = """
     SELECT student_id, count(*) AS enrolled,
            count(*) FILTER (WHERE status IN ('excused', 'unexcused', 'suspended')) AS absent
-    FROM attendance_days GROUP BY student_id
+    FROM attendance_days WHERE day >= (SELECT max(starts_on) FROM school_years) GROUP BY student_id
 """
 
 
@@ -208,21 +219,25 @@ def test_chronic_absence_share_is_realistic(session):
 
 
 def test_attendance_covers_every_instructional_day_of_each_enrollment(session):
+    # each school year's: an earlier year's stays at school end on its last day
     assert scalar(session, """
-        SELECT count(*) FROM school_enrollments e
+        SELECT count(*) FROM school_enrollments e JOIN school_years y ON y.year = e.school_year
         WHERE (SELECT count(*) FROM calendar_days c
                WHERE c.school_id = e.school_id AND c.instructional AND c.day BETWEEN e.entry_date
                  AND least(coalesce(e.exit_date, :day), :day))
-           <> (SELECT count(*) FROM attendance_days a WHERE a.student_id = e.student_id)""", day=AS_OF) == 0
+           <> (SELECT count(*) FROM attendance_days a WHERE a.student_id = e.student_id
+                 AND a.day BETWEEN y.starts_on AND y.ends_on)""", day=AS_OF) == 0
     assert scalar(session, "SELECT max(day) FROM attendance_days") <= AS_OF
     assert scalar(session, """
-        SELECT count(*) FROM attendance_days a JOIN students s ON s.id = a.student_id
-        LEFT JOIN calendar_days c ON c.school_id = s.school_id AND c.day = a.day AND c.instructional
+        SELECT count(*) FROM attendance_days a
+        LEFT JOIN school_enrollments e ON e.student_id = a.student_id AND a.day >= e.entry_date
+         AND (e.exit_date IS NULL OR a.day <= e.exit_date)
+        LEFT JOIN calendar_days c ON c.school_id = e.school_id AND c.day = a.day AND c.instructional
         WHERE c.day IS NULL""") == 0
 
 
 def test_school_year_and_calendar(session):
-    starts_on, ends_on, year = rows(session, "SELECT starts_on, ends_on, year FROM school_years")[0]
+    starts_on, ends_on, year = rows(session, "SELECT starts_on, ends_on, year FROM school_years ORDER BY year DESC")[0]
     assert (year, starts_on.month, ends_on.month, ends_on.year) == (2026, 8, 6, 2027)
     assert 14 <= starts_on.day <= 31 and 8 <= ends_on.day <= 20
     assert scalar(session, "SELECT count(*) FROM calendar_days WHERE NOT instructional") > 0
@@ -231,16 +246,18 @@ def test_school_year_and_calendar(session):
 
 def test_course_failures_for_some_secondary_students(session):
     failing, marked = rows(session, """
-        SELECT count(DISTINCT student_id) FILTER (WHERE failing), count(DISTINCT student_id) FROM course_marks""")[0]
+        SELECT count(DISTINCT student_id) FILTER (WHERE failing), count(DISTINCT student_id) FROM course_marks
+        WHERE school_year = 2026""")[0]
     assert 0.05 <= failing / marked <= 0.18
-    assert {term for (term,) in rows(session, "SELECT DISTINCT term FROM course_marks")} == {"Q1"}
+    assert {term for (term,) in rows(session, "SELECT DISTINCT term FROM course_marks WHERE school_year = 2026")} == {
+        "Q1"}
     assert {subject for (subject,) in rows(session, """
         SELECT DISTINCT x.subject FROM sections x JOIN organizations o ON o.id = x.school_id
         WHERE o.level = 'high'""")} == {"english", "math", "science", "social_studies", "other"}
 
 
 def test_fafsa_for_every_senior_in_every_state(session):
-    seniors = scalar(session, "SELECT count(*) FROM students WHERE grade = 12")
+    seniors = scalar(session, "SELECT count(*) FROM students WHERE grade = 12 AND left_on IS NULL")
     assert seniors == scalar(session, "SELECT count(*) FROM fafsa_records f JOIN students s ON s.id = f.student_id "
                                       "WHERE s.grade = 12 AND f.school_year = 2026")
     states = {state for (state,) in rows(session, "SELECT DISTINCT status FROM fafsa_records")}
@@ -249,8 +266,8 @@ def test_fafsa_for_every_senior_in_every_state(session):
 
 def test_suspensions_match_suspended_days(session):
     suspended, secondary = rows(session, """
-        SELECT count(DISTINCT d.student_id), (SELECT count(*) FROM students WHERE grade >= 6)
-        FROM discipline_incidents d WHERE d.action = 'out_of_school_suspension'""")[0]
+        SELECT count(DISTINCT d.student_id), (SELECT count(*) FROM students WHERE grade >= 6 AND left_on IS NULL)
+        FROM discipline_incidents d WHERE d.action = 'out_of_school_suspension' AND d.school_year = 2026""")[0]
     assert 0 < suspended / secondary <= 0.08
     assert scalar(session, """
         SELECT count(DISTINCT a.student_id) FROM attendance_days a WHERE a.status = 'suspended' AND NOT EXISTS (
@@ -261,7 +278,7 @@ def test_suspensions_match_suspended_days(session):
 def test_credit_records_mostly_on_track(session):
     standing = rows(session, """
         SELECT s.grade, count(c.*), sum(c.credits_earned) FROM students s JOIN credit_records c ON c.student_id = s.id
-        GROUP BY s.id, s.grade""")
+        WHERE s.left_on IS NULL GROUP BY s.id, s.grade""")
     assert {grade for grade, _, _ in standing} == {10, 11, 12}
     assert all(years == grade - 9 for grade, years, _ in standing)
     on_track = sum(earned >= 5 * years for _, years, earned in standing)
@@ -270,7 +287,8 @@ def test_credit_records_mostly_on_track(session):
 
 def test_assessments_from_last_spring_for_tested_grades(session):
     tested = rows(session, """
-        SELECT DISTINCT s.grade, a.test_code, a.school_year FROM assessments a JOIN students s ON s.id = a.student_id""")
+        SELECT DISTINCT s.grade, a.test_code, a.school_year FROM assessments a JOIN students s ON s.id = a.student_id
+        WHERE s.left_on IS NULL AND a.school_year = (SELECT max(school_year) FROM assessments)""")
     assert {grade for grade, _, _ in tested} == {4, 5, 6, 7, 8, 9, 12}
     assert {(code, year) for _, code, year in tested} == {("STATE-ELA", 2025), ("STATE-MATH", 2025)}
     levels = {level for (level,) in rows(session, "SELECT DISTINCT performance_level FROM assessments")}
@@ -408,7 +426,7 @@ def test_seeds_before_the_school_year_starts(db):
 def test_seeds_at_the_end_of_the_year(db):
     as_of = date(2027, 6, 1)
     generator.generate(50, SEED, as_of)
-    terms = {term for (term,) in rows(db.session, "SELECT DISTINCT term FROM course_marks")}
+    terms = {term for (term,) in rows(db.session, "SELECT DISTINCT term FROM course_marks WHERE school_year = 2026")}
     assert terms == {"Q1", "Q2", "S1", "Q3"}
     assert set(consent_states(db.session, "Northside Youth", as_of).values()) == CONSENT_STATES
 
@@ -436,18 +454,18 @@ def test_demo_student_has_a_consent_a_parent_signed_before_they_turned_18(sessio
 
 
 def test_tier_history_holds_the_earlier_recomputes_and_real_changes(session):
-    first, last = rows(session, "SELECT min(since), max(since) FROM tier_history")[0]
+    first, last = rows(session, "SELECT min(since), max(since) FROM tier_history WHERE school_year = 2026")[0]
     assert (first, last) == (AS_OF - timedelta(weeks=8), AS_OF)
-    # every stored tier is the history's newest row
+    # every stored tier is the history's newest row of its school year
     assert scalar(session, """
         SELECT count(*) FROM student_indicators si
         WHERE si.tier IS DISTINCT FROM (SELECT h.tier FROM tier_history h WHERE h.student_id = si.student_id
-                                        ORDER BY h.since DESC LIMIT 1)""") == 0
+                                        AND h.school_year = si.school_year ORDER BY h.since DESC LIMIT 1)""") == 0
     # some students rose a tier in the last four weeks: the homes have work to show
     rose = scalar(session, """
         WITH change AS (
             SELECT si.tier AS tier_now, (SELECT h.tier FROM tier_history h WHERE h.student_id = si.student_id
                                     AND h.since <= :day ORDER BY h.since DESC LIMIT 1) AS tier_then
-            FROM student_indicators si)
+            FROM student_indicators si WHERE si.school_year = 2026)
         SELECT count(*) FROM change WHERE tier_now > tier_then""", day=AS_OF - timedelta(weeks=4))
     assert rose > 0

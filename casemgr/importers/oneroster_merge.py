@@ -177,7 +177,7 @@ def school_enrollments(ctx: Context, roster: Roster, tally: Tally) -> None:
         return
     params = _params(ctx, year=year, start=start)
     ctx.cur.execute("""
-        CREATE TEMP TABLE oneroster_students AS SELECT DISTINCT st.id, st.school_id FROM oneroster_sources k
+        CREATE TEMP TABLE oneroster_students AS SELECT DISTINCT st.id, st.school_id, st.grade FROM oneroster_sources k
         JOIN students st ON st.state_id = k.key AND st.district_id = %(district)s WHERE k.entity = 'student'""", params)
     ctx.cur.execute("""
         UPDATE school_enrollments e SET exit_date = greatest(e.entry_date, least(%(today)s::date, y.ends_on))
@@ -186,8 +186,8 @@ def school_enrollments(ctx: Context, roster: Roster, tally: Tally) -> None:
           AND y.district_id = %(district)s AND y.year = %(year)s AND e.school_year = y.year""", params)
     moved = ctx.cur.rowcount
     ctx.cur.execute("""
-        INSERT INTO school_enrollments (student_id, school_id, school_year, entry_date)
-        SELECT b.id, b.school_id, y.year, greatest(y.starts_on, least(y.ends_on, CASE
+        INSERT INTO school_enrollments (student_id, school_id, school_year, grade, entry_date)
+        SELECT b.id, b.school_id, y.year, b.grade, greatest(y.starts_on, least(y.ends_on, CASE
             WHEN EXISTS (SELECT 1 FROM school_enrollments o WHERE o.student_id = b.id AND o.school_year = y.year)
             THEN %(today)s::date
             ELSE coalesce((SELECT min(se.entry_date) FROM section_enrollments se JOIN sections c ON c.id = se.section_id

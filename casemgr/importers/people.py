@@ -71,8 +71,9 @@ def merge_students(ctx: Context) -> None:
         LEFT JOIN students s ON s.state_id = t.state_id AND s.district_id = %(district)s
         ORDER BY t.row_no""", ["state_id"])
     # the stay at the school, when the file gives its entry date (SPEC §5: days enrolled)
-    upsert(ctx, "school_enrollments", ["student_id", "school_id", "school_year", "entry_date", "exit_date"], """
-        SELECT s.id, s.school_id, y.year, t.entry_date, t.exit_date
+    # with the student's grade at import as the stay's grade
+    upsert(ctx, "school_enrollments", ["student_id", "school_id", "school_year", "entry_date", "exit_date", "grade"], """
+        SELECT s.id, s.school_id, y.year, t.entry_date, t.exit_date, s.grade
         FROM import_typed t JOIN students s ON s.state_id = t.state_id
         JOIN school_years y ON y.district_id = %(district)s AND t.entry_date BETWEEN y.starts_on AND y.ends_on
         WHERE t.entry_date IS NOT NULL""", ["student_id", "school_id", "entry_date"])

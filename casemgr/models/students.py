@@ -83,6 +83,9 @@ class Student(PublicId, CreatedAt, db.Model):
     english_learner: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     disability: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     home_language: Mapped[str | None] = mapped_column(sa.String(40))
+    # the day the student left the district's schools (graduated, moved away); the record
+    # stays the school's, but lists of current students leave them out from that day
+    left_on: Mapped[date | None]
 
     school: Mapped[Organization] = relationship(foreign_keys=[school_id])
     district: Mapped[Organization] = relationship(foreign_keys=[district_id], overlaps="school")
@@ -105,6 +108,11 @@ class Student(PublicId, CreatedAt, db.Model):
             years -= 1
         return years
 
+    @classmethod
+    def current_on(cls, day: date) -> sa.ColumnElement[bool]:
+        """A condition: the student had not left the district's schools by `day`."""
+        return sa.or_(cls.left_on.is_(None), cls.left_on > day)
+
     def is_eligible_on(self, day: date) -> bool:
         """FERPA rights pass to the student at 18 or on entering postsecondary."""
         return self.postsecondary or self.age_on(day) >= 18
@@ -120,6 +128,7 @@ class SchoolEnrollment(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("student_id", "school_id", "entry_date"),
         sa.CheckConstraint("exit_date IS NULL OR exit_date >= entry_date", name="dates_ordered"),
+        sa.CheckConstraint("grade BETWEEN -1 AND 12", name="grade_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,6 +137,9 @@ class SchoolEnrollment(db.Model):
     school_year: Mapped[int] = mapped_column(sa.SmallInteger)
     entry_date: Mapped[date]
     exit_date: Mapped[date | None]
+    # the student's grade during this stay (Ed-Fi's entryGradeLevel): reports of earlier
+    # school years count students by it
+    grade: Mapped[int] = mapped_column(sa.SmallInteger)
 
 
 class Guardian(PublicId, CreatedAt, db.Model):

@@ -330,6 +330,9 @@ def load_caseload(user: User, query: CaseloadQuery, today: date, size: int | Non
 
 def _student_conditions(user: User, query: CaseloadQuery, today: date, admin: bool) -> Conditions:
     conditions = [policy.visible_students(user, today=today)]
+    # the list is of current students; a student who left is still found by a search
+    if not query.q:
+        conditions.append(Student.current_on(today))
     if query.scope == "mine":  # the whole school while none is assigned to them
         conditions.append(sa.or_(~has_caseload(user), in_caseload_of(user.id)))
     if query.grade is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models import CaseloadAssignment, CaseloadRule, Organization, Student, User
 from casemgr.models.enums import Role
@@ -17,12 +18,13 @@ INDIVIDUALS_SHOWN = 200
 
 
 def rule_matches(rule: type[CaseloadRule] = CaseloadRule) -> sa.ColumnElement[bool]:
-    """A rule matches a student of its school in its grade (if it names one) whose last
-    name starts with a letter of its range (if it has one), accents aside ("Ábalos" is
-    an A)."""
+    """A rule matches a current student of its school (one who has not left) in its grade
+    (if it names one) whose last name starts with a letter of its range (if it has one),
+    accents aside ("Ábalos" is an A)."""
     initial = sa.func.upper(sa.func.left(unaccented(Student.last_name), 1))
     return sa.and_(
         rule.school_id == Student.school_id,
+        Student.current_on(today()),
         sa.or_(rule.grade.is_(None), rule.grade == Student.grade),
         sa.or_(rule.letters_from.is_(None), initial.between(rule.letters_from, rule.letters_to)),
     )
@@ -74,21 +76,24 @@ class AssignmentsPage:
 
 
 def assignments_page(school: Organization) -> AssignmentsPage:
+    """The school's current students (those who left are no one's caseload)."""
     counselors = db.session.scalars(counselors_of(school)).all()
     ids = [c.id for c in counselors]
-    mine = sa.select(sa.func.count()).where(Student.school_id == school.id, in_caseload_of(User.id)).correlate(User)
+    current = Student.current_on(today())
+    mine = (sa.select(sa.func.count()).where(Student.school_id == school.id, current, in_caseload_of(User.id))
+            .correlate(User))
     counts = dict(db.session.execute(
         sa.select(User.id, mine.scalar_subquery()).where(User.id.in_(ids))).all()) if ids else {}
     holders = (sa.select(sa.func.count()).where(User.id.in_(ids), in_caseload_of(User.id)).scalar_subquery()
                if ids else sa.literal(0))
     students, unassigned, shared = db.session.execute(
         sa.select(sa.func.count(), sa.func.count().filter(holders == 0), sa.func.count().filter(holders > 1))
-        .where(Student.school_id == school.id)).one()
+        .where(Student.school_id == school.id, current)).one()
     rules = db.session.scalars(
         sa.select(CaseloadRule).options(selectinload(CaseloadRule.counselor)).where(CaseloadRule.school_id == school.id)
         .order_by(CaseloadRule.grade.nulls_first(), CaseloadRule.letters_from, CaseloadRule.id)).all()
     individual = (sa.select(Student, User).join(CaseloadAssignment, CaseloadAssignment.student_id == Student.id)
-                  .join(User, User.id == CaseloadAssignment.counselor_id).where(Student.school_id == school.id))
+                  .join(User, User.id == CaseloadAssignment.counselor_id).where(Student.school_id == school.id, current))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(individual.subquery()))
     rows = db.session.execute(
         individual.order_by(Student.last_name, Student.first_name, Student.id).limit(INDIVIDUALS_SHOWN)).all()

@@ -156,7 +156,7 @@ def _organization_name(organization_id) -> sa.ScalarSelect:
 
 
 def tier_rises(s: Situation) -> sa.Select:
-    """Students whose tier rose after `since` (a tier recorded then, and a higher one
+    """Current students whose tier rose after `since` (a tier recorded then, and a higher one
     now), or who became tier 3 with none recorded then: tier 3 first, then the largest
     known rise; `number` is the tier now, `detail` the tier then (none: unknown), `day` the
     day the current tier was recorded."""
@@ -171,7 +171,7 @@ def tier_rises(s: Situation) -> sa.Select:
         .join(Student, Student.id == StudentIndicator.student_id)
         # tiers run from 1 (the check on both tables): a rise or a tier 3 is a tier above 1,
         # a plain comparison that spares most students the look-ups in the history
-        .where(StudentIndicator.school_year == year, now > 1, changed_on.is_not(None),
+        .where(StudentIndicator.school_year == year, now > 1, changed_on.is_not(None), Student.current_on(s.today),
                sa.or_(now > then, sa.and_(then.is_(None), now == 3)), *seen, *s.scope)
         .order_by(now.desc(), (now - sa.func.coalesce(then, now)).desc(), Student.last_name, Student.id)
     )

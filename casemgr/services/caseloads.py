@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from casemgr import policy
+from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models import CaseloadAssignment, CaseloadRule, Organization, Student, User
 from casemgr.models.enums import Role
@@ -95,6 +96,11 @@ def assign_students(actor: User, school: Organization, counselor: User | None, i
     if missing:
         raise CaseloadError(f"Not a student of {school.name}: {', '.join(missing[:20])}"
                             f"{' …' if len(missing) > 20 else ''}. Nothing was assigned.")
+    day = today()
+    left = [s for s in students if s.left_on is not None and s.left_on <= day]
+    if left:
+        raise CaseloadError(f"No longer at {school.name}: {', '.join(s.state_id for s in left[:20])}"
+                            f"{' …' if len(left) > 20 else ''} left the district's schools. Nothing was assigned.")
     statement = insert(CaseloadAssignment).values(
         [{"student_id": s.id, "counselor_id": counselor.id, "assigned_by_id": actor.id} for s in students])
     db.session.execute(statement.on_conflict_do_update(

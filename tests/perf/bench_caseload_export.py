@@ -38,7 +38,7 @@ def main() -> None:
     app = perf_app(args.students)
     with app.app_context():
         counselor = db.session.scalar(sa.select(User).where(User.email == "counselor@example.org"))
-        school_size = db.session.scalar(sa.text("SELECT count(*) FROM students WHERE school_id = :s"),
+        school_size = db.session.scalar(sa.text("SELECT count(*) FROM students WHERE school_id = :s AND left_on IS NULL"),
                                         {"s": counselor.organization_id})
     rows = [("students in the counselor's school", f"{school_size:,}", "")]
     cap = caseload_export.EXPORT_CAP
