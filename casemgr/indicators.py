@@ -39,7 +39,7 @@ from flask import g, has_request_context
 
 from casemgr.clock import today as default_today
 from casemgr.extensions import db
-from casemgr.models import Organization, SchoolYear, ThresholdSettings
+from casemgr.models import Organization, SchoolYear, StoredCube, ThresholdSettings
 from casemgr.models.enums import OrgKind
 
 
@@ -316,6 +316,10 @@ def recompute_district(district_id: int, as_of: date) -> RecomputeResult | None:
     }
     result = db.session.execute(RECOMPUTE_SQL, params)
     db.session.execute(TIER_HISTORY_SQL, {"district_id": district_id, "year": year.year, "as_of": as_of})
+    # the reports' stored figures of the year were counted from the indicators just replaced
+    db.session.execute(sa.delete(StoredCube).where(StoredCube.district_id == district_id,
+                                                   StoredCube.school_year == year.year))
+    db.session.execute(sa.update(SchoolYear).where(SchoolYear.id == year.id).values(indicators_computed_at=sa.func.now()))
     return RecomputeResult(district_id, result.rowcount, year.year, as_of, settings.version)
 
 

@@ -202,6 +202,15 @@ def create_agreements(d: MockDistrict, admin_id: int) -> None:
         starts_on=date(d.year - 1, 8, 1), ends_on=date(d.year, 7, 31),
         created_by_id=admin_id, created_at=start_of(date(d.year - 1, 7, 15)),
     ))
+    # the research partner's written agreement (FERPA 99.31(a)(6)): its researchers read
+    # the district's aggregate reports, never a student's record (the policy grants the
+    # researcher role none); its categories are what its studies are about
+    objects.append(DataSharingAgreement(
+        district_id=d.district_id, organization_id=d.research_id, categories=["attendance", "grades"],
+        purpose="Studies of attendance and course success for the partnership's annual report",
+        purpose_translations={"es": "Estudios de asistencia y éxito en los cursos para el informe anual de la alianza"},
+        starts_on=starts_on, ends_on=ends_on, created_by_id=admin_id, created_at=created,
+    ))
     db.session.add_all(objects)
     db.session.flush()
     _link_service_schools(d, [o for o in objects if isinstance(o, ServiceAgreement)])

@@ -149,6 +149,10 @@ ROUTES = {
     "amendments.show": "amendment_request",
     "release_forms.show": "release_form",
     "reports.index": "reporters",
+    "reports.print_view": "reporters",
+    "reports.export": "reporters",
+    "reports.minimum_n": "district_admin_post",
+    "reports.log": "district_admin",
     "language.choose": "public_post",
     "two_factor.sign_in": "public",
     "two_factor.enrol": "signed_in",
@@ -700,7 +704,13 @@ def _global_requests(app, world, who):
             yield "GET", url_for("caseload.export", fmt=fmt), 200 if who in ("district_admin", "principal", "counselor") else 403
         yield "GET", url_for("caseload.print_view"), 200 if who in ("district_admin", "principal", "counselor") else 403
         yield from _caseload_assignment_requests(world, who)
-        yield "GET", url_for("reports.index"), 200 if who in ("district_admin", "principal") else 403
+        reporter = who in ("district_admin", "principal", "researcher")
+        yield "GET", url_for("reports.index"), 200 if reporter else 403
+        yield "GET", url_for("reports.print_view", by="grade"), 200 if reporter else 403
+        for fmt in ("csv", "xlsx"):  # the world has no indicators: no figures to export
+            yield "GET", url_for("reports.export", fmt=fmt), 404 if reporter else 403
+        yield "GET", url_for("reports.log"), 200 if admin else 403
+        yield "POST", url_for("reports.minimum_n"), 302 if admin else 403  # a forged post: refused, nothing saved
         yield "GET", url_for("home.classes"), 200 if who == "teacher" else 403
         yield "GET", url_for("imports.index"), 200 if admin else 403
         yield "POST", url_for("imports.upload"), 400 if admin else 403  # a forged post without a file

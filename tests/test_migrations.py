@@ -57,7 +57,7 @@ def test_casemgr_db_upgrade_builds_everything_from_empty_and_downgrades(empty_da
         ).scalars())
         assert append_only == {"consents", "consent_revocations", "disclosure_log", "notes", "amendment_requests",
                                "amendment_request_events", "account_events", "disclosure_digests",
-                               "disclosure_archives"}
+                               "disclosure_archives", "report_log"}
         # every partition of the log: its row triggers cloned from the log's, a TRUNCATE trigger of its own
         partitions = set(conn.execute(sa.text(
             "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'disclosure_log'::regclass"

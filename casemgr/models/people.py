@@ -27,6 +27,7 @@ class Organization(PublicId, CreatedAt, db.Model):
             "(kind = 'school') = (district_id IS NOT NULL AND level IS NOT NULL)",
             name="school_has_district_and_level",
         ),
+        sa.CheckConstraint("report_minimum_n BETWEEN 5 AND 100", name="report_minimum_n_range"),
         # lets students and sections reference (school, district) together
         sa.UniqueConstraint("id", "district_id", name="uq_organizations_id_district"),
         # the caseload sorted by school reads schools in name order
@@ -41,6 +42,8 @@ class Organization(PublicId, CreatedAt, db.Model):
     level: Mapped[str | None] = mapped_column(sa.String(16))
     # a district's setting: every staff role, not only district admins, needs a second factor
     require_staff_two_factor: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # a district's setting: no report shows a figure about fewer students (NCES 2011-603)
+    report_minimum_n: Mapped[int] = mapped_column(sa.SmallInteger, default=10, server_default="10")
 
     district: Mapped[Organization | None] = relationship(remote_side=[id])
 

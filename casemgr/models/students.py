@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from calendar import isleap
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -28,6 +28,9 @@ class SchoolYear(db.Model):
     year: Mapped[int] = mapped_column(sa.SmallInteger)
     starts_on: Mapped[date]
     ends_on: Mapped[date]
+    # when the year's indicators were last computed (casemgr/indicators.py): the reports'
+    # stored figures hold for that computation only
+    indicators_computed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     @property
     def label(self) -> str:

@@ -1,31 +1,49 @@
-"""Figures about groups of students (SPEC §6): how many students have this school
-year's indicators, and how many of them are chronically absent or failing a course,
-by school for a district administrator and by grade for a principal.
+"""The report pages (SPEC §6, issue 15): a measure of a school year broken down by school,
+grade or subgroup, or crossed school by subgroup, or its trend across the stored years,
+for district administrators (their district), principals (their school) and researchers
+(their district's aggregates). Every figure is read from the year's protected cube
+(`casemgr.services.report_figures`): what one page hides, no other page shows.
 
 Report queries are aggregates over every student of a scope: on a busy district they
 are the heaviest reads casemgr makes, so they read from the reports database when one
 is configured (CASEMGR_REPORTS_DATABASE_URL, a read replica, every transaction
 read-only) and from the main database otherwise. They read no student's record and
 show none, so they write no disclosure log row.
-
-A group of fewer than `MIN_CELL` students is not shown: its row says so. No total is
-published beside the groups, so a hidden group cannot be worked out from the others.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
 from casemgr.extensions import db
 from casemgr.indicators import school_year_for
-from casemgr.models import Organization, Student, StudentIndicator, User
+from casemgr.models import Organization, SchoolYear, StudentIndicator, User
 from casemgr.models.enums import Role
+from casemgr.policy import active_agreements
+from casemgr.reads import report_cube
+from casemgr.suppression import Figure, Key
 
-MIN_CELL = 10  # NCES SLDS Technical Brief 3: most states publish no figure about fewer students
-REPORTERS = frozenset({Role.DISTRICT_ADMIN, Role.PRINCIPAL})
+REPORTERS = frozenset({Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.RESEARCHER})
+
+BREAKDOWN_TITLES = {
+    "": "No breakdown",
+    "school": "School",
+    "grade": "Grade",
+    "gender": "Gender",
+    "ethnicity": "Race and ethnicity",
+    "low_income": "Low income",
+    "english_learner": "English learner",
+    "disability": "Disability",
+}
+YES_NO = {
+    "low_income": ("Low income", "Not low income"),
+    "english_learner": ("English learner", "Not an English learner"),
+    "disability": ("With a disability", "Without a disability"),
+}
+NOT_RECORDED = "Not recorded"
 
 
 def replica() -> sa.Engine | None:
@@ -33,7 +51,7 @@ def replica() -> sa.Engine | None:
     return db.engines.get("reports")
 
 
-def _read(query: sa.Select) -> list[sa.Row]:
+def read_rows(query: sa.Select) -> list[sa.Row]:
     """The rows of a report query: from the reports database when there is one, else in
     the request's own transaction on the main database."""
     engine = replica()
@@ -44,80 +62,249 @@ def _read(query: sa.Select) -> list[sa.Row]:
 
 
 @dataclass(frozen=True)
-class Figure:
-    count: int
-    of: int
+class Scope:
+    district_id: int
+    school_id: int | None = None  # a principal's school; None: the whole district
 
-    @property
-    def percent(self) -> Decimal:
-        return (Decimal(100 * self.count) / self.of).quantize(Decimal("0.1"), ROUND_HALF_UP)
-
-
-@dataclass(frozen=True)
-class GroupRow:
-    label: str
-    students: int | None  # None: fewer than MIN_CELL, not shown
-    chronic_absence: Figure | None
-    course_failure: Figure | None
-
-    @property
-    def suppressed(self) -> bool:
-        return self.students is None
+    def key(self, *pairs: tuple[str, Hashable]) -> Key:
+        """The cube key of a group within the scope."""
+        return ((("school", self.school_id),) if self.school_id else ()) + pairs
 
 
-@dataclass(frozen=True)
-class Report:
-    school_year: int | None
-    grouped_by: str  # "school" or "grade"
-    rows: list[GroupRow]
-    min_cell: int = MIN_CELL
-
-
-def grade_label(grade: int) -> str:
-    return {-1: "Pre-K", 0: "Kindergarten"}.get(grade, f"Grade {grade}")
-
-
-def _scope(user: User) -> tuple[int, int | None]:
-    """(district, school or None for the whole district) of a reporter."""
+def scope_of(user: User, today: date) -> Scope | None:
+    """The figures a reporter may see: a district admin's district, a principal's school,
+    a researcher's district: the one their organization has a data-sharing agreement in
+    force with (the first, when several); None for anyone else, or without one."""
     org = user.organization
-    if user.role_enum is Role.DISTRICT_ADMIN:
-        return (org.district_id or org.id), None
-    return org.district_id, org.id
+    if org is None or user.role_enum not in REPORTERS:
+        return None
+    if user.role_enum is Role.PRINCIPAL:
+        return Scope(org.district_id, org.id) if org.district_id else None
+    if user.role_enum is Role.RESEARCHER:
+        districts = sorted(a.district_id for a in active_agreements(org.id, today))
+        return Scope(districts[0]) if districts else None
+    return Scope(org.district_id or org.id)
 
 
-def indicators_by_group(user: User, today: date) -> Report:
-    """One query on the reports database: this school year's students of the user's
-    scope, counted by school (district administrator) or grade (principal)."""
-    district_id, school_id = _scope(user)
-    year = school_year_for(district_id, today)
-    by_school = school_id is None
+@dataclass(frozen=True)
+class Choice:
+    """What the reader picked, as the query string carries it."""
+
+    measure: str = "chronic_absence"
+    by: str = "school"  # a breakdown, or "" for the total alone
+    across: bool = False  # the breakdown crossed with the school (district scope)
+    year: int | None = None  # None: the latest year
+    trend: bool = False  # the stored years side by side, instead of one year
+
+    @classmethod
+    def read(cls, args: Mapping[str, str], scope: Scope) -> tuple[Choice, list[str]]:
+        """The choice from request arguments, with what was wrong with them (each bad
+        value replaced by its default)."""
+        problems = []
+        measure = args.get("measure", cls.measure)
+        if measure not in report_cube.MEASURES:
+            problems.append("That measure does not exist: showing chronic absence.")
+            measure = cls.measure
+        default_by = "grade" if scope.school_id else cls.by
+        by = args.get("by", default_by)
+        if by not in BREAKDOWN_TITLES or (by == "school" and scope.school_id):
+            problems.append("That breakdown does not exist here: showing the default.")
+            by = default_by
+        across = args.get("across") == "school" and not scope.school_id and by not in ("", "school")
+        year = None
+        if args.get("year"):
+            try:
+                year = int(args["year"])
+            except ValueError:
+                problems.append("That school year is not a year: showing the latest.")
+        return cls(measure, by, across, year, args.get("view") == "trend"), problems
+
+    def args(self, **changes) -> dict[str, str]:
+        """The query string of this choice with `changes`: the address of a report."""
+        values = {"measure": self.measure, "by": self.by, "across": "school" if self.across else None,
+                  "year": self.year, "view": "trend" if self.trend else None}
+        values.update(changes)
+        return {k: str(v) for k, v in values.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Group:
+    key: Key
+    label: str
+    figure: Figure
+
+
+@dataclass
+class Report:
+    scope: Scope
+    choice: Choice
+    measure: report_cube.Measure
+    years: list[SchoolYear]  # every year with figures, oldest first
+    year: SchoolYear | None
+    minimum_n: int
+    total: Group | None = None
+    groups: list[Group] = field(default_factory=list)  # one year, by the breakdown
+    # crossed: rows (schools) x columns (breakdown values), with the margins
+    rows: list[tuple[str, Hashable]] = field(default_factory=list)
+    columns: list[tuple[str, Hashable]] = field(default_factory=list)
+    cells: dict[tuple[Hashable, Hashable], Figure] = field(default_factory=dict)
+    row_totals: list[Group] = field(default_factory=list)  # each school's margin
+    # trend: each group's figure in each year
+    series: list[tuple[str, list[Figure]]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def stored_years(district_id: int) -> list[SchoolYear]:
+    """The district's school years with indicators, oldest first."""
+    with_figures = sa.exists().where(StudentIndicator.school_year == SchoolYear.year)
+    return list(db.session.scalars(sa.select(SchoolYear).where(SchoolYear.district_id == district_id, with_figures)
+                                   .order_by(SchoolYear.year)))
+
+
+def build(user: User, args: Mapping[str, str], today: date) -> Report | None:
+    """The report a reader asked for; None when they may see none."""
+    from casemgr.services import report_figures
+
+    scope = scope_of(user, today)
+    if scope is None:
+        return None
+    choice, problems = Choice.read(args, scope)
+    years = stored_years(scope.district_id)
+    minimum = report_figures.minimum_n(scope.district_id)
+    measure = report_cube.MEASURES[choice.measure]
+    current = school_year_for(scope.district_id, today)
+    year = next((y for y in years if y.year == choice.year), None)
+    if choice.year is not None and year is None:
+        problems.append("There are no figures for that school year: showing the latest.")
+    year = year or next((y for y in reversed(years) if current is None or y.year <= current.year), None)
+    report = Report(scope, choice, measure, years, year, minimum, problems=problems)
     if year is None:
-        return Report(None, "school" if by_school else "grade", [])
-    group = Organization.name if by_school else Student.grade
-    query = (
-        sa.select(
-            group.label("grp"),
-            sa.func.count().label("students"),
-            sa.func.count().filter(StudentIndicator.chronic_absence).label("chronic"),
-            sa.func.count().filter(StudentIndicator.course_failures > 0).label("failing"),
-        )
-        .select_from(StudentIndicator)
-        .join(Student, Student.id == StudentIndicator.student_id)
-        .where(StudentIndicator.school_year == year.year, Student.district_id == district_id)
-        .group_by(group)
-        .order_by(group)
-    )
-    if by_school:
-        query = query.join(Organization, Organization.id == Student.school_id)
-    else:
-        query = query.where(Student.school_id == school_id)
-    rows = _read(query)
-    return Report(year.year, "school" if by_school else "grade", [
-        _row(row.grp if by_school else grade_label(row.grp), row.students, row.chronic, row.failing) for row in rows
-    ])
+        return report
+    names = school_names(scope.district_id)
+    if choice.trend:
+        cubes = [report_figures.year_figures(scope.district_id, y.year, minimum)[measure.key] for y in years]
+        keys = [(), *(((choice.by, v),) for v in _values(choice.by, cubes, scope))] if choice.by else [()]
+        report.series = [(_series_label(key, choice.by, names), [cube.get(scope.key(*key), _ABSENT) for cube in cubes])
+                         for key in keys]
+        return report
+    cube = report_figures.year_figures(scope.district_id, year.year, minimum)[measure.key]
+    report.total = Group(scope.key(), "All students", cube.get(scope.key(), _ABSENT))
+    if not choice.by:
+        return report
+    values = _values(choice.by, [cube], scope)
+    if choice.across:
+        report.rows = [("school", s) for s in _values("school", [cube], scope)]
+        report.columns = [(choice.by, v) for v in values]
+        report.cells = {(r[1], c[1]): cube.get((r, c), _ABSENT) for r in report.rows for c in report.columns}
+        report.groups = [Group(((choice.by, v),), group_label(choice.by, v, names), cube.get(((choice.by, v),), _ABSENT))
+                         for v in values]
+        report.row_totals = [Group((row,), group_label("school", row[1], names), cube.get((row,), _ABSENT))
+                             for row in report.rows]
+        return report
+    report.groups = [Group(scope.key((choice.by, v)), group_label(choice.by, v, names),
+                           cube.get(scope.key((choice.by, v)), _ABSENT)) for v in values]
+    return report
 
 
-def _row(label: str, students: int, chronic: int, failing: int) -> GroupRow:
-    if students < MIN_CELL:
-        return GroupRow(label, None, None, None)
-    return GroupRow(label, students, Figure(chronic, students), Figure(failing, students))
+_ABSENT = Figure(n=0, k=0)  # a group with no student that year
+
+
+def _series_label(key: Key, by: str, names: Mapping[int, str]) -> str:
+    return "All students" if not key else group_label(by, key[0][1], names)
+
+
+def _values(by: str, cubes: list[Mapping[Key, Figure]], scope: Scope) -> list[Hashable]:
+    """The breakdown's values found in the cubes within the scope, in display order."""
+    found = set()
+    for cube in cubes:
+        for key in cube:
+            pairs = dict(key)
+            if by in pairs and len(key) == (2 if scope.school_id else 1) and (
+                    not scope.school_id or pairs.get("school") == scope.school_id):
+                found.add(pairs[by])
+    return sorted(found, key=lambda v: (v is None, str(type(v)), v if v is not None else 0))
+
+
+def school_names(district_id: int) -> dict[int, str]:
+    return dict(db.session.execute(sa.select(Organization.id, Organization.name)
+                                   .where(Organization.district_id == district_id)).all())
+
+
+def group_label(by: str, value: Hashable, names: Mapping[int, str]) -> str:
+    if value is None:
+        return NOT_RECORDED
+    if by == "school":
+        return names.get(value, "A school no longer in the district")
+    if by == "grade":
+        return {-1: "Pre-K", 0: "Kindergarten"}.get(value, f"Grade {value}")
+    if by in YES_NO:
+        return YES_NO[by][0 if value else 1]
+    return str(value)
+
+
+# --- what a report shows, as text: the page, its chart and its files say the same ---------
+
+SUPPRESSED = "*"
+HIDDEN_COUNT = "—"
+
+
+def percent_words(figure: Figure) -> str:
+    if figure.suppressed:
+        return SUPPRESSED
+    if figure.coded == "at_most":
+        return f"≤ {figure.bound}%"
+    if figure.coded == "at_least":
+        return f"≥ {figure.bound}%"
+    if not figure.n:
+        return "–"  # nobody in the group: no rate
+    return f"{100 * figure.k / figure.n:.1f}%"
+
+
+def figure_cells(measure: report_cube.Measure, figure: Figure) -> list[str]:
+    """[students, number, percent] of a rate, [students] of a count."""
+    if measure.meets is None:
+        return [SUPPRESSED if figure.suppressed else str(figure.n)]
+    if figure.suppressed:
+        return [SUPPRESSED, SUPPRESSED, SUPPRESSED]
+    return [str(figure.n), HIDDEN_COUNT if figure.coded else str(figure.k), percent_words(figure)]
+
+
+def figure_short(measure: report_cube.Measure, figure: Figure) -> str:
+    """One cell of a trend or crossed table."""
+    if measure.meets is None or figure.suppressed:
+        return figure_cells(measure, figure)[0]
+    return f"{percent_words(figure)} of {figure.n}"
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[str]]  # the first cell of each row names its group
+    footnote: str
+
+
+def table(report: Report, years_label=lambda y: f"{y.year}–{y.year + 1}") -> Table:
+    measure, choice = report.measure, report.choice
+    footnote = (f"{SUPPRESSED} not shown: a group of fewer than {report.minimum_n} students, or a figure from which "
+                "one not shown could be worked out. ≤ and ≥: the percentage of a small group near 0% or 100%, shown "
+                f"as a range; its number is not shown ({HIDDEN_COUNT}).")
+    counts = ["Students"] if measure.meets is None else [f"Of ({measure.of})", "Number", "Percent"]
+    if choice.trend:
+        return Table(f"{measure.title}, {BREAKDOWN_TITLES[choice.by].lower()} by school year",
+                     [BREAKDOWN_TITLES[choice.by] or "Group", *(years_label(y) for y in report.years)],
+                     [[label, *(figure_short(measure, f) for f in figures)] for label, figures in report.series],
+                     footnote)
+    year = years_label(report.year) if report.year else ""
+    if report.cells:
+        columns = [g.label for g in report.groups]
+        rows = [[margin.label, *(figure_short(measure, report.cells[(s, v)]) for _, v in report.columns),
+                 figure_short(measure, margin.figure)] for (_, s), margin in zip(report.rows, report.row_totals, strict=True)]
+        rows.append(["All schools", *(figure_short(measure, g.figure) for g in report.groups),
+                     figure_short(measure, report.total.figure)])
+        return Table(f"{measure.title}, school by {BREAKDOWN_TITLES[choice.by].lower()}, {year}",
+                     ["School", *columns, "All"], rows, footnote)
+    groups = [*report.groups, report.total] if report.total else report.groups
+    title = f"{measure.title}, {year}" if not choice.by else f"{measure.title} by {BREAKDOWN_TITLES[choice.by].lower()}, {year}"
+    return Table(title, [BREAKDOWN_TITLES[choice.by] if choice.by else "Group", *counts],
+                 [[g.label, *figure_cells(measure, g.figure)] for g in groups], footnote)

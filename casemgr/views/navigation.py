@@ -30,7 +30,7 @@ NAVIGATION[Role.TEACHER] += [(_l("My classes"), "home.classes")]
 for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.COUNSELOR):
     NAVIGATION[role].insert(2, (_l("Referrals"), "referrals.index"))
 NAVIGATION[Role.PARTNER_ADMIN] += [(_l("Referral inbox"), "inbox.index"), (_l("Roster"), "roster.index"), (_l("Staff"), "partner.staff")]
-for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL):
+for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.RESEARCHER):
     NAVIGATION[role].append((_l("Reports"), "reports.index"))
 for role in notices.NOTICE_ROLES:
     NAVIGATION[role].append((_l("Notices"), "notices.index"))

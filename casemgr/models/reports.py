@@ -1,0 +1,46 @@
+"""Stored figures of the reports (issue 15)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casemgr.extensions import db
+
+
+class StoredCube(db.Model):
+    """The protected figures of one measure in one school year of a district, for one
+    minimum n (`casemgr.reads.report_cube`): computed on first use, kept until the year's
+    indicators are recomputed, which removes them."""
+
+    __tablename__ = "report_cubes"
+
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
+    school_year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    measure: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    minimum_n: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    # [[key, n, k, coded, bound], ...], key as [[breakdown, value], ...]
+    figures: Mapped[list] = mapped_column(JSONB)
+    computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class ReportLogEntry(db.Model):
+    """A file exported or a report published (`casemgr.services.report_log`): append-only."""
+
+    __tablename__ = "report_log"
+    __table_args__ = (sa.Index("ix_report_log_occurred_at", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
+    # the district whose figures the file or report holds: its admins search the log
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(20))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    parameters: Mapped[dict] = mapped_column(JSONB)
+    filename: Mapped[str | None] = mapped_column(sa.String(200))
+    file_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    request_path: Mapped[str | None] = mapped_column(sa.String(500))

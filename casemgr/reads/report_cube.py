@@ -1,0 +1,125 @@
+"""The figures of the reports (issue 15): every measure of one school year, for the whole
+district and broken down by school, grade and subgroup, and each breakdown crossed with
+the school, counted in one statement and protected by `casemgr.suppression`.
+
+A student counts in a year where they have that year's indicators (as of the year's
+end, or as of today in the current year), at the school and in the grade of their last
+enrollment of that year, so that last year's seniors count as seniors of last year at
+the school they left. A measure is a count of students (`meets` None) or a rate: of the
+students it is about (`about`), those who meet it.
+
+Every page, chart and file publishes a part of the same protected cube of a measure and
+year (`protected`), so nothing published anywhere recovers a hidden figure.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from casemgr.models import SchoolEnrollment, SchoolYear, Student, StudentIndicator
+from casemgr.suppression import Cell, Figure, Key, protect
+
+Condition = Callable[[sa.Subquery], sa.ColumnElement[bool]]
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    title: str
+    about: Condition  # the students the measure is about: its denominator
+    meets: Condition | None  # of them, those it counts; None: a count of students
+    of: str = "students"  # who the denominator is, in words
+    lower_is_better: bool = True
+
+
+def _enrolled(t: sa.Subquery) -> sa.ColumnElement[bool]:
+    return t.c.days_enrolled > 0
+
+
+MEASURES: dict[str, Measure] = {m.key: m for m in (
+    Measure("enrolled", "Enrolled students", _enrolled, None, lower_is_better=False),
+    Measure("chronic_absence", "Chronic absence (10% or more of enrolled days missed)", _enrolled,
+            lambda t: t.c.chronic_absence),
+    Measure("severe_absence", "Severe chronic absence (20% or more missed)", _enrolled,
+            lambda t: t.c.severe_absence),
+    Measure("course_failure", "Failing at least one course", _enrolled, lambda t: t.c.course_failures > 0),
+    Measure("core_failure", "Failing English or math", _enrolled, lambda t: t.c.core_failure),
+    Measure("ninth_grade_on_track", "9th graders on track", lambda t: t.c.ninth_grade_on_track.is_not(None),
+            lambda t: t.c.ninth_grade_on_track, of="9th graders", lower_is_better=False),
+    Measure("credits_on_track", "On track in credits", lambda t: t.c.credits_on_track.is_not(None),
+            lambda t: t.c.credits_on_track, lower_is_better=False),
+    Measure("fafsa_complete", "Seniors with a complete FAFSA", lambda t: t.c.fafsa_status.is_not(None),
+            lambda t: t.c.fafsa_status == "complete", of="seniors", lower_is_better=False),
+    Measure("suspended", "Suspended at least once", _enrolled, lambda t: t.c.suspensions > 0),
+    Measure("tier_2", "Tier 2 (targeted support)", _enrolled, lambda t: t.c.tier == 2),
+    Measure("tier_3", "Tier 3 (intensive support)", _enrolled, lambda t: t.c.tier == 3),
+)}
+
+# the breakdowns, each a column of the year's placed students (see `placed`)
+BREAKDOWNS = ("school", "grade", "gender", "ethnicity", "low_income", "english_learner", "disability")
+OUTER = "school"  # the breakdown every other one is crossed with
+
+
+def placed(district_id: int, year: int) -> sa.Subquery:
+    """The students counted in `year`: their indicators of that year with their subgroups,
+    and the school and grade of their last enrollment of the year."""
+    last = (
+        sa.select(SchoolEnrollment.school_id, SchoolEnrollment.grade)
+        .where(SchoolEnrollment.student_id == StudentIndicator.student_id, SchoolEnrollment.school_year == year)
+        .order_by(SchoolEnrollment.entry_date.desc(), SchoolEnrollment.id.desc())
+        .limit(1)
+        .lateral("last_enrollment")
+    )
+    return (
+        sa.select(
+            StudentIndicator,
+            last.c.school_id.label("school"), last.c.grade.label("grade"),
+            Student.gender, Student.ethnicity, Student.low_income, Student.english_learner, Student.disability,
+        )
+        .join(Student, Student.id == StudentIndicator.student_id)
+        .join(last, sa.true())
+        .where(StudentIndicator.school_year == year, Student.district_id == district_id)
+        .subquery("placed")
+    )
+
+
+def grouping_sets() -> list[tuple[str, ...]]:
+    """The total, each breakdown, and each other breakdown crossed with the school."""
+    return [(), *((b,) for b in BREAKDOWNS), *((OUTER, b) for b in BREAKDOWNS if b != OUTER)]
+
+
+def cells_statement(district_id: int, year: int) -> sa.Select:
+    """One statement: for each grouping set, its groups with n and k of every measure."""
+    t = placed(district_id, year)
+    columns = [t.c[b] for b in BREAKDOWNS]
+    figures = []
+    for m in MEASURES.values():
+        figures.append(sa.func.count().filter(m.about(t)).label(f"{m.key}_n"))
+        if m.meets is not None:
+            figures.append(sa.func.count().filter(sa.and_(m.about(t), m.meets(t))).label(f"{m.key}_k"))
+    sets = [sa.tuple_(*(t.c[b] for b in group)) for group in grouping_sets()]
+    # when the counted indicators were computed, read in the same snapshot as the counts
+    stamp = (sa.select(SchoolYear.indicators_computed_at)
+             .where(SchoolYear.district_id == district_id, SchoolYear.year == year).scalar_subquery())
+    return (
+        sa.select(*(sa.func.grouping(c).label(f"g_{c.name}") for c in columns), *columns, *figures,
+                  stamp.label("computed_at"))
+        .group_by(sa.func.grouping_sets(*sets))
+    )
+
+
+def cubes(rows: list[sa.Row]) -> dict[str, dict[Key, Cell]]:
+    """{measure: {key: cell}} from the rows of `cells_statement`."""
+    cubes: dict[str, dict[Key, Cell]] = {m: {} for m in MEASURES}
+    for row in rows:
+        values = row._mapping
+        key = tuple((b, values[b]) for b in BREAKDOWNS if not values[f"g_{b}"])
+        for m in MEASURES.values():
+            cubes[m.key][key] = Cell(values[f"{m.key}_n"], values[f"{m.key}_k"] if m.meets else None)
+    return cubes
+
+
+def protected(cells: Mapping[Key, Cell], minimum_n: int) -> dict[Key, Figure]:
+    return protect(cells, minimum_n, outer=OUTER)

@@ -1,0 +1,57 @@
+"""The protected figures of a district's school year (issue 15): counted and protected
+once (`casemgr.reads.report_cube`, `casemgr.suppression`) and stored, so that every page,
+chart, file and published report of that year reads the same figures, fast. Recomputing
+the year's indicators removes them (`casemgr.indicators`); the next reader counts them again.
+
+The counting reads the reports database when one is configured (a read replica); the
+figures are stored in the main one.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from casemgr.extensions import db
+from casemgr.models import Organization, SchoolYear, StoredCube
+from casemgr.reads import report_cube
+from casemgr.reads.reports import read_rows
+from casemgr.suppression import Figure, Key
+
+
+def minimum_n(district_id: int) -> int:
+    return db.session.scalar(sa.select(Organization.report_minimum_n).where(Organization.id == district_id)) or 10
+
+
+def year_figures(district_id: int, year: int, minimum: int | None = None) -> dict[str, dict[Key, Figure]]:
+    """{measure: {key: figure}} of every measure of the district's school year."""
+    minimum = minimum or minimum_n(district_id)
+    stored = db.session.execute(
+        sa.select(StoredCube.measure, StoredCube.figures)
+        .where(StoredCube.district_id == district_id, StoredCube.school_year == year, StoredCube.minimum_n == minimum)
+    ).all()
+    if len(stored) == len(report_cube.MEASURES):
+        return {measure: _decode(figures) for measure, figures in stored}
+    rows = read_rows(report_cube.cells_statement(district_id, year))
+    figures = {measure: report_cube.protected(cube, minimum) for measure, cube in report_cube.cubes(rows).items()}
+    counted_from = rows[0].computed_at if rows else None
+    now_computed = db.session.scalar(sa.select(SchoolYear.indicators_computed_at)
+                                     .where(SchoolYear.district_id == district_id, SchoolYear.year == year))
+    if counted_from != now_computed:
+        return figures  # a replica behind the main database: shown, not stored
+    db.session.execute(
+        insert(StoredCube).values([
+            {"district_id": district_id, "school_year": year, "measure": measure, "minimum_n": minimum,
+             "figures": _encode(cube)} for measure, cube in figures.items()
+        ]).on_conflict_do_nothing()
+    )
+    return figures
+
+
+def _encode(cube: dict[Key, Figure]) -> list:
+    return [[[list(pair) for pair in key], f.n, f.k, f.coded, f.bound] for key, f in cube.items()]
+
+
+def _decode(rows: list) -> dict[Key, Figure]:
+    # JSON keeps the breakdowns' values (ids, grades, words, booleans, null) as they were
+    return {tuple((dim, value) for dim, value in key): Figure(n, k, coded, bound)
+            for key, n, k, coded, bound in rows}
