@@ -62,8 +62,9 @@ def by_hand(db, district, year: int) -> dict[str, dict[tuple, Cell]]:
             continue
         enrollments = db.session.scalars(sa.select(SchoolEnrollment).where(
             SchoolEnrollment.student_id == student.id, SchoolEnrollment.school_year == year)).all()
-        last = max(enrollments, key=lambda e: (e.entry_date, e.id))
-        place = {"school": last.school_id, "grade": last.grade, "gender": student.gender,
+        last = max(enrollments, key=lambda e: (e.entry_date, e.id)) if enrollments else None
+        place = {"school": last.school_id if last else student.school_id, "grade": last.grade if last else student.grade,
+                 "gender": student.gender,
                  "ethnicity": student.ethnicity, "low_income": student.low_income,
                  "english_learner": student.english_learner, "disability": student.disability}
         keys = [(), *(((b, place[b]),) for b in report_cube.BREAKDOWNS),

@@ -4,7 +4,7 @@ the school, counted in one statement and protected by `casemgr.suppression`.
 
 A student counts in a year where they have that year's indicators (as of the year's
 end, or as of today in the current year), at the school and in the grade of their last
-enrollment of that year, so that last year's seniors count as seniors of last year at
+enrollment of that year (without one: where they are now), so that last year's seniors count as seniors of last year at
 the school they left. A measure is a count of students (`meets` None) or a rate: of the
 students it is about (`about`), those who meet it.
 
@@ -75,11 +75,14 @@ def placed(district_id: int, year: int) -> sa.Subquery:
     return (
         sa.select(
             StudentIndicator,
-            last.c.school_id.label("school"), last.c.grade.label("grade"),
+            # a student with that year's indicators but no stay in it (imported without an
+            # entry date) counts where they are now, as the indicators do (casemgr/indicators.py)
+            sa.func.coalesce(last.c.school_id, Student.school_id).label("school"),
+            sa.func.coalesce(last.c.grade, Student.grade).label("grade"),
             Student.gender, Student.ethnicity, Student.low_income, Student.english_learner, Student.disability,
         )
         .join(Student, Student.id == StudentIndicator.student_id)
-        .join(last, sa.true())
+        .outerjoin(last, sa.true())
         .where(StudentIndicator.school_year == year, Student.district_id == district_id)
         .subquery("placed")
     )
