@@ -4,7 +4,7 @@ the consent history and the family's consents page word a consent the same way, 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from casemgr.clock import start_of, today
 from casemgr.models import ConsentRevocation
@@ -153,7 +153,7 @@ def test_the_roster_and_the_student_page_agree_for_every_state(client, db):
     revoked = w.student("Rex", "Revoked")
     older = create_consent(revoked, w.partner, ["identity"], signed_on=LONG_AGO, expires_on=TODAY - timedelta(days=9))
     newest = create_consent(revoked, w.partner, ["identity"], signed_on=TODAY - timedelta(days=8), expires_on=LATER)
-    db.session.add(ConsentRevocation(consent_id=newest.id, revoked_at=datetime(2026, 11, 2, 15, tzinfo=UTC)))
+    db.session.add(ConsentRevocation(consent_id=newest.id, revoked_at=start_of(date(2026, 11, 2)) + timedelta(hours=12)))
     assert older.id < newest.id
     db.session.flush()
     login(client, w.worker)

@@ -2,13 +2,13 @@
 the plain-language disclosure log; each reachable only for the family's own children."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from casemgr import indicators
-from casemgr.clock import today
+from casemgr.clock import start_of, today
 from casemgr.models import DisclosureEntry, Note, User
 from casemgr.models.enums import Role
 from tests.factories import (
@@ -150,7 +150,7 @@ def logged(db, family, school):  # noqa: F811
     create_agreement(northside, school.district, categories=["identity", "attendance"])
     consent = create_consent(child, northside, ["identity", "attendance"], signed_on=date(2027, 1, 12))
     worker = create_user(Role.YOUTH_WORKER, northside, full_name="Ana Ruiz")
-    at = datetime(2027, 3, 3, 15, 0, tzinfo=UTC)
+    at = start_of(date(2027, 3, 3)) + timedelta(hours=10)  # 10:00 where the district is
     _entry(db, child, worker, at, categories=["attendance"], basis={"attendance": f"consent:{consent.uuid}"})
     _entry(db, child, counselor, at - timedelta(days=30), categories=["attendance", "grades"],
            basis={"attendance": "school_official", "grades": "school_official"})
@@ -193,7 +193,7 @@ def test_the_log_filters_by_organization_and_dates(client, db, family, logged):
 
 def test_the_log_is_paginated(client, db, family, logged):
     """Paged by lines: thirty days of views are thirty lines."""
-    at = datetime(2026, 9, 1, 12, tzinfo=UTC)
+    at = start_of(date(2026, 9, 1)) + timedelta(hours=12)
     for n in range(30):
         _entry(db, family["child"], family["counselor"], at + timedelta(days=n), categories=["identity"],
                basis={"identity": "school_official"})

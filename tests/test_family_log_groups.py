@@ -3,10 +3,11 @@ same categories on one day are one line that opens on its entries; refusals stay
 lines of their own; the family's own views are left out unless asked for."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from casemgr.clock import start_of
 from casemgr.models import DisclosureEntry
 from casemgr.models.enums import Role
 from casemgr.reads import family_log
@@ -15,7 +16,7 @@ from tests.helpers import login, logout, statements_counted
 from tests.test_family import _entry, family, logged  # noqa: F401  (fixtures)
 from tests.test_indicators import school  # noqa: F401  (fixture)
 
-AT = datetime(2027, 3, 3, 15, 0, tzinfo=UTC)  # the worker's view in `logged`, 10:00 in the district
+AT = start_of(date(2027, 3, 3)) + timedelta(hours=10)  # the worker's view in `logged`: 10:00 in the district
 
 
 def _listed(db, students, user, when, categories, basis):
@@ -124,7 +125,7 @@ def test_the_familys_own_views_are_left_out_unless_asked_for(client, db, family,
 
 
 def test_the_own_views_switch_is_kept_by_the_pages(client, db, family, logged):  # noqa: F811
-    at = datetime(2026, 9, 1, 12, tzinfo=UTC)
+    at = start_of(date(2026, 9, 1)) + timedelta(hours=12)
     for n in range(26):  # 26 days of two views each: 26 lines, two pages
         for minutes in (0, 5):
             _entry(db, family["child"], family["counselor"], at + timedelta(days=n, minutes=minutes),
