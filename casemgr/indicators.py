@@ -32,14 +32,14 @@ from __future__ import annotations
 
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import g, has_request_context
 
 from casemgr.clock import today as default_today
 from casemgr.extensions import db
-from casemgr.models import Organization, SchoolYear, StoredCube, ThresholdSettings
+from casemgr.models import IndicatorMonth, Organization, SchoolYear, StoredCube, Student, ThresholdSettings
 from casemgr.models.enums import OrgKind
 
 
@@ -74,8 +74,10 @@ ABSENT_DAYS = """
     WHERE a.school_year_id = :year_id
 """
 
-RECOMPUTE_SQL = sa.text(
-    """
+# Every indicator of the students of a school year (`pupils`) as of :as_of, as the
+# relation `counted`; written to the year's indicators (RECOMPUTE_SQL) or, as of a month's
+# end, to the month's (MONTH_SQL).
+INDICATORS_CTE = """
 WITH year_grades AS (
     SELECT DISTINCT ON (se.student_id) se.student_id, se.grade
     FROM school_enrollments se WHERE se.school_year = :year
@@ -186,6 +188,11 @@ counted AS (
             + (j.suspensions > 0)::int + coalesce(j.fafsa_off, false)::int) AS off_track
     FROM judged j
 )
+""".replace("{ENROLLED_DAYS}", ENROLLED_DAYS).replace("{ABSENT_DAYS}", ABSENT_DAYS)
+
+TIER_OF_COUNTED = "CASE WHEN c.severe OR c.off_track >= 2 THEN 3 WHEN c.off_track = 1 THEN 2 ELSE 1 END"
+
+RECOMPUTE_SQL = sa.text(INDICATORS_CTE + """
 INSERT INTO student_indicators (
     student_id, school_year, as_of, settings_id, days_enrolled, days_absent, attendance_rate,
     attendance_band, chronic_absence, severe_absence, course_failures, core_failure,
@@ -201,7 +208,7 @@ SELECT c.student_id, :year, :as_of, :settings_id, c.days_enrolled, c.days_absent
        CASE WHEN c.grade >= 9 THEN c.credits_earned END, c.credits_expected, c.credits_ok, c.suspensions,
        CASE WHEN c.grade = 12 THEN coalesce(c.fafsa_status, 'not_started') END, c.fafsa_off,
        c.off_track,
-       CASE WHEN c.severe OR c.off_track >= 2 THEN 3 WHEN c.off_track = 1 THEN 2 ELSE 1 END,
+       {TIER},
        c.last_name, c.first_name
 FROM counted c
 ON CONFLICT (student_id, school_year) DO UPDATE SET
@@ -215,8 +222,20 @@ ON CONFLICT (student_id, school_year) DO UPDATE SET
     suspensions = excluded.suspensions, fafsa_status = excluded.fafsa_status,
     fafsa_off_track = excluded.fafsa_off_track, off_track_count = excluded.off_track_count,
     tier = excluded.tier, sort_last_name = excluded.sort_last_name, sort_first_name = excluded.sort_first_name
-""".replace("{ENROLLED_DAYS}", ENROLLED_DAYS).replace("{ABSENT_DAYS}", ABSENT_DAYS)
-)
+""".replace("{TIER}", TIER_OF_COUNTED))
+
+# the indicators as of a month's end within the current school year, for the reports'
+# trend month by month (issue 15): the same computation, kept per month
+MONTH_SQL = sa.text(INDICATORS_CTE + """
+INSERT INTO indicator_months (
+    student_id, school_year, month_end, settings_id, days_enrolled, chronic_absence, severe_absence,
+    course_failures, core_failure, ninth_grade_on_track, credits_on_track, suspensions, fafsa_status, tier)
+SELECT c.student_id, :year, :as_of, :settings_id, c.days_enrolled, c.chronic, c.severe, c.failures,
+       c.core_failure, c.ninth_on_track, c.credits_ok, c.suspensions,
+       CASE WHEN c.grade = 12 THEN coalesce(c.fafsa_status, 'not_started') END, {TIER}
+FROM counted c
+""".replace("{TIER}", TIER_OF_COUNTED))
+
 
 
 # after the indicators: a history row for each student whose tier differs from the one
@@ -291,7 +310,55 @@ def recompute_district(district_id: int, as_of: date) -> RecomputeResult | None:
     if year is None:
         return None
     settings = current_settings(district_id)
-    params = {
+    params = _parameters(district_id, year, settings, as_of)
+    result = db.session.execute(RECOMPUTE_SQL, params)
+    db.session.execute(TIER_HISTORY_SQL, {"district_id": district_id, "year": year.year, "as_of": as_of})
+    # the reports' stored figures of the year were counted from the indicators just replaced
+    db.session.execute(sa.delete(StoredCube).where(StoredCube.district_id == district_id,
+                                                   StoredCube.school_year == year.year, StoredCube.month == 0))
+    db.session.execute(sa.update(SchoolYear).where(SchoolYear.id == year.id).values(indicators_computed_at=sa.func.now()))
+    return RecomputeResult(district_id, result.rowcount, year.year, as_of, settings.version)
+
+
+def month_ends(year: SchoolYear, before: date) -> list[date]:
+    """The last day of each month of the school year that ended before `before`."""
+    ends, first = [], year.starts_on.replace(day=1)
+    while True:
+        end = first.replace(day=monthrange(first.year, first.month)[1])
+        if end >= before or end > year.ends_on:
+            return ends
+        ends.append(end)
+        first = end + timedelta(days=1)
+
+
+def recompute_months(district_id: int, as_of: date) -> list[date]:
+    """The indicators as of each ended month of the current school year (`IndicatorMonth`),
+    one statement per month: the months not yet computed with the district's current
+    settings, and the last ended one (records arrive late). Returns the months written."""
+    year = school_year_for(district_id, as_of)
+    if year is None:
+        return []
+    settings = current_settings(district_id)
+    in_district = sa.select(Student.id).where(Student.district_id == district_id)
+    current = set(db.session.scalars(
+        sa.select(IndicatorMonth.month_end).distinct()
+        .where(IndicatorMonth.school_year == year.year, IndicatorMonth.settings_id == settings.id,
+               IndicatorMonth.student_id.in_(in_district))))
+    ends = month_ends(year, as_of)
+    due = [end for end in ends if end not in current or end == ends[-1]]
+    for end in due:
+        db.session.execute(sa.delete(IndicatorMonth).where(
+            IndicatorMonth.school_year == year.year, IndicatorMonth.month_end == end,
+            IndicatorMonth.student_id.in_(in_district)))
+        db.session.execute(MONTH_SQL, _parameters(district_id, year, settings, end))
+        db.session.execute(sa.delete(StoredCube).where(StoredCube.district_id == district_id,
+                                                       StoredCube.school_year == year.year,
+                                                       StoredCube.month == end.month))
+    return due
+
+
+def _parameters(district_id: int, year: SchoolYear, settings: ThresholdSettings, as_of: date) -> dict:
+    return {
         "district_id": district_id,
         "as_of": as_of,
         "year": year.year,
@@ -314,13 +381,6 @@ def recompute_district(district_id: int, as_of: date) -> RecomputeResult | None:
         "credits_12": settings.credits_grade12,
         "fafsa_deadline": fafsa_deadline(year, settings),
     }
-    result = db.session.execute(RECOMPUTE_SQL, params)
-    db.session.execute(TIER_HISTORY_SQL, {"district_id": district_id, "year": year.year, "as_of": as_of})
-    # the reports' stored figures of the year were counted from the indicators just replaced
-    db.session.execute(sa.delete(StoredCube).where(StoredCube.district_id == district_id,
-                                                   StoredCube.school_year == year.year))
-    db.session.execute(sa.update(SchoolYear).where(SchoolYear.id == year.id).values(indicators_computed_at=sa.func.now()))
-    return RecomputeResult(district_id, result.rowcount, year.year, as_of, settings.version)
 
 
 def fafsa_deadline(year: SchoolYear, settings: ThresholdSettings) -> date:
@@ -336,6 +396,9 @@ def recompute(district_id: int | None = None, as_of: date | None = None) -> list
         db.session.scalars(sa.select(Organization.id).where(Organization.kind == OrgKind.DISTRICT).order_by(Organization.id))
     )
     results = [r for d in districts if (r := recompute_district(d, as_of)) is not None]
+    if as_of == default_today():  # the present: the ended months of this school year too
+        for result in results:
+            recompute_months(result.district_id, as_of)
     # every row was rewritten: fresh statistics keep the caseload's plans right
     db.session.execute(sa.text("ANALYZE student_indicators"))
     db.session.execute(sa.text("ANALYZE tier_history"))

@@ -351,3 +351,24 @@ def test_the_report_log_is_searchable_by_the_district_admin(client, db, district
     assert "Pat Principal" in html and "report-chronic_absence" in html and re.search(r"<code class=\"hash\">[0-9a-f]{64}", html)
     assert "Pat Principal" not in client.get("/reports/log?who=nobody").get_data(as_text=True)
     assert client.get("/reports/log?start=yesterday").status_code == 400
+
+
+def test_this_school_year_month_by_month(client, db, district):
+    from casemgr.indicators import current_settings
+    from casemgr.models import IndicatorMonth
+
+    students = _students(create_school(district, name="Month High"), 12, chronic=6, failing=0)
+    settings = current_settings(district.id).id
+    for end, chronic in ((date(YEAR, 9, 30), 0), (date(YEAR, 10, 31), 3)):
+        for n, student in enumerate(students):
+            _db.session.add(IndicatorMonth(
+                student_id=student.id, school_year=YEAR, month_end=end, settings_id=settings, days_enrolled=20,
+                chronic_absence=n < chronic, severe_absence=False, course_failures=0, core_failure=False,
+                suspensions=0, tier=1))
+    _db.session.flush()
+    login(client, create_user(Role.DISTRICT_ADMIN, district))
+    html = _page(client, "?view=months&by=school")
+    assert "end of September" in html and "end of October" in html
+    cells = _cells(html)
+    assert cells["Month High"][:2] == ["≤ 10% of 12", "25.0% of 12"] and cells["Month High"][2] in ("50.0% of 12",)
+    assert "That view does not exist" in _page(client, "?view=decades")

@@ -104,3 +104,27 @@ class TierChange(db.Model):
     school_year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     since: Mapped[date] = mapped_column(primary_key=True)
     tier: Mapped[int] = mapped_column(sa.SmallInteger)
+
+
+class IndicatorMonth(db.Model):
+    """A student's indicators as of the end of a month of the current school year, written
+    by `casemgr.indicators.recompute_months` with the same computation as `StudentIndicator`:
+    the reports' trend month by month (issue 15) counts them."""
+
+    __tablename__ = "indicator_months"
+    __table_args__ = (sa.Index("ix_indicator_months_year_month", "school_year", "month_end"),)
+
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("students.id", ondelete="CASCADE"), primary_key=True)
+    school_year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    month_end: Mapped[date] = mapped_column(primary_key=True)
+    settings_id: Mapped[int] = mapped_column(sa.ForeignKey("threshold_settings.id"))
+    days_enrolled: Mapped[int]
+    chronic_absence: Mapped[bool]
+    severe_absence: Mapped[bool]
+    course_failures: Mapped[int] = mapped_column(sa.SmallInteger)
+    core_failure: Mapped[bool]
+    ninth_grade_on_track: Mapped[bool | None]
+    credits_on_track: Mapped[bool | None]
+    suspensions: Mapped[int] = mapped_column(sa.SmallInteger)
+    fafsa_status: Mapped[str | None] = mapped_column(sa.String(12))
+    tier: Mapped[int] = mapped_column(sa.SmallInteger)

@@ -21,6 +21,7 @@ class StoredCube(db.Model):
     school_year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     measure: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     minimum_n: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    month: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, default=0, server_default="0")  # 0: the year
     # [[key, n, k, coded, bound], ...], key as [[breakdown, value], ...]
     figures: Mapped[list] = mapped_column(JSONB)
     computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 
-from casemgr.models import SchoolEnrollment, SchoolYear, Student, StudentIndicator
+from casemgr.models import IndicatorMonth, SchoolEnrollment, SchoolYear, Student, StudentIndicator
 from casemgr.suppression import Cell, Figure, Key, protect
 
 Condition = Callable[[sa.Subquery], sa.ColumnElement[bool]]
@@ -62,30 +63,40 @@ BREAKDOWNS = ("school", "grade", "gender", "ethnicity", "low_income", "english_l
 OUTER = "school"  # the breakdown every other one is crossed with
 
 
-def placed(district_id: int, year: int) -> sa.Subquery:
-    """The students counted in `year`: their indicators of that year with their subgroups,
-    and the school and grade of their last enrollment of the year."""
+def placed(district_id: int, year: int, month_end: date | None = None) -> sa.Subquery:
+    """The students counted in `year`: their indicators of that year (as of `month_end`,
+    given one) with their subgroups, and the school and grade of their last enrollment of
+    the year."""
+    source = StudentIndicator if month_end is None else IndicatorMonth
     last = (
         sa.select(SchoolEnrollment.school_id, SchoolEnrollment.grade)
-        .where(SchoolEnrollment.student_id == StudentIndicator.student_id, SchoolEnrollment.school_year == year)
+        .where(SchoolEnrollment.student_id == source.student_id, SchoolEnrollment.school_year == year)
         .order_by(SchoolEnrollment.entry_date.desc(), SchoolEnrollment.id.desc())
         .limit(1)
         .lateral("last_enrollment")
     )
-    return (
+    columns = [source.student_id, *(getattr(source, name) for name in INDICATOR_COLUMNS)]
+    query = (
         sa.select(
-            StudentIndicator,
+            *columns,
             # a student with that year's indicators but no stay in it (imported without an
             # entry date) counts where they are now, as the indicators do (casemgr/indicators.py)
             sa.func.coalesce(last.c.school_id, Student.school_id).label("school"),
             sa.func.coalesce(last.c.grade, Student.grade).label("grade"),
             Student.gender, Student.ethnicity, Student.low_income, Student.english_learner, Student.disability,
         )
-        .join(Student, Student.id == StudentIndicator.student_id)
+        .join(Student, Student.id == source.student_id)
         .outerjoin(last, sa.true())
-        .where(StudentIndicator.school_year == year, Student.district_id == district_id)
-        .subquery("placed")
+        .where(source.school_year == year, Student.district_id == district_id)
     )
+    if month_end is not None:
+        query = query.where(IndicatorMonth.month_end == month_end)
+    return query.subquery("placed")
+
+
+# what the measures read, in the year's indicators and the months' alike
+INDICATOR_COLUMNS = ("days_enrolled", "chronic_absence", "severe_absence", "course_failures", "core_failure",
+                     "ninth_grade_on_track", "credits_on_track", "suspensions", "fafsa_status", "tier")
 
 
 def grouping_sets() -> list[tuple[str, ...]]:
@@ -93,9 +104,9 @@ def grouping_sets() -> list[tuple[str, ...]]:
     return [(), *((b,) for b in BREAKDOWNS), *((OUTER, b) for b in BREAKDOWNS if b != OUTER)]
 
 
-def cells_statement(district_id: int, year: int) -> sa.Select:
+def cells_statement(district_id: int, year: int, month_end: date | None = None) -> sa.Select:
     """One statement: for each grouping set, its groups with n and k of every measure."""
-    t = placed(district_id, year)
+    t = placed(district_id, year, month_end)
     columns = [t.c[b] for b in BREAKDOWNS]
     figures = []
     for m in MEASURES.values():

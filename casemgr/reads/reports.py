@@ -94,7 +94,12 @@ class Choice:
     by: str = "school"  # a breakdown, or "" for the total alone
     across: bool = False  # the breakdown crossed with the school (district scope)
     year: int | None = None  # None: the latest year
-    trend: bool = False  # the stored years side by side, instead of one year
+    view: str = ""  # "": one year; "trend": the stored years side by side; "months": this year month by month
+
+    @property
+    def trend(self) -> bool:
+        """Figures side by side over time (the years, or this year's months)."""
+        return self.view in ("trend", "months")
 
     @classmethod
     def read(cls, args: Mapping[str, str], scope: Scope) -> tuple[Choice, list[str]]:
@@ -117,12 +122,16 @@ class Choice:
                 year = int(args["year"])
             except ValueError:
                 problems.append("That school year is not a year: showing the latest.")
-        return cls(measure, by, across, year, args.get("view") == "trend"), problems
+        view = args.get("view", "")
+        if view not in ("", "trend", "months"):
+            problems.append("That view does not exist: showing one school year.")
+            view = ""
+        return cls(measure, by, across and not view, year, view), problems
 
     def args(self, **changes) -> dict[str, str]:
         """The query string of this choice with `changes`: the address of a report."""
         values = {"measure": self.measure, "by": self.by, "across": "school" if self.across else None,
-                  "year": self.year, "view": "trend" if self.trend else None}
+                  "year": self.year, "view": self.view or None}
         values.update(changes)
         return {k: str(v) for k, v in values.items() if v is not None}
 
@@ -149,7 +158,8 @@ class Report:
     columns: list[tuple[str, Hashable]] = field(default_factory=list)
     cells: dict[tuple[Hashable, Hashable], Figure] = field(default_factory=dict)
     row_totals: list[Group] = field(default_factory=list)  # each school's margin
-    # trend: each group's figure in each year
+    # trend: each group's figure in each period (the years, or this year's months)
+    periods: list[str] = field(default_factory=list)
     series: list[tuple[str, list[Figure]]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -181,8 +191,16 @@ def build(user: User, args: Mapping[str, str], today: date) -> Report | None:
     if year is None:
         return report
     names = school_names(scope.district_id)
-    if choice.trend:
+    if choice.view == "months":
+        ends = month_ends_stored(scope.district_id, year.year)
+        cubes = [*(report_figures.year_figures(scope.district_id, year.year, minimum, end)[measure.key] for end in ends),
+                 report_figures.year_figures(scope.district_id, year.year, minimum)[measure.key]]
+        latest = "to date" if current is not None and current.year == year.year else "at the year's end"
+        report.periods = [*(f"end of {end:%B}" for end in ends), latest]
+    elif choice.trend:
         cubes = [report_figures.year_figures(scope.district_id, y.year, minimum)[measure.key] for y in years]
+        report.periods = [year_label(y) for y in years]
+    if choice.trend:
         keys = [(), *(((choice.by, v),) for v in _values(choice.by, cubes, scope))] if choice.by else [()]
         report.series = [(_series_label(key, choice.by, names), [cube.get(scope.key(*key), _ABSENT) for cube in cubes])
                          for key in keys]
@@ -284,15 +302,20 @@ class Table:
     footnote: str
 
 
-def table(report: Report, years_label=lambda y: f"{y.year}–{y.year + 1}") -> Table:
+def year_label(year: SchoolYear) -> str:
+    return f"{year.year}–{year.year + 1}"
+
+
+def table(report: Report, years_label=year_label) -> Table:
     measure, choice = report.measure, report.choice
     footnote = (f"{SUPPRESSED} not shown: a group of fewer than {report.minimum_n} students, or a figure from which "
                 "one not shown could be worked out. ≤ and ≥: the percentage of a small group near 0% or 100%, shown "
                 f"as a range; its number is not shown ({HIDDEN_COUNT}).")
     counts = ["Students"] if measure.meets is None else [f"Of ({measure.of})", "Number", "Percent"]
     if choice.trend:
-        return Table(f"{measure.title}, {BREAKDOWN_TITLES[choice.by].lower()} by school year",
-                     [BREAKDOWN_TITLES[choice.by] or "Group", *(years_label(y) for y in report.years)],
+        over = f"month by month, {years_label(report.year)}" if choice.view == "months" else "by school year"
+        return Table(f"{measure.title}, {BREAKDOWN_TITLES[choice.by].lower()}, {over}",
+                     [BREAKDOWN_TITLES[choice.by] or "Group", *report.periods],
                      [[label, *(figure_short(measure, f) for f in figures)] for label, figures in report.series],
                      footnote)
     year = years_label(report.year) if report.year else ""
@@ -308,3 +331,14 @@ def table(report: Report, years_label=lambda y: f"{y.year}–{y.year + 1}") -> T
     title = f"{measure.title}, {year}" if not choice.by else f"{measure.title} by {BREAKDOWN_TITLES[choice.by].lower()}, {year}"
     return Table(title, [BREAKDOWN_TITLES[choice.by] if choice.by else "Group", *counts],
                  [[g.label, *figure_cells(measure, g.figure)] for g in groups], footnote)
+
+
+def month_ends_stored(district_id: int, year: int) -> list[date]:
+    """The month ends of the school year with indicators as of them, in order."""
+    from casemgr.models import IndicatorMonth, Student
+
+    in_district = sa.select(Student.id).where(Student.district_id == district_id)
+    return list(db.session.scalars(
+        sa.select(IndicatorMonth.month_end).distinct()
+        .where(IndicatorMonth.school_year == year, IndicatorMonth.student_id.in_(in_district))
+        .order_by(IndicatorMonth.month_end)))

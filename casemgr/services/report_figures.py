@@ -8,6 +8,8 @@ figures are stored in the main one.
 """
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
@@ -22,16 +24,20 @@ def minimum_n(district_id: int) -> int:
     return db.session.scalar(sa.select(Organization.report_minimum_n).where(Organization.id == district_id)) or 10
 
 
-def year_figures(district_id: int, year: int, minimum: int | None = None) -> dict[str, dict[Key, Figure]]:
-    """{measure: {key: figure}} of every measure of the district's school year."""
+def year_figures(district_id: int, year: int, minimum: int | None = None,
+                 month_end: date | None = None) -> dict[str, dict[Key, Figure]]:
+    """{measure: {key: figure}} of every measure of the district's school year, or of its
+    indicators as of the end of a month of it."""
     minimum = minimum or minimum_n(district_id)
+    month = month_end.month if month_end else 0
     stored = db.session.execute(
         sa.select(StoredCube.measure, StoredCube.figures)
-        .where(StoredCube.district_id == district_id, StoredCube.school_year == year, StoredCube.minimum_n == minimum)
+        .where(StoredCube.district_id == district_id, StoredCube.school_year == year, StoredCube.minimum_n == minimum,
+               StoredCube.month == month)
     ).all()
     if len(stored) == len(report_cube.MEASURES):
         return {measure: _decode(figures) for measure, figures in stored}
-    rows = read_rows(report_cube.cells_statement(district_id, year))
+    rows = read_rows(report_cube.cells_statement(district_id, year, month_end))
     figures = {measure: report_cube.protected(cube, minimum) for measure, cube in report_cube.cubes(rows).items()}
     counted_from = rows[0].computed_at if rows else None
     now_computed = db.session.scalar(sa.select(SchoolYear.indicators_computed_at)
@@ -41,7 +47,7 @@ def year_figures(district_id: int, year: int, minimum: int | None = None) -> dic
     db.session.execute(
         insert(StoredCube).values([
             {"district_id": district_id, "school_year": year, "measure": measure, "minimum_n": minimum,
-             "figures": _encode(cube)} for measure, cube in figures.items()
+             "month": month, "figures": _encode(cube)} for measure, cube in figures.items()
         ]).on_conflict_do_nothing()
     )
     return figures

@@ -91,7 +91,7 @@ def bars(report: Report, title: str) -> Chart:
     return chart
 
 
-def lines(report: Report, title: str, year_words) -> Chart:
+def lines(report: Report, title: str) -> Chart:
     counting = report.measure.meets is None
     values = [[_value(f, counting) for f in figures] for _, figures in report.series]
     known = [v for row in values for v in row if v is not None]
@@ -101,14 +101,13 @@ def lines(report: Report, title: str, year_words) -> Chart:
         low = max(0.0, (int(min(known or [0]) * 20) - 1) / 20)
         high = min(1.0, (int(max(known or [1]) * 20) + 1) / 20)
         high = high if high > low else low + 0.05
-    years = len(report.years)
-    step = (WIDTH - LABEL_WIDTH) / max(years - 1, 1)
+    step = (WIDTH - LABEL_WIDTH) / max(len(report.periods) - 1, 1)
     chart = Chart("lines", title, "", height=PLOT_HEIGHT + 2 * MARGIN)
 
     def y_of(value: float) -> float:
         return round(MARGIN + PLOT_HEIGHT * (1 - (value - low) / (high - low)), 1)
 
-    chart.x_ticks = [Tick(round(MARGIN + i * step, 1), year_words(y)) for i, y in enumerate(report.years)]
+    chart.x_ticks = [Tick(round(MARGIN + i * step, 1), period) for i, period in enumerate(report.periods)]
     for i in range(5):
         value = low + (high - low) * i / 4
         chart.y_ticks.append(Tick(y_of(value), f"{value:.0f}" if counting else f"{100 * value:.0f}%"))
@@ -128,8 +127,8 @@ def lines(report: Report, title: str, year_words) -> Chart:
         chart.lines.append(line)
     said = []
     for line, (label, figures) in zip(chart.lines, report.series, strict=True):
-        points = ", ".join(f"{year_words(y)} {'not shown' if f.suppressed else (str(f.n) if counting else percent_words(f))}"
-                           for y, f in zip(report.years, figures, strict=True))
+        points = ", ".join(f"{period} {'not shown' if f.suppressed else (str(f.n) if counting else percent_words(f))}"
+                           for period, f in zip(report.periods, figures, strict=True))
         said.append(f"{label}: {points}")
-    chart.description = "Line chart by school year. " + "; ".join(said) + "."
+    chart.description = "Line chart over time. " + "; ".join(said) + "."
     return chart

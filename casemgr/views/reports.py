@@ -37,7 +37,7 @@ def _report() -> tuple[reports.Report | None, reports.Table | None, charts.Chart
         return report, None, None
     table = reports.table(report, year_words)
     if report.choice.trend:
-        chart = charts.lines(report, table.title, year_words)
+        chart = charts.lines(report, table.title)
     elif report.cells:
         chart = None  # a crossed table has no one chart; its table says it all
     else:

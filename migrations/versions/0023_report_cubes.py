@@ -29,11 +29,36 @@ def upgrade():
         sa.Column('school_year', sa.SmallInteger(), nullable=False),
         sa.Column('measure', sa.String(length=40), nullable=False),
         sa.Column('minimum_n', sa.SmallInteger(), nullable=False),
+        sa.Column('month', sa.SmallInteger(), server_default='0', nullable=False),
         sa.Column('figures', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column('computed_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
         sa.ForeignKeyConstraint(['district_id'], ['organizations.id'], name=op.f('fk_report_cubes_district_id_organizations')),
-        sa.PrimaryKeyConstraint('district_id', 'school_year', 'measure', 'minimum_n', name=op.f('pk_report_cubes')),
+        sa.PrimaryKeyConstraint('district_id', 'school_year', 'measure', 'minimum_n', 'month',
+                                name=op.f('pk_report_cubes')),
     )
+    op.create_table(
+        'indicator_months',
+        sa.Column('student_id', sa.Integer(), nullable=False),
+        sa.Column('school_year', sa.SmallInteger(), nullable=False),
+        sa.Column('month_end', sa.Date(), nullable=False),
+        sa.Column('settings_id', sa.Integer(), nullable=False),
+        sa.Column('days_enrolled', sa.Integer(), nullable=False),
+        sa.Column('chronic_absence', sa.Boolean(), nullable=False),
+        sa.Column('severe_absence', sa.Boolean(), nullable=False),
+        sa.Column('course_failures', sa.SmallInteger(), nullable=False),
+        sa.Column('core_failure', sa.Boolean(), nullable=False),
+        sa.Column('ninth_grade_on_track', sa.Boolean(), nullable=True),
+        sa.Column('credits_on_track', sa.Boolean(), nullable=True),
+        sa.Column('suspensions', sa.SmallInteger(), nullable=False),
+        sa.Column('fafsa_status', sa.String(length=12), nullable=True),
+        sa.Column('tier', sa.SmallInteger(), nullable=False),
+        sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_indicator_months_student_id_students'),
+                                ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['settings_id'], ['threshold_settings.id'],
+                                name=op.f('fk_indicator_months_settings_id_threshold_settings')),
+        sa.PrimaryKeyConstraint('student_id', 'school_year', 'month_end', name=op.f('pk_indicator_months')),
+    )
+    op.create_index('ix_indicator_months_year_month', 'indicator_months', ['school_year', 'month_end'], unique=False)
     op.create_table(
         'report_log',
         sa.Column('id', sa.BigInteger(), nullable=False),
@@ -64,6 +89,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('indicator_months')
     op.drop_table('report_log')
     op.drop_table('report_cubes')
     op.drop_constraint(op.f('ck_organizations_report_minimum_n_range'), 'organizations', type_='check')
