@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 from casemgr.extensions import db as _db
 from casemgr.models import DisclosureEntry, SchoolEnrollment, StoredCube, SchoolYear, Student
 from casemgr.models.enums import Role
-from casemgr.reads import reports
+from casemgr.reads import report_cube
 from tests.conftest import RequestIsolatedClient, create_database, drop_database, make_app
 from tests.factories import create_agreement, create_district, create_indicator, create_research_org, create_school, create_student, create_user
 from tests.helpers import login, logout
@@ -297,7 +297,7 @@ def test_report_pages_read_the_reports_database_when_it_is_set(primary_and_repli
 
     # and nothing can write through the reports connection
     with on_replica.app_context():
-        with reports.replica().connect() as conn, pytest.raises(sa.exc.InternalError, match="read-only transaction"):
+        with report_cube.replica().connect() as conn, pytest.raises(sa.exc.InternalError, match="read-only transaction"):
             conn.execute(sa.text("UPDATE student_indicators SET chronic_absence = false"))
         for engine in _db.engines.values():
             engine.dispose()

@@ -19,6 +19,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from casemgr.extensions import db
 from casemgr.models import IndicatorMonth, SchoolEnrollment, SchoolYear, Student, StudentIndicator
 from casemgr.suppression import Cell, Figure, Key, protect
 
@@ -61,6 +62,21 @@ MEASURES: dict[str, Measure] = {m.key: m for m in (
 # the breakdowns, each a column of the year's placed students (see `placed`)
 BREAKDOWNS = ("school", "grade", "gender", "ethnicity", "low_income", "english_learner", "disability")
 OUTER = "school"  # the breakdown every other one is crossed with
+
+
+def replica() -> sa.Engine | None:
+    """The reports database (the bind "reports"), when one is configured."""
+    return db.engines.get("reports")
+
+
+def read_rows(query: sa.Select) -> list[sa.Row]:
+    """The rows of a report query: from the reports database when there is one, else in
+    the request's own transaction on the main database."""
+    engine = replica()
+    if engine is None:
+        return db.session.execute(query).all()
+    with engine.connect() as conn:
+        return conn.execute(query).all()
 
 
 def placed(district_id: int, year: int, month_end: date | None = None) -> sa.Subquery:

@@ -2,7 +2,7 @@
 grade or subgroup, or crossed school by subgroup, or its trend across the stored years,
 for district administrators (their district), principals (their school) and researchers
 (their district's aggregates). Every figure is read from the year's protected cube
-(`casemgr.services.report_figures`): what one page hides, no other page shows.
+(`casemgr.reads.report_figures`): what one page hides, no other page shows.
 
 Report queries are aggregates over every student of a scope: on a busy district they
 are the heaviest reads casemgr makes, so they read from the reports database when one
@@ -20,10 +20,10 @@ import sqlalchemy as sa
 
 from casemgr.extensions import db
 from casemgr.indicators import school_year_for
-from casemgr.models import Organization, SchoolYear, StudentIndicator, User
+from casemgr.models import Organization, SchoolYear, Student, StudentIndicator, User
 from casemgr.models.enums import Role
 from casemgr.policy import active_agreements
-from casemgr.reads import report_cube
+from casemgr.reads import report_cube, report_figures
 from casemgr.suppression import Figure, Key
 
 REPORTERS = frozenset({Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.RESEARCHER})
@@ -44,21 +44,6 @@ YES_NO = {
     "disability": ("With a disability", "Without a disability"),
 }
 NOT_RECORDED = "Not recorded"
-
-
-def replica() -> sa.Engine | None:
-    """The reports database (the bind "reports"), when one is configured."""
-    return db.engines.get("reports")
-
-
-def read_rows(query: sa.Select) -> list[sa.Row]:
-    """The rows of a report query: from the reports database when there is one, else in
-    the request's own transaction on the main database."""
-    engine = replica()
-    if engine is None:
-        return db.session.execute(query).all()
-    with engine.connect() as conn:
-        return conn.execute(query).all()
 
 
 @dataclass(frozen=True)
@@ -166,15 +151,14 @@ class Report:
 
 def stored_years(district_id: int) -> list[SchoolYear]:
     """The district's school years with indicators, oldest first."""
-    with_figures = sa.exists().where(StudentIndicator.school_year == SchoolYear.year)
+    with_figures = sa.exists().where(StudentIndicator.school_year == SchoolYear.year,
+                                     StudentIndicator.student_id == Student.id, Student.district_id == district_id)
     return list(db.session.scalars(sa.select(SchoolYear).where(SchoolYear.district_id == district_id, with_figures)
                                    .order_by(SchoolYear.year)))
 
 
 def build(user: User, args: Mapping[str, str], today: date) -> Report | None:
     """The report a reader asked for; None when they may see none."""
-    from casemgr.services import report_figures
-
     scope = scope_of(user, today)
     if scope is None:
         return None

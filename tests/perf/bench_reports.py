@@ -39,7 +39,7 @@ def main() -> None:
     app = perf_app(args.students)
     from casemgr.extensions import db
     from casemgr.models import SchoolYear, StoredCube
-    from casemgr.services import report_figures
+    from casemgr.reads import report_figures
 
     rows = []
     with app.app_context():

@@ -16,7 +16,6 @@ from sqlalchemy.dialects.postgresql import insert
 from casemgr.extensions import db
 from casemgr.models import Organization, SchoolYear, StoredCube
 from casemgr.reads import report_cube
-from casemgr.reads.reports import read_rows
 from casemgr.suppression import Figure, Key
 
 
@@ -37,7 +36,7 @@ def year_figures(district_id: int, year: int, minimum: int | None = None,
     ).all()
     if len(stored) == len(report_cube.MEASURES):
         return {measure: _decode(figures) for measure, figures in stored}
-    rows = read_rows(report_cube.cells_statement(district_id, year, month_end))
+    rows = report_cube.read_rows(report_cube.cells_statement(district_id, year, month_end))
     figures = {measure: report_cube.protected(cube, minimum) for measure, cube in report_cube.cubes(rows).items()}
     counted_from = rows[0].computed_at if rows else None
     now_computed = db.session.scalar(sa.select(SchoolYear.indicators_computed_at)
