@@ -151,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
         partner,
         referrals,
         release_forms,
+        annual_reports,
         reports,
         rights,
         roster,
@@ -185,6 +186,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(referrals.bp)
     app.register_blueprint(release_forms.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(annual_reports.bp)
     app.register_blueprint(rights.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(students.bp)

@@ -153,6 +153,14 @@ ROUTES = {
     "reports.export": "reporters",
     "reports.minimum_n": "district_admin_post",
     "reports.log": "district_admin",
+    "annual_reports.index": "signed_in",
+    "annual_reports.draft": "district_admin",
+    "annual_reports.publish": "district_admin_post",
+    "annual_reports.show": "annual_report_reader",
+    "annual_reports.pdf": "annual_report_reader",
+    "annual_reports.public_link": "district_admin_post",
+    "annual_reports.public": "public",
+    "annual_reports.public_pdf": "public",
     "language.choose": "public_post",
     "two_factor.sign_in": "public",
     "two_factor.enrol": "signed_in",
@@ -222,6 +230,7 @@ class World:
     amendments: dict = field(default_factory=dict)
     guardians: dict = field(default_factory=dict)
     asks: dict = field(default_factory=dict)
+    annual_report: object = None
 
 
 def _plant_records(db, student, teacher, n):
@@ -323,6 +332,15 @@ def build_world(db) -> World:
         w.amendments[name] = AmendmentRequest(student_id=s[name].id, requested_by_id=by.id, part="attendance",
                                               message=f"LIDMARK amendment of {name}")
         db.session.add(w.amendments[name])
+    db.session.flush()
+    from casemgr.models import PublishedReport  # the district's published annual report, with a public link
+
+    w.annual_report = PublishedReport(
+        district_id=district.id, school_year=TODAY.year - 1, baseline_year=TODAY.year - 2, published_by_id=u["district_admin"].id,
+        public_token="walk-public-link-0123456789", content={"district": "Riverside Schools", "year": TODAY.year - 1,
+                                                              "baseline": TODAY.year - 2, "minimum_n": 10, "margin": 2,
+                                                              "sections": []})
+    db.session.add(w.annual_report)
     db.session.flush()
     return w
 
@@ -710,6 +728,15 @@ def _global_requests(app, world, who):
         for fmt in ("csv", "xlsx"):  # the world has no indicators: no figures to export
             yield "GET", url_for("reports.export", fmt=fmt), 404 if reporter else 403
         yield "GET", url_for("reports.log"), 200 if admin else 403
+        # the published annual report: the district's people and its partners read it, others do not
+        annual = world.annual_report
+        reads_annual = who != "researcher"  # the world's research partner has no agreement with the district
+        yield "GET", url_for("annual_reports.index"), 200
+        yield "GET", url_for("annual_reports.show", report_id=annual.uuid), 200 if reads_annual else 404
+        if who in ("district_admin", "researcher"):
+            yield "GET", url_for("annual_reports.pdf", report_id=annual.uuid), 200 if reads_annual else 404
+        yield "GET", url_for("annual_reports.draft", year=TODAY.year - 1, baseline=TODAY.year - 2), 302 if admin else 403
+        yield "POST", url_for("annual_reports.publish"), 302 if admin else 403  # a forged post: refused, nothing published
         yield "POST", url_for("reports.minimum_n"), 302 if admin else 403  # a forged post: refused, nothing saved
         yield "GET", url_for("home.classes"), 200 if who == "teacher" else 403
         yield "GET", url_for("imports.index"), 200 if admin else 403
@@ -878,9 +905,14 @@ def test_signed_out_visitors_reach_only_the_sign_in_page(app, client, db):
                  f"/students/{student.uuid}/family-accounts",
                  "/admin/users", "/admin/users/new", f"/admin/users/{world.users['counselor'].uuid}",
                  "/admin/account-events", "/partner/staff/new", "/partner/account-events",
-                 f"/partner/staff/{world.users['youth_worker'].uuid}/account"):
+                 f"/partner/staff/{world.users['youth_worker'].uuid}/account",
+                 "/reports", "/reports/log", "/annual-reports", f"/annual-reports/{world.annual_report.uuid}",
+                 f"/annual-reports/{world.annual_report.uuid}.pdf"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
+    # a published report's public link opens without signing in; a made-up one does not
+    assert client.get(f"/public/annual-reports/{world.annual_report.public_token}").status_code == 200
+    assert client.get("/public/annual-reports/walk-public-link-9876543210").status_code == 404
     assert client.get("/login").status_code == 200
     # claiming an account: step one is public, step two needs step one's proof
     assert client.get("/claim").status_code == 200

@@ -11,7 +11,7 @@ from casemgr.models.consent import Consent, ConsentAsk, ConsentRevocation
 from casemgr.models.edfi import EdFiDescriptorMapping, EdFiStudent
 from casemgr.models.indicators import IndicatorMonth, StudentIndicator, TierChange
 from casemgr.models.people import Organization, User
-from casemgr.models.reports import ReportLogEntry, StoredCube
+from casemgr.models.reports import PublishedReport, ReportLogEntry, StoredCube
 from casemgr.models.records import (
     AttendanceYear,
     Assessment,
@@ -38,7 +38,7 @@ __all__ = [
     "AmendmentRequest", "AmendmentRequestEvent", "CaseloadAssignment", "CaseloadRule", "Assessment", "AttendanceYear", "CalendarDay", "Consent", "ConsentAsk", "ConsentRevocation", "CourseMark",
     "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureArchive", "DisclosureChainHead", "DisclosureDigest", "DisclosureEntry", "EdFiDescriptorMapping", "EdFiStudent",
     "FafsaRecord",
-    "Flag", "IndicatorMonth", "ReportLogEntry", "StoredCube", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
+    "Flag", "IndicatorMonth", "PublishedReport", "ReportLogEntry", "StoredCube", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
     "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",
     "ServiceAgreement", "SourceId", "SourceSchool", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "TierChange", "User",
     "service_agreement_schools",

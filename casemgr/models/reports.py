@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casemgr.extensions import db
+from casemgr.models.base import PublicId
 
 
 class StoredCube(db.Model):
@@ -45,3 +46,22 @@ class ReportLogEntry(db.Model):
     filename: Mapped[str | None] = mapped_column(sa.String(200))
     file_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     request_path: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+class PublishedReport(PublicId, db.Model):
+    """An annual partnership report as published (`casemgr.reads.annual_report`): its
+    content is frozen at publication, never recomputed; readable by the partnership's
+    signed-in people, and by anyone at its public link when the district chose so."""
+
+    __tablename__ = "published_reports"
+    __table_args__ = (sa.CheckConstraint("baseline_year < school_year", name="baseline_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    school_year: Mapped[int] = mapped_column(sa.SmallInteger)
+    baseline_year: Mapped[int] = mapped_column(sa.SmallInteger)
+    content: Mapped[dict] = mapped_column(JSONB)
+    published_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    published_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # the public link's secret part; None while the report is for signed-in people only
+    public_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)

@@ -11,6 +11,7 @@ from flask_babel import format_date, format_datetime, format_decimal
 
 from casemgr.models.enums import AttendanceStatus, Category
 from casemgr.reads.indicator_cards import tier_sentence
+from casemgr.words import annual as annual_words
 from casemgr.words.consent_states import consent_words, consent_words_of
 from casemgr.words.family import (
     attendance_words,
@@ -127,6 +128,7 @@ def student_url(student_uuid: uuid.UUID) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_global(student_url)
+    annual_words.register(app)
     app.add_template_filter(local_date)
     app.add_template_filter(local_datetime)
     app.add_template_filter(format_decimal, "local_number")

@@ -32,6 +32,8 @@ for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.COUNSELOR):
 NAVIGATION[Role.PARTNER_ADMIN] += [(_l("Referral inbox"), "inbox.index"), (_l("Roster"), "roster.index"), (_l("Staff"), "partner.staff")]
 for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.RESEARCHER):
     NAVIGATION[role].append((_l("Reports"), "reports.index"))
+for role in Role:  # the partnership's published annual reports are everyone's to read
+    NAVIGATION[role].append((_l("Annual reports"), "annual_reports.index"))
 for role in notices.NOTICE_ROLES:
     NAVIGATION[role].append((_l("Notices"), "notices.index"))
 for role in policy.AMENDMENT_READERS:
