@@ -52,6 +52,12 @@ def _text(response) -> str:
         book = load_workbook(BytesIO(response.get_data()), read_only=True)
         return "\n".join(str(value) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
                          for value in row if value is not None)
+    if response.mimetype == "application/pdf":
+        from io import BytesIO
+
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() for page in PdfReader(BytesIO(response.get_data())).pages)
     return response.get_data(as_text=True)
 
 
