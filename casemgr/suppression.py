@@ -138,6 +138,7 @@ class _Table:
 
     def __init__(self, outer: str, dim: str, cells: Mapping[Key, Cell]):
         self.edges: dict[Key, tuple[tuple[str, Hashable], tuple[str, Hashable]]] = {}
+        self.rooms: dict[tuple[Key, str], tuple[bool, bool]] = {}  # what each cell's value may do
         rows = {v for key in cells for d, v in key if d == outer}
         columns = {v for key in cells for d, v in key if d == dim}
         for r in rows:
@@ -156,42 +157,58 @@ class _Table:
         """Cells to hide so that no hidden figure of this table can be worked out from
         the shown ones; empty when none is needed."""
         mine = [key for key in self.edges if key in hidden and (layer == "n" or cells[key].k is not None)]
+        arcs, back = defaultdict(set), defaultdict(set)
+        for key in mine:
+            self._arcs_of(cells, key, layer, arcs, back, add=True)
         added: set[Key] = set()
         checked = 0
         while checked < len(mine):
             key = mine[checked]
             checked += 1
-            if self._pinned(cells, key, mine, layer):
-                more = self._freeing(cells, key, mine, hidden | added, layer)
+            self._arcs_of(cells, key, layer, arcs, back, add=False)  # the others' arcs
+            if self._pinned(cells, key, arcs, layer):
+                more = self._freeing(cells, key, arcs, back, hidden | added, layer)
                 if more:
                     added |= more
-                    mine += sorted(more, key=repr)  # checked in turn: hiding more frees, never pins
+                    for other in sorted(more, key=repr):  # checked in turn: hiding more frees, never pins
+                        mine.append(other)
+                        self._arcs_of(cells, other, layer, arcs, back, add=True)
                     checked -= 1  # and this one again, in case the cell only widened the search
+            self._arcs_of(cells, key, layer, arcs, back, add=True)
         return added
 
-    def _pinned(self, cells, key: Key, hidden: list[Key], layer: str) -> bool:
-        """Whether a hidden value can move neither up nor down: moving it means moving the
-        others round a cycle of hidden cells, each within what a reader knows of it.
+    def _pinned(self, cells, key: Key, arcs: dict, layer: str) -> bool:
+        """Whether a hidden value can move neither up nor down, given the arcs of the other
+        hidden cells: moving it means moving the others round a cycle of hidden cells,
+        each within what a reader knows of it.
 
         With y = x for the inner cells and the grand total and y = -x for the margins,
         every node's y sum to zero, so a move is a cycle: a cell whose y may rise is an
         arc row -> column, one whose y may fall an arc column -> row, and the cell (u, v)
         can rise when v reaches u, fall when u reaches v."""
-        arcs = defaultdict(set)
-        for other in hidden:
-            if other != key:
-                u, v = self.edges[other]
-                up, down = self._room(cells, other, layer)
-                if up:
-                    arcs[u].add(v)
-                if down:
-                    arcs[v].add(u)
         u, v = self.edges[key]
         up, down = self._room(cells, key, layer)
         return not (up and u in self._reach(arcs, v) or down and v in self._reach(arcs, u))
 
+    def _arcs_of(self, cells, key: Key, layer: str, arcs: dict, back: dict, add: bool) -> None:
+        """Adds (or takes away) a hidden cell's arcs, and the same arcs reversed. A table
+        has one cell per row and column, so an arc is one cell's."""
+        u, v = self.edges[key]
+        up, down = self._room(cells, key, layer)
+        for condition, a, b in ((up, u, v), (down, v, u)):
+            if condition:
+                if add:
+                    arcs[a].add(b)
+                    back[b].add(a)
+                else:
+                    arcs[a].discard(b)
+                    back[b].discard(a)
+
     def _room(self, cells, key: Key, layer: str) -> tuple[bool, bool]:
         """Whether the cell's y may rise and may fall by one student."""
+        known = self.rooms.get((key, layer))
+        if known is not None:
+            return known
         cell = cells[key]
         if layer == "n":
             low, high, value = max(1, cell.k or 0), None, cell.n
@@ -199,15 +216,30 @@ class _Table:
             (low, high), value = (k_bounds(cell) if coded(cell) else (0, cell.n)), cell.k
         x_up, x_down = high is None or value < high, value > low
         inner = len(key) != 1  # an inner cell or the grand total
-        return (x_up, x_down) if inner else (x_down, x_up)
+        room = self.rooms[(key, layer)] = (x_up, x_down) if inner else (x_down, x_up)
+        return room
 
-    def _freeing(self, cells, key: Key, hidden: list[Key], all_hidden: set[Key], layer: str) -> set[Key]:
+    def _freeing(self, cells, key: Key, arcs: dict, back: dict, all_hidden: set[Key], layer: str) -> set[Key]:
         """The smallest shown cell whose hiding lets the pinned cell move; else the
-        smallest shown cell next to it, to widen the search on the next round."""
+        smallest shown cell next to it, to widen the search on the next round.
+
+        The pinned cell (u, v) has no path v -> u (to rise) nor u -> v (to fall), so a
+        cell (a, b) frees it when its one new arc completes one: a -> b with v reaching a
+        and b reaching u, say. Four reaches answer that for every candidate at once."""
         shown = sorted((k for k in self.edges if k not in all_hidden and cells[k].n > 0),
                        key=lambda k: (cells[k].n, repr(k)))
+        u, v = self.edges[key]
+        up, down = self._room(cells, key, layer)
+        from_v, from_u = self._reach(arcs, v), self._reach(arcs, u)
+        to_u, to_v = self._reach(back, u), self._reach(back, v)
+
+        def completes(a, b) -> bool:  # the arc a -> b closes a cycle through the pinned cell
+            return (up and a in from_v and b in to_u) or (down and a in from_u and b in to_v)
+
         for candidate in shown:
-            if not self._pinned(cells, key, [*hidden, candidate], layer):
+            a, b = self.edges[candidate]
+            c_up, c_down = self._room(cells, candidate, layer)
+            if (c_up and completes(a, b)) or (c_down and completes(b, a)):
                 return {candidate}
         ends = set(self.edges[key])
         touching = [k for k in shown if set(self.edges[k]) & ends]
