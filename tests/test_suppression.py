@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from itertools import product
 
 import numpy as np
 import pytest
@@ -46,13 +45,36 @@ def cube(students, dims=DIMS) -> dict:
 
 
 def attacker_ranges(cells: dict, figures: dict) -> dict:
-    """For each hidden count and each hidden or coded numerator, the lowest and highest
-    values consistent with everything published (or the truth and a value other than it,
-    which is all the test needs to know that the value is not pinned)."""
-    keys = list(cells)
-    index = {(key, part): i for i, (key, part) in enumerate(product(keys, ("n", "k")))}
+    """For each hidden count and each hidden or coded numerator of one measure's cube, the
+    truth and another value consistent with everything published, or the truth twice when
+    it is the only one (see `attack`)."""
+    return {(key, part): found for (_, key, part), found in attack({None: cells}, {None: figures}).items()}
+
+
+def attack(cubes: dict, figures: dict, family: dict | None = None, nested=(), exclusive=()) -> dict:
+    """The attacker against several measures' cubes of one period (`cubes` the truth,
+    `figures` what is published, both {measure: {key: ...}}): non-negative integer counts,
+    every table's rows and columns summing to their margins, a numerator between 0 and its
+    group's size (or within its coded range), a hidden group holding at least one student.
+    Measures of the same `family` count the same students in each group (one group size
+    for them all); each (a, b) of `nested` says a's students are among b's, each tuple of
+    `exclusive` that its measures count no student twice.
+
+    Returns, for each group size (by family) and numerator that no figure shows exactly,
+    (lowest, highest) of the truth and another feasible value, or (truth, truth) when no
+    other value is feasible: a pinned figure. Each solution found proves every variable it
+    moves unpinned, so a few solves settle a cube."""
+    family = family or {m: m for m in cubes}
+    keys = list(next(iter(cubes.values())))
+    index: dict = {}
+    for m, cells in cubes.items():
+        for key in keys:
+            index.setdefault((family[m], key, "n"), len(index))
+            if cells[key].k is not None:
+                index[(m, key, "k")] = len(index)
     size = len(index)
-    low, high = np.zeros(size), np.full(size, np.inf)
+    truth = np.zeros(size)
+    low, high = np.zeros(size), np.full(size, 10_000.0)
     rows, lhs, rhs = [], [], []
 
     def constrain(coefficients: dict, lo: float, hi: float):
@@ -63,56 +85,71 @@ def attacker_ranges(cells: dict, figures: dict) -> dict:
         lhs.append(lo)
         rhs.append(hi)
 
-    protected = []
-    for key in keys:
-        f, cell, n, k = figures[key], cells[key], index[(key, "n")], index[(key, "k")]
-        constrain({k: 1, n: -1}, -np.inf, 0)  # k <= n
-        if f.suppressed:
-            low[n] = 1
-            protected += [(key, "n"), (key, "k")]
-        else:
-            low[n] = high[n] = f.n
-            if f.coded:
-                lo, hi = suppression.k_bounds(cell)
-                low[k], high[k] = lo, hi
-                protected.append((key, "k"))
+    protected = set()
+    for m, cells in cubes.items():
+        for key in keys:
+            f, n = figures[m][key], index[(family[m], key, "n")]
+            truth[n] = cells[key].n
+            k = index.get((m, key, "k"))
+            if k is not None:
+                truth[k] = cells[key].k
+                constrain({k: 1, n: -1}, -np.inf, 0)  # k <= n
+            if f.suppressed:
+                low[n] = max(low[n], 1)
+                protected |= {(family[m], key, "n")} | ({(m, key, "k")} if k is not None else set())
+                continue
+            low[n], high[n] = max(low[n], f.n), min(high[n], f.n)
+            if k is None:
+                continue
+            if f.coded == "at_most":
+                high[k] = min(high[k], f.bound * f.n // 100)
+                protected.add((m, key, "k"))
+            elif f.coded == "at_least":
+                low[k] = max(low[k], -(-f.bound * f.n // 100))
+                protected.add((m, key, "k"))
             else:
-                low[k] = high[k] = f.k
+                low[k], high[k] = max(low[k], f.k), min(high[k], f.k)
+    protected = {v for v in protected if low[index[v]] < high[index[v]]}  # not published by another measure
+    for a, b in nested:
+        for key in keys:
+            constrain({index[(a, key, "k")]: 1, index[(b, key, "k")]: -1}, -np.inf, 0)
+    for together in exclusive:
+        for key in keys:
+            constrain({index[(family[together[0]], key, "n")]: -1} | {index[(m, key, "k")]: 1 for m in together},
+                      -np.inf, 0)
     # the margins: each school's cells, each breakdown value's cells and the total
-    schools = sorted({v for key in keys for d, v in key if d == "school"})
+    schools = sorted({v for key in keys for d, v in key if d == "school"}, key=repr)
     dims = sorted({d for key in keys for d, _ in key if d != "school"})
-    for part in ("n", "k"):
+    layers = {(owner, part) for owner, _, part in index}
+    for owner, part in sorted(layers, key=repr):
+        def at(key):
+            return index[(owner, key, part)]
         for dim in dims:
             values = sorted({v for key in keys for d, v in key if d == dim}, key=repr)
             margins = [((), [((dim, v),) for v in values])]
             margins += [((("school", s),), [(("school", s), (dim, v)) for v in values]) for s in schools]
             margins += [(((dim, v),), [(("school", s), (dim, v)) for s in schools]) for v in values]
             for total, parts in margins:
-                coefficients = {index[(total, part)]: -1}
-                for p in parts:
-                    coefficients[index[(p, part)]] = coefficients.get(index[(p, part)], 0) + 1
-                constrain(coefficients, 0, 0)
-        coefficients = {index[((), part)]: -1}
-        for s in schools:
-            coefficients[index[((("school", s),), part)]] = 1
-        constrain(coefficients, 0, 0)
+                constrain({at(total): -1} | {at(p): 1 for p in parts}, 0, 0)
+        constrain({at(()): -1} | {at((("school", s),)): 1 for s in schools}, 0, 0)
     constraints = LinearConstraint(np.array(rows), np.array(lhs), np.array(rhs))
-    truth = {(key, "n"): cells[key].n for key in keys} | {(key, "k"): cells[key].k for key in keys}
-    ranges = {}
-    for key, part in protected:
-        objective = np.zeros(size)
-        objective[index[(key, part)]] = 1
-        ends = []
-        for sign in (-1, 1):  # the highest first: when it is above the truth, the value is not pinned
-            result = milp(sign * objective, constraints=constraints, integrality=np.ones(size),
-                          bounds=Bounds(low, np.minimum(high, 10_000)))
-            assert result.success, result.message  # the true values are always feasible
-            ends.append(round(sign * result.fun))
-            if ends[0] != truth[(key, part)]:
-                ends.append(truth[(key, part)])
+    bounds = Bounds(low, high)
+    assert (low <= truth).all() and (truth <= high).all(), "the truth is not what was published"
+    other: dict = {}
+    for variable in sorted(protected, key=repr):
+        i = index[variable]
+        for sign in (-1, 1):  # the highest first: above the truth, the value is not pinned
+            if variable in other:
                 break
-        ranges[(key, part)] = (min(ends), max(ends))
-    return ranges
+            objective = np.zeros(size)
+            objective[i] = sign
+            result = milp(objective, constraints=constraints, integrality=np.ones(size), bounds=bounds)
+            assert result.success, result.message  # the true values are always feasible
+            solution = np.round(result.x)
+            for v in protected - other.keys():
+                if solution[index[v]] != truth[index[v]]:
+                    other[v] = int(solution[index[v]])
+    return {v: tuple(sorted((int(truth[index[v]]), other.get(v, int(truth[index[v]]))))) for v in protected}
 
 
 def pinned(cells: dict, figures: dict) -> list:
