@@ -737,6 +737,7 @@ def _global_requests(app, world, who):
             yield "GET", url_for("annual_reports.pdf", report_id=annual.uuid), 200 if reads_annual else 404
         yield "GET", url_for("annual_reports.draft", year=TODAY.year - 1, baseline=TODAY.year - 2), 302 if admin else 403
         yield "POST", url_for("annual_reports.publish"), 302 if admin else 403  # a forged post: refused, nothing published
+        yield "POST", url_for("annual_reports.public_link", report_id=annual.uuid), 302 if admin else 403
         yield "POST", url_for("reports.minimum_n"), 302 if admin else 403  # a forged post: refused, nothing saved
         yield "GET", url_for("home.classes"), 200 if who == "teacher" else 403
         yield "GET", url_for("imports.index"), 200 if admin else 403

@@ -23,7 +23,7 @@ def _table(page) -> dict[str, list[str]]:
 
 def test_principal_reads_by_grade_then_the_trend_and_exports_what_the_page_shows(page):
     sign_in(page, "principal@example.org")
-    page.get_by_role("link", name="Reports").click()
+    page.get_by_role("link", name="Reports", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reports")
     page.get_by_label("Measure").select_option("chronic_absence")
     page.get_by_label("Breakdown").select_option("grade")
