@@ -319,18 +319,18 @@ def test_the_attacker_catches_a_trend_showing_one_year_unprotected(db, monkeypat
     readers, measures = reporters(db, district)[:2], ("enrolled", "chronic_absence")  # the admin, one principal
     truth, knowledge = pages_publication(db, district.id, YEARS[0], page_figures(readers, measures))
     assert attacker_pins(truth, knowledge) == []
-    build, year_figures = reports.build, report_figures.year_figures
+    build, measure_figures = reports.build, report_figures.measure_figures
 
-    def raw_earlier_year(district_id, year, minimum=None, month_end=None):
+    def raw_earlier_year(district_id, year, measure, minimum=None, month_end=None):
         if year != YEARS[0]:
-            return year_figures(district_id, year, minimum, month_end)
+            return measure_figures(district_id, year, measure, minimum, month_end)
         rows = db.session.execute(report_cube.cells_statement(district_id, year)).all()
-        return {m: {key: Figure(c.n, c.k) for key, c in cube.items()} for m, cube in report_cube.cubes(rows).items()}
+        return {key: Figure(c.n, c.k) for key, c in report_cube.cubes(rows)[measure].items()}
 
     def trend_unprotected(user, args, today):
         with monkeypatch.context() as patch:
             if args.get("view") == "trend":
-                patch.setattr(report_figures, "year_figures", raw_earlier_year)
+                patch.setattr(report_figures, "measure_figures", raw_earlier_year)
             return build(user, args, today)
 
     monkeypatch.setattr(reports, "build", trend_unprotected)

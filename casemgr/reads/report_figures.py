@@ -23,6 +23,22 @@ def minimum_n(district_id: int) -> int:
     return db.session.scalar(sa.select(Organization.report_minimum_n).where(Organization.id == district_id)) or 10
 
 
+def measure_figures(district_id: int, year: int, measure: str, minimum: int | None = None,
+                    month_end: date | None = None) -> dict[Key, Figure]:
+    """{key: figure} of one measure: a page reads only its own measure's stored figures."""
+    minimum = minimum or minimum_n(district_id)
+    stored = db.session.scalar(
+        sa.select(StoredCube.figures).where(*_stored(district_id, year, minimum, month_end), StoredCube.measure == measure))
+    if stored is not None:
+        return _decode(stored)
+    return year_figures(district_id, year, minimum, month_end)[measure]
+
+
+def _stored(district_id: int, year: int, minimum: int, month_end: date | None) -> list:
+    return [StoredCube.district_id == district_id, StoredCube.school_year == year, StoredCube.minimum_n == minimum,
+            StoredCube.month == (month_end.month if month_end else 0)]
+
+
 def year_figures(district_id: int, year: int, minimum: int | None = None,
                  month_end: date | None = None) -> dict[str, dict[Key, Figure]]:
     """{measure: {key: figure}} of every measure of the district's school year, or of its
@@ -30,9 +46,7 @@ def year_figures(district_id: int, year: int, minimum: int | None = None,
     minimum = minimum or minimum_n(district_id)
     month = month_end.month if month_end else 0
     stored = db.session.execute(
-        sa.select(StoredCube.measure, StoredCube.figures)
-        .where(StoredCube.district_id == district_id, StoredCube.school_year == year, StoredCube.minimum_n == minimum,
-               StoredCube.month == month)
+        sa.select(StoredCube.measure, StoredCube.figures).where(*_stored(district_id, year, minimum, month_end))
     ).all()
     if len(stored) == len(report_cube.MEASURES):
         return {measure: _decode(figures) for measure, figures in stored}

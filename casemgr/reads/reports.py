@@ -177,19 +177,19 @@ def build(user: User, args: Mapping[str, str], today: date) -> Report | None:
     names = school_names(scope.district_id)
     if choice.view == "months":
         ends = month_ends_stored(scope.district_id, year.year)
-        cubes = [*(report_figures.year_figures(scope.district_id, year.year, minimum, end)[measure.key] for end in ends),
-                 report_figures.year_figures(scope.district_id, year.year, minimum)[measure.key]]
+        cubes = [*(report_figures.measure_figures(scope.district_id, year.year, measure.key, minimum, end) for end in ends),
+                 report_figures.measure_figures(scope.district_id, year.year, measure.key, minimum)]
         latest = "to date" if current is not None and current.year == year.year else "at the year's end"
         report.periods = [*(f"end of {end:%B}" for end in ends), latest]
     elif choice.trend:
-        cubes = [report_figures.year_figures(scope.district_id, y.year, minimum)[measure.key] for y in years]
+        cubes = [report_figures.measure_figures(scope.district_id, y.year, measure.key, minimum) for y in years]
         report.periods = [year_label(y) for y in years]
     if choice.trend:
         keys = [(), *(((choice.by, v),) for v in _values(choice.by, cubes, scope))] if choice.by else [()]
         report.series = [(_series_label(key, choice.by, names), [cube.get(scope.key(*key), _ABSENT) for cube in cubes])
                          for key in keys]
         return report
-    cube = report_figures.year_figures(scope.district_id, year.year, minimum)[measure.key]
+    cube = report_figures.measure_figures(scope.district_id, year.year, measure.key, minimum)
     report.total = Group(scope.key(), "All students", cube.get(scope.key(), _ABSENT))
     if not choice.by:
         return report
