@@ -27,15 +27,11 @@ bp = Blueprint("reports", __name__)
 restrict_blueprint(bp, role_permission(*reports.REPORTERS))
 
 
-def year_words(year) -> str:
-    return f"{year.year}–{year.year + 1}"
-
-
 def _report() -> tuple[reports.Report | None, reports.Table | None, charts.Chart | None]:
     report = reports.build(current_user, request.args, today())
     if report is None or report.year is None:
         return report, None, None
-    table = reports.table(report, year_words)
+    table = reports.table(report)
     if report.choice.trend:
         chart = charts.lines(report, table.title)
     elif report.cells:
@@ -51,7 +47,7 @@ def index():
     db.session.commit()  # the year's figures, if this read counted and stored them
     admin = admin_permission.can()
     return render("reports/index.html", "reports/partials/_report.html", report=report, table=table, chart=chart,
-                  measures=reports.report_cube.MEASURES, breakdowns=reports.BREAKDOWN_TITLES, year_words=year_words,
+                  measures=reports.report_cube.MEASURES, breakdowns=reports.BREAKDOWN_TITLES, year_words=reports.year_label,
                   minimum_form=MinimumNForm() if admin else None)
 
 
@@ -59,7 +55,7 @@ def index():
 def print_view():
     report, table, chart = _report()
     db.session.commit()
-    return render("reports/print.html", report=report, table=table, chart=chart, year_words=year_words)
+    return render("reports/print.html", report=report, table=table, chart=chart, year_words=reports.year_label)
 
 
 @bp.get("/reports/export.<fmt>")
