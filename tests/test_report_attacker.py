@@ -18,13 +18,9 @@ school and grade between years), so the attacker's system splits by year: a tren
 only give a hidden figure away by showing one year's figure that the year's own pages
 hide. The teeth tests show the attacker catches that, and the other weakenings.
 
-What holds today: no crossed table with its margins, of any measure in any year, gives a
-hidden figure away, and the pages show nothing but their year's protected cube. What does
-not, recorded as expected failures until the suppression module handles it: the tables of
-a year share their margins and each is protected on its own, so bounds from two tables
-can pin a shared margin; measures about the same students share group sizes but each
-measure's cube is protected on its own (minimal cases of both, and of a district that
-changes its minimum n, in tests/test_suppression.py).
+What holds: nothing published of a year, every table of every measure read together
+with how the measures hang together, gives a hidden figure away, and the pages show
+nothing but their year's protected figures.
 """
 from __future__ import annotations
 
@@ -43,7 +39,7 @@ from casemgr.models.enums import Role
 from casemgr.reads import report_cube, report_figures, reports
 from casemgr.suppression import Cell, Figure
 from tests.factories import create_district, create_indicator, create_school, create_student, create_user
-from tests.test_suppression import attack
+from tests.test_suppression import attack, read_together
 
 YEARS = (2024, 2025)
 TODAY = date(2026, 3, 2)  # in the second year
@@ -123,7 +119,9 @@ def whole(truth: dict, figures: dict) -> tuple[dict, dict]:
 def attacker_pins(truth: dict, figures: dict, reader: str = "table") -> list:
     """Every group size and numerator no page shows that the attacker pins to one value,
     reading each crossed table with its margins on its own (`reader` "table"), each
-    measure's tables together ("measure"), or all the year's measures together ("year")."""
+    measure's tables together ("measure"), or all the year's measures together ("year").
+    Read one measure at a time, a group size that another measure of its family shows is
+    no disclosure."""
     if reader == "year":
         ranges = attack(truth, figures, FAMILY, [pair for pair in NESTED if set(pair) <= truth.keys()],
                         [group for group in EXCLUSIVE if set(group) <= truth.keys()])
@@ -135,6 +133,8 @@ def attacker_pins(truth: dict, figures: dict, reader: str = "table") -> list:
                 for dim in sorted({d for key in truth[m] for d, _ in key if d != "school"})]
             for keys in parts:
                 ranges |= attack({m: {k: truth[m][k] for k in keys}}, {m: {k: figures[m][k] for k in keys}})
+        ranges = {(m, key, part): found for (m, key, part), found in ranges.items()
+                  if part != "n" or all(figures[o][key].suppressed for o in truth if FAMILY[o] == FAMILY[m])}
     return sorted(((*variable, low) for variable, (low, high) in ranges.items() if low == high), key=repr)
 
 
@@ -169,9 +169,6 @@ def test_no_table_of_any_measure_in_any_year_gives_a_hidden_figure_away(db, seed
         savepoint.rollback()
 
 
-@pytest.mark.xfail(strict=True, reason="disclosure: the tables of a year share their margins, the measures their "
-                                       "group sizes, and each is protected on its own (minimal cases: "
-                                       "tests/test_suppression.py)")
 @settings_for(10)
 @given(**POPULATIONS)
 def test_nothing_published_in_any_year_gives_a_hidden_figure_away(db, seed, schools, size, minimum_n):
@@ -183,6 +180,32 @@ def test_nothing_published_in_any_year_gives_a_hidden_figure_away(db, seed, scho
             assert attacker_pins(*year_publication(db, district.id, year, minimum_n), reader="year") == [], year
     finally:
         savepoint.rollback()
+
+
+def test_a_district_that_changes_its_minimum_hides_at_least_what_it_hid_before(db):
+    """The year's figures stored for minimum n 10, then counted again for 11: every figure
+    hidden before stays hidden, and the two read together give nothing away."""
+    district = population(db, 5, 3, 60)
+    truth, before = year_publication(db, district.id, YEARS[0], 10)
+    _, after = year_publication(db, district.id, YEARS[0], 11)
+    assert shown_small(truth, after, 11) == []
+    for measure, figures in before.items():
+        assert {key for key, f in figures.items() if f.suppressed} <= {
+            key for key, f in after[measure].items() if f.suppressed}, measure
+    together = {measure: read_together(before[measure], after[measure]) for measure in truth}
+    assert attacker_pins(truth, together, reader="year") == []
+
+
+def test_the_attacker_catches_a_minimum_changed_without_memory(db, monkeypatch):
+    """Teeth: protected afresh for minimum n 11, the figures read with those stored for
+    10 give figures away."""
+    monkeypatch.setattr(report_figures, "_hidden_before", lambda *args: {})
+    district = population(db, 5, 3, 60)
+    truth, before = year_publication(db, district.id, YEARS[0], 10)
+    _, after = year_publication(db, district.id, YEARS[0], 11)
+    assert attacker_pins(truth, before, reader="year") == [] and attacker_pins(truth, after, reader="year") == []
+    together = {measure: read_together(before[measure], after[measure]) for measure in truth}
+    assert attacker_pins(truth, together, reader="year")
 
 
 # --- what the pages show: each a part of its year's protected cube ------------------------
@@ -280,7 +303,7 @@ def test_the_attacker_catches_reports_without_complementary_suppression(db, monk
     district = population(db, TEETH_SEED["complement"], 2, 40)
     assert attacker_pins(*year_publication(db, district.id, YEARS[0], 10)) == []
     forget_stored_figures(db, district)
-    monkeypatch.setattr(suppression._Table, "complement", lambda *args, **kwargs: set())
+    monkeypatch.setattr(suppression._Layer, "complement", lambda *args, **kwargs: set())
     truth, figures = year_publication(db, district.id, YEARS[0], 10)
     assert shown_small(truth, figures, 10) == []  # primary suppression alone still hides every small group
     # but the margins give them away: the total less the others, 6 English learners
@@ -295,9 +318,10 @@ def test_the_attacker_catches_margins_published_unsuppressed(db, monkeypatch):
     forget_stored_figures(db, district)
     protected = report_cube.protected
 
-    def margins_shown(cells, minimum_n):
-        return {key: suppression._figure(cells[key], False) if len(key) <= 1 and f.suppressed
-                and not 0 < cells[key].n < minimum_n else f for key, f in protected(cells, minimum_n).items()}
+    def margins_shown(cubes, minimum_n, hidden_before=None):
+        return {m: {key: suppression._figure(cubes[m][key], False) if len(key) <= 1 and f.suppressed
+                    and not 0 < cubes[m][key].n < minimum_n else f for key, f in figures.items()}
+                for m, figures in protected(cubes, minimum_n, hidden_before).items()}
 
     monkeypatch.setattr(report_cube, "protected", margins_shown)
     truth, figures = year_publication(db, district.id, YEARS[0], 10)
@@ -321,11 +345,12 @@ def test_the_attacker_catches_a_trend_showing_one_year_unprotected(db, monkeypat
     assert attacker_pins(truth, knowledge) == []
     build, measure_figures = reports.build, report_figures.measure_figures
 
-    def raw_earlier_year(district_id, year, measure, minimum=None, month_end=None):
+    def raw_earlier_year(district_id, year, measure, minimum=None, month_end=None, parts=None):
         if year != YEARS[0]:
-            return measure_figures(district_id, year, measure, minimum, month_end)
+            return measure_figures(district_id, year, measure, minimum, month_end, parts)
         rows = db.session.execute(report_cube.cells_statement(district_id, year)).all()
-        return {key: Figure(c.n, c.k) for key, c in report_cube.cubes(rows)[measure].items()}
+        return {key: Figure(c.n, c.k) for key, c in report_cube.cubes(rows)[measure].items()
+                if parts is None or tuple(dim for dim, _ in key) in parts}
 
     def trend_unprotected(user, args, today):
         with monkeypatch.context() as patch:

@@ -23,8 +23,9 @@ class StoredCube(db.Model):
     measure: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     minimum_n: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     month: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, default=0, server_default="0")  # 0: the year
-    # [[key, n, k, coded, bound], ...], key as [[breakdown, value], ...]
-    figures: Mapped[list] = mapped_column(JSONB)
+    # {grouping: [[value, ..., n, k, coded, bound], ...]}, the grouping its breakdowns
+    # joined by "|" ("" the total, "grade", "school|grade"), a value for each of them
+    figures: Mapped[dict] = mapped_column(JSONB)
     computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 
 

@@ -8,8 +8,9 @@ enrollment of that year (without one: where they are now), so that last year's s
 the school they left. A measure is a count of students (`meets` None) or a rate: of the
 students it is about (`about`), those who meet it.
 
-Every page, chart and file publishes a part of the same protected cube of a measure and
-year (`protected`), so nothing published anywhere recovers a hidden figure.
+Every page, chart and file publishes a part of the same protected figures of a year, every
+measure's protected together (`protected`), so nothing published anywhere recovers a
+hidden figure.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 
 from casemgr.extensions import db
 from casemgr.models import IndicatorMonth, SchoolEnrollment, SchoolYear, Student, StudentIndicator
-from casemgr.suppression import Cell, Figure, Key, protect
+from casemgr.suppression import Cell, Figure, Key, protect_all
 
 Condition = Callable[[sa.Subquery], sa.ColumnElement[bool]]
 
@@ -58,6 +59,14 @@ MEASURES: dict[str, Measure] = {m.key: m for m in (
     Measure("tier_2", "Tier 2 (targeted support)", _enrolled, lambda t: t.c.tier == 2),
     Measure("tier_3", "Tier 3 (intensive support)", _enrolled, lambda t: t.c.tier == 3),
 )}
+
+# what ties the measures of a year to each other, for protecting them together: the
+# measures about the same students share their groups' sizes; severe chronic absence is
+# within chronic absence and failing English or math within failing a course; tier 2 and
+# tier 3 count no student twice
+FAMILY = {m.key: next(o.key for o in MEASURES.values() if o.about is m.about) for m in MEASURES.values()}
+NESTED = (("severe_absence", "chronic_absence"), ("core_failure", "course_failure"))
+EXCLUSIVE = (("tier_2", "tier_3"),)
 
 # the breakdowns, each a column of the year's placed students (see `placed`)
 BREAKDOWNS = ("school", "grade", "gender", "ethnicity", "low_income", "english_learner", "disability")
@@ -151,5 +160,8 @@ def cubes(rows: list[sa.Row]) -> dict[str, dict[Key, Cell]]:
     return cubes
 
 
-def protected(cells: Mapping[Key, Cell], minimum_n: int) -> dict[Key, Figure]:
-    return protect(cells, minimum_n, outer=OUTER)
+def protected(cubes: Mapping[str, Mapping[Key, Cell]], minimum_n: int,
+              hidden_before: Mapping[str, set[Key]] | None = None) -> dict[str, dict[Key, Figure]]:
+    """Every measure's figures of one year (or month), protected together; hiding at least
+    what `hidden_before` says each hid when the year was protected before."""
+    return protect_all(cubes, minimum_n, OUTER, FAMILY, NESTED, EXCLUSIVE, hidden_before)

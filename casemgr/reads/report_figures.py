@@ -8,6 +8,8 @@ figures are stored in the main one.
 """
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 
 import sqlalchemy as sa
@@ -23,15 +25,25 @@ def minimum_n(district_id: int) -> int:
     return db.session.scalar(sa.select(Organization.report_minimum_n).where(Organization.id == district_id)) or 10
 
 
+Part = tuple[str, ...]  # a grouping: () the total, ("grade",), ("school", "grade")
+
+
 def measure_figures(district_id: int, year: int, measure: str, minimum: int | None = None,
-                    month_end: date | None = None) -> dict[Key, Figure]:
-    """{key: figure} of one measure: a page reads only its own measure's stored figures."""
+                    month_end: date | None = None, parts: Sequence[Part] | None = None) -> dict[Key, Figure]:
+    """{key: figure} of one measure, or of its `parts` alone: a page reads only the
+    groupings it shows of its own measure's stored figures."""
     minimum = minimum or minimum_n(district_id)
+    names = None if parts is None else ["|".join(part) for part in parts]
+    read = StoredCube.figures if names is None else sa.func.jsonb_build_array(
+        *(StoredCube.figures[name] for name in names))
     stored = db.session.scalar(
-        sa.select(StoredCube.figures).where(*_stored(district_id, year, minimum, month_end), StoredCube.measure == measure))
+        sa.select(read).where(*_stored(district_id, year, minimum, month_end), StoredCube.measure == measure))
     if stored is not None:
-        return _decode(stored)
-    return year_figures(district_id, year, minimum, month_end)[measure]
+        return _decode(stored if names is None else dict(zip(names, stored, strict=True)))
+    figures = year_figures(district_id, year, minimum, month_end)[measure]
+    if parts is None:
+        return figures
+    return {key: figure for key, figure in figures.items() if tuple(dim for dim, _ in key) in parts}
 
 
 def _stored(district_id: int, year: int, minimum: int, month_end: date | None) -> list:
@@ -51,7 +63,7 @@ def year_figures(district_id: int, year: int, minimum: int | None = None,
     if len(stored) == len(report_cube.MEASURES):
         return {measure: _decode(figures) for measure, figures in stored}
     rows = report_cube.read_rows(report_cube.cells_statement(district_id, year, month_end))
-    figures = {measure: report_cube.protected(cube, minimum) for measure, cube in report_cube.cubes(rows).items()}
+    figures = report_cube.protected(report_cube.cubes(rows), minimum, _hidden_before(district_id, year, month))
     counted_from = rows[0].computed_at if rows else None
     now_computed = db.session.scalar(sa.select(SchoolYear.indicators_computed_at)
                                      .where(SchoolYear.district_id == district_id, SchoolYear.year == year))
@@ -66,11 +78,31 @@ def year_figures(district_id: int, year: int, minimum: int | None = None,
     return figures
 
 
-def _encode(cube: dict[Key, Figure]) -> list:
-    return [[[list(pair) for pair in key], f.n, f.k, f.coded, f.bound] for key, f in cube.items()]
+def _hidden_before(district_id: int, year: int, month: int) -> dict[str, set[Key]]:
+    """What the year's figures stored for another minimum n hide: figures already out
+    stay hidden when the district changes its minimum, so that the two read together
+    show no more than the first."""
+    hidden: dict[str, set[Key]] = defaultdict(set)
+    for measure, figures in db.session.execute(
+        sa.select(StoredCube.measure, StoredCube.figures).where(
+            StoredCube.district_id == district_id, StoredCube.school_year == year, StoredCube.month == month)
+    ):
+        hidden[measure] |= {key for key, figure in _decode(figures).items() if figure.suppressed}
+    return hidden
 
 
-def _decode(rows: list) -> dict[Key, Figure]:
+def _encode(cube: dict[Key, Figure]) -> dict[str, list]:
+    parts: dict[str, list] = defaultdict(list)
+    for key, f in cube.items():
+        parts["|".join(dim for dim, _ in key)].append([*(value for _, value in key), f.n, f.k, f.coded, f.bound])
+    return parts
+
+
+def _decode(parts: dict[str, list | None]) -> dict[Key, Figure]:
     # JSON keeps the breakdowns' values (ids, grades, words, booleans, null) as they were
-    return {tuple((dim, value) for dim, value in key): Figure(n, k, coded, bound)
-            for key, n, k, coded, bound in rows}
+    figures = {}
+    for name, rows in parts.items():
+        dims = name.split("|") if name else []
+        for row in rows or ():  # a grouping with no group: none stored (null)
+            figures[tuple(zip(dims, row, strict=False))] = Figure(*row[len(dims):])
+    return figures

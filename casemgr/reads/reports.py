@@ -175,21 +175,25 @@ def build(user: User, args: Mapping[str, str], today: date) -> Report | None:
     if year is None:
         return report
     names = school_names(scope.district_id)
+    parts = _parts(scope, choice)
+
+    def figures(school_year: int, month_end: date | None = None) -> dict[Key, Figure]:
+        return report_figures.measure_figures(scope.district_id, school_year, measure.key, minimum, month_end, parts)
+
     if choice.view == "months":
         ends = month_ends_stored(scope.district_id, year.year)
-        cubes = [*(report_figures.measure_figures(scope.district_id, year.year, measure.key, minimum, end) for end in ends),
-                 report_figures.measure_figures(scope.district_id, year.year, measure.key, minimum)]
+        cubes = [*(figures(year.year, end) for end in ends), figures(year.year)]
         latest = "to date" if current is not None and current.year == year.year else "at the year's end"
         report.periods = [*(f"end of {end:%B}" for end in ends), latest]
     elif choice.trend:
-        cubes = [report_figures.measure_figures(scope.district_id, y.year, measure.key, minimum) for y in years]
+        cubes = [figures(y.year) for y in years]
         report.periods = [year_label(y) for y in years]
     if choice.trend:
         keys = [(), *(((choice.by, v),) for v in _values(choice.by, cubes, scope))] if choice.by else [()]
         report.series = [(_series_label(key, choice.by, names), [cube.get(scope.key(*key), _ABSENT) for cube in cubes])
                          for key in keys]
         return report
-    cube = report_figures.measure_figures(scope.district_id, year.year, measure.key, minimum)
+    cube = figures(year.year)
     report.total = Group(scope.key(), "All students", cube.get(scope.key(), _ABSENT))
     if not choice.by:
         return report
@@ -209,6 +213,16 @@ def build(user: User, args: Mapping[str, str], today: date) -> Report | None:
 
 
 _ABSENT = Figure(n=0, k=0)  # a group with no student that year
+
+
+def _parts(scope: Scope, choice: Choice) -> list[tuple[str, ...]]:
+    """The groupings a report shows: the scope's total and the breakdown's groups in it,
+    and for a breakdown across the schools, the schools' totals and cells too."""
+    within = (("school",) if scope.school_id else ())
+    parts = [within, *([(*within, choice.by)] if choice.by else [])]
+    if choice.across:
+        parts += [("school",), ("school", choice.by)]
+    return list(dict.fromkeys(parts))
 
 
 def _series_label(key: Key, by: str, names: Mapping[int, str]) -> str:
