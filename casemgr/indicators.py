@@ -396,11 +396,18 @@ def recompute(district_id: int | None = None, as_of: date | None = None) -> list
         db.session.scalars(sa.select(Organization.id).where(Organization.kind == OrgKind.DISTRICT).order_by(Organization.id))
     )
     results = [r for d in districts if (r := recompute_district(d, as_of)) is not None]
-    if as_of == default_today():  # the present: the ended months of this school year too
+    present = as_of == default_today()
+    if present:  # the ended months of this school year too
         for result in results:
             recompute_months(result.district_id, as_of)
     # every row was rewritten: fresh statistics keep the caseload's plans right
     db.session.execute(sa.text("ANALYZE student_indicators"))
     db.session.execute(sa.text("ANALYZE tier_history"))
     db.session.commit()
+    if present:  # the reports' figures, counted again now rather than by their next reader
+        from casemgr.reads import report_figures
+
+        for result in results:
+            report_figures.warm(result.district_id)
+        db.session.commit()
     return results

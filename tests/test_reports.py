@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 from casemgr.extensions import db as _db
 from casemgr.models import DisclosureEntry, SchoolEnrollment, StoredCube, SchoolYear, Student
 from casemgr.models.enums import Role
-from casemgr.reads import report_cube
+from casemgr.reads import report_cube, report_figures
 from tests.conftest import RequestIsolatedClient, create_database, drop_database, make_app
 from tests.factories import create_agreement, create_district, create_indicator, create_research_org, create_school, create_student, create_user
 from tests.helpers import login, logout
@@ -220,6 +220,25 @@ def test_a_recompute_replaces_the_stored_figures(client, db, district):
                              .where(StoredCube.district_id == district.id)) == 0
 
 
+def _stored_measures(district, minimum: int) -> list[str]:
+    return sorted(_db.session.scalars(sa.select(StoredCube.measure).where(
+        StoredCube.district_id == district.id, StoredCube.school_year == YEAR, StoredCube.month == 0,
+        StoredCube.minimum_n == minimum)))
+
+
+def test_a_recompute_of_today_stores_the_figures_for_their_next_reader(client, db, district):
+    from casemgr import indicators
+
+    _students(create_school(district, name="Warm High"), 12, chronic=3, failing=0)
+    assert _stored_measures(district, 10) == []
+    indicators.recompute(district.id)
+    assert _stored_measures(district, 10) == sorted(report_cube.MEASURES)
+    # what is stored is what counting afresh gives
+    stored = report_figures.year_figures(district.id, YEAR, 10)
+    db.session.execute(sa.delete(StoredCube).where(StoredCube.district_id == district.id))
+    assert report_figures.year_figures(district.id, YEAR, 10) == stored
+
+
 # --- the reports database ---------------------------------------------------------------
 
 
@@ -330,6 +349,7 @@ def test_the_district_admin_sets_the_minimum_n_and_reports_follow(client, db, di
     assert "no figure about fewer than 15 students" in response.get_data(as_text=True)
     _db.session.refresh(district)
     assert district.report_minimum_n == 15
+    assert _stored_measures(district, 15) == sorted(report_cube.MEASURES)  # counted for it at once
     assert _cells(_page(client))["Setting High"] == ["*", "*", "*"]
     logout(client)
     login(client, create_user(Role.PRINCIPAL, school))

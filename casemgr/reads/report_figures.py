@@ -78,6 +78,25 @@ def year_figures(district_id: int, year: int, minimum: int | None = None,
     return figures
 
 
+def warm(district_id: int) -> int:
+    """Counts, protects and stores the figures of every school year of the district, and
+    of every month of one, that are not stored for its minimum n: run after a recompute
+    and after a new minimum, so that the first reader does not wait. Returns how many
+    years and months it stored."""
+    from casemgr.reads.reports import month_ends_stored, stored_years
+
+    minimum = minimum_n(district_id)
+    stored = set(db.session.execute(
+        sa.select(StoredCube.school_year, StoredCube.month).distinct()
+        .where(StoredCube.district_id == district_id, StoredCube.minimum_n == minimum)).all())
+    periods = [(year.year, end) for year in stored_years(district_id)
+               for end in (None, *month_ends_stored(district_id, year.year))]
+    missing = [(year, end) for year, end in periods if (year, end.month if end else 0) not in stored]
+    for year, end in missing:
+        year_figures(district_id, year, minimum, end)
+    return len(missing)
+
+
 def _hidden_before(district_id: int, year: int, month: int) -> dict[str, set[Key]]:
     """What the year's figures stored for another minimum n hide: figures already out
     stay hidden when the district changes its minimum, so that the two read together

@@ -16,7 +16,7 @@ from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.identity import admin_permission, restrict_blueprint, role_permission
 from casemgr.models import Organization, ReportLogEntry, User
-from casemgr.reads import reports
+from casemgr.reads import report_figures, reports
 from casemgr.services import report_log
 from casemgr.views import charts, spreadsheets
 from casemgr.clock import start_of
@@ -87,13 +87,15 @@ class MinimumNForm(FlaskForm):
 @admin_permission.require(http_exception=403)
 def minimum_n():
     """The district's minimum n: no figure about fewer students is published. Every
-    figure is counted and protected for it anew on the next read."""
+    figure is counted and protected for it anew, hiding at least what it hid before."""
     form = MinimumNForm()
     district = db.session.get(Organization, current_user.organization_id)
     if not form.validate_on_submit():
         flash("; ".join(e for errors in form.errors.values() for e in errors) or "The form expired: try again.", "error")
         return redirect(url_for("reports.index"))
     district.report_minimum_n = form.minimum_n.data
+    db.session.commit()
+    report_figures.warm(district.id)
     db.session.commit()
     flash(f"Reports now show no figure about fewer than {form.minimum_n.data} students.", "success")
     return redirect(url_for("reports.index"))
