@@ -34,7 +34,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from casemgr import suppression
-from casemgr.models import Organization, SchoolEnrollment, SchoolYear, StoredCube
+from casemgr.indicators import current_settings
+from casemgr.models import IndicatorMonth, Organization, SchoolEnrollment, SchoolYear, StoredCube
 from casemgr.models.enums import Role
 from casemgr.reads import report_cube, report_figures, reports
 from casemgr.suppression import Cell, Figure
@@ -55,8 +56,9 @@ EXCLUSIVE = (("tier_2", "tier_3"),)
 def population(db, seed: int, schools: int, size: int):
     """`size` students in `schools` schools of unequal size over two years, with subgroups
     and indicators drawn with shares of their own per population (so that some groups
-    are small); some students change school between the years, some leave or arrive."""
-    rng = random.Random(seed)
+    are small); some students change school between the years, some leave or arrive. The
+    second year has indicators as of the end of a month too."""
+    rng, months = random.Random(seed), random.Random(seed + 1)
     district = create_district()
     made = [create_school(district, name=f"School {n}") for n in range(schools)]
     weights = [rng.random() + 0.1 for _ in made]
@@ -90,8 +92,27 @@ def population(db, seed: int, schools: int, size: int):
                 ninth_grade_on_track=(rng.random() < share["on_track"]) if year_grade == 9 else None,
                 credits_on_track=rng.random() < share["on_track"],
                 fafsa_status=rng.choice(("complete", "submitted", "not_started")) if year_grade == 12 else None)
+            if year == YEARS[1]:
+                add_months(db, student, year, months, share)
     db.session.flush()
     return district
+
+
+MONTH_ENDS = (date(2025, 10, 31),)  # ended months of the second year with indicators as of them
+
+
+def add_months(db, student, year: int, rng: random.Random, share: dict) -> None:
+    """The student's indicators as of each of `MONTH_ENDS`, drawn afresh."""
+    for end in MONTH_ENDS:
+        chronic = rng.random() < share["chronic"]
+        failures = rng.choice((1, 2)) if rng.random() < share["failing"] else 0
+        db.session.add(IndicatorMonth(
+            student_id=student.id, school_year=year, month_end=end, settings_id=current_settings(student.district_id).id,
+            days_enrolled=rng.choice((0, 40, 50)), chronic_absence=chronic, severe_absence=chronic and rng.random() < 0.4,
+            course_failures=failures, core_failure=failures > 0 and rng.random() < 0.6,
+            suspensions=int(rng.random() < share["suspended"] / 3), ninth_grade_on_track=None,
+            credits_on_track=rng.random() < share["on_track"], fafsa_status=None,
+            tier=rng.choices((1, 2, 3), (1, share["tier"], share["tier"] / 2))[0]))
 
 
 def year_publication(db, district_id: int, year: int, minimum_n: int) -> tuple[dict, dict]:
@@ -211,37 +232,44 @@ def test_the_attacker_catches_a_minimum_changed_without_memory(db, monkeypatch):
 # --- what the pages show: each a part of its year's protected cube ------------------------
 
 CHOICES = ([{"year": str(y)} for y in YEARS] + [{"year": str(y), "across": "school"} for y in YEARS]
-           + [{"view": "trend"}])
+           + [{"view": "trend"}, {"view": "months", "year": str(YEARS[1])}])
 
 
 def page_figures(users, measures=tuple(report_cube.MEASURES)) -> dict:
-    """{(year, measure): {key: [figure shown, ...]}} over every page of `measures` the users
-    may open: each breakdown and crossed table of each year, and each trend."""
+    """{(period, measure): {key: [figure shown, ...]}} over every page of `measures` the
+    users may open: each breakdown and crossed table of each year, each trend and the
+    second year month by month. A period is (year, None), or (year, month end)."""
     seen: dict = defaultdict(lambda: defaultdict(list))
     for user in users:
         for measure in measures:
             for by in reports.BREAKDOWN_TITLES:
                 for choice in CHOICES:
                     report = reports.build(user, {"measure": measure, "by": by, **choice}, TODAY)
-                    for year, key, figure in shown_on(report):
-                        seen[(year, report.choice.measure)][key].append(figure)
+                    for period, key, figure in shown_on(report):
+                        seen[(period, report.choice.measure)][key].append(figure)
     return seen
 
 
 def shown_on(report: reports.Report):
-    """(year, key, figure) of every figure of a report."""
+    """(period, key, figure) of every figure of a report."""
     measure, by, scope = report.choice.measure, report.choice.by, report.scope
     if report.series:
-        years = [y.year for y in report.years]
-        cubes = [report_figures.year_figures(scope.district_id, y, report.minimum_n)[measure] for y in years]
+        if report.choice.view == "months":
+            year = report.year.year
+            periods = [*((year, end) for end in reports.month_ends_stored(scope.district_id, year)), (year, None)]
+        else:
+            periods = [(y.year, None) for y in report.years]
+        cubes = [report_figures.year_figures(scope.district_id, year, report.minimum_n, end)[measure]
+                 for year, end in periods]
         keys = [scope.key(), *(scope.key((by, v)) for v in (reports._values(by, cubes, scope) if by else ()))]
         for key, (_, figures) in zip(keys, report.series, strict=True):
-            yield from ((year, key, figure) for year, figure in zip(years, figures, strict=True))
+            yield from ((period, key, figure) for period, figure in zip(periods, figures, strict=True))
         return
+    period = (report.year.year, None)
     for group in (report.total, *report.groups, *report.row_totals):
-        yield report.year.year, group.key, group.figure
+        yield period, group.key, group.figure
     for (school, value), figure in report.cells.items():
-        yield report.year.year, (("school", school), (by, value)), figure
+        yield period, (("school", school), (by, value)), figure
 
 
 def known(measure: str, figures: list[Figure]) -> Figure:
@@ -255,31 +283,40 @@ def known(measure: str, figures: list[Figure]) -> Figure:
     return (exact or shown or figures)[0]
 
 
-def pages_publication(db, district_id: int, year: int, seen: dict) -> tuple[dict, dict]:
-    truth = report_cube.cubes(db.session.execute(report_cube.cells_statement(district_id, year)).all())
-    measures = {m for y, m in seen if y == year}
+def pages_publication(db, district_id: int, period: tuple, seen: dict) -> tuple[dict, dict]:
+    """The truth of a period and what the pages showed of it. A month's pages show no
+    crossed table: those groups are taken as their protected figures (a reader who knew
+    them would know more, and still pin nothing)."""
+    truth = report_cube.cubes(db.session.execute(report_cube.cells_statement(district_id, *period)).all())
+    measures = {m for p, m in seen if p == period}
     truth, _ = whole({m: truth[m] for m in measures}, {m: {key: reports._ABSENT for key in truth[m]} for m in measures})
-    assert all(seen[(year, m)].keys() == truth[m].keys() for m in measures)  # the pages show every group
-    return truth, {m: {key: known(m, seen[(year, m)][key]) for key in truth[m]} for m in measures}
+    if period[1] is None:  # a year's pages show every group
+        assert all(seen[(period, m)].keys() == truth[m].keys() for m in measures)
+    protected = report_figures.year_figures(district_id, period[0], 10, period[1])
+    return truth, {m: {key: known(m, seen[(period, m)][key]) if key in seen[(period, m)]
+                       else protected[m].get(key, reports._ABSENT) for key in truth[m]} for m in measures}
 
 
 def test_every_page_shows_its_years_protected_figures_and_nothing_else(db):
-    """The district admin's pages of every measure, breakdown, crossed table, year and
-    trend, and a principal's of two measures: each figure shown is the one of its year's
-    protected cube; no table, read with all the pages show of it, gives a hidden figure away."""
+    """The district admin's pages of every measure, breakdown, crossed table, year, trend
+    and month, and a principal's of two measures: each figure shown is the one of its
+    period's protected figures; nothing the pages show of a period, every measure read
+    together, gives a hidden figure away."""
     district = population(db, 11, 3, 60)
     admin, principal, *_ = reporters(db, district)
     seen = page_figures([admin])
-    for (year, measure), groups in page_figures([principal], ("enrolled", "chronic_absence")).items():
+    for (period, measure), groups in page_figures([principal], ("enrolled", "chronic_absence")).items():
         for key, figures in groups.items():
-            seen[(year, measure)][key] += figures
-    for (year, measure), groups in seen.items():
-        cube = report_figures.year_figures(district.id, year, 10)[measure]
+            seen[(period, measure)][key] += figures
+    for (period, measure), groups in seen.items():
+        cube = report_figures.year_figures(district.id, period[0], 10, period[1])[measure]
         for key, figures in groups.items():
-            assert set(figures) == {cube.get(key, reports._ABSENT)}, (year, measure, key)
-    for year in YEARS:
-        truth, knowledge = pages_publication(db, district.id, year, seen)
-        assert attacker_pins(truth, knowledge) == []
+            assert set(figures) == {cube.get(key, reports._ABSENT)}, (period, measure, key)
+    periods = sorted({period for period, _ in seen}, key=repr)
+    assert periods == [(YEARS[0], None), (YEARS[1], None), (YEARS[1], MONTH_ENDS[0])]
+    for period in periods:
+        truth, knowledge = pages_publication(db, district.id, period, seen)
+        assert attacker_pins(truth, knowledge, reader="year") == [], period
 
 
 def reporters(db, district) -> list:
@@ -341,7 +378,7 @@ def test_the_attacker_catches_a_trend_showing_one_year_unprotected(db, monkeypat
     stays safe."""
     district = population(db, TEETH_SEED["trend"], 2, 40)
     readers, measures = reporters(db, district)[:2], ("enrolled", "chronic_absence")  # the admin, one principal
-    truth, knowledge = pages_publication(db, district.id, YEARS[0], page_figures(readers, measures))
+    truth, knowledge = pages_publication(db, district.id, (YEARS[0], None), page_figures(readers, measures))
     assert attacker_pins(truth, knowledge) == []
     build, measure_figures = reports.build, report_figures.measure_figures
 
@@ -359,14 +396,14 @@ def test_the_attacker_catches_a_trend_showing_one_year_unprotected(db, monkeypat
             return build(user, args, today)
 
     monkeypatch.setattr(reports, "build", trend_unprotected)
-    truth, knowledge = pages_publication(db, district.id, YEARS[0], page_figures(readers, measures))
+    truth, knowledge = pages_publication(db, district.id, (YEARS[0], None), page_figures(readers, measures))
     # the principal's trend shows their school's 2024 groups as counted; the district's
     # crossed tables then give away the other school's hidden cells
     assert shown_small(truth, knowledge, 10)
     other = schools_of(db, district)[1]  # the principal's is the first
     assert any(key[0] == ("school", other.id) for _, key, _, _ in attacker_pins(truth, knowledge))
     # the later year, shown from its own protected cube by every page, still gives nothing away
-    assert attacker_pins(*pages_publication(db, district.id, YEARS[1], page_figures(readers, measures))) == []
+    assert attacker_pins(*pages_publication(db, district.id, (YEARS[1], None), page_figures(readers, measures))) == []
 
 
 TEETH_SEED = {"complement": 1, "margins": 1, "trend": 1}  # populations where each weakening gives figures away
