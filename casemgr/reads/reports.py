@@ -332,11 +332,20 @@ def table(report: Report, years_label=year_label) -> Table:
 
 
 def month_ends_stored(district_id: int, year: int) -> list[date]:
-    """The month ends of the school year with indicators as of them, in order."""
-    from casemgr.models import IndicatorMonth, Student
+    """The month ends of the school year with indicators as of them, in order: one look
+    into the index of each month of the year."""
+    from datetime import timedelta
 
-    in_district = sa.select(Student.id).where(Student.district_id == district_id)
-    return list(db.session.scalars(
-        sa.select(IndicatorMonth.month_end).distinct()
-        .where(IndicatorMonth.school_year == year, IndicatorMonth.student_id.in_(in_district))
-        .order_by(IndicatorMonth.month_end)))
+    from casemgr.indicators import month_ends
+    from casemgr.models import IndicatorMonth
+
+    school_year = db.session.scalar(sa.select(SchoolYear).where(SchoolYear.district_id == district_id,
+                                                                SchoolYear.year == year))
+    if school_year is None:
+        return []
+    ends = month_ends(school_year, school_year.ends_on + timedelta(days=1))
+    found = db.session.execute(sa.select(*(
+        sa.exists().where(IndicatorMonth.school_year == year, IndicatorMonth.month_end == end,
+                          Student.id == IndicatorMonth.student_id, Student.district_id == district_id)
+        for end in ends))).one() if ends else ()
+    return [end for end, stored in zip(ends, found, strict=True) if stored]
