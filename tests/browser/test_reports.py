@@ -25,6 +25,7 @@ def test_principal_reads_by_grade_then_the_trend_and_exports_what_the_page_shows
     sign_in(page, "principal@example.org")
     page.get_by_role("link", name="Reports", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reports")
+    page.wait_for_load_state()  # htmx listens for changes once the page has loaded
     page.get_by_label("Measure").select_option("chronic_absence")
     page.get_by_label("Breakdown").select_option("grade")
     expect(page).to_have_url(re.compile(r"measure=chronic_absence&by=grade"))
