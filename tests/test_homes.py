@@ -219,6 +219,23 @@ def test_school_queue_since_a_chosen_date(client, db, school):
     assert f'value="{(TODAY - timedelta(days=30)).isoformat()}"' in home(client)
 
 
+def test_a_counselor_moved_to_another_school_sees_that_schools_queue_at_once(client, db, school):
+    """The queue's statement is built once per user and day and then reused: a change to
+    the user's row (here, their school) builds another, never reads the one before."""
+    counselor = create_user(Role.COUNSELOR, school)
+    tier_story(db, create_student(school, last_name="Riverbank"), (40, 1), (5, 3))
+    other = create_school(db.session.get(Organization, school.district_id), name="Hilltop High")
+    tier_story(db, create_student(other, last_name="Hillside"), (40, 1), (5, 3))
+    login(client, counselor)
+    for _ in range(2):  # the second reads the statement the first built
+        tiers = section(home(client), "tiers")
+        assert " Riverbank</a>" in tiers and "Hillside" not in tiers
+    counselor.organization_id = other.id
+    db.session.flush()
+    tiers = section(home(client), "tiers")
+    assert " Hillside</a>" in tiers and "Riverbank" not in tiers
+
+
 @pytest.mark.parametrize(("zone", "shown"), [("Pacific/Kiritimati", "2 December 2026"),
                                              ("Pacific/Pago_Pago", "1 December 2026")])
 def test_school_queue_dates_are_the_districts_days(client, db, school, monkeypatch, app, zone, shown):

@@ -31,6 +31,7 @@ from flask import g, has_request_context
 from sqlalchemy.orm import aliased
 
 from casemgr import policy
+from casemgr.clock import start_of, today
 from casemgr.extensions import db
 from casemgr.models import Note, Organization, Referral, ReferralEvent, Student, User
 from casemgr.models.enums import Category, ReferralStatus, Role
@@ -63,12 +64,14 @@ def has_notices(user: User) -> bool:
 
 def default_since(user: User) -> datetime:
     """Where "new" starts: the user's last visit to their notices, or, before their
-    first, the last 30 days. Fixed once per request, so the count and the list agree."""
+    first, the start of the district's day 30 days ago (the same all day, so the
+    statements that count them can be reused). Fixed once per request, so the count and
+    the list agree."""
     if user.notices_seen_at is not None:
         return user.notices_seen_at
     cache = g.setdefault("notices_since", {}) if has_request_context() else {}
     if user.id not in cache:
-        cache[user.id] = datetime.now(UTC) - FIRST_VISIT_LOOKBACK
+        cache[user.id] = start_of(today() - FIRST_VISIT_LOOKBACK)
     return cache[user.id]
 
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, joinedload
 
-from casemgr import policy
+from casemgr import policy, statement_cache
 from casemgr.clock import start_of
 from casemgr.extensions import db
 from casemgr.models import (
@@ -158,13 +158,10 @@ def roster_page(user: User, today: date, page: int = 1, consent: str = "",
     reminder's), kept in `RosterPage.alongside`; an empty page counts them in a second,
     and a page past the last reads the last in a third."""
     consent = consent if consent in CONSENT_FILTERS else ""
-    base, expires = _roster_query(user, today, consent)
-    bases = policy.list_bases(user, today)
-    listed = (base.add_columns(Student, expires.label("expires"), *bases.columns, *newest_consent(user.organization_id),
-                               sa.func.count().over().label("total"), *alongside)
-              .order_by(Student.last_name, Student.first_name, Student.id).limit(ROSTER_PAGE_SIZE))
+    key = ("roster page", statement_cache.user_facts(user), today, consent, statement_cache.columns_key(alongside))
+    base, listed, bases = statement_cache.reuse(key, lambda: _roster_page_statement(user, today, consent, alongside))
     page = max(page, 1)
-    rows = db.session.execute(listed.offset((page - 1) * ROSTER_PAGE_SIZE)).all()
+    rows = db.session.execute(listed, {"roster_offset": (page - 1) * ROSTER_PAGE_SIZE}).all()
     if rows:
         total, kept = rows[0].total, rows[0]._mapping
     else:
@@ -173,7 +170,7 @@ def roster_page(user: User, today: date, page: int = 1, consent: str = "",
     pages = max((total + ROSTER_PAGE_SIZE - 1) // ROSTER_PAGE_SIZE, 1)
     if page > pages and total:
         page = pages
-        rows = db.session.execute(listed.offset((page - 1) * ROSTER_PAGE_SIZE)).all()
+        rows = db.session.execute(listed, {"roster_offset": (page - 1) * ROSTER_PAGE_SIZE}).all()
     page = min(page, pages)
     return RosterPage(
         rows=[
@@ -186,6 +183,19 @@ def roster_page(user: User, today: date, page: int = 1, consent: str = "",
     )
 
 
+def _roster_page_statement(user: User, today: date, consent: str,
+                           alongside: Sequence[sa.Label]) -> tuple[sa.Select, sa.Select, policy.ListBases]:
+    """(the roster's entries, a page of them with everything the page shows, the bases
+    that read each row), the page's offset a parameter (`roster_offset`)."""
+    base, expires = _roster_query(user, today, consent)
+    bases = policy.list_bases(user, today)
+    listed = (base.add_columns(Student, expires.label("expires"), *bases.columns, *newest_consent(user.organization_id),
+                               sa.func.count().over().label("total"), *alongside)
+              .order_by(Student.last_name, Student.first_name, Student.id).limit(ROSTER_PAGE_SIZE)
+              .offset(sa.bindparam("roster_offset", 0)))
+    return base, listed, bases
+
+
 @dataclass(frozen=True)
 class ListedNote:
     note: Note
@@ -195,15 +205,19 @@ class ListedNote:
 
 def latest_notes(user: User, today: date, limit: int = LATEST_NOTES) -> list[ListedNote]:
     """The newest notes the user may read, about students whose notes they may see."""
-    bases = policy.list_bases(user, today, frozenset({Category.NOTES, Category.IDENTITY}))
-    rows = db.session.execute(
-        sa.select(Note, Student, *bases.columns)
-        .join(Student, Student.id == Note.student_id)
-        .options(joinedload(Note.author), joinedload(Note.organization))
-        .where(policy.visible_students(user, Category.NOTES, today), policy.note_text_readable(user))
-        .order_by(Note.created_at.desc(), Note.id.desc())
-        .limit(limit)
-    ).all()
+    def build() -> tuple[sa.Select, policy.ListBases]:
+        bases = policy.list_bases(user, today, frozenset({Category.NOTES, Category.IDENTITY}))
+        return (
+            sa.select(Note, Student, *bases.columns)
+            .join(Student, Student.id == Note.student_id)
+            .options(joinedload(Note.author), joinedload(Note.organization))
+            .where(policy.visible_students(user, Category.NOTES, today), policy.note_text_readable(user))
+            .order_by(Note.created_at.desc(), Note.id.desc())
+            .limit(limit)
+        ), bases
+
+    query, bases = statement_cache.reuse(("latest notes", statement_cache.user_facts(user), today, limit), build)
+    rows = db.session.execute(query).all()
     return [ListedNote(row[0], row[1], bases.read(row)) for row in rows]
 
 
@@ -231,12 +245,17 @@ def expiring_consents(user: User, today: date, limit: int = EXPIRING_LISTED,
         total = db.session.scalar(_count(base))
     if not total:
         return ExpiringConsents(0, [], today)
-    bases = policy.list_bases(user, today, frozenset({Category.IDENTITY}))
-    rows = db.session.execute(
-        base.add_columns(Student, expires.label("expires"), *bases.columns)
-        .order_by(expires, Student.last_name, Student.first_name, Student.id)
-        .limit(limit)
-    ).all()
+
+    def build() -> tuple[sa.Select, policy.ListBases]:
+        bases = policy.list_bases(user, today, frozenset({Category.IDENTITY}))
+        return (
+            base.add_columns(Student, expires.label("expires"), *bases.columns)
+            .order_by(expires, Student.last_name, Student.first_name, Student.id)
+            .limit(limit)
+        ), bases
+
+    query, bases = statement_cache.reuse(("expiring consents", statement_cache.user_facts(user), today, limit), build)
+    rows = db.session.execute(query).all()
     listed = [RosterRow(row[1], row[0], in_force(row.expires, today), bases.read(row)) for row in rows]
     return ExpiringConsents(total, listed, today)
 

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from casemgr import policy
+from casemgr import policy, statement_cache
 from casemgr.clock import district_zone, local_day, start_of
 from casemgr.extensions import db
 from casemgr.indicators import school_year_number
@@ -301,23 +301,14 @@ def load_queue(user: User, today: date, since: date, sections: list[QueueSection
     """Every section's first items and how many it holds, in one statement: each
     section's rows numbered and counted (window functions, before its limit), the
     sections joined by UNION ALL, then their students; with the `alongside` columns
-    (uncorrelated: the navigation's counts), whose values are kept when a row is read."""
+    (uncorrelated: the navigation's counts), whose values are kept when a row is read.
+    The statement is built once per user, day and choice (`casemgr.statement_cache`)."""
     sections = SECTIONS if sections is None else sections
-    situation = Situation(user, today, since, mine)
-    ranked = []
-    for index, section in enumerate(sections):
-        query = section.query(situation)
-        position = sa.func.row_number().over(order_by=list(query._order_by_clauses)).label("position")
-        first = query.add_columns(position, sa.func.count().over().label("total")).limit(SHOWN_PER_SECTION).subquery()
-        ranked.append(sa.select(sa.literal(index).label("part"), first.c.position, first.c.total,
-                                *(first.c[name] for name in COLUMNS)))
-    items = sa.union_all(*ranked).subquery()
-    rows = db.session.execute(
-        sa.select(items, Student.uuid.label("student_uuid"), Student.preferred_name, Student.first_name,
-                  Student.last_name, *alongside)
-        .join(Student, Student.id == items.c.student_id)
-        .order_by(items.c.part, items.c.position)
-    ).all()
+    key = ("school queue", statement_cache.user_facts(user), today, since, mine, str(district_zone()),
+           tuple((section.key, section.query) for section in sections), statement_cache.columns_key(alongside))
+    statement = statement_cache.reuse(key, lambda: _queue_statement(Situation(user, today, since, mine), sections,
+                                                                    alongside))
+    rows = db.session.execute(statement).all()
     parts = [QueuePart(section, 0) for section in sections]
     kept = {column.name: rows[0]._mapping[column.name] for column in alongside} if rows else {}
     for row in rows:
@@ -326,3 +317,21 @@ def load_queue(user: User, today: date, since: date, sections: list[QueueSection
                                f"{row.preferred_name or row.first_name} {row.last_name}")
         parts[row.part].items.append(QueueItem(student, row.ref, row.day, row.detail, row.number, row.party))
     return Queue(since, today, parts, kept)
+
+
+def _queue_statement(situation: Situation, sections: list[QueueSection],
+                     alongside: Sequence[sa.ColumnElement]) -> sa.Select:
+    ranked = []
+    for index, section in enumerate(sections):
+        query = section.query(situation)
+        position = sa.func.row_number().over(order_by=list(query._order_by_clauses)).label("position")
+        first = query.add_columns(position, sa.func.count().over().label("total")).limit(SHOWN_PER_SECTION).subquery()
+        ranked.append(sa.select(sa.literal(index).label("part"), first.c.position, first.c.total,
+                                *(first.c[name] for name in COLUMNS)))
+    items = sa.union_all(*ranked).subquery()
+    return (
+        sa.select(items, Student.uuid.label("student_uuid"), Student.preferred_name, Student.first_name,
+                  Student.last_name, *alongside)
+        .join(Student, Student.id == items.c.student_id)
+        .order_by(items.c.part, items.c.position)
+    )
