@@ -6,33 +6,39 @@ than PostgreSQL takes to run it. A statement object keeps its key once computed,
 reusing the object costs neither.
 
 A statement is reused only under a key that names everything it is built from: the
-user's row and their organization's row as they are now (`user_facts`: a new role, a
-training date, a move to another school make another key), the day, and the builder's
-own arguments. Everything else a statement depends on it reads in SQL when it runs
-(consents, rosters, caseloads, the time), never in Python while it is built.
+user's row and their organization's row as they are now, and the data-sharing agreements
+in force that the policy reads for a partner's staff (`user_facts`: a new role, a
+training date, a move to another school, an agreement ended make another key), the day,
+and the builder's own arguments. Everything else a statement depends on it reads in SQL
+when it runs (consents, rosters, caseloads, the time), never in Python while it is
+built: the tests that count a page's statements see a statement read while building
+as one more on the first visit than on the next.
 """
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
+from datetime import date
 from typing import TypeVar
 
 import sqlalchemy as sa
 
 from casemgr.models import User
+from casemgr.models.enums import PARTNER_STAFF
 
 MAX_STATEMENTS = 256
 
-S = TypeVar("S", bound=sa.Executable)
+S = TypeVar("S")
 
-_statements: OrderedDict[Hashable, sa.Executable] = OrderedDict()
+_statements: OrderedDict[Hashable, object] = OrderedDict()
+_column_keys: OrderedDict[int, tuple[sa.ColumnElement, Hashable]] = OrderedDict()
 _lock = threading.Lock()
 
 
 def reuse(key: Hashable, build: Callable[[], S]) -> S:
-    """The statement built for `key`, built by `build` the first time (the least recently
-    used ones go past MAX_STATEMENTS)."""
+    """The statement (or columns, or what else SQL is made of) built for `key`, built by
+    `build` the first time (the least recently used ones go past MAX_STATEMENTS)."""
     with _lock:
         statement = _statements.get(key)
         if statement is not None:
@@ -49,12 +55,18 @@ def reuse(key: Hashable, build: Callable[[], S]) -> S:
 def clear() -> None:
     with _lock:
         _statements.clear()
+        _column_keys.clear()
 
 
-def user_facts(user: User) -> tuple:
-    """Every column of the user's row and of their organization's, as they are now."""
+def user_facts(user: User, today: date) -> tuple:
+    """Every column of the user's row and of their organization's, as they are now, and
+    the organization's data-sharing agreements in force `today` (read once per request)."""
+    from casemgr import policy
+
     organization = user.organization
-    return (_row(user), _row(organization) if organization is not None else None)
+    agreements = tuple(_row(a) for a in policy.active_agreements(user.organization_id, today)) \
+        if user.role_enum in PARTNER_STAFF else ()
+    return (_row(user), _row(organization) if organization is not None else None, today, agreements)
 
 
 def _row(instance) -> tuple:
@@ -64,13 +76,24 @@ def _row(instance) -> tuple:
 
 def columns_key(columns: Sequence[sa.ColumnElement]) -> Hashable:
     """What a few columns built elsewhere say, SQL and values: two lists with the same key
-    render the same SQL with the same parameters."""
+    render the same SQL with the same parameters. A column built once and reused (by
+    `reuse`) is read once: its key is kept with the column itself."""
     keys = []
     for column in columns:
+        with _lock:
+            known = _column_keys.get(id(column))
+        if known is not None and known[0] is column:
+            keys.append(known[1])
+            continue
         cache_key = column._generate_cache_key()
         if cache_key is None:  # not cacheable: never the same as another
             return object()
-        keys.append((cache_key.key, tuple(_hashable(b.effective_value) for b in cache_key.bindparams)))
+        key = (cache_key.key, tuple(_hashable(b.effective_value) for b in cache_key.bindparams))
+        with _lock:
+            _column_keys[id(column)] = (column, key)  # the column kept: its id is not reused
+            while len(_column_keys) > MAX_STATEMENTS:
+                _column_keys.popitem(last=False)
+        keys.append(key)
     return tuple(keys)
 
 

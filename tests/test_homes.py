@@ -14,6 +14,7 @@ from casemgr.models import (
     AmendmentRequest,
     AmendmentRequestEvent,
     ConsentAsk,
+    DataSharingAgreement,
     DisclosureEntry,
     ImportBatch,
     Note,
@@ -523,6 +524,21 @@ def test_youth_worker_sees_each_students_tier_and_changes_as_consents_allow(clie
     assert set(by_student[(s["Consented"].id,)].categories) == {str(c) for c in TIER_AND_MORE}
     assert set(by_student[(s["Partly"].id,)].categories) == {"identity", "attendance"}
     assert all(basis.startswith("consent:") for e in entries for basis in e.basis.values())
+
+
+def test_youth_worker_sees_nothing_more_once_the_agreement_ends(client, db, school):
+    """The worker's statements are built once per day and reused, under a key that holds
+    the agreements in force: the district ending the agreement mid-day builds new ones,
+    under which the consented student shows nothing."""
+    worker, _ = worker_situation(db, school)
+    login(client, worker)
+    for _ in range(2):  # the second reads the statements the first built
+        assert "Tier 2" in roster_row(home(client), "Consented")
+    for agreement in db.session.scalars(sa.select(DataSharingAgreement)
+                                        .where(DataSharingAgreement.organization_id == worker.organization_id)):
+        agreement.ended_on = TODAY
+    db.session.flush()
+    assert "Tier 2" not in home(client)
 
 
 def test_youth_worker_changes_count_from_their_last_visit(client, db, school):

@@ -10,6 +10,8 @@ from casemgr import statement_cache
 from casemgr.models.enums import Role
 from tests.factories import create_school, create_user
 
+TODAY = date(2026, 10, 1)
+
 
 def test_a_statement_is_built_once_per_key_and_the_least_used_go_first(monkeypatch):
     monkeypatch.setattr(statement_cache, "MAX_STATEMENTS", 2)
@@ -37,10 +39,25 @@ def test_columns_with_other_values_have_other_keys():
 def test_the_users_facts_change_with_their_row_and_their_organization(db):
     school = create_school()
     user = create_user(Role.COUNSELOR, school)
-    facts = statement_cache.user_facts(user)
-    assert statement_cache.user_facts(user) == facts
+    facts = statement_cache.user_facts(user, TODAY)
+    assert statement_cache.user_facts(user, TODAY) == facts
     user.ferpa_trained_on = date(2020, 1, 1)
-    assert statement_cache.user_facts(user) != facts
-    facts = statement_cache.user_facts(user)
+    assert statement_cache.user_facts(user, TODAY) != facts
+    facts = statement_cache.user_facts(user, TODAY)
     school.name = "Renamed High"
-    assert statement_cache.user_facts(user) != facts
+    assert statement_cache.user_facts(user, TODAY) != facts
+
+
+def test_a_partners_facts_hold_the_agreements_in_force(db):
+    from tests.factories import create_agreement, create_district, create_partner
+
+    district = create_district()
+    partner = create_partner()
+    agreement = create_agreement(partner, district, categories=["attendance"], starts_on=date(2026, 8, 1),
+                                 ends_on=date(2027, 7, 31))
+    worker = create_user(Role.YOUTH_WORKER, partner)
+    facts = statement_cache.user_facts(worker, TODAY)
+    assert statement_cache.user_facts(worker, TODAY) == facts
+    agreement.ended_on = TODAY
+    db.session.flush()
+    assert statement_cache.user_facts(worker, TODAY) != facts

@@ -147,7 +147,9 @@ def _count(query: sa.Select) -> sa.Select:
 def expiring_count(user: User, today: date) -> sa.Label:
     """How many students of the roster have their consent ending soon, as a column for
     `roster_page`'s `alongside` (`expiring`)."""
-    return _count(_roster_query(user, today, "expiring")[0]).scalar_subquery().label("expiring")
+    return statement_cache.reuse(
+        ("expiring count", statement_cache.user_facts(user, today)),
+        lambda: _count(_roster_query(user, today, "expiring")[0]).scalar_subquery().label("expiring"))
 
 
 def roster_page(user: User, today: date, page: int = 1, consent: str = "",
@@ -158,7 +160,7 @@ def roster_page(user: User, today: date, page: int = 1, consent: str = "",
     reminder's), kept in `RosterPage.alongside`; an empty page counts them in a second,
     and a page past the last reads the last in a third."""
     consent = consent if consent in CONSENT_FILTERS else ""
-    key = ("roster page", statement_cache.user_facts(user), today, consent, statement_cache.columns_key(alongside))
+    key = ("roster page", statement_cache.user_facts(user, today), consent, statement_cache.columns_key(alongside))
     base, listed, bases = statement_cache.reuse(key, lambda: _roster_page_statement(user, today, consent, alongside))
     page = max(page, 1)
     rows = db.session.execute(listed, {"roster_offset": (page - 1) * ROSTER_PAGE_SIZE}).all()
@@ -216,7 +218,7 @@ def latest_notes(user: User, today: date, limit: int = LATEST_NOTES) -> list[Lis
             .limit(limit)
         ), bases
 
-    query, bases = statement_cache.reuse(("latest notes", statement_cache.user_facts(user), today, limit), build)
+    query, bases = statement_cache.reuse(("latest notes", statement_cache.user_facts(user, today), limit), build)
     rows = db.session.execute(query).all()
     return [ListedNote(row[0], row[1], bases.read(row)) for row in rows]
 
@@ -254,7 +256,7 @@ def expiring_consents(user: User, today: date, limit: int = EXPIRING_LISTED,
             .limit(limit)
         ), bases
 
-    query, bases = statement_cache.reuse(("expiring consents", statement_cache.user_facts(user), today, limit), build)
+    query, bases = statement_cache.reuse(("expiring consents", statement_cache.user_facts(user, today), limit), build)
     rows = db.session.execute(query).all()
     listed = [RosterRow(row[1], row[0], in_force(row.expires, today), bases.read(row)) for row in rows]
     return ExpiringConsents(total, listed, today)
@@ -315,25 +317,47 @@ def roster_changes(user: User, roster: RosterPage, since: date, today: date) -> 
     if not ids:
         return {}
 
-    def when_seen(key, value) -> sa.ColumnElement:
-        # an array parameter rather than IN (...): the statement is compiled once, not per page
-        return sa.case((Student.id == sa.any_(sa.literal(seeing[key], ARRAY(sa.Integer))), value))
-
-    def count_since(model, *where) -> sa.ScalarSelect:
-        return sa.select(sa.func.count()).select_from(model).where(*where).scalar_subquery()
-
     # the attendance rates then, joined when the students seen are of one district (as a
     # partner's roster usually is), else read per district
     by_district: dict[int, list[int]] = defaultdict(list)
     for row in roster.rows:
         if row.student.id in seeing[Category.ATTENDANCE]:
             by_district[row.student.district_id].append(row.student.id)
-    rates = attendance_rates_on_subquery(*next(iter(by_district.items())), since) if len(by_district) == 1 else None
+    joined = len(by_district) == 1
     rates_then: dict[int, Decimal | None] = {}
     if len(by_district) > 1:
         for district_id, students in sorted(by_district.items()):
             rates_then.update(attendance_rates_on(district_id, students, since))
+    changes = statement_cache.reuse(("roster changes", statement_cache.user_facts(user, today), since, joined),
+                                    lambda: _changes_statement(user, since, joined))
+    values = {_seeing(key): seeing[key] for key in (None, *_SEEN)} | {"shown_ids": ids}
+    if joined:
+        district_id, students = next(iter(by_district.items()))
+        values |= {"ids": sorted(set(students)), "as_of": since, "district_id": district_id}
+    rows = db.session.execute(changes, values).all()
+    return {row.id: RosterChange(row.tier, row.tier_then, row.rate, row.rate_then if joined
+                                 else rates_then.get(row.id), row.failing, row.incidents, row.notes) for row in rows}
 
+
+_SEEN = (Category.ATTENDANCE, Category.GRADES, Category.BEHAVIOR, Category.NOTES)  # and None: the tier
+
+
+def _seeing(key: Category | None) -> str:
+    return f"seeing_{key or 'tier'}"
+
+
+def _changes_statement(user: User, since: date, joined: bool) -> sa.Select:
+    """The changes of `roster_changes`, its students and what is seen of each given when it
+    runs: `shown_ids`, `seeing_<category>` (and, `joined`, the rates' `ids`, `as_of` and
+    `district_id`)."""
+    def when_seen(key, value) -> sa.ColumnElement:
+        # an array parameter rather than IN (...): the statement is compiled once, not per page
+        return sa.case((Student.id == sa.any_(sa.bindparam(_seeing(key), type_=ARRAY(sa.Integer))), value))
+
+    def count_since(model, *where) -> sa.ScalarSelect:
+        return sa.select(sa.func.count()).select_from(model).where(*where).scalar_subquery()
+
+    rates = attendance_rates_on_subquery(0, [0], since) if joined else None  # its values given when it runs
     latest_year = (sa.select(sa.func.max(StudentIndicator.school_year))
                    .where(StudentIndicator.student_id == Student.id).correlate(Student).scalar_subquery())
     readable = sa.and_(Note.student_id == Student.id, Note.created_at >= start_of(since), Note.author_id != user.id,
@@ -354,13 +378,11 @@ def roster_changes(user: User, roster: RosterPage, since: date, today: date) -> 
         )
         .outerjoin(StudentIndicator, sa.and_(StudentIndicator.student_id == Student.id,
                                              StudentIndicator.school_year == latest_year))
-        .where(Student.id == sa.any_(sa.literal(ids, ARRAY(sa.Integer))))
+        .where(Student.id == sa.any_(sa.bindparam("shown_ids", type_=ARRAY(sa.Integer))))
     )
     if rates is not None:
         changes = changes.outerjoin(rates, rates.c.id == Student.id)
-    rows = db.session.execute(changes).all()
-    return {row.id: RosterChange(row.tier, row.tier_then, row.rate, row.rate_then if rates is not None
-                                 else rates_then.get(row.id), row.failing, row.incidents, row.notes) for row in rows}
+    return changes
 
 
 def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote],
@@ -402,7 +424,12 @@ def admin_summary_columns(user: User, today: date) -> list[sa.Label]:
     """The administrator's counts as columns, for a statement of their own or alongside
     the roster's page (`summary_of` reads them back): the inbox's referrals by state, the
     staff the compliance rules block (`policy.compliance_missing`, the list face of
-    `partner_block_reason`), and the organization's load."""
+    `partner_block_reason`), and the organization's load. Built once per user and day."""
+    return statement_cache.reuse(("admin summary", statement_cache.user_facts(user, today)),
+                                 lambda: _admin_summary_columns(user, today))
+
+
+def _admin_summary_columns(user: User, today: date) -> list[sa.Label]:
     inbox = sa.select(sa.func.count()).where(policy.referral_inbox(user, today))
 
     def referrals(status: ReferralStatus) -> sa.ScalarSelect:

@@ -9,7 +9,7 @@ from flask import Flask, current_app, g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from casemgr import policy
+from casemgr import policy, statement_cache
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.models.enums import Role
@@ -87,13 +87,22 @@ def badge_columns() -> list[sa.Label]:
     already counted."""
     if not current_user.is_authenticated or g.get("notices_unavailable"):
         return []
+    user, day = current_user._get_current_object(), today()
+    count_notices = notices.has_notices(user) and "notice_count" not in g
+    count_open = policy.lists_amendments(user) and "open_amendments" not in g
+    return statement_cache.reuse(("badges", statement_cache.user_facts(user, day), notices.default_since(user),
+                                  count_notices, count_open),
+                                 lambda: _badge_columns(user, day, count_notices, count_open))
+
+
+def _badge_columns(user, day, count_notices: bool, count_open: bool) -> list[sa.Label]:
     columns = []
-    if notices.has_notices(current_user) and "notice_count" not in g:
-        notice_count = notices.notice_count_query(current_user, today())
+    if count_notices:
+        notice_count = notices.notice_count_query(user, day)
         if notice_count is not None:
             columns.append(notice_count.scalar_subquery().label("nav_notices"))
-    if policy.lists_amendments(current_user) and "open_amendments" not in g:
-        columns.append(amendments.open_count_query(current_user).scalar_subquery().label("nav_open"))
+    if count_open:
+        columns.append(amendments.open_count_query(user).scalar_subquery().label("nav_open"))
     return columns
 
 
