@@ -24,6 +24,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
+from casemgr.clock import district_zone
 from casemgr.models import User
 from casemgr.models.enums import PARTNER_STAFF
 
@@ -59,14 +60,16 @@ def clear() -> None:
 
 
 def user_facts(user: User, today: date) -> tuple:
-    """Every column of the user's row and of their organization's, as they are now, and
-    the organization's data-sharing agreements in force `today` (read once per request)."""
+    """Every column of the user's row and of their organization's, as they are now, the
+    organization's data-sharing agreements in force `today` (read once per request), and
+    the district's time zone (days become moments in it)."""
     from casemgr import policy
 
     organization = user.organization
     agreements = tuple(_row(a) for a in policy.active_agreements(user.organization_id, today)) \
         if user.role_enum in PARTNER_STAFF else ()
-    return (_row(user), _row(organization) if organization is not None else None, today, agreements)
+    return (_row(user), _row(organization) if organization is not None else None, today, agreements,
+            str(district_zone()))
 
 
 def _row(instance) -> tuple:

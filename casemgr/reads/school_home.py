@@ -304,7 +304,7 @@ def load_queue(user: User, today: date, since: date, sections: list[QueueSection
     (uncorrelated: the navigation's counts), whose values are kept when a row is read.
     The statement is built once per user, day and choice (`casemgr.statement_cache`)."""
     sections = SECTIONS if sections is None else sections
-    key = ("school queue", statement_cache.user_facts(user, today), since, mine, str(district_zone()),
+    key = ("school queue", statement_cache.user_facts(user, today), since, mine,
            tuple((section.key, section.query) for section in sections), statement_cache.columns_key(alongside))
     statement = statement_cache.reuse(key, lambda: _queue_statement(Situation(user, today, since, mine), sections,
                                                                     alongside))
