@@ -16,6 +16,7 @@ as one more on the first visit than on the next.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -28,7 +29,7 @@ from casemgr.clock import district_zone
 from casemgr.models import User
 from casemgr.models.enums import PARTNER_STAFF
 
-MAX_STATEMENTS = 256
+MAX_STATEMENTS = 1024  # a home keeps from one (a counselor) to seven (a partner admin)
 
 S = TypeVar("S")
 
@@ -59,17 +60,19 @@ def clear() -> None:
         _column_keys.clear()
 
 
-def user_facts(user: User, today: date) -> tuple:
-    """Every column of the user's row and of their organization's, as they are now, the
-    organization's data-sharing agreements in force `today` (read once per request), and
-    the district's time zone (days become moments in it)."""
+def user_facts(user: User, today: date) -> str:
+    """A digest of every column of the user's row and of their organization's, as they
+    are now, the organization's data-sharing agreements in force `today` (read once per
+    request), the day and the district's time zone (days become moments in it)."""
     from casemgr import policy
 
     organization = user.organization
     agreements = tuple(_row(a) for a in policy.active_agreements(user.organization_id, today)) \
         if user.role_enum in PARTNER_STAFF else ()
-    return (_row(user), _row(organization) if organization is not None else None, today, agreements,
-            str(district_zone()))
+    facts = (_row(user), _row(organization) if organization is not None else None, today, agreements,
+             str(district_zone()))
+    # kept as a digest: no password hash or second-factor secret stays in the process
+    return hashlib.sha256(repr(facts).encode()).hexdigest()
 
 
 def _row(instance) -> tuple:

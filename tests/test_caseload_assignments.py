@@ -207,3 +207,23 @@ def test_the_counselors_caseload_defaults_to_their_students_with_the_whole_schoo
     assert len(listed(whole)) == 5 and 'aria-current="page">Whole school' in whole
     assert "scope=school" in whole.split('id="caseload-results"')[1].split("Previous")[0]  # links keep it
     assert sorted(listed(page(client, "?scope=nonsense"))) == ["Kim, Sam", "baker, Sam"]
+
+
+def test_a_rule_counts_the_students_current_on_the_day_asked(db, school, people, students):
+    """A statement built for a day (the home's queue, reused all that day) counts the
+    students current on that day, not on the clock's."""
+    from datetime import timedelta
+
+    from casemgr.clock import today
+    from casemgr.models import Student
+    from casemgr.reads.caseload_assignments import in_caseload_of
+
+    caseloads.add_rule(people["principal"], school, people["ana"], None, "A", "Z")
+    students["Kim"].left_on = today() - timedelta(days=2)
+    db.session.flush()
+
+    def names(day):
+        return set(db.session.scalars(sa.select(Student.last_name).where(in_caseload_of(people["ana"].id, day))))
+
+    assert "Kim" in names(today() - timedelta(days=5))
+    assert "Kim" not in names(today()) and "Adams" in names(today())

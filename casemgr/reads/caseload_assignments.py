@@ -4,6 +4,7 @@ counselor gets."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -17,26 +18,27 @@ from casemgr.text import unaccented
 INDIVIDUALS_SHOWN = 200
 
 
-def rule_matches(rule: type[CaseloadRule] = CaseloadRule) -> sa.ColumnElement[bool]:
-    """A rule matches a current student of its school (one who has not left) in its grade
-    (if it names one) whose last name starts with a letter of its range (if it has one),
-    accents aside ("Ábalos" is an A)."""
+def rule_matches(rule: type[CaseloadRule] = CaseloadRule, day: date | None = None) -> sa.ColumnElement[bool]:
+    """A rule matches a current student of its school (one who has not left by `day`,
+    today by default) in its grade (if it names one) whose last name starts with a letter
+    of its range (if it has one), accents aside ("Ábalos" is an A)."""
     initial = sa.func.upper(sa.func.left(unaccented(Student.last_name), 1))
     return sa.and_(
         rule.school_id == Student.school_id,
-        Student.current_on(today()),
+        Student.current_on(day or today()),
         sa.or_(rule.grade.is_(None), rule.grade == Student.grade),
         sa.or_(rule.letters_from.is_(None), initial.between(rule.letters_from, rule.letters_to)),
     )
 
 
-def in_caseload_of(counselor_id: int | sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+def in_caseload_of(counselor_id: int | sa.ColumnElement[int], day: date | None = None) -> sa.ColumnElement[bool]:
     """A condition on `Student`: assigned to the counselor one by one, or, when not
-    assigned to anyone one by one, matched by one of the counselor's rules."""
+    assigned to anyone one by one, matched by one of the counselor's rules (on `day`)."""
     assigned = sa.exists().where(CaseloadAssignment.student_id == Student.id).correlate_except(CaseloadAssignment)
     mine = sa.exists().where(CaseloadAssignment.student_id == Student.id,
                              CaseloadAssignment.counselor_id == counselor_id).correlate_except(CaseloadAssignment)
-    by_rule = sa.exists().where(CaseloadRule.counselor_id == counselor_id, rule_matches()).correlate_except(CaseloadRule)
+    by_rule = sa.exists().where(CaseloadRule.counselor_id == counselor_id,
+                                rule_matches(day=day)).correlate_except(CaseloadRule)
     return sa.or_(mine, sa.and_(~assigned, by_rule))
 
 

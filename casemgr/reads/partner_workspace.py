@@ -160,7 +160,8 @@ def roster_page(user: User, today: date, page: int = 1, consent: str = "",
     reminder's), kept in `RosterPage.alongside`; an empty page counts them in a second,
     and a page past the last reads the last in a third."""
     consent = consent if consent in CONSENT_FILTERS else ""
-    key = ("roster page", statement_cache.user_facts(user, today), consent, statement_cache.columns_key(alongside))
+    key = ("roster page", statement_cache.user_facts(user, today), consent, ROSTER_PAGE_SIZE,
+           statement_cache.columns_key(alongside))
     base, listed, bases = statement_cache.reuse(key, lambda: _roster_page_statement(user, today, consent, alongside))
     page = max(page, 1)
     rows = db.session.execute(listed, {"roster_offset": (page - 1) * ROSTER_PAGE_SIZE}).all()
@@ -357,7 +358,9 @@ def _changes_statement(user: User, since: date, joined: bool) -> sa.Select:
     def count_since(model, *where) -> sa.ScalarSelect:
         return sa.select(sa.func.count()).select_from(model).where(*where).scalar_subquery()
 
-    rates = attendance_rates_on_subquery(0, [0], since) if joined else None  # its values given when it runs
+    # its values given when it runs, by the names of its text (`ids`, `as_of`, `district_id`):
+    # every other parameter of this statement is anonymous, so none can be taken for them
+    rates = attendance_rates_on_subquery(0, [0], since) if joined else None
     latest_year = (sa.select(sa.func.max(StudentIndicator.school_year))
                    .where(StudentIndicator.student_id == Student.id).correlate(Student).scalar_subquery())
     readable = sa.and_(Note.student_id == Student.id, Note.created_at >= start_of(since), Note.author_id != user.id,
@@ -420,7 +423,7 @@ def admin_summary(user: User, today: date) -> AdminSummary:
     return summary_of(db.session.execute(sa.select(*admin_summary_columns(user, today))).one()._mapping)
 
 
-def admin_summary_columns(user: User, today: date) -> list[sa.Label]:
+def admin_summary_columns(user: User, today: date) -> tuple[sa.Label, ...]:
     """The administrator's counts as columns, for a statement of their own or alongside
     the roster's page (`summary_of` reads them back): the inbox's referrals by state, the
     staff the compliance rules block (`policy.compliance_missing`, the list face of
@@ -429,7 +432,7 @@ def admin_summary_columns(user: User, today: date) -> list[sa.Label]:
                                  lambda: _admin_summary_columns(user, today))
 
 
-def _admin_summary_columns(user: User, today: date) -> list[sa.Label]:
+def _admin_summary_columns(user: User, today: date) -> tuple[sa.Label, ...]:
     inbox = sa.select(sa.func.count()).where(policy.referral_inbox(user, today))
 
     def referrals(status: ReferralStatus) -> sa.ScalarSelect:
@@ -440,11 +443,11 @@ def _admin_summary_columns(user: User, today: date) -> list[sa.Label]:
         User.role.in_([str(r) for r in PARTNER_STAFF]), policy.compliance_missing(today).is_not(None),
     ).scalar_subquery()
     capacity, on_roster, pending = load_columns(user.organization_id, today)
-    return [referrals(ReferralStatus.SENT).label("summary_sent"),
+    return (referrals(ReferralStatus.SENT).label("summary_sent"),
             referrals(ReferralStatus.AWAITING_CONSENT).label("summary_awaiting"),
             referrals(ReferralStatus.ACCEPTED).label("summary_accepted"), blocked.label("summary_blocked"),
             capacity.label("summary_capacity"), on_roster.label("summary_on_roster"),
-            pending.label("summary_pending")]
+            pending.label("summary_pending"))
 
 
 def summary_of(values: Mapping[str, object]) -> AdminSummary:

@@ -68,7 +68,8 @@ class Situation:
         `mine`, the counselor's caseload, or the whole school while they have none (the
         check is uncorrelated: read once in the statement)."""
         # a CASE, not an OR: PostgreSQL then looks for the caseload only when there is one
-        return [sa.case((has_caseload(self.user), in_caseload_of(self.user.id)), else_=sa.true())] if self.mine else []
+        return [sa.case((has_caseload(self.user), in_caseload_of(self.user.id, self.today)), else_=sa.true())] \
+            if self.mine else []
 
     @property
     def since_moment(self) -> datetime:
@@ -304,7 +305,8 @@ def load_queue(user: User, today: date, since: date, sections: list[QueueSection
     (uncorrelated: the navigation's counts), whose values are kept when a row is read.
     The statement is built once per user, day and choice (`casemgr.statement_cache`)."""
     sections = SECTIONS if sections is None else sections
-    key = ("school queue", statement_cache.user_facts(user, today), since, mine,
+    key = ("school queue", statement_cache.user_facts(user, today), since, mine, SHOWN_PER_SECTION,
+           CONSENTS_ENDING_WITHIN,
            tuple((section.key, section.query) for section in sections), statement_cache.columns_key(alongside))
     statement = statement_cache.reuse(key, lambda: _queue_statement(Situation(user, today, since, mine), sections,
                                                                     alongside))

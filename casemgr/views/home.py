@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import Optional, ValidationError
 
-from casemgr import policy
+from casemgr import policy, statement_cache
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.identity import role_permission
@@ -69,9 +69,11 @@ def _school_home():
     since = form.since.data if form.validate() and form.since.data else school_home.default_since(day)
     # a counselor with a caseload starts from their own students, the whole school a click away
     counselor = current_user.role_enum is Role.COUNSELOR
-    has_caseload = caseload_assignments.has_caseload(current_user).label("has_caseload")
+    user = current_user._get_current_object()
+    has_caseload = statement_cache.reuse(("has caseload", statement_cache.user_facts(user, day)),
+                                         lambda: caseload_assignments.has_caseload(user).label("has_caseload"))
     queue = school_home.load_queue(current_user, day, since, mine=counselor and request.args.get("scope") != "school",
-                                   alongside=navigation.badge_columns() + ([has_caseload] if counselor else []))
+                                   alongside=[*navigation.badge_columns(), *([has_caseload] if counselor else [])])
     navigation.remember_badges(queue.alongside)
     if counselor and "has_caseload" not in queue.alongside:  # an empty queue: no row carried it
         queue.alongside["has_caseload"] = db.session.scalar(sa.select(has_caseload))

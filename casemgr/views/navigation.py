@@ -80,13 +80,13 @@ def _count_both_badges() -> None:
     g.notice_count, g.open_amendments = counts.notices, counts.open or 0
 
 
-def badge_columns() -> list[sa.Label]:
+def badge_columns() -> tuple[sa.Label, ...]:
     """The navigation's counts (new notices, open amendment requests) as columns a page's
     own statement can carry, so that they cost no statement of their own; give the row
     read back to `remember_badges`. Empty when the navigation shows no count, or has
     already counted."""
     if not current_user.is_authenticated or g.get("notices_unavailable"):
-        return []
+        return ()
     user, day = current_user._get_current_object(), today()
     count_notices = notices.has_notices(user) and "notice_count" not in g
     count_open = policy.lists_amendments(user) and "open_amendments" not in g
@@ -95,7 +95,7 @@ def badge_columns() -> list[sa.Label]:
                                  lambda: _badge_columns(user, day, count_notices, count_open))
 
 
-def _badge_columns(user, day, count_notices: bool, count_open: bool) -> list[sa.Label]:
+def _badge_columns(user, day, count_notices: bool, count_open: bool) -> tuple[sa.Label, ...]:
     columns = []
     if count_notices:
         notice_count = notices.notice_count_query(user, day)
@@ -103,7 +103,7 @@ def _badge_columns(user, day, count_notices: bool, count_open: bool) -> list[sa.
             columns.append(notice_count.scalar_subquery().label("nav_notices"))
     if count_open:
         columns.append(amendments.open_count_query(user).scalar_subquery().label("nav_open"))
-    return columns
+    return tuple(columns)
 
 
 def remember_badges(values: Mapping[str, object]) -> None:
