@@ -153,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
         release_forms,
         annual_reports,
         reports,
+        research,
         rights,
         roster,
         students,
@@ -186,6 +187,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(referrals.bp)
     app.register_blueprint(release_forms.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(research.bp)
+    app.register_blueprint(research.admin_bp)
     app.register_blueprint(annual_reports.bp)
     app.register_blueprint(rights.bp)
     app.register_blueprint(roster.bp)

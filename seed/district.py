@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+import sqlalchemy as sa
+
 from casemgr.extensions import db
 from casemgr.models import (
     DataSharingAgreement,
@@ -214,6 +216,30 @@ def create_agreements(d: MockDistrict, admin_id: int) -> None:
     db.session.add_all(objects)
     db.session.flush()
     _link_service_schools(d, [o for o in objects if isinstance(o, ServiceAgreement)])
+
+
+def create_research_project(d: MockDistrict, admin_id: int) -> None:
+    """The research partner's study under written agreement (issue 16), covering every
+    stored school year and school, with the demo researcher attached."""
+    from casemgr.models import ResearchProject, ResearchProjectMember, SchoolYear
+
+    years = sorted(db.session.scalars(sa.select(SchoolYear.year).where(SchoolYear.district_id == d.district_id)))
+    project = ResearchProject(
+        district_id=d.district_id, organization_id=d.research_id,
+        title="Attendance and course success from 9th grade to graduation",
+        purpose="Which early signs of chronic absence and course failure predict students falling off track, "
+                "so that the partnership's supports reach them sooner.",
+        approval_reference="MERC IRB 2026-014",
+        variables=["school", "grade", "gender", "ethnicity", "low_income", "english_learner", "disability",
+                   "birth_year", "attendance_rate", "chronic_absence", "course_failures", "core_failure",
+                   "ninth_grade_on_track", "credits_on_track", "tier"],
+        school_years=years, school_ids=[], starts_on=date(d.year, 9, 1), ends_on=date(d.year + 2, 8, 31),
+        destroy_by=date(d.year + 3, 8, 31), created_by_id=admin_id, created_at=start_of(date(d.year, 8, 25)))
+    db.session.add(project)
+    db.session.flush()
+    db.session.add(ResearchProjectMember(project_id=project.id, user_id=d.demo["researcher"].id,
+                                         added_by_id=admin_id, added_at=start_of(date(d.year, 8, 26))))
+    db.session.flush()
 
 
 def _link_service_schools(d: MockDistrict, agreements: list[ServiceAgreement]) -> None:

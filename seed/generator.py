@@ -146,6 +146,7 @@ def build(students: int, seed: int, as_of: date) -> tuple[MockDistrict, history.
         spots = rosters.build_rosters(d)
         write_records(d, cur, hash_password(DEMO_PASSWORD), past)
         district.create_agreements(d, d.demo["admin"].id)
+        district.create_research_project(d, d.demo["admin"].id)
         district.create_thresholds(d, d.demo["admin"].id)
         db.session.flush()
         rosters.write_rosters(cur, d, spots)

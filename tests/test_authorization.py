@@ -161,6 +161,12 @@ ROUTES = {
     "annual_reports.public_link": "district_admin_post",
     "annual_reports.public": "public",
     "annual_reports.public_pdf": "public",
+    "research_admin.index": "district_admin",
+    "research_admin.new": "district_admin",
+    "research_admin.show": "district_admin_project",
+    "research_admin.attach": "district_admin_project_post",
+    "research_admin.detach": "district_admin_project_post",
+    "research.projects": "researcher",
     "language.choose": "public_post",
     "two_factor.sign_in": "public",
     "two_factor.enrol": "signed_in",
@@ -231,6 +237,7 @@ class World:
     guardians: dict = field(default_factory=dict)
     asks: dict = field(default_factory=dict)
     annual_report: object = None
+    research_project: object = None
 
 
 def _plant_records(db, student, teacher, n):
@@ -341,6 +348,18 @@ def build_world(db) -> World:
                                                               "baseline": TODAY.year - 2, "minimum_n": 10, "margin": 2,
                                                               "sections": []})
     db.session.add(w.annual_report)
+    # a study of the district by the world's research partner, its researcher attached
+    from casemgr.models import ResearchProject, ResearchProjectMember
+
+    w.research_project = ResearchProject(
+        district_id=district.id, organization_id=u["researcher"].organization_id, title="RESEARCHMARK study",
+        purpose="A study", approval_reference="IRB 1", variables=["grade", "attendance_rate"],
+        school_years=[TODAY.year - 1], starts_on=LONG_AGO, ends_on=LATER, destroy_by=LATER,
+        created_by_id=u["district_admin"].id)
+    db.session.add(w.research_project)
+    db.session.flush()
+    db.session.add(ResearchProjectMember(project_id=w.research_project.id, user_id=u["researcher"].id,
+                                         added_by_id=u["district_admin"].id))
     db.session.flush()
     return w
 
@@ -739,6 +758,17 @@ def _global_requests(app, world, who):
         yield "POST", url_for("annual_reports.publish"), 302 if admin else 403  # a forged post: refused, nothing published
         yield "POST", url_for("annual_reports.public_link", report_id=annual.uuid), 302 if admin else 403
         yield "POST", url_for("reports.minimum_n"), 302 if admin else 403  # a forged post: refused, nothing saved
+        # research projects: the district admin's to record, a researcher's to read when attached
+        project = world.research_project
+        yield "GET", url_for("research_admin.index"), 200 if admin else 403
+        yield "GET", url_for("research_admin.new"), 200 if admin else 403
+        yield "POST", url_for("research_admin.new"), 400 if admin else 403  # a forged post without its fields
+        yield "GET", url_for("research_admin.show", project_id=project.uuid), 200 if admin else 403
+        yield "POST", url_for("research_admin.attach", project_id=project.uuid), 302 if admin else 403  # no one chosen
+        researcher = world.users["researcher"]
+        yield "POST", url_for("research_admin.detach", project_id=project.uuid, user_id=researcher.uuid), \
+            302 if admin else 403
+        yield "GET", url_for("research.projects"), 200 if who == "researcher" else 403
         yield "GET", url_for("home.classes"), 200 if who == "teacher" else 403
         yield "GET", url_for("imports.index"), 200 if admin else 403
         yield "POST", url_for("imports.upload"), 400 if admin else 403  # a forged post without a file

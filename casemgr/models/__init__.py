@@ -12,6 +12,7 @@ from casemgr.models.edfi import EdFiDescriptorMapping, EdFiStudent
 from casemgr.models.indicators import IndicatorMonth, StudentIndicator, TierChange
 from casemgr.models.people import Organization, User
 from casemgr.models.reports import PublishedReport, ReportLogEntry, StoredCube
+from casemgr.models.research import ResearchProject, ResearchProjectMember
 from casemgr.models.records import (
     AttendanceYear,
     Assessment,
@@ -38,7 +39,7 @@ __all__ = [
     "AmendmentRequest", "AmendmentRequestEvent", "CaseloadAssignment", "CaseloadRule", "Assessment", "AttendanceYear", "CalendarDay", "Consent", "ConsentAsk", "ConsentRevocation", "CourseMark",
     "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureArchive", "DisclosureChainHead", "DisclosureDigest", "DisclosureEntry", "EdFiDescriptorMapping", "EdFiStudent",
     "FafsaRecord",
-    "Flag", "IndicatorMonth", "PublishedReport", "ReportLogEntry", "StoredCube", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
+    "Flag", "IndicatorMonth", "PublishedReport", "ReportLogEntry", "StoredCube", "ResearchProject", "ResearchProjectMember", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
     "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",
     "ServiceAgreement", "SourceId", "SourceSchool", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "TierChange", "User",
     "service_agreement_schools",

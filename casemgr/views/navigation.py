@@ -23,7 +23,8 @@ NAVIGATION[Role.DISTRICT_ADMIN] += [
     (_l("Disclosure log"), "admin.disclosures"),
 ]
 NAVIGATION[Role.DISTRICT_ADMIN] += [(_l("Imports"), "imports.index"), (_l("Organizations"), "organizations.index"),
-                                    (_l("Staff accounts"), "users.index")]
+                                    (_l("Staff accounts"), "users.index"), (_l("Research projects"), "research_admin.index")]
+NAVIGATION[Role.RESEARCHER] += [(_l("Research projects"), "research.projects")]
 NAVIGATION[Role.PRINCIPAL] += [(_l("Caseload"), "caseload.index")]
 NAVIGATION[Role.COUNSELOR] += [(_l("Caseload"), "caseload.index")]
 NAVIGATION[Role.TEACHER] += [(_l("My classes"), "home.classes")]

@@ -1,0 +1,171 @@
+"""Research projects (issue 16 item 1): the district admin records studies and attaches
+researchers (`research_admin`, under /admin/research); a researcher reads the projects
+they are attached to (`research`, /research)."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from casemgr.clock import today
+from casemgr.extensions import db
+from casemgr.identity import admin_permission, restrict_blueprint, role_permission
+from casemgr.models import Organization, ResearchProject, SchoolYear, User
+from casemgr.models.enums import OrgKind, Role
+from casemgr.research import VARIABLES, labels
+from casemgr.services import research as research_service
+from casemgr.views.forms import CheckboxListField, flashed, saved
+from casemgr.views.rendering import render
+
+admin_bp = Blueprint("research_admin", __name__, url_prefix="/admin/research")
+restrict_blueprint(admin_bp, admin_permission)
+bp = Blueprint("research", __name__)
+restrict_blueprint(bp, role_permission(Role.RESEARCHER))
+
+
+class ProjectForm(FlaskForm):
+    organization = SelectField("Research organization", validators=[DataRequired("Choose the research organization.")])
+    title = StringField("Title", validators=[DataRequired("Give the project a title."), Length(max=200)])
+    purpose = TextAreaField("Purpose of the study", validators=[DataRequired("State the purpose of the study."),
+                                                                Length(max=4000)])
+    approval_reference = StringField(
+        "Ethics (IRB) approval reference", validators=[DataRequired("Give the reference of the ethics approval."),
+                                                       Length(max=200)],
+        description="The study exception of FERPA (34 CFR 99.31(a)(6)) needs a written agreement for a study; "
+                    "this project is that record.")
+    variables = CheckboxListField("Approved variables", validators=[DataRequired("Choose at least one variable.")],
+                                  description="One row per student and school year, with these columns only.")
+    school_years = CheckboxListField("School years covered", validators=[DataRequired("Choose at least one school year.")])
+    schools = CheckboxListField("Schools covered", description="None chosen: every school of the district.")
+    starts_on = DateField("First day", validators=[DataRequired("Enter the first day (YYYY-MM-DD).")])
+    ends_on = DateField("Last day", validators=[DataRequired("Enter the last day (YYYY-MM-DD).")])
+    destroy_by = DateField("Data destroyed by", validators=[DataRequired("Enter the day by which the data must be "
+                                                                          "destroyed (YYYY-MM-DD).")])
+
+
+class AttachForm(FlaskForm):
+    researcher = SelectField("Researcher", validators=[DataRequired("Choose a researcher.")])
+
+
+class ConfirmForm(FlaskForm):
+    pass
+
+
+def _district() -> Organization:
+    return db.session.get(Organization, current_user.organization_id)
+
+
+def _project(project_id: uuid.UUID) -> ResearchProject:
+    project = db.session.scalar(sa.select(ResearchProject).where(ResearchProject.uuid == project_id,
+                                                                 ResearchProject.district_id == _district().id))
+    if project is None:
+        abort(404)
+    return project
+
+
+def _year_label(year: int) -> str:
+    return f"{year}–{year + 1}"
+
+
+@admin_bp.get("")
+def index():
+    day = today()
+    projects = db.session.scalars(
+        sa.select(ResearchProject).where(ResearchProject.district_id == _district().id)
+        .order_by(ResearchProject.starts_on.desc(), ResearchProject.id.desc())).all()
+    return render("research/admin_index.html", projects=[(p, research_service.state(p, day)) for p in projects])
+
+
+@admin_bp.route("/new", methods=["GET", "POST"])
+def new():
+    district = _district()
+    organizations = db.session.scalars(sa.select(Organization).where(Organization.kind == str(OrgKind.RESEARCH))
+                                       .order_by(Organization.name)).all()
+    schools = db.session.scalars(sa.select(Organization).where(Organization.district_id == district.id,
+                                                               Organization.kind == str(OrgKind.SCHOOL))
+                                 .order_by(Organization.name)).all()
+    years = db.session.scalars(sa.select(SchoolYear.year).where(SchoolYear.district_id == district.id)
+                               .order_by(SchoolYear.year)).all()
+    form = ProjectForm()
+    form.organization.choices = [("", "Choose…")] + [(str(o.uuid), o.name) for o in organizations]
+    form.variables.choices = [(key, v.label) for key, v in VARIABLES.items()]
+    form.school_years.choices = [(str(y), _year_label(y)) for y in years]
+    form.schools.choices = [(str(s.uuid), s.name) for s in schools]
+    if not form.is_submitted():
+        day = today()
+        form.starts_on.data = day
+        form.ends_on.data = day.replace(year=day.year + 2) - timedelta(days=1)
+        form.destroy_by.data = day.replace(year=day.year + 3) - timedelta(days=1)
+    if form.validate_on_submit():
+        organization = next((o for o in organizations if str(o.uuid) == form.organization.data), None)
+        chosen = [s for s in schools if str(s.uuid) in form.schools.data]
+        created = []
+        if saved(form, lambda: created.append(research_service.create_project(
+            district, organization, form.title.data, form.purpose.data, form.approval_reference.data,
+            form.variables.data, [int(y) for y in form.school_years.data], chosen, form.starts_on.data,
+            form.ends_on.data, form.destroy_by.data, current_user,
+        )), research_service.ResearchError):
+            return redirect(url_for("research_admin.show", project_id=created[0].uuid))
+    status = 400 if form.is_submitted() else 200
+    return render("research/admin_form.html", form=form, status=status)
+
+
+@admin_bp.get("/<uuid:project_id>")
+def show(project_id: uuid.UUID):
+    project = _project(project_id)
+    form = AttachForm()
+    form.researcher.choices = [("", "Choose…")] + [(str(u.uuid), u.full_name)
+                                                   for u in research_service.researchers_to_attach(project)]
+    return render("research/admin_project.html", project=project, state=research_service.state(project, today()),
+                  variables=labels(project.variables), years=[_year_label(y) for y in project.school_years],
+                  schools=_school_names(project), form=form, confirm=ConfirmForm())
+
+
+def _school_names(project: ResearchProject) -> list[str]:
+    if not project.school_ids:
+        return []
+    return list(db.session.scalars(sa.select(Organization.name).where(Organization.id.in_(project.school_ids))
+                                   .order_by(Organization.name)))
+
+
+@admin_bp.post("/<uuid:project_id>/researchers")
+def attach(project_id: uuid.UUID):
+    project = _project(project_id)
+    form = AttachForm()
+    form.researcher.choices = [(str(u.uuid), u.full_name) for u in research_service.researchers_to_attach(project)]
+    if not form.validate_on_submit():
+        flash("Choose a researcher of the project's organization.", "error")
+        return redirect(url_for("research_admin.show", project_id=project.uuid))
+    user = db.session.scalar(sa.select(User).where(User.uuid == uuid.UUID(form.researcher.data)))
+    flashed(lambda: research_service.attach_researcher(project, user, current_user), research_service.ResearchError,
+            f"{user.full_name if user else 'The researcher'} is attached to the project.")
+    return redirect(url_for("research_admin.show", project_id=project.uuid))
+
+
+@admin_bp.post("/<uuid:project_id>/researchers/<uuid:user_id>/detach")
+def detach(project_id: uuid.UUID, user_id: uuid.UUID):
+    project = _project(project_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user = db.session.scalar(sa.select(User).where(User.uuid == user_id))
+    if user is None:
+        abort(404)
+    flashed(lambda: research_service.detach_researcher(project, user), research_service.ResearchError,
+            f"{user.full_name} is no longer attached to the project.")
+    return redirect(url_for("research_admin.show", project_id=project.uuid))
+
+
+@bp.get("/research")
+def projects():
+    day = today()
+    mine = research_service.projects_of(current_user)
+    return render("research/index.html",
+                  projects=[(p, research_service.state(p, day), labels(p.variables),
+                             [_year_label(y) for y in p.school_years], _school_names(p)) for p in mine])
+

@@ -1,0 +1,170 @@
+"""Research projects under written agreement (issue 16 item 1): the district admin records
+a study (its organization, purpose, approval, variables, years, schools, dates and the day
+its data must be destroyed) and attaches researchers of that organization; a researcher
+reads the projects they are attached to. Bad input says why and saves nothing."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from casemgr.clock import today
+from casemgr.models import ResearchProject, ResearchProjectMember
+from casemgr.models.enums import Role
+from casemgr.research import VARIABLES
+from casemgr.services import research
+from tests.factories import create_district, create_partner, create_research_org, create_school, create_school_year, create_user
+from tests.helpers import csrf_token, login, logout
+
+TODAY = today()
+
+
+@pytest.fixture()
+def study(db):
+    district = create_district("Study District")
+    schools = [create_school(district, name="North High"), create_school(district, name="South High")]
+    for year in (TODAY.year - 2, TODAY.year - 1):
+        create_school_year(district, year)
+    org = create_research_org()
+    return {
+        "district": district, "schools": schools, "org": org,
+        "admin": create_user(Role.DISTRICT_ADMIN, district),
+        "researcher": create_user(Role.RESEARCHER, org, full_name="Rhea Searcher"),
+        "colleague": create_user(Role.RESEARCHER, org, full_name="Cole League"),
+        "stranger": create_user(Role.RESEARCHER, create_research_org(), full_name="Stran Ger"),
+    }
+
+
+def _create(study, **changes):
+    values = dict(district=study["district"], organization=study["org"], title="Absence and failing",
+                  purpose="What predicts falling off track", approval_reference="IRB 2026-1",
+                  variables=["grade", "attendance_rate"], school_years=[TODAY.year - 1], schools=[],
+                  starts_on=TODAY - timedelta(days=10), ends_on=TODAY + timedelta(days=300),
+                  destroy_by=TODAY + timedelta(days=700), created_by=study["admin"])
+    values.update(changes)
+    return research.create_project(**values)
+
+
+def _form(study, **changes) -> dict:
+    data = {"organization": str(study["org"].uuid), "title": "Absence and failing",
+            "purpose": "What predicts falling off track", "approval_reference": "IRB 2026-1",
+            "variables": ["grade", "attendance_rate"], "school_years": [str(TODAY.year - 1)],
+            "schools": [str(study["schools"][0].uuid)], "starts_on": (TODAY - timedelta(days=10)).isoformat(),
+            "ends_on": (TODAY + timedelta(days=300)).isoformat(), "destroy_by": (TODAY + timedelta(days=700)).isoformat()}
+    data.update(changes)
+    return data
+
+
+def test_the_district_admin_records_a_project_and_attaches_its_researchers(client, db, study):
+    login(client, study["admin"])
+    token = csrf_token(client, "/admin/research/new")
+    response = client.post("/admin/research/new", data={**_form(study), "csrf_token": token})
+    assert response.status_code == 302
+    project = db.session.scalar(sa.select(ResearchProject).where(ResearchProject.district_id == study["district"].id))
+    assert response.headers["Location"].endswith(f"/admin/research/{project.uuid}")
+    assert (project.title, project.variables, project.school_years) == (
+        "Absence and failing", ["grade", "attendance_rate"], [TODAY.year - 1])
+    assert project.school_ids == [study["schools"][0].id] and project.created_by_id == study["admin"].id
+    page = client.get(f"/admin/research/{project.uuid}").get_data(as_text=True)
+    assert "Attendance rate" in page and "North High" in page and "Active" in page
+    assert "Rhea Searcher" in page and "Stran Ger" not in page  # only the organization's researchers are offered
+    response = client.post(f"/admin/research/{project.uuid}/researchers",
+                           data={"researcher": str(study["researcher"].uuid), "csrf_token": token}, follow_redirects=True)
+    assert "Rhea Searcher is attached to the project." in response.get_data(as_text=True)
+    assert [m.user_id for m in project.members] == [study["researcher"].id]
+    listed = client.get("/admin/research").get_data(as_text=True)
+    assert "Absence and failing" in listed and study["org"].name in listed
+
+
+def test_a_researcher_of_another_organization_is_never_attached(client, db, study):
+    project = _create(study)
+    login(client, study["admin"])
+    token = csrf_token(client, f"/admin/research/{project.uuid}")
+    response = client.post(f"/admin/research/{project.uuid}/researchers",
+                           data={"researcher": str(study["stranger"].uuid), "csrf_token": token}, follow_redirects=True)
+    assert "Choose a researcher of the project&#39;s organization." in response.get_data(as_text=True)
+    with pytest.raises(research.ResearchError, match="Only researchers of"):
+        research.attach_researcher(project, study["stranger"], study["admin"])
+    with pytest.raises(research.ResearchError, match="Only researchers of"):
+        research.attach_researcher(project, study["admin"], study["admin"])
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ResearchProjectMember)) == 0
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"organization": None}, "Choose the research organization."),
+    ({"title": "  "}, "Give the project a title."),
+    ({"purpose": ""}, "State the purpose of the study."),
+    ({"approval_reference": " "}, "ethics (IRB) approval"),
+    ({"variables": []}, "Choose the approved variables"),
+    ({"variables": ["grade", "password_hash"]}, "Choose the approved variables"),
+    ({"school_years": [1999]}, "Choose school years the district has."),
+    ({"ends_on": TODAY - timedelta(days=20)}, "The last day must be on or after the first."),
+    ({"destroy_by": TODAY + timedelta(days=10)}, "destroyed on or after the project's last day"),
+])
+def test_a_project_that_cannot_be_saved_says_why(db, study, changes, message):
+    with pytest.raises(research.ResearchError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        _create(study, **changes)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ResearchProject)) == 0
+
+
+def test_a_partner_or_another_districts_school_is_refused(db, study):
+    with pytest.raises(research.ResearchError, match="Choose the research organization."):
+        _create(study, organization=create_partner())
+    with pytest.raises(research.ResearchError, match="Choose schools of the district."):
+        _create(study, schools=[create_school(create_district())])
+
+
+@pytest.mark.parametrize("field, value", [
+    ("organization", "not-a-uuid"), ("variables", "birth_date"), ("school_years", "1999"), ("schools", "nope"),
+    ("ends_on", "2026-02-30"), ("title", "x" * 201),
+])
+def test_a_forged_form_saves_nothing_and_says_why(client, db, study, field, value):
+    login(client, study["admin"])
+    token = csrf_token(client, "/admin/research/new")
+    response = client.post("/admin/research/new", data={**_form(study, **{field: value}), "csrf_token": token})
+    assert response.status_code == 400
+    assert "Nothing was saved" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ResearchProject)) == 0
+
+
+def test_a_researcher_reads_their_projects_with_their_state(client, db, study):
+    current = _create(study, title="Current study")
+    ended = _create(study, title="Ended study", starts_on=TODAY - timedelta(days=400), ends_on=TODAY - timedelta(days=1))
+    _create(study, title="Someone else's study")
+    for project in (current, ended):
+        research.attach_researcher(project, study["researcher"], study["admin"])
+    assert [p.title for p in research.active_projects_of(study["researcher"], TODAY)] == ["Current study"]
+    assert research.state(ended, TODAY) == "ended"
+    assert research.state(_create(study, starts_on=TODAY + timedelta(days=1)), TODAY) == "upcoming"
+    login(client, study["researcher"])
+    page = client.get("/research").get_data(as_text=True)
+    assert "Current study" in page and "Ended study" in page and "Someone else" not in page
+    assert "Every school of the district" in page and "Attendance rate" in page
+    logout(client)
+    login(client, study["colleague"])
+    assert "not attached to any research project" in client.get("/research").get_data(as_text=True)
+
+
+def test_a_project_detached_researcher_no_longer_reads_it(client, db, study):
+    project = _create(study)
+    research.attach_researcher(project, study["researcher"], study["admin"])
+    login(client, study["admin"])
+    token = csrf_token(client, f"/admin/research/{project.uuid}")
+    response = client.post(f"/admin/research/{project.uuid}/researchers/{study['researcher'].uuid}/detach",
+                           data={"csrf_token": token}, follow_redirects=True)
+    assert "Rhea Searcher is no longer attached to the project." in response.get_data(as_text=True)
+    assert research.projects_of(study["researcher"]) == []
+    assert client.post(f"/admin/research/{project.uuid}/researchers/{study['researcher'].uuid}/detach",
+                       data={}).status_code == 400  # without the form's token
+
+
+def test_another_districts_admin_finds_no_project(client, db, study):
+    project = _create(study)
+    login(client, create_user(Role.DISTRICT_ADMIN, create_district()))
+    assert client.get(f"/admin/research/{project.uuid}").status_code == 404
+    assert project.title not in client.get("/admin/research").get_data(as_text=True)
+
+
+def test_the_catalogue_names_no_identifier():
+    assert not {"name", "first_name", "last_name", "state_id", "local_id", "uuid", "birth_date", "address"} & set(VARIABLES)
