@@ -166,5 +166,17 @@ def test_another_districts_admin_finds_no_project(client, db, study):
     assert project.title not in client.get("/admin/research").get_data(as_text=True)
 
 
+def test_each_project_has_its_own_secret_that_no_page_shows(client, db, study):
+    first, second = _create(study), _create(study, title="Another study")
+    assert len(first.pseudonym_secret) == 32 and first.pseudonym_secret != second.pseudonym_secret
+    research.attach_researcher(first, study["researcher"], study["admin"])
+    login(client, study["admin"])
+    pages = client.get(f"/admin/research/{first.uuid}").get_data(as_text=True)
+    logout(client)
+    login(client, study["researcher"])
+    pages += client.get("/research").get_data(as_text=True)
+    assert first.pseudonym_secret.hex() not in pages and first.pseudonym_secret.hex().upper() not in pages
+
+
 def test_the_catalogue_names_no_identifier():
     assert not {"name", "first_name", "last_name", "state_id", "local_id", "uuid", "birth_date", "address"} & set(VARIABLES)

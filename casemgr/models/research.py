@@ -3,6 +3,7 @@ studies exception): what a research organization may receive of a district, for 
 school years and schools, between which dates, and until when it may keep it."""
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -43,6 +44,9 @@ class ResearchProject(PublicId, CreatedAt, db.Model):
     ends_on: Mapped[date]
     destroy_by: Mapped[date]
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # the key of the project's pseudonyms (`casemgr.deidentify.pseudonym`): casemgr keeps
+    # it, no page or file shows it, so pseudonyms link within a project and never across
+    pseudonym_secret: Mapped[bytes] = mapped_column(sa.LargeBinary(32), default=lambda: secrets.token_bytes(32))
 
     organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])
     district: Mapped[Organization] = relationship(foreign_keys=[district_id])

@@ -1,7 +1,7 @@
 """Research projects under written agreement (issue 16 item 1; FERPA 34 CFR 99.31(a)(6)):
 a district's studies with their research organization, purpose, ethics approval,
 approved variables, school years, schools and dates, and the researcher accounts
-attached to each.
+attached to each; each project's secret key for its pseudonyms.
 
 Revision ID: 0026
 Revises: 0025
@@ -37,6 +37,7 @@ def upgrade():
         sa.Column('ends_on', sa.Date(), nullable=False),
         sa.Column('destroy_by', sa.Date(), nullable=False),
         sa.Column('created_by_id', sa.Integer(), nullable=False),
+        sa.Column('pseudonym_secret', sa.LargeBinary(length=32), nullable=False),
         sa.Column('uuid', sa.Uuid(), server_default=sa.text('gen_random_uuid()'), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
         sa.CheckConstraint(f"cardinality(variables) > 0 AND variables <@ ARRAY[{VARIABLES}]::text[]",
