@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 HIDDEN = "*"  # a value generalized away entirely
@@ -79,16 +79,21 @@ def anonymize(rows: Sequence[Mapping], quasi: Sequence[str], k: int, student: st
     they look in), the rows still in a smaller one left out."""
     quasi = [q for q in quasi if q in LADDERS]
     budget = max(k, len(rows) // 50) if max_left_out is None else max_left_out
+    students = [row[student] for row in rows]
     merged = {name: _small_values(rows, name, k, student) for name in ("school", "ethnicity") if name in quasi}
     levels = dict.fromkeys(quasi, 0)
+    fixed = [tuple(row[w] for w in within) for row in rows]
+    current = {q: _column(rows, q, 0, merged) for q in quasi}
     while True:
-        view = [_generalized(row, quasi, levels, merged) for row in rows]
-        small = _rows_in_small_classes(view, [*within, *quasi], k, [row[student] for row in rows])
+        keys = [(*known, *values) for known, *values in zip(fixed, *current.values(), strict=True)] if quasi else fixed
+        small = _rows_in_small_classes(keys, k, students)
         movable = [q for q in quasi if levels[q] < len(LADDERS[q])]
         if len(small) <= budget or not movable:
             break
-        levels[min(movable, key=GIVEN_UP_FIRST.index)] += 1
-    kept = [row for index, row in enumerate(view) if index not in small]
+        chosen = min(movable, key=GIVEN_UP_FIRST.index)
+        levels[chosen] += 1
+        current[chosen] = _column(rows, chosen, levels[chosen], merged)
+    kept = [{**row, **{q: current[q][index] for q in quasi}} for index, row in enumerate(rows) if index not in small]
     return Anonymized(kept, levels, len(rows) - len(kept), {name: sorted(v, key=repr) for name, v in merged.items() if v})
 
 
@@ -100,27 +105,31 @@ def _small_values(rows: Sequence[Mapping], name: str, k: int, student: str) -> s
     return {value for value, students in holders.items() if len(students) < k}
 
 
-def _generalized(row: Mapping, quasi: Sequence[str], levels: Mapping[str, int], merged: Mapping[str, set]) -> dict:
-    out = dict(row)
-    for name in quasi:
-        level = levels[name]
-        if level:
-            out[name] = LADDERS[name][level - 1](row[name])
-        elif row[name] in merged.get(name, ()):
-            out[name] = OTHER
+def _column(rows: Sequence[Mapping], name: str, level: int, merged: Mapping[str, set]) -> list:
+    """The attribute's values at a step of its ladder (each distinct value worked out once)."""
+    if level == 0:
+        small = merged.get(name, set())
+        return [OTHER if row[name] in small else row[name] for row in rows]
+    step, seen = LADDERS[name][level - 1], {}
+    out = []
+    for row in rows:
+        value = row[name]
+        if value not in seen:
+            seen[value] = step(value)
+        out.append(seen[value])
     return out
 
 
-def _rows_in_small_classes(view: Sequence[Mapping], keys: Sequence[str], k: int, students: Sequence) -> set[int]:
+def _rows_in_small_classes(keys: Sequence[tuple], k: int, students: Sequence) -> set[int]:
     """The rows of the students whose record, all their rows read together, fewer than k
-    students share. A student's rows are linked by their pseudonym, so an outsider who
-    knows where a student was in two years looks for both rows under one pseudonym: the
-    combination to hide them in is the whole record, not one row (its rows' combinations
-    are then shared by k students too)."""
+    students share (`keys`: each row's known columns and quasi-identifiers). A student's
+    rows are linked by their pseudonym, so an outsider who knows where a student was in
+    two years looks for both rows under one pseudonym: the combination to hide them in is
+    the whole record, not one row (its rows' combinations are then shared by k students too)."""
     records: dict[Hashable, list[tuple]] = defaultdict(list)
     rows_of: dict[Hashable, list[int]] = defaultdict(list)
-    for index, (row, who) in enumerate(zip(view, students, strict=True)):
-        records[who].append(tuple(repr(row[key]) for key in keys))
+    for index, (key, who) in enumerate(zip(keys, students, strict=True)):
+        records[who].append(tuple(map(repr, key)))
         rows_of[who].append(index)
     sharing: dict[tuple, int] = defaultdict(int)
     record_of = {who: tuple(sorted(rows)) for who, rows in records.items()}

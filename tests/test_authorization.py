@@ -167,6 +167,7 @@ ROUTES = {
     "research_admin.attach": "district_admin_project_post",
     "research_admin.detach": "district_admin_project_post",
     "research.projects": "researcher",
+    "research.extract": "researcher_project",
     "language.choose": "public_post",
     "two_factor.sign_in": "public",
     "two_factor.enrol": "signed_in",
@@ -769,6 +770,8 @@ def _global_requests(app, world, who):
         yield "POST", url_for("research_admin.detach", project_id=project.uuid, user_id=researcher.uuid), \
             302 if admin else 403
         yield "GET", url_for("research.projects"), 200 if who == "researcher" else 403
+        for fmt in ("csv", "parquet"):
+            yield "GET", url_for("research.extract", project_id=project.uuid, fmt=fmt), 200 if who == "researcher" else 403
         yield "GET", url_for("home.classes"), 200 if who == "teacher" else 403
         yield "GET", url_for("imports.index"), 200 if admin else 403
         yield "POST", url_for("imports.upload"), 400 if admin else 403  # a forged post without a file

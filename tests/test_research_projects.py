@@ -180,3 +180,134 @@ def test_each_project_has_its_own_secret_that_no_page_shows(client, db, study):
 
 def test_the_catalogue_names_no_identifier():
     assert not {"name", "first_name", "last_name", "state_id", "local_id", "uuid", "birth_date", "address"} & set(VARIABLES)
+
+
+# --- the de-identified extract (item 2) ---------------------------------------------------
+
+def _population(study, students: int = 60):
+    """Students of the study's schools with indicators in both school years, subgroups
+    drawn so that some combinations are rare."""
+    import random
+
+    from casemgr.models import SchoolEnrollment
+    from tests.factories import create_indicator, create_student
+
+    rng = random.Random(5)
+    made = []
+    for n in range(students):
+        school = study["schools"][n % 2]
+        student = create_student(school, grade=10, last_name=f"Extractee{n}", gender=rng.choice(("female", "male")),
+                                 ethnicity=rng.choices(("White", "Asian", "Native"), (8, 3, 1))[0],
+                                 low_income=rng.random() < 0.5)
+        for back, year in enumerate((TODAY.year - 1, TODAY.year - 2)):
+            db_session().add(SchoolEnrollment(student_id=student.id, school_id=school.id, school_year=year,
+                                              entry_date=TODAY.replace(year=year, month=8, day=20), grade=10 - back))
+            create_indicator(student, year, tier=rng.choice((1, 2, 3)), chronic_absence=rng.random() < 0.3)
+        made.append(student)
+    db_session().flush()
+    return made
+
+
+def db_session():
+    from casemgr.extensions import db
+
+    return db.session
+
+
+def _download(client, project, fmt="csv"):
+    import io
+    import zipfile
+
+    response = client.get(f"/research/{project.uuid}/extract.{fmt}")
+    assert response.status_code == 200, response.status_code
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    return response, archive.read(f"extract.{fmt}"), archive.read("README.txt").decode()
+
+
+def _rows(data: bytes) -> list[dict]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(data.decode())))
+
+
+def test_a_researcher_downloads_a_pseudonymous_k_anonymous_extract_of_the_approved_variables(client, db, study):
+    students = _population(study)
+    variables = ["school", "grade", "gender", "ethnicity", "low_income", "attendance_rate", "chronic_absence", "tier"]
+    project = _create(study, variables=variables, school_years=[TODAY.year - 2, TODAY.year - 1])
+    research.attach_researcher(project, study["researcher"], study["admin"])
+    login(client, study["researcher"])
+    response, data, readme = _download(client, project)
+    rows = _rows(data)
+    assert list(rows[0]) == ["pseudonym", "school_year", *variables]
+    text = data.decode() + readme
+    for student in students:  # nobody is named or identified
+        assert student.last_name not in text and student.state_id not in text and str(student.uuid) not in text
+        assert student.local_id not in text
+    # every student's record, all their rows together, is shared by at least k (the minimum n, 10)
+    records = {}
+    for row in rows:
+        records.setdefault(row["pseudonym"], []).append(tuple(row[q] for q in ("school_year", "school", "grade", "gender",
+                                                                                  "ethnicity", "low_income")))
+    shared = {}
+    for pseudonym, record in records.items():
+        shared.setdefault(tuple(sorted(record)), set()).add(pseudonym)
+    assert shared and all(len(who) >= 10 for who in shared.values())
+    left_out = int(readme.split("Rows left out, their students still too rare after generalizing: ")[1].split(".")[0])
+    assert len(rows) + left_out == 2 * len(students)
+    assert "k = 10" in readme and project.title in readme
+    # the same pseudonyms in the next download; the download is in the report log
+    _, again, _ = _download(client, project)
+    assert {r["pseudonym"] for r in _rows(again)} == set(records)
+    from casemgr.models import ReportLogEntry
+
+    entries = db.session.scalars(sa.select(ReportLogEntry).where(ReportLogEntry.action == "extract")).all()
+    assert len(entries) == 2 and entries[0].parameters["rows"] == str(len(rows))
+    import hashlib
+
+    assert entries[0].file_sha256 == hashlib.sha256(response.data).hexdigest()
+    logout(client)
+    login(client, study["admin"])
+    assert entries[0].file_sha256 in client.get(f"/admin/research/{project.uuid}").get_data(as_text=True)
+
+
+def test_two_projects_give_the_same_student_unrelated_pseudonyms(client, db, study):
+    _population(study, 30)
+    first = _create(study, variables=["grade"], school_years=[TODAY.year - 1])
+    second = _create(study, title="Second", variables=["grade"], school_years=[TODAY.year - 1])
+    for project in (first, second):
+        research.attach_researcher(project, study["researcher"], study["admin"])
+    login(client, study["researcher"])
+    one = {r["pseudonym"] for r in _rows(_download(client, first)[1])}
+    two = {r["pseudonym"] for r in _rows(_download(client, second)[1])}
+    assert len(one) == len(two) == 30 and not one & two
+
+
+def test_the_parquet_extract_holds_the_same_rows(client, db, study):
+    import io
+
+    import pyarrow.parquet as pq
+
+    _population(study, 40)
+    project = _create(study, variables=["grade", "attendance_rate", "tier"], school_years=[TODAY.year - 1])
+    research.attach_researcher(project, study["researcher"], study["admin"])
+    login(client, study["researcher"])
+    table = pq.read_table(io.BytesIO(_download(client, project, "parquet")[1]))
+    assert table.column_names == ["pseudonym", "school_year", "grade", "attendance_rate", "tier"]
+    assert table.num_rows == len(_rows(_download(client, project)[1]))
+
+
+def test_no_extract_outside_the_project_or_its_dates(client, db, study):
+    _population(study, 12)
+    ended = _create(study, starts_on=TODAY - timedelta(days=400), ends_on=TODAY - timedelta(days=1))
+    current = _create(study, title="Not mine")
+    research.attach_researcher(ended, study["researcher"], study["admin"])
+    login(client, study["researcher"])
+    response = client.get(f"/research/{ended.uuid}/extract.csv", follow_redirects=True)
+    assert "not active today" in response.get_data(as_text=True)
+    assert client.get(f"/research/{current.uuid}/extract.csv").status_code == 404  # not attached
+    research.attach_researcher(current, study["researcher"], study["admin"])
+    assert client.get(f"/research/{current.uuid}/extract.xlsx").status_code == 404
+    logout(client)
+    login(client, study["admin"])
+    assert client.get(f"/research/{current.uuid}/extract.csv").status_code == 403

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, Response, abort, flash, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
@@ -16,9 +16,11 @@ from wtforms.validators import DataRequired, Length
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.identity import admin_permission, restrict_blueprint, role_permission
-from casemgr.models import Organization, ResearchProject, SchoolYear, User
+from casemgr.models import Organization, ReportLogEntry, ResearchProject, ResearchProjectMember, SchoolYear, User
 from casemgr.models.enums import OrgKind, Role
 from casemgr.research import VARIABLES, labels
+from casemgr.reads import report_figures, research_extract
+from casemgr.services import report_log
 from casemgr.services import research as research_service
 from casemgr.views.forms import CheckboxListField, flashed, saved
 from casemgr.views.rendering import render
@@ -27,6 +29,9 @@ admin_bp = Blueprint("research_admin", __name__, url_prefix="/admin/research")
 restrict_blueprint(admin_bp, admin_permission)
 bp = Blueprint("research", __name__)
 restrict_blueprint(bp, role_permission(Role.RESEARCHER))
+
+
+EXTRACT = "extract"  # the report log's action for an extract downloaded
 
 
 class ProjectForm(FlaskForm):
@@ -122,7 +127,13 @@ def show(project_id: uuid.UUID):
     form = AttachForm()
     form.researcher.choices = [("", "Choose…")] + [(str(u.uuid), u.full_name)
                                                    for u in research_service.researchers_to_attach(project)]
+    downloads = db.session.execute(
+        sa.select(ReportLogEntry, User.full_name).join(User, User.id == ReportLogEntry.user_id)
+        .where(ReportLogEntry.action == EXTRACT, ReportLogEntry.district_id == project.district_id,
+               ReportLogEntry.parameters["project"].astext == str(project.uuid))
+        .order_by(ReportLogEntry.occurred_at.desc()).limit(50)).all()
     return render("research/admin_project.html", project=project, state=research_service.state(project, today()),
+                  downloads=downloads,
                   variables=labels(project.variables), years=[_year_label(y) for y in project.school_years],
                   schools=_school_names(project), form=form, confirm=ConfirmForm())
 
@@ -161,11 +172,36 @@ def detach(project_id: uuid.UUID, user_id: uuid.UUID):
     return redirect(url_for("research_admin.show", project_id=project.uuid))
 
 
+@bp.get("/research/<uuid:project_id>/extract.<fmt>")
+def extract(project_id: uuid.UUID, fmt: str):
+    """The project's de-identified extract, for a researcher attached to it while it is
+    active; logged in the report log with the file's hash and row count."""
+    day = today()
+    project = db.session.scalar(
+        sa.select(ResearchProject).join(ResearchProjectMember, ResearchProjectMember.project_id == ResearchProject.id)
+        .where(ResearchProject.uuid == project_id, ResearchProjectMember.user_id == current_user.id))
+    if project is None or fmt not in research_extract.FORMATS:
+        abort(404)
+    if not project.active_on(day):
+        flash("This project is not active today: its extract cannot be downloaded.", "error")
+        return redirect(url_for("research.projects"))
+    built = research_extract.build(project, report_figures.minimum_n(project.district_id))
+    body = research_extract.zip_file(project, built, fmt, day)
+    filename = f"extract-{project.uuid}-{day.isoformat()}-{fmt}.zip"
+    report_log.record(current_user, project.district_id, EXTRACT, f"Extract of {project.title}",
+                      {"project": str(project.uuid), "format": fmt, "rows": str(len(built.result.rows)),
+                       "rows_left_out": str(built.result.rows_left_out)}, body, filename)
+    db.session.commit()
+    return Response(body, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 @bp.get("/research")
 def projects():
     day = today()
     mine = research_service.projects_of(current_user)
     return render("research/index.html",
                   projects=[(p, research_service.state(p, day), labels(p.variables),
-                             [_year_label(y) for y in p.school_years], _school_names(p)) for p in mine])
+                             [_year_label(y) for y in p.school_years], _school_names(p)) for p in mine],
+                  formats=research_extract.FORMATS)
 

@@ -1,7 +1,9 @@
-"""Research projects in the browser (issue 16 item 1): the district admin reads the seeded
-study, records another and attaches a researcher; the researcher reads their projects;
-axe on each page."""
+"""Research projects in the browser (issue 16 items 1-2): the district admin reads the
+seeded study, records another and attaches a researcher; the researcher reads their
+projects and downloads the seeded study's extract; axe on each page."""
 from __future__ import annotations
+
+import zipfile
 
 from playwright.sync_api import expect
 
@@ -42,5 +44,11 @@ def test_district_admin_records_a_study_and_the_researcher_reads_it(page, browse
             .to_be_visible()
         expect(reader.get_by_text("Every school of the district").first).to_be_visible()
         assert_accessible(reader)
+        with reader.expect_download() as download:
+            reader.get_by_role("link", name="CSV extract of Attendance and course success from 9th grade to graduation").click()
+        archive = zipfile.ZipFile(download.value.path())
+        assert sorted(archive.namelist()) == ["README.txt", "extract.csv"]
+        header = archive.read("extract.csv").decode().splitlines()[0]
+        assert header.startswith("pseudonym,school_year,school,grade")
     finally:
         researcher.close()
