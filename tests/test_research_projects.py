@@ -67,6 +67,7 @@ def test_the_district_admin_records_a_project_and_attaches_its_researchers(clien
         "Absence and failing", ["grade", "attendance_rate"], [TODAY.year - 1])
     assert project.school_ids == [study["schools"][0].id] and project.created_by_id == study["admin"].id
     page = client.get(f"/admin/research/{project.uuid}").get_data(as_text=True)
+    assert "<title>Absence and failing" in page and page.count("Extracts downloaded") == 1
     assert "Attendance rate" in page and "North High" in page and "Active" in page
     assert "Rhea Searcher" in page and "Stran Ger" not in page  # only the organization's researchers are offered
     response = client.post(f"/admin/research/{project.uuid}/researchers",
