@@ -46,11 +46,15 @@ def _hide(value):
     return HIDDEN
 
 
+# grades -1 (pre-K) to 12 in bands; below 0 counts as pre-K and K
+_GRADE_BANDS = {0: "PK–K", **dict.fromkeys(range(1, 6), "1–5"), **dict.fromkeys(range(6, 9), "6–8"),
+                9: "9–10", 10: "9–10", 11: "11–12", 12: "11–12"}
+
 # each quasi-identifier's ladder: the generalizations after its exact value, the last
 # hiding it entirely; a ladder's steps apply to the original value
 LADDERS: dict[str, tuple[Callable[[Hashable], Hashable], ...]] = {
     "birth_year": (_band(2), _band(5), _hide),
-    "grade": (lambda g: None if g is None else ("9–10" if int(g) <= 10 else "11–12"), _hide),
+    "grade": (lambda g: None if g is None else _GRADE_BANDS[min(max(int(g), 0), 12)], _hide),
     "school": (_hide,),  # small schools are merged first (`merge_small`), then the school hidden
     "gender": (_hide,),
     "ethnicity": (_hide,),
@@ -72,18 +76,24 @@ class Anonymized:
 
 
 def anonymize(rows: Sequence[Mapping], quasi: Sequence[str], k: int, student: str = "pseudonym",
-              within: Sequence[str] = (), max_left_out: int | None = None) -> Anonymized:
+              within: Sequence[str] = (), max_left_out: int | None = None,
+              at_least: Anonymized | None = None) -> Anonymized:
     """`rows` with their `quasi` columns generalized so that every combination of them
     covers at least `k` distinct students (`student` names the column that tells them
     apart) within each value of the `within` columns (an outsider knows the school year
-    they look in), the rows still in a smaller one left out."""
+    they look in), the rows still in a smaller one left out. Given an earlier result
+    (`at_least`: the project's previous extract), no attribute is less generalized and
+    no value merged before is shown again, so two extracts read together show no more
+    detail than the later one."""
     quasi = [q for q in quasi if q in LADDERS]
     budget = max(k, len(rows) // 50) if max_left_out is None else max_left_out
     students = [row[student] for row in rows]
-    merged = {name: _small_values(rows, name, k, student) for name in ("school", "ethnicity") if name in quasi}
-    levels = dict.fromkeys(quasi, 0)
+    before = at_least or Anonymized([], {}, 0)
+    merged = {name: _small_values(rows, name, k, student) | set(before.merged.get(name, ()))
+              for name in ("school", "ethnicity") if name in quasi}
+    levels = {q: min(before.levels.get(q, 0), len(LADDERS[q])) for q in quasi}
     fixed = [tuple(row[w] for w in within) for row in rows]
-    current = {q: _column(rows, q, 0, merged) for q in quasi}
+    current = {q: _column(rows, q, levels[q], merged) for q in quasi}
     while True:
         keys = [(*known, *values) for known, *values in zip(fixed, *current.values(), strict=True)] if quasi else fixed
         small = _rows_in_small_classes(keys, k, students)

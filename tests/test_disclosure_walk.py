@@ -58,6 +58,15 @@ def _text(response) -> str:
         from pypdf import PdfReader
 
         return "\n".join(page.extract_text() for page in PdfReader(BytesIO(response.get_data())).pages)
+    if response.mimetype == "application/zip":  # a research extract: its file (CSV or Parquet) and README
+        import zipfile
+        from io import BytesIO
+
+        import pyarrow.parquet as pq
+
+        archive = zipfile.ZipFile(BytesIO(response.get_data()))
+        return "\n".join(str(pq.read_table(BytesIO(archive.read(name))).to_pylist()) if name.endswith(".parquet")
+                         else archive.read(name).decode() for name in archive.namelist())
     return response.get_data(as_text=True)
 
 

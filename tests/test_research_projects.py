@@ -312,3 +312,89 @@ def test_no_extract_outside_the_project_or_its_dates(client, db, study):
     logout(client)
     login(client, study["admin"])
     assert client.get(f"/research/{current.uuid}/extract.csv").status_code == 403
+
+
+def test_a_researcher_moved_to_another_organization_keeps_no_project(client, db, study):
+    _population(study, 12)
+    project = _create(study)
+    research.attach_researcher(project, study["researcher"], study["admin"])
+    study["researcher"].organization_id = create_research_org().id
+    db.session.flush()
+    login(client, study["researcher"])
+    assert client.get(f"/research/{project.uuid}/extract.csv").status_code == 404
+    assert project.title not in client.get("/research").get_data(as_text=True)
+
+
+def test_the_rows_come_in_no_order_of_the_database(client, db, study):
+    students = _population(study, 40)
+    project = _create(study, variables=["grade", "tier"], school_years=[TODAY.year - 2, TODAY.year - 1])
+    research.attach_researcher(project, study["researcher"], study["admin"])
+    login(client, study["researcher"])
+    rows = _rows(_download(client, project)[1])
+    assert [(r["school_year"], r["pseudonym"]) for r in rows] == sorted((r["school_year"], r["pseudonym"]) for r in rows)
+    by_id = [research_pseudonym(project, s) for s in sorted(students, key=lambda s: s.id)]
+    assert [r["pseudonym"] for r in rows if r["school_year"] == str(TODAY.year - 1)] != by_id
+
+
+def research_pseudonym(project, student):
+    from casemgr.deidentify import pseudonym
+
+    return pseudonym(project.pseudonym_secret, student.state_id)
+
+
+def test_columns_only_some_grades_have_do_not_tell_a_hidden_grade(client, db, study):
+    """Grade generalized to a band: FAFSA, given for seniors alone, would pick the
+    seniors out of it; the rows are counted with that pattern, so every such group is k."""
+    from casemgr.models import SchoolEnrollment
+    from tests.factories import create_indicator, create_student
+
+    year = TODAY.year - 1
+    for school in study["schools"]:
+        for n in range(66):
+            grade = 12 if n < 6 else 11
+            student = create_student(school, grade=grade, last_name=f"Senior{n}")
+            db.session.add(SchoolEnrollment(student_id=student.id, school_id=school.id, school_year=year,
+                                            entry_date=TODAY.replace(year=year, month=8, day=20), grade=grade))
+            create_indicator(student, year, fafsa_status="complete" if grade == 12 else None)
+    db.session.flush()
+    project = _create(study, variables=["school", "grade", "gender", "ethnicity", "birth_year", "fafsa_status"],
+                      school_years=[year])
+    project.extract_generalization = {"levels": {"grade": 1}, "merged": {}}  # a band, as a district's data may need
+    research.attach_researcher(project, study["researcher"], study["admin"])
+    db.session.flush()
+    login(client, study["researcher"])
+    rows = _rows(_download(client, project)[1])
+    assert {r["grade"] for r in rows} <= {"11–12", "*"}
+    groups = {}
+    for row in rows:
+        key = (row["school_year"], row["school"], row["grade"], row["gender"], row["ethnicity"], row["birth_year"],
+               row["fafsa_status"] == "")
+        groups.setdefault(key, set()).add(row["pseudonym"])
+    assert groups and all(len(who) >= 10 for who in groups.values())
+
+
+def test_a_later_extract_is_never_less_generalized(client, db, study):
+    _population(study, 60)
+    project = _create(study, variables=["school", "grade", "tier"], school_years=[TODAY.year - 1])
+    research.attach_researcher(project, study["researcher"], study["admin"])
+    project.extract_generalization = {"levels": {"grade": 2}, "merged": {"school": ["North High"]}}
+    db.session.flush()
+    login(client, study["researcher"])
+    _, data, readme = _download(client, project)
+    rows = _rows(data)
+    assert {r["grade"] for r in rows} == {"*"} and "North High" not in data.decode()
+    assert "Other" in {r["school"] for r in rows}
+    db.session.refresh(project)
+    assert project.extract_generalization["levels"]["grade"] == 2
+    assert f"(students: {len({r['pseudonym'] for r in rows})})" in readme
+
+
+def test_the_new_project_form_opens_on_the_29th_of_february(client, db, study, monkeypatch):
+    from datetime import date
+
+    from casemgr.views import research as research_views
+
+    assert research_views._years_after(date(2028, 2, 29), 2) == date(2030, 3, 1)
+    monkeypatch.setattr(research_views, "today", lambda: date(2028, 2, 29))
+    login(client, study["admin"])
+    assert client.get("/admin/research/new").status_code == 200

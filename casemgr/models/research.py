@@ -7,7 +7,7 @@ import secrets
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.extensions import db
@@ -47,6 +47,9 @@ class ResearchProject(PublicId, CreatedAt, db.Model):
     # the key of the project's pseudonyms (`casemgr.deidentify.pseudonym`): casemgr keeps
     # it, no page or file shows it, so pseudonyms link within a project and never across
     pseudonym_secret: Mapped[bytes] = mapped_column(sa.LargeBinary(32), default=lambda: secrets.token_bytes(32))
+    # how far its last extract generalized each quasi-identifier, and the values merged
+    # into "Other": a later extract never shows more (`casemgr.reads.research_extract`)
+    extract_generalization: Mapped[dict | None] = mapped_column(JSONB)
 
     organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])
     district: Mapped[Organization] = relationship(foreign_keys=[district_id])

@@ -34,14 +34,28 @@ class Extract:
     k: int
 
 
+# columns given only in some grades (FAFSA for seniors, on-track for 9th graders and up):
+# whether they are empty tells the grade apart, so that pattern is known to an outsider too
+GRADE_SIGNS = ("fafsa_status", "ninth_grade_on_track", "credits_on_track")
+SIGNS = "_grade_signs"
+
+
 def build(project: ResearchProject, k: int) -> Extract:
+    """The extract; the project's generalization is kept on it (never loosened by a later
+    extract: two extracts read together show no more than the later one)."""
     rows = [dict(row._mapping) for row in db.session.execute(_statement(project))]
+    signs = [c for c in GRADE_SIGNS if c in project.variables]
     for row in rows:
         row["pseudonym"] = pseudonym(project.pseudonym_secret, row.pop("state_id"))
+        row[SIGNS] = tuple(row[c] is None for c in signs)
     columns = ["pseudonym", "school_year", *(key for key in VARIABLES if key in project.variables)]
-    result = anonymize(rows, [q for q in QUASI if q in project.variables], k, within=("school_year",))
-    result.rows = [{column: row[column] for column in columns} for row in result.rows]
-    return Extract(columns, result, len({row["pseudonym"] for row in rows}), k)
+    kept = project.extract_generalization or {}
+    result = anonymize(rows, [q for q in QUASI if q in project.variables], k, within=("school_year", SIGNS),
+                       at_least=Anonymized([], kept.get("levels", {}), 0, kept.get("merged", {})))
+    project.extract_generalization = {"levels": result.levels, "merged": result.merged}
+    result.rows = sorted(({column: row[column] for column in columns} for row in result.rows),
+                         key=lambda row: (row["school_year"], row["pseudonym"]))  # no trace of the database's order
+    return Extract(columns, result, len({row["pseudonym"] for row in result.rows}), k)
 
 
 def _statement(project: ResearchProject) -> sa.Select:
@@ -67,7 +81,6 @@ def _statement(project: ResearchProject) -> sa.Select:
         .join(Student, Student.id == StudentIndicator.student_id)
         .outerjoin(last, sa.true())
         .where(Student.district_id == project.district_id, StudentIndicator.school_year.in_(project.school_years))
-        .order_by(StudentIndicator.school_year, Student.id)
     )
     if project.school_ids:
         query = query.where(school_id.in_(project.school_ids))

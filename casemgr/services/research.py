@@ -91,10 +91,11 @@ def state(project: ResearchProject, day: date) -> str:
 
 
 def projects_of(user: User) -> list[ResearchProject]:
-    """The projects a researcher is attached to, the newest first."""
+    """The projects a researcher is attached to, the newest first: only while they are
+    of the project's organization (an account moved elsewhere keeps none)."""
     return list(db.session.scalars(
         sa.select(ResearchProject).join(ResearchProjectMember, ResearchProjectMember.project_id == ResearchProject.id)
-        .where(ResearchProjectMember.user_id == user.id)
+        .where(ResearchProjectMember.user_id == user.id, ResearchProject.organization_id == user.organization_id)
         .order_by(ResearchProject.starts_on.desc(), ResearchProject.id.desc())))
 
 

@@ -4,7 +4,7 @@ they are attached to (`research`, /research)."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, url_for
@@ -74,6 +74,14 @@ def _project(project_id: uuid.UUID) -> ResearchProject:
     return project
 
 
+def _years_after(day: date, years: int) -> date:
+    """The same day `years` later (29 February: 1 March)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 3, 1)
+
+
 def _year_label(year: int) -> str:
     return f"{year}–{year + 1}"
 
@@ -105,8 +113,8 @@ def new():
     if not form.is_submitted():
         day = today()
         form.starts_on.data = day
-        form.ends_on.data = day.replace(year=day.year + 2) - timedelta(days=1)
-        form.destroy_by.data = day.replace(year=day.year + 3) - timedelta(days=1)
+        form.ends_on.data = _years_after(day, 2) - timedelta(days=1)
+        form.destroy_by.data = _years_after(day, 3) - timedelta(days=1)
     if form.validate_on_submit():
         organization = next((o for o in organizations if str(o.uuid) == form.organization.data), None)
         chosen = [s for s in schools if str(s.uuid) in form.schools.data]
@@ -179,7 +187,8 @@ def extract(project_id: uuid.UUID, fmt: str):
     day = today()
     project = db.session.scalar(
         sa.select(ResearchProject).join(ResearchProjectMember, ResearchProjectMember.project_id == ResearchProject.id)
-        .where(ResearchProject.uuid == project_id, ResearchProjectMember.user_id == current_user.id))
+        .where(ResearchProject.uuid == project_id, ResearchProjectMember.user_id == current_user.id,
+               ResearchProject.organization_id == current_user.organization_id))
     if project is None or fmt not in research_extract.FORMATS:
         abort(404)
     if not project.active_on(day):

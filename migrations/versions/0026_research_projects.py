@@ -38,6 +38,7 @@ def upgrade():
         sa.Column('destroy_by', sa.Date(), nullable=False),
         sa.Column('created_by_id', sa.Integer(), nullable=False),
         sa.Column('pseudonym_secret', sa.LargeBinary(length=32), nullable=False),
+        sa.Column('extract_generalization', postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column('uuid', sa.Uuid(), server_default=sa.text('gen_random_uuid()'), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
         sa.CheckConstraint(f"cardinality(variables) > 0 AND variables <@ ARRAY[{VARIABLES}]::text[]",
