@@ -55,6 +55,7 @@ def test_a_worker_on_a_phone_reads_cards_and_asks_for_consent_and_the_counselor_
     sign_in(page, "worker@example.org")
     row = page.locator("#roster tbody tr").first
     expect(row).to_be_visible()
+    page.wait_for_load_state()  # the stylesheet read, as the phone shows the page (a loaded machine can lag)
     assert row.evaluate("r => getComputedStyle(r).display") != "table-row"
     cell = row.locator("td[data-label='Consent']")
     assert cell.evaluate("c => getComputedStyle(c, '::before').content") == '"Consent"'
@@ -125,6 +126,7 @@ def test_a_parent_on_a_phone_reads_the_course_marks_as_cards_with_headings_unbro
     expect(courses).to_be_visible()
     table = courses.locator("table")
     expect(table).to_have_count(1)
+    page.wait_for_load_state()  # the stylesheet read, as the phone shows the page
     # the family pages let long words wrap anywhere; a column heading never breaks inside a word
     heading = table.locator("thead th").first
     assert heading.evaluate("h => [getComputedStyle(h).overflowWrap, getComputedStyle(h).hyphens]") == [
