@@ -469,3 +469,35 @@ def test_tier_history_holds_the_earlier_recomputes_and_real_changes(session):
             FROM student_indicators si WHERE si.school_year = 2026)
         SELECT count(*) FROM change WHERE tier_now > tier_then""", day=AS_OF - timedelta(weeks=4))
     assert rose > 0
+
+
+def test_the_seeded_studys_extract_resists_an_outsider(session):
+    """Issue 16's re-identification test on the seeded district: join the extract to what
+    an outsider could know of a student (school, grade, gender, ethnicity, year of birth,
+    in a school year): no combination in the file, and no student's record read across
+    their years, matches fewer than k students (the district's minimum n)."""
+    from collections import defaultdict
+
+    from casemgr.models import ResearchProject
+    from casemgr.reads import report_figures, research_extract
+
+    project = session.scalar(sa.select(ResearchProject))
+    k = report_figures.minimum_n(project.district_id)
+    extract = research_extract.build(project, k)
+    rows = extract.result.rows
+    assert rows and {"school", "grade", "gender", "ethnicity", "birth_year"} <= set(extract.columns)
+    known = ("school", "grade", "gender", "ethnicity", "birth_year")
+    combinations, records = defaultdict(set), defaultdict(list)
+    for row in rows:
+        combinations[(row["school_year"], *(row[c] for c in known))].add(row["pseudonym"])
+        records[row["pseudonym"]].append((row["school_year"], *(repr(row[c]) for c in known)))
+    assert all(len(students) >= k for students in combinations.values())
+    sharing = defaultdict(int)
+    for record in records.values():
+        sharing[tuple(sorted(record))] += 1
+    assert all(count >= k for count in sharing.values())
+    from casemgr.models import Student
+
+    identifiers = {str(value) for row in session.execute(sa.select(Student.state_id, Student.local_id, Student.uuid))
+                   for value in row}
+    assert not identifiers & {str(value) for row in rows for value in row.values()}
