@@ -54,6 +54,18 @@ def test_a_search_or_a_direct_link_still_finds_a_student_who_left(client, db, sc
     assert client.get(f"/students/{students['Gone'].uuid}").status_code == 200
 
 
+def test_the_record_says_when_the_student_left_or_leaves(client, db, school, students):
+    from casemgr.views.formatting import longdate
+
+    login(client, create_user(Role.COUNSELOR, school))
+    gone = client.get(f"/students/{students['Gone'].uuid}").get_data(as_text=True)
+    assert f"Left the district's schools on {longdate(TODAY)}" in gone
+    leaving = client.get(f"/students/{students['Leaving'].uuid}").get_data(as_text=True)
+    assert f"Leaves the district's schools on {longdate(TODAY + timedelta(days=1))}" in leaving
+    current = client.get(f"/students/{students['Current'].uuid}").get_data(as_text=True)
+    assert "the district's schools on" not in current
+
+
 def test_the_export_and_the_print_view_leave_them_out(client, db, school, students):
     login(client, create_user(Role.COUNSELOR, school))
     assert {row[0] for row in exported_rows(client, "?sort=name")[1:]} == {"Current", "Leaving"}
