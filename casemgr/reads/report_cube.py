@@ -93,13 +93,7 @@ def placed(district_id: int, year: int, month_end: date | None = None) -> sa.Sub
     given one) with their subgroups, and the school and grade of their last enrollment of
     the year."""
     source = StudentIndicator if month_end is None else IndicatorMonth
-    last = (
-        sa.select(SchoolEnrollment.school_id, SchoolEnrollment.grade)
-        .where(SchoolEnrollment.student_id == source.student_id, SchoolEnrollment.school_year == year)
-        .order_by(SchoolEnrollment.entry_date.desc(), SchoolEnrollment.id.desc())
-        .limit(1)
-        .lateral("last_enrollment")
-    )
+    last = last_stay(source.student_id, year)
     columns = [source.student_id, *(getattr(source, name) for name in INDICATOR_COLUMNS)]
     query = (
         sa.select(
@@ -117,6 +111,18 @@ def placed(district_id: int, year: int, month_end: date | None = None) -> sa.Sub
     if month_end is not None:
         query = query.where(IndicatorMonth.month_end == month_end)
     return query.subquery("placed")
+
+
+def last_stay(student_id: sa.ColumnElement[int], year: int | sa.ColumnElement[int]) -> sa.Lateral:
+    """The school and grade of the student's last enrollment of the year (`school_id`,
+    `grade`), to join laterally; none for a student without one."""
+    return (
+        sa.select(SchoolEnrollment.school_id, SchoolEnrollment.grade)
+        .where(SchoolEnrollment.student_id == student_id, SchoolEnrollment.school_year == year)
+        .order_by(SchoolEnrollment.entry_date.desc(), SchoolEnrollment.id.desc())
+        .limit(1)
+        .lateral("last_enrollment")
+    )
 
 
 # what the measures read, in the year's indicators and the months' alike

@@ -14,12 +14,14 @@ import io
 import zipfile
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 
-from casemgr.deidentify import Anonymized, anonymize, pseudonym
+from casemgr.deidentify import LADDERS, Anonymized, anonymize, pseudonym
 from casemgr.extensions import db
-from casemgr.models import Organization, ResearchProject, SchoolEnrollment, Student, StudentIndicator
+from casemgr.models import Organization, ResearchProject, Student, StudentIndicator
+from casemgr.reads.report_cube import last_stay
 from casemgr.research import VARIABLES
 
 FORMATS = ("csv", "parquet")
@@ -59,14 +61,7 @@ def build(project: ResearchProject, k: int) -> Extract:
 
 
 def _statement(project: ResearchProject) -> sa.Select:
-    last = (
-        sa.select(SchoolEnrollment.school_id, SchoolEnrollment.grade)
-        .where(SchoolEnrollment.student_id == StudentIndicator.student_id,
-               SchoolEnrollment.school_year == StudentIndicator.school_year)
-        .order_by(SchoolEnrollment.entry_date.desc(), SchoolEnrollment.id.desc())
-        .limit(1)
-        .lateral("last_enrollment")
-    )
+    last = last_stay(StudentIndicator.student_id, StudentIndicator.school_year)
     school_id = sa.func.coalesce(last.c.school_id, Student.school_id)
     school = sa.select(Organization.name).where(Organization.id == school_id).scalar_subquery()
     query = (
@@ -117,15 +112,13 @@ def _parquet(extract: Extract) -> bytes:
 
 def _plain(value):
     """A value Parquet holds in one column type: generalized values are text."""
-    from decimal import Decimal
-
     return float(value) if isinstance(value, Decimal) else value
 
 
 def readme(project: ResearchProject, extract: Extract, day: date) -> str:
     result = extract.result
-    generalized = [f"- {VARIABLES[q].label}: " + ("exact" if level == 0 else "hidden (*)" if level == len(_ladder(q))
-                                                 else f"generalized, step {level} of {len(_ladder(q))}")
+    generalized = [f"- {VARIABLES[q].label}: " + ("exact" if level == 0 else "hidden (*)" if level == len(LADDERS[q])
+                                                 else f"generalized, step {level} of {len(LADDERS[q])}")
                    for q, level in result.levels.items()]
     merged = [f"- {VARIABLES[name].label}: {len(values)} value(s) held by fewer than {extract.k} students shown as "
               "\"Other\"" for name, values in result.merged.items()]
@@ -149,9 +142,3 @@ def readme(project: ResearchProject, extract: Extract, day: date) -> str:
         "Columns: " + ", ".join(extract.columns),
         "",
     ])
-
-
-def _ladder(q: str):
-    from casemgr.deidentify import LADDERS
-
-    return LADDERS[q]

@@ -132,9 +132,7 @@ def new():
 @admin_bp.get("/<uuid:project_id>")
 def show(project_id: uuid.UUID):
     project = _project(project_id)
-    form = AttachForm()
-    form.researcher.choices = [("", "Choose…")] + [(str(u.uuid), u.full_name)
-                                                   for u in research_service.researchers_to_attach(project)]
+    form = _attach_form(project)
     downloads = db.session.execute(
         sa.select(ReportLogEntry, User.full_name).join(User, User.id == ReportLogEntry.user_id)
         .where(ReportLogEntry.action == EXTRACT, ReportLogEntry.district_id == project.district_id,
@@ -144,6 +142,15 @@ def show(project_id: uuid.UUID):
                   downloads=downloads,
                   variables=labels(project.variables), years=[_year_label(y) for y in project.school_years],
                   schools=_school_names(project), form=form, confirm=ConfirmForm())
+
+
+def _attach_form(project: ResearchProject) -> AttachForm:
+    """The form offering the organization's researchers not attached yet ("Choose…" is
+    no choice: the field requires one)."""
+    form = AttachForm()
+    form.researcher.choices = [("", "Choose…")] + [(str(u.uuid), u.full_name)
+                                                   for u in research_service.researchers_to_attach(project)]
+    return form
 
 
 def _school_names(project: ResearchProject) -> list[str]:
@@ -156,8 +163,7 @@ def _school_names(project: ResearchProject) -> list[str]:
 @admin_bp.post("/<uuid:project_id>/researchers")
 def attach(project_id: uuid.UUID):
     project = _project(project_id)
-    form = AttachForm()
-    form.researcher.choices = [(str(u.uuid), u.full_name) for u in research_service.researchers_to_attach(project)]
+    form = _attach_form(project)
     if not form.validate_on_submit():
         flash("Choose a researcher of the project's organization.", "error")
         return redirect(url_for("research_admin.show", project_id=project.uuid))
