@@ -134,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
         caseload_assignments,
         casework,
         claim,
+        clearinghouse,
         consent_asks,
         consents,
         family,
@@ -178,6 +179,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(family_consents.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(imports.bp)
+    app.register_blueprint(clearinghouse.bp)
     app.register_blueprint(notes.bp)
     app.register_blueprint(notices.bp)
     app.register_blueprint(organizations.bp)

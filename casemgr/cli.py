@@ -46,14 +46,16 @@ def _refuse_in_production() -> None:
 
 
 @cli.command("seed")
-@click.option("--students", default=2000, show_default=True, type=click.IntRange(50, 100_000), help="How many students.")
-@click.option("--seed", "seed_value", default=1, show_default=True, type=int, help="Random seed: the same seed gives the same district.")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The 'today' of the mock district (default: today).")
+@click.option("--students", default=2000, show_default=True, type=click.IntRange(50, 100_000),
+              help="How many students in the demo district (the partnership's second district has a fifth as many).")
+@click.option("--seed", "seed_value", default=1, show_default=True, type=int, help="Random seed: the same seed gives the same districts.")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The 'today' of the mock districts (default: today).")
 @click.option("--reset", is_flag=True, help="Empty the database first (all data is lost).")
 @with_appcontext
 def seed_command(students: int, seed_value: int, as_of, reset: bool) -> None:
-    """Fill an empty database with a deterministic mock district and demo logins. A
-    fresh database gets its schema first, as `casemgr demo` does."""
+    """Fill an empty database with a deterministic mock partnership: the demo district with
+    the demo logins, and a second, smaller district, some of whose students moved to the
+    demo district. A fresh database gets its schema first, as `casemgr demo` does."""
     from casemgr.db_roles import as_owner
     from casemgr.seed import generator
 
@@ -478,7 +480,7 @@ def _print_logins() -> None:
 @click.option("--students", default=2000, show_default=True, type=click.IntRange(50, 100_000))
 @pass_script_info
 def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
-    """Start the database, migrate, seed a district if empty, and serve the app."""
+    """Start the database, migrate, seed the mock partnership if empty, and serve the app."""
     from casemgr.db_roles import as_owner
     from casemgr.seed import generator
 
@@ -491,7 +493,8 @@ def demo_command(info: ScriptInfo, host: str, port: int, students: int) -> None:
         _refuse_in_production()
         _upgrade_schema()
         if generator.database_is_empty():
-            click.echo(f"Seeding a mock district of {students} students ...")
+            click.echo(f"Seeding a mock partnership: a district of {students} students and a second district "
+                       f"of {generator.second_district_size(students)} ...")
             summary = generator.generate(students=students, seed=1, as_of=today())
             click.echo(f"Seeded {summary.describe()}.")
     click.echo(f"Ready in {time.perf_counter() - started:.1f} s: http://{host}:{port}/")

@@ -451,6 +451,7 @@ CATEGORY_LABELS = {
     Category.COLLEGE: "college",
     Category.NOTES: "notes",
     Category.SERVICES: "services",
+    Category.POSTSECONDARY: "postsecondary",
 }
 
 

@@ -99,10 +99,10 @@ class Casework:
         rows: list[tuple] = []
         child, _ = d.demo["parent_children"]
         senior, counselor, worker = d.demo["student"], d.demo["counselor"], d.demo["worker"]
-        northside = d.partner("NSY")
+        lead = d.lead_partner
         self.add_note(rows, first_id, counselor, child, A.FAMILY, T.ATTENDANCE)
-        original = self.add_note(rows, first_id, worker, child, A.SHARED, T.ACADEMIC, northside.id)
-        self.add_note(rows, first_id, worker, senior, A.FAMILY, T.COLLEGE, northside.id)
+        original = self.add_note(rows, first_id, worker, child, A.SHARED, T.ACADEMIC, lead.id)
+        self.add_note(rows, first_id, worker, senior, A.FAMILY, T.COLLEGE, lead.id)
         self.add_note(rows, first_id, counselor, senior, A.RESTRICTED, T.SOCIAL_EMOTIONAL)
         self.add_amendment(rows, first_id, original)
         for _ in range(max(12, len(d.students) // 50)):
@@ -178,7 +178,7 @@ class Casework:
         plan = [R.AWAITING_CONSENT, R.SENT, R.ACCEPTED, R.DECLINED, R.CLOSED]
         for number in range(max(10, len(d.students) // 120)):
             status = plan[number] if number < len(plan) else rng.choices(plan, (0.25, 0.25, 0.25, 0.1, 0.15))[0]
-            partner = d.partner("NSY") if number < 2 else rng.choice(partners)
+            partner = d.lead_partner if number < 2 else rng.choice(partners)
             student = self.referral_student(partner, status, d.demo["counselor"] if number < 2 else None)
             if student is None:
                 continue
@@ -211,7 +211,7 @@ class Casework:
                     and child.grade in p.grades and self.d.consent_states.get((child.id, p.id)) in (None, "none")]
         if not partners or not self.counselors.get(child.school.id):
             return
-        partner = next((p for p in partners if p.code == "NSY"), partners[0])
+        partner = next((p for p in partners if p is self.d.lead_partner), partners[0])
         service = Service.TUTORING if Service.TUTORING in partner.services else partner.services[0]
         counselor = self.counselor_for(child)
         flag_id = self.flag(flags, flag_first_id, child, service, counselor)

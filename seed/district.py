@@ -1,7 +1,7 @@
-"""The organizations of the mock district and the agreements between them (ORM: few rows)."""
+"""The organizations of a district of the partnership and the agreements between them
+(ORM: few rows). Who each district and its partners are: seed/profiles.py."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
@@ -14,90 +14,17 @@ from casemgr.models import (
     ServiceAgreement,
     ThresholdSettings,
 )
-from casemgr.models.enums import Category as C
 from casemgr.models.enums import OrgKind
-from casemgr.models.enums import Service as S
 from casemgr.seed.names import school_name
+from casemgr.seed.profiles import PartnerProfile
 from casemgr.seed.world import LEVEL_GRADES, MockDistrict, Partner, School
 
-DISTRICT_CODE = "LVUSD"
-DISTRICT_NAME = "Lakeview Unified School District"
-RESEARCH_NAME = "Metro Education Research Collaborative"
+RESEARCH_CODE, RESEARCH_NAME = "MERC", "Metro Education Research Collaborative"
 
 # Students per school that the generator aims for, by level.
 SCHOOL_SIZE = {"elementary": 450, "middle": 750, "high": 1100}
 GRADE_WEIGHTS = {grade: 1.0 for grade in range(0, 9)} | {9: 1.06, 10: 0.97, 11: 0.92, 12: 0.88}
 LEVEL_SUFFIX = {"elementary": ("Elementary School", 0), "middle": ("Middle School", 17), "high": ("High School", 29)}
-
-
-@dataclass(frozen=True)
-class PartnerProfile:
-    code: str
-    name: str
-    purpose: str
-    categories: tuple[str, ...]
-    services: tuple[str, ...]
-    program: str
-    grades: range
-    # which schools of a level it serves: (position in level, schools in level) -> bool
-    reach: str
-
-
-PARTNERS = (
-    PartnerProfile(
-        "NSY", "Northside Youth", "After-school mentoring and attendance support for middle and high school students",
-        (C.IDENTITY, C.ATTENDANCE, C.GRADES, C.BEHAVIOR, C.NOTES, C.SERVICES),
-        (S.MENTORING, S.ATTENDANCE_SUPPORT, S.FAMILY_SUPPORT), "Northside Mentoring", range(6, 13), "every_third",
-    ),
-    PartnerProfile(
-        "CBM", "College Bound Mentors", "College application and FAFSA completion support for juniors and seniors",
-        (C.IDENTITY, C.GRADES, C.ASSESSMENTS, C.COLLEGE, C.NOTES, C.SERVICES),
-        (S.COLLEGE_APPLICATION, S.FAFSA_HELP, S.MENTORING), "Senior Success", range(11, 13), "all",
-    ),
-    PartnerProfile(
-        "FRC", "Family Resource Center", "Family support, basic needs and attendance outreach",
-        (C.IDENTITY, C.ATTENDANCE, C.NOTES, C.SERVICES),
-        (S.FAMILY_SUPPORT, S.ATTENDANCE_SUPPORT, S.OTHER), "Family Navigation", range(0, 13), "every_second",
-    ),
-    PartnerProfile(
-        "ETC", "Eastside Tutoring Collective", "Reading and math tutoring in elementary and middle school",
-        (C.IDENTITY, C.GRADES, C.ASSESSMENTS, C.SERVICES),
-        (S.TUTORING,), "Reading and Math Tutoring", range(1, 9), "eastside",
-    ),
-)
-EXTRA_PARTNERS = (
-    PartnerProfile(
-        "WBG", "Westside Boys & Girls Club", "After-school programs and mentoring",
-        (C.IDENTITY, C.ATTENDANCE, C.NOTES, C.SERVICES), (S.MENTORING, S.OTHER), "Club After School",
-        range(0, 13), "every_fourth",
-    ),
-    PartnerProfile(
-        "HAP", "Harbor Arts Project", "Arts enrichment and mentoring",
-        (C.IDENTITY, C.ATTENDANCE, C.SERVICES), (S.OTHER, S.MENTORING), "Studio Arts", range(3, 13), "every_fourth",
-    ),
-    PartnerProfile(
-        "BFC", "Bright Futures Counseling", "School-based family counseling",
-        (C.IDENTITY, C.ATTENDANCE, C.BEHAVIOR, C.NOTES, C.SERVICES), (S.FAMILY_SUPPORT,), "Family Counseling",
-        range(0, 13), "every_third",
-    ),
-    PartnerProfile(
-        "LTS", "Lakeview Library Teen Services", "Homework help and college application workshops",
-        (C.IDENTITY, C.GRADES, C.COLLEGE, C.SERVICES), (S.TUTORING, S.COLLEGE_APPLICATION), "Teen Study Hall",
-        range(6, 13), "every_second",
-    ),
-)
-ENDED_AGREEMENT = "ETC"  # its data-sharing agreement was ended early by the district
-# each partner's purpose as its agreement gives it to families who read Spanish
-PURPOSES_ES = {
-    "NSY": "Mentoría después de clases y apoyo con la asistencia para estudiantes de escuela intermedia y secundaria",
-    "CBM": "Apoyo para solicitar la universidad y completar la FAFSA para estudiantes de 11.º y 12.º grado",
-    "FRC": "Apoyo a las familias, ayuda con necesidades básicas y seguimiento de la asistencia",
-    "ETC": "Tutoría de lectura y matemáticas en la escuela primaria e intermedia",
-    "WBG": "Programas después de clases y mentoría",
-    "HAP": "Actividades de arte y mentoría",
-    "BFC": "Consejería familiar en la escuela",
-    "LTS": "Ayuda con las tareas y talleres para solicitar la universidad",
-}
 
 
 def serves(reach: str, position: int, count: int) -> bool:
@@ -123,30 +50,35 @@ def start_of(day: date) -> datetime:
 
 
 def create_organizations(d: MockDistrict, students: int) -> None:
-    """District, schools, partners and the research organization, with their ids."""
+    """District, schools, partners and (with the district that hosts it) the research
+    organization, with their ids."""
+    profile = d.profile
     created = start_of(date(d.year, 7, 1))
-    district = Organization(kind=OrgKind.DISTRICT, code=DISTRICT_CODE, name=DISTRICT_NAME, created_at=created)
+    district = Organization(kind=OrgKind.DISTRICT, code=profile.code, name=profile.name, created_at=created)
     db.session.add(district)
     db.session.flush()
-    d.district_id, d.district_code, d.district_name = district.id, DISTRICT_CODE, DISTRICT_NAME
+    d.district_id = district.id
     rows: list[tuple[Organization, object]] = []
     for level, count in school_counts(students).items():
         suffix, offset = LEVEL_SUFFIX[level]
         for index in range(count):
-            code = f"{DISTRICT_CODE}-{level[0].upper()}{index + 1:03d}"
+            code = f"{profile.code}-{level[0].upper()}{index + 1:03d}"
             org = Organization(
-                kind=OrgKind.SCHOOL, code=code, name=school_name(index, offset, suffix),
+                kind=OrgKind.SCHOOL, code=code, name=school_name(index, offset + profile.school_namesakes_from, suffix),
                 district_id=district.id, level=level, created_at=created,
             )
             rows.append((org, School(0, code, org.name, level)))
-    profiles = PARTNERS + EXTRA_PARTNERS[: min(len(EXTRA_PARTNERS), students // 20_000)]
-    for profile in profiles:
-        org = Organization(kind=OrgKind.PARTNER, code=profile.code, name=profile.name, created_at=created)
-        rows.append((org, profile))
-    research = Organization(kind=OrgKind.RESEARCH, code="MERC", name=RESEARCH_NAME, created_at=created)
-    db.session.add_all([org for org, _ in rows] + [research])
+    profiles = profile.partners + profile.extra_partners[: min(len(profile.extra_partners), students // 20_000)]
+    for partner in profiles:
+        org = Organization(kind=OrgKind.PARTNER, code=partner.code, name=partner.name, created_at=created)
+        rows.append((org, partner))
+    research = None
+    if profile.hosts_research:
+        research = Organization(kind=OrgKind.RESEARCH, code=RESEARCH_CODE, name=RESEARCH_NAME, created_at=created)
+    db.session.add_all([org for org, _ in rows] + ([research] if research else []))
     db.session.flush()
-    d.research_id = research.id
+    if research is not None:
+        d.research_id = research.id
     for org, item in rows:
         if isinstance(item, School):
             item.id = org.id
@@ -157,9 +89,9 @@ def create_organizations(d: MockDistrict, students: int) -> None:
 
 def _partner(org_id: int, profile: PartnerProfile, d: MockDistrict) -> Partner:
     partner = Partner(
-        id=org_id, code=profile.code, name=profile.name, purpose=profile.purpose,
+        id=org_id, code=profile.code, name=profile.name, purpose=profile.purpose, purpose_es=profile.purpose_es,
         categories=[str(c) for c in profile.categories], services=[str(s) for s in profile.services],
-        program=profile.program, grades=profile.grades, agreement_active=profile.code != ENDED_AGREEMENT,
+        program=profile.program, grades=profile.grades, agreement_active=profile.code != d.profile.ended,
     )
     for level in LEVEL_GRADES:
         if not set(LEVEL_GRADES[level]) & set(profile.grades):
@@ -188,7 +120,7 @@ def create_agreements(d: MockDistrict, admin_id: int) -> None:
             ended_on = min(max(d.as_of - timedelta(days=21), starts_on), d.as_of)
         objects.append(DataSharingAgreement(
             district_id=d.district_id, organization_id=partner.id, categories=partner.categories,
-            purpose=partner.purpose, purpose_translations={"es": PURPOSES_ES[partner.code]},
+            purpose=partner.purpose, purpose_translations={"es": partner.purpose_es},
             starts_on=starts_on, ends_on=ends_on, ended_on=ended_on,
             created_by_id=admin_id, created_at=created,
         ))
@@ -197,10 +129,10 @@ def create_agreements(d: MockDistrict, admin_id: int) -> None:
             capacity=partner.capacity, starts_on=starts_on, ends_on=ends_on,
             created_by_id=admin_id, created_at=created,
         ))
-    college_bound = d.partner("CBM")
+    renewed = d.partner(d.profile.renewed)
     objects.append(DataSharingAgreement(
-        district_id=d.district_id, organization_id=college_bound.id, categories=college_bound.categories,
-        purpose=college_bound.purpose, purpose_translations={"es": PURPOSES_ES[college_bound.code]},
+        district_id=d.district_id, organization_id=renewed.id, categories=renewed.categories,
+        purpose=renewed.purpose, purpose_translations={"es": renewed.purpose_es},
         starts_on=date(d.year - 1, 8, 1), ends_on=date(d.year, 7, 31),
         created_by_id=admin_id, created_at=start_of(date(d.year - 1, 7, 15)),
     ))
@@ -218,10 +150,10 @@ def create_agreements(d: MockDistrict, admin_id: int) -> None:
     _link_service_schools(d, [o for o in objects if isinstance(o, ServiceAgreement)])
 
 
-def create_research_project(d: MockDistrict, admin_id: int) -> None:
+def create_research_project(d: MockDistrict, admin_id: int) -> int:
     """The research partner's study under written agreement (issue 16), covering every
     stored school year and school, with the demo researcher attached."""
-    from casemgr.models import ResearchProject, ResearchProjectMember, SchoolYear
+    from casemgr.models import ResearchProject, ResearchProjectDistrict, ResearchProjectMember, SchoolYear
 
     years = sorted(db.session.scalars(sa.select(SchoolYear.year).where(SchoolYear.district_id == d.district_id)))
     project = ResearchProject(
@@ -239,6 +171,21 @@ def create_research_project(d: MockDistrict, admin_id: int) -> None:
     db.session.flush()
     db.session.add(ResearchProjectMember(project_id=project.id, user_id=d.demo["researcher"].id,
                                          added_by_id=admin_id, added_at=start_of(date(d.year, 8, 26))))
+    recorded = start_of(date(d.year, 8, 25))
+    db.session.add(ResearchProjectDistrict(project_id=project.id, district_id=d.district_id, invited_at=recorded,
+                                           approved_by_id=admin_id, approved_at=recorded))
+    db.session.flush()
+    return project.id
+
+
+def join_research_project(project_id: int, d: MockDistrict, admin_id: int) -> None:
+    """Another district of the partnership invited to the study, approved by its admin
+    (issue 16 item 3): its students are in the study's extracts, linked by state ID."""
+    from casemgr.models import ResearchProjectDistrict
+
+    db.session.add(ResearchProjectDistrict(
+        project_id=project_id, district_id=d.district_id, invited_at=start_of(date(d.year, 8, 25)),
+        approved_by_id=admin_id, approved_at=start_of(date(d.year, 9, 2))))
     db.session.flush()
 
 

@@ -1,12 +1,14 @@
 """Families: students, their guardians and who holds educational rights.
 
-The first two families are the demo logins': a parent with a child at the first high
-school and one at the first middle school, and an 18-year-old senior at that high school.
+The first two families are the district's key family (the demo logins', in the demo
+district): a parent with a child at the first high school and one at the first middle
+school, and an 18-year-old senior at that high school.
 """
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from datetime import date, timedelta
 from itertools import accumulate
 
@@ -31,13 +33,33 @@ DEMO_PARENT_GRADES = (10, 7)
 DEMO_STUDENT_GRADE = 12
 
 
+STATE_IDS = range(1_000_000_000, 10_000_000_000)
+FIRST_LOCAL_ID = 200_001  # a district's past graduates' local IDs start at 100,001
+
+
+def fresh_state_id(rng: random.Random, taken: set[str]) -> str:
+    """A state ID no one in `taken` holds (added to it)."""
+    state_id = str(rng.choice(STATE_IDS))
+    while state_id in taken:
+        state_id = str(rng.choice(STATE_IDS))
+    taken.add(state_id)
+    return state_id
+
+
 class PopulationBuilder:
-    def __init__(self, d: MockDistrict, total: int, first_student_id: int, first_guardian_id: int) -> None:
+    def __init__(self, d: MockDistrict, total: int, first_student_id: int, first_guardian_id: int,
+                 taken: AbstractSet[str] = frozenset()) -> None:
+        """`taken`: the state IDs of the partnership's other districts' students, which
+        no student here may hold (drawn again when they would)."""
         self.d = d
         self.total = total
         self.first_student_id, self.first_guardian_id = first_student_id, first_guardian_id
         self.rng = rng_for(d.seed, "population")
-        self.state_ids = self.rng.sample(range(1_000_000_000, 10_000_000_000), total)
+        self.state_ids = [str(n) for n in self.rng.sample(STATE_IDS, total)]
+        if taken:
+            held = set(taken) | set(self.state_ids)
+            self.state_ids = [fresh_state_id(self.rng, held) if n in taken else n for n in self.state_ids]
+        self.first_local_id = FIRST_LOCAL_ID + d.profile.local_ids_from
         self.levels = {level: d.schools_of(level) for level in ("elementary", "middle", "high")}
 
     def build(self) -> None:
@@ -101,8 +123,8 @@ class PopulationBuilder:
         el_rate = EL_RATE_BY_LEVEL[level] if language != "English" else 0.005
         student = Student(
             id=self.first_student_id + number - 1,
-            state_id=str(self.state_ids[number - 1]),
-            local_id=str(200_000 + number),
+            state_id=self.state_ids[number - 1],
+            local_id=str(self.first_local_id + number - 1),
             first_name=first,
             middle_name=middle if middle != first else None,
             last_name=surname,
@@ -173,8 +195,9 @@ class PopulationBuilder:
         return GuardianLink(guardian, relation, rights)
 
 
-def build_population(d: MockDistrict, total: int, first_student_id: int, first_guardian_id: int) -> None:
-    PopulationBuilder(d, total, first_student_id, first_guardian_id).build()
+def build_population(d: MockDistrict, total: int, first_student_id: int, first_guardian_id: int,
+                     taken: AbstractSet[str] = frozenset()) -> None:
+    PopulationBuilder(d, total, first_student_id, first_guardian_id, taken).build()
     assign_traits(d)
 
 
@@ -188,7 +211,7 @@ def assign_traits(d: MockDistrict, chronic_factor: Callable[[Student], float] | 
     (`chronic_factor`: how much likelier than usual a student is chronically absent)."""
     rng = rng_for(d.seed, "traits")
     elapsed = len(d.calendar.elapsed)
-    protected = {s.id for s in d.demo.get("parent_children", ())} | {s.id for s in [d.demo.get("student")] if s}
+    protected = d.key_students
     for student in d.students:
         level = student.school.level
         chronic_rate = CHRONIC_RATE[level] * (1.3 if student.low_income else 0.72)

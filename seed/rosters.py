@@ -1,8 +1,8 @@
 """Partner program rosters and the consents behind them, in every state relative to as_of.
 
 States: active, expiring (active, ends within 30 days), expired, revoked, none (on the
-roster without any consent). Northside Youth's roster always holds each of them, plus
-the demo parent's children and the demo student.
+roster without any consent). The lead partner's roster (Northside Youth's, in the demo
+district) always holds each of them, plus the key family's children and the senior.
 """
 from __future__ import annotations
 
@@ -48,9 +48,10 @@ def build_rosters(d: MockDistrict) -> list[RosterSpot]:
         partner.capacity = max(25, round(len(candidates) * 0.05))
         size = min(len(candidates), max(15, round(partner.capacity * 0.8)))
         ranked = sorted(candidates, key=lambda s: rng.random() * (0.35 if s.absence_rate >= 0.1 or s.struggling else 1))
-        pinned = _pinned_states(d) if partner.code == "NSY" else {}
+        lead = partner is d.lead_partner
+        pinned = _pinned_states(d) if lead else {}
         chosen = [s for s in pinned] + [s for s in ranked if s not in pinned][: max(0, size - len(pinned))]
-        cycle = list(CONSENT_STATES) * 2 if partner.code == "NSY" else []
+        cycle = list(CONSENT_STATES) * 2 if lead else []
         for student in chosen:
             guaranteed = student in pinned or bool(cycle)
             if student in pinned:

@@ -1,4 +1,5 @@
-"""Everyone who signs in: the nine demo logins, then staff for every organization."""
+"""Everyone who signs in: a district's key people (the nine demo logins, in the demo
+district), then staff for every organization."""
 from __future__ import annotations
 
 from collections import Counter
@@ -81,11 +82,14 @@ def domain_of(code: str) -> str:
     return f"{code.lower()}.example.org"
 
 
-def hire_demo_logins(d: MockDistrict, staff: StaffFactory) -> None:
-    """The nine demo logins: school staff at the first high school, partner staff at
-    Northside Youth (compliant), the demo parent and the demo senior."""
-    as_of, high_school, northside = d.as_of, d.schools_of("high")[0], d.partner("NSY")
+def hire_key_staff(d: MockDistrict, staff: StaffFactory) -> None:
+    """The district's key people: school staff at the first high school, compliant
+    partner staff at the lead partner, the key family's parent and the senior. In the
+    demo district they are the nine demo logins (with the demo researcher); elsewhere,
+    ordinary accounts with generated names, at the district's and the partner's domains."""
+    as_of, high_school, lead = d.as_of, d.schools_of("high")[0], d.lead_partner
     guardian, student = d.demo["parent_guardian"], d.demo["student"]
+    demo = d.profile.demo_logins
 
     def compliance(signed_days_ago: int, trained_days_ago: int) -> dict[str, date]:
         return {
@@ -98,23 +102,29 @@ def hire_demo_logins(d: MockDistrict, staff: StaffFactory) -> None:
         ("principal", high_school.id, "Principal", "Marcus Hill", {}),
         ("counselor", high_school.id, "School counselor", "Elena Vargas", {}),
         ("teacher", high_school.id, "English teacher", "Sam Whitaker", {}),
-        ("partner", northside.id, "Program director", "Jordan Reyes", compliance(120, 90)),
-        ("worker", northside.id, "Youth mentor", "Ana Ruiz", compliance(40, 60)),
+        ("partner", lead.id, "Program director", "Jordan Reyes", compliance(120, 90)),
+        ("worker", lead.id, "Youth mentor", "Ana Ruiz", compliance(40, 60)),
         ("parent", d.district_id, None, guardian.full_name, {}),
         ("student_user", d.district_id, None, student.full_name, {"student_id": student.id}),
         ("researcher", d.research_id, "Research analyst", "Priya Shah", {}),
     )
     for (email, role), (key, organization_id, title, name, fields) in zip(DEMO_LOGINS, plan, strict=True):
-        d.demo[key] = staff.add(Role(role), organization_id, "", title, email, name, demo_login=True, **fields)
-    northside.admin = d.demo["partner"]
-    northside.workers.append(d.demo["worker"])
+        if demo:
+            d.demo[key] = staff.add(Role(role), organization_id, "", title, email, name, demo_login=True, **fields)
+        elif key != "researcher":  # the research organization's researchers come with the demo district
+            domain = domain_of(lead.code if organization_id == lead.id else d.district_code)
+            family = key in ("parent", "student_user")
+            d.demo[key] = staff.add(Role(role), organization_id, domain, title, full_name=name if family else None,
+                                    **fields)
+    lead.admin = d.demo["partner"]
+    lead.workers.append(d.demo["worker"])
     guardian.user_id = d.demo["parent"].id
 
 
 def hire_staff(d: MockDistrict, staff: StaffFactory) -> None:
     """Principals and counselors per school, partner staff (one or two out of
-    compliance), a second district admin and a second researcher; teachers come with
-    their sections."""
+    compliance), a second district admin and (with the research organization) a second
+    researcher; teachers come with their sections."""
     district_domain = domain_of(d.district_code)
     staff.add(Role.DISTRICT_ADMIN, d.district_id, district_domain, "Director of assessment")
     enrolled = Counter(student.school.id for student in d.students)
@@ -127,19 +137,21 @@ def hire_staff(d: MockDistrict, staff: StaffFactory) -> None:
             staff.add(Role.COUNSELOR, school.id, district_domain, "School counselor")
     for partner in d.partners:
         hire_partner_staff(d, staff, partner)
-    staff.add(Role.RESEARCHER, d.research_id, "merc.example.org", "Senior researcher")
+    if d.profile.hosts_research:
+        staff.add(Role.RESEARCHER, d.research_id, "merc.example.org", "Senior researcher")
 
 
 def hire_partner_staff(d: MockDistrict, staff: StaffFactory, partner: Partner) -> None:
     domain = domain_of(partner.code)
     if partner.admin is None:
         partner.admin = staff.add(Role.PARTNER_ADMIN, partner.id, domain, "Program director", **staff.compliant_dates())
-    extra = len(d.students) // (10_000 if partner.code == "NSY" else 20_000)
+    lead = partner.code == d.profile.lead
+    extra = len(d.students) // (10_000 if lead else 20_000)
     for number in range(2 + extra):
         dates = staff.compliant_dates()
-        if number == 0 and partner.code == "NSY":
+        if number == 0 and lead:
             dates["ferpa_trained_on"] = d.as_of - timedelta(days=400)  # training lapsed
-        if number == 0 and partner.code == "FRC":
+        if number == 0 and partner.code == d.profile.unsigned:
             dates["confidentiality_signed_on"] = None  # never signed
         partner.workers.append(staff.add(Role.YOUTH_WORKER, partner.id, domain, "Youth worker", **dates))
 

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+from casemgr.seed.profiles import DistrictProfile
 from casemgr.seed.schoolyear import SchoolCalendar
 
 LEVEL_GRADES = {"elementary": range(0, 6), "middle": range(6, 9), "high": range(9, 13)}
@@ -98,7 +99,7 @@ class Student:
     suspension: tuple[int, int] | None = None  # (first day index, days)
     absent_days: int = 0
     enrolled_days: int = 0
-    left_on: date | None = None  # a past graduate's graduation day
+    left_on: date | None = None  # a leaver's last day: a past graduate's, or a mover's in the district they left
 
     @property
     def full_name(self) -> str:
@@ -133,6 +134,7 @@ class Partner:
     code: str
     name: str
     purpose: str
+    purpose_es: str
     categories: list[str]
     services: list[str]
     program: str
@@ -161,10 +163,9 @@ class Section:
 class MockDistrict:
     seed: int | str  # an earlier year's view of the district has a seed of its own
     calendar: SchoolCalendar
+    profile: DistrictProfile
     district_id: int = 0
-    district_code: str = ""
-    district_name: str = ""
-    research_id: int = 0
+    research_id: int = 0  # the partnership's research organization (one for every district)
     school_year_id: int = 0
     schools: list[School] = field(default_factory=list)
     partners: list[Partner] = field(default_factory=list)
@@ -172,10 +173,22 @@ class MockDistrict:
     guardians: list[Guardian] = field(default_factory=list)
     staff: list[StaffMember] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
+    # the district's key people and family: in the demo district, the demo logins'
     demo: dict[str, object] = field(default_factory=dict)
+    # today's students who came from another district of the partnership over the
+    # summer: this district has no stay of theirs in an earlier year
+    newcomers: set[int] = field(default_factory=set)
     # (student id, partner id) -> consent state, filled by the casework step
     consent_states: dict[tuple[int, int], str] = field(default_factory=dict)
     counts: Counter = field(default_factory=Counter)
+
+    @property
+    def district_code(self) -> str:
+        return self.profile.code
+
+    @property
+    def district_name(self) -> str:
+        return self.profile.name
 
     @property
     def as_of(self) -> date:
@@ -190,3 +203,13 @@ class MockDistrict:
 
     def partner(self, code: str) -> Partner:
         return next(p for p in self.partners if p.code == code)
+
+    @property
+    def key_students(self) -> set[int]:
+        """The key family's children and the senior (the demo logins', in the demo district)."""
+        return {s.id for s in self.demo.get("parent_children", ())} | {s.id for s in [self.demo.get("student")] if s}
+
+    @property
+    def lead_partner(self) -> Partner:
+        """The partner of the key staff (Northside Youth in the demo district)."""
+        return self.partner(self.profile.lead)

@@ -11,7 +11,7 @@ the policy module they check.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from casemgr.models import (
     CourseMark,
     DisciplineIncident,
     FafsaRecord,
+    PostsecondaryRecord,
     Flag,
     Note,
     Referral,
@@ -137,6 +138,7 @@ ROUTES = {
     "partner.compliance_form": "partner_admin",
     "family.child": "family_student",
     "family.log": "family_student",
+    "family.research": "family_student",
     "rights.review": "family_student",
     "rights.confirm": "parent_signed_consent",
     "rights.revoke": "parent_signed_consent",
@@ -166,6 +168,11 @@ ROUTES = {
     "research_admin.show": "district_admin_project",
     "research_admin.attach": "district_admin_project_post",
     "research_admin.detach": "district_admin_project_post",
+    "research_admin.approve": "district_admin_project_post",
+    "research_admin.withdraw": "district_admin_project_post",
+    "research_admin.settings": "district_admin_post",
+    "clearinghouse.index": "district_admin",
+    "clearinghouse.graduates_file": "district_admin",
     "research.projects": "researcher",
     "research.extract": "researcher_project",
     "language.choose": "public_post",
@@ -220,6 +227,7 @@ MARKERS = {
     Category.COLLEGE: "FAFSA 20",
     Category.NOTES: "NOTESMARK",
     Category.SERVICES: "SERVICESMARK",
+    Category.POSTSECONDARY: "POSTSECMARK",
 }
 
 
@@ -257,6 +265,9 @@ def _plant_records(db, student, teacher, n):
         DisciplineIncident(student_id=student.id, school_id=student.school_id, incident_code=f"I{n}",
                            occurred_on=TODAY, school_year=TODAY.year, incident_type="BEHAVIORMARK", action="detention"),
         FafsaRecord(student_id=student.id, school_year=TODAY.year, status="submitted", status_on=TODAY),
+        PostsecondaryRecord(district_id=student.district_id, student_id=student.id, row_no=2, found=True,
+                            searched_on=LONG_AGO, reported_on=TODAY, college_code="000001-00",
+                            college_name="POSTSECMARK College", begins_on=LONG_AGO, ends_on=TODAY),
     ])
     db.session.flush()
     if not db.session.scalar(sa.select(SchoolYear.id).where(SchoolYear.district_id == student.district_id)):
@@ -350,7 +361,7 @@ def build_world(db) -> World:
                                                               "sections": []})
     db.session.add(w.annual_report)
     # a study of the district by the world's research partner, its researcher attached
-    from casemgr.models import ResearchProject, ResearchProjectMember
+    from casemgr.models import ResearchProject, ResearchProjectDistrict, ResearchProjectMember
 
     w.research_project = ResearchProject(
         district_id=district.id, organization_id=u["researcher"].organization_id, title="RESEARCHMARK study",
@@ -359,6 +370,8 @@ def build_world(db) -> World:
         created_by_id=u["district_admin"].id)
     db.session.add(w.research_project)
     db.session.flush()
+    db.session.add(ResearchProjectDistrict(project_id=w.research_project.id, district_id=district.id,
+                                           approved_by_id=u["district_admin"].id, approved_at=datetime.now(UTC)))
     db.session.add(ResearchProjectMember(project_id=w.research_project.id, user_id=u["researcher"].id,
                                          added_by_id=u["district_admin"].id))
     db.session.flush()
@@ -435,6 +448,9 @@ def _student_requests(app, world, who, name):
         family = 200 if who in FAMILY and reachable else 404
         yield "GET", url_for("family.child", student_id=student.uuid), None, family
         yield "GET", url_for("family.log", student_id=student.uuid), None, family
+        yield "GET", url_for("family.research", student_id=student.uuid), None, family
+        # the district offers no choice: a family's post changes nothing
+        yield "POST", url_for("family.research", student_id=student.uuid), {}, 403 if family == 200 else 404
         yield from _family_consent_requests(world, who, name)
         yield from _family_forms_requests(world, who, name, family == 200, manager)
         yield from _rights_requests(world, who, name)
@@ -769,11 +785,17 @@ def _global_requests(app, world, who):
         researcher = world.users["researcher"]
         yield "POST", url_for("research_admin.detach", project_id=project.uuid, user_id=researcher.uuid), \
             302 if admin else 403
+        # its own project: nothing to approve or withdraw (refused with a message)
+        yield "POST", url_for("research_admin.approve", project_id=project.uuid), 302 if admin else 403
+        yield "POST", url_for("research_admin.withdraw", project_id=project.uuid), 302 if admin else 403
+        yield "POST", url_for("research_admin.settings"), 302 if admin else 403
         yield "GET", url_for("research.projects"), 200 if who == "researcher" else 403
         for fmt in ("csv", "parquet"):
             yield "GET", url_for("research.extract", project_id=project.uuid, fmt=fmt), 200 if who == "researcher" else 403
         yield "GET", url_for("home.classes"), 200 if who == "teacher" else 403
         yield "GET", url_for("imports.index"), 200 if admin else 403
+        yield "GET", url_for("clearinghouse.index"), 200 if admin else 403
+        yield "GET", url_for("clearinghouse.graduates_file", class_year=1999), 404 if admin else 403  # no graduates
         yield "POST", url_for("imports.upload"), 400 if admin else 403  # a forged post without a file
         yield "GET", url_for("imports.show", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
         yield "GET", url_for("imports.oneroster_schools"), 200 if admin else 403

@@ -78,7 +78,10 @@ def test_seed_on_a_fresh_database_builds_the_schema_first(fresh_database):
     assert "Traceback" not in done.stdout + done.stderr
     assert "Seeded" in done.stdout
     with engine.connect() as conn:
-        assert conn.scalar(sa.text("SELECT count(*) FROM students WHERE left_on IS NULL")) == 50
+        # the demo district's students, and the partnership's second district's
+        assert dict(conn.execute(sa.text(
+            "SELECT d.code, count(*) FROM students s JOIN organizations d ON d.id = s.district_id "
+            "WHERE s.left_on IS NULL GROUP BY d.code")).all()) == {"LVUSD": 50, "RCSD": 50}
     again = casemgr("seed", "--students", "50")
     assert again.returncode == 1 and "already holds data" in again.stderr and "Traceback" not in again.stderr
 
@@ -95,7 +98,7 @@ def test_seed_builds_the_schema_quietly_as_demo_does(pg_server_url):
     try:
         result = app.test_cli_runner().invoke(cli, ["seed", "--students", "50"])
         assert result.exit_code == 0, result.output
-        assert result.output.startswith("Seeded 50 students, "), result.output
+        assert result.output.startswith("Seeded Lakeview Unified School District (LVUSD): 50 students, "), result.output
         assert "Running upgrade" not in result.output and "tamper-evident" not in result.output
         assert "Demo logins" in result.output
     finally:

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from casemgr import indicators
-from casemgr.models import IndicatorMonth, SchoolYear, StudentIndicator
+from casemgr.models import IndicatorMonth, SchoolYear, Student, StudentIndicator
 from casemgr.reads import report_cube
 from tests.test_seed import seeded_database
 from tests.test_seed import session as session  # noqa: F401 (the fixture, on this module's district)
@@ -26,7 +26,12 @@ def seeded_app(pg_server_url):
 
 
 def _district(session) -> int:
-    return session.scalar(sa.select(SchoolYear.district_id).limit(1))
+    """The seed's demo district (the partnership's second district is recomputed apart)."""
+    return session.scalar(sa.select(SchoolYear.district_id).order_by(SchoolYear.district_id).limit(1))
+
+
+def _of(district: int, model):
+    return model.student_id.in_(sa.select(Student.id).where(Student.district_id == district))
 
 
 def test_month_ends_are_the_ended_months_of_the_school_year():
@@ -42,11 +47,13 @@ def test_each_month_holds_what_a_recompute_as_of_its_end_computes(session):
     assert written == [date(2026, 8, 31), date(2026, 9, 30), date(2026, 10, 31)]
     for end in written:
         monthly = {row.student_id: tuple(getattr(row, c) for c in COMPARED)
-                   for row in session.scalars(sa.select(IndicatorMonth).where(IndicatorMonth.month_end == end))}
+                   for row in session.scalars(sa.select(IndicatorMonth).where(IndicatorMonth.month_end == end,
+                                                                              _of(district, IndicatorMonth)))}
         savepoint = session.begin_nested()
         indicators.recompute_district(district, end)
         yearly = {row.student_id: tuple(getattr(row, c) for c in COMPARED)
-                  for row in session.scalars(sa.select(StudentIndicator).where(StudentIndicator.school_year == 2026))}
+                  for row in session.scalars(sa.select(StudentIndicator).where(StudentIndicator.school_year == 2026,
+                                                                               _of(district, StudentIndicator)))}
         savepoint.rollback()
         assert monthly == yearly, end
     # the months differ: attendance and marks accumulate

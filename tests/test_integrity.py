@@ -71,12 +71,16 @@ def test_consents_and_notes_are_never_edited_or_deleted(db, table):
                 db.session.execute(sa.text(statement))
 
 
-def test_state_id_is_unique_across_the_partnership(db):
+def test_state_id_is_unique_within_a_district_and_links_its_records_across_districts(db):
+    """Each district keeps its own record of a student (SPEC §2): one record per state ID
+    in a district, and a record in each district the student has been at."""
     first = create_student()
-    other_district_school = create_school()
+    same_district_school = create_school(first.district, level="middle")
     with pytest.raises(IntegrityError):
         with db.session.begin_nested():
-            create_student(other_district_school, state_id=first.state_id)
+            create_student(same_district_school, state_id=first.state_id)
+    moved = create_student(create_school(), state_id=first.state_id)
+    assert moved.district_id != first.district_id
 
 
 def test_a_student_school_must_belong_to_the_students_district(db):

@@ -1,7 +1,8 @@
 """The reports' figures (issue 15) against a second, deliberately simple computation: the
 raw rows read back one by one and counted in Python, for every measure, the total and
 the breakdowns by school, grade and subgroup and their crossings with the school, in
-two school years with students who moved up a grade, changed school and graduated."""
+two school years with students who moved up a grade, changed school and graduated
+(the graduates with their postsecondary outcomes, issue 16)."""
 from __future__ import annotations
 
 import random
@@ -10,7 +11,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from casemgr.models import SchoolEnrollment, SchoolYear, Student, StudentIndicator
+from casemgr.models import PostsecondaryOutcome, SchoolEnrollment, SchoolYear, Student, StudentIndicator
 from casemgr.reads import report_cube
 from casemgr.suppression import Cell
 from tests.factories import create_district, create_indicator, create_school, create_student
@@ -22,6 +23,7 @@ def population(db, seed: int = 7):
     """Two schools, ~90 students over two years with random subgroups and indicators;
     some change school between the years, seniors of the first year have left."""
     rng = random.Random(seed)
+    later = random.Random(seed + 1)  # what became of the graduates, drawn apart from the rest
     district = create_district()
     schools = [create_school(district, name=f"School {n}") for n in range(2)]
     for year in YEARS:
@@ -48,6 +50,13 @@ def population(db, seed: int = 7):
                 ninth_grade_on_track=(rng.random() < 0.7) if year_grade == 9 else None,
                 credits_on_track=rng.random() < 0.8,
                 fafsa_status=rng.choice(("complete", "submitted", "not_started")) if year_grade == 12 else None)
+            if grade == 13 and back == 1 and later.random() < 0.9:  # a graduate the Clearinghouse reported on
+                fall = later.random() < 0.6
+                db.session.add(PostsecondaryOutcome(
+                    student_id=student.id, district_id=district.id, class_year=year, graduated_on=date(year + 1, 6, 10),
+                    reported_on=date(year + 2, 1, 5), enrolled_fall=fall,
+                    enrolled_within_year=fall or later.random() < 0.3,
+                    persisted=later.choice((None, fall and later.random() < 0.8)), completed_degree=later.random() < 0.1))
     db.session.flush()
     return district
 
@@ -70,7 +79,11 @@ def by_hand(db, district, year: int) -> dict[str, dict[tuple, Cell]]:
         keys = [(), *(((b, place[b]),) for b in report_cube.BREAKDOWNS),
                 *((("school", place["school"]), (b, place[b])) for b in report_cube.BREAKDOWNS if b != "school")]
         enrolled = indicator.days_enrolled > 0
-        about = {"enrolled": enrolled, "chronic_absence": enrolled, "severe_absence": enrolled,
+        outcome = db.session.get(PostsecondaryOutcome, student.id)
+        outcome = outcome if outcome is not None and outcome.class_year == year else None
+        searched = outcome is not None
+        about = {"enrolled_fall": searched, "enrolled_within_year": searched, "completed_degree": searched,
+                 "persisted": searched and outcome.persisted is not None,"enrolled": enrolled, "chronic_absence": enrolled, "severe_absence": enrolled,
                  "course_failure": enrolled, "core_failure": enrolled, "suspended": enrolled, "tier_2": enrolled,
                  "tier_3": enrolled, "ninth_grade_on_track": indicator.ninth_grade_on_track is not None,
                  "credits_on_track": indicator.credits_on_track is not None,
@@ -80,7 +93,10 @@ def by_hand(db, district, year: int) -> dict[str, dict[tuple, Cell]]:
                  "suspended": indicator.suspensions > 0, "tier_2": indicator.tier == 2, "tier_3": indicator.tier == 3,
                  "ninth_grade_on_track": bool(indicator.ninth_grade_on_track),
                  "credits_on_track": bool(indicator.credits_on_track),
-                 "fafsa_complete": indicator.fafsa_status == "complete"}
+                 "fafsa_complete": indicator.fafsa_status == "complete",
+                 **({"enrolled_fall": outcome.enrolled_fall, "enrolled_within_year": outcome.enrolled_within_year,
+                     "persisted": bool(outcome.persisted), "completed_degree": outcome.completed_degree}
+                    if searched else {})}
         for measure in report_cube.MEASURES:
             for key in keys:
                 counts[measure][key] += 0  # the group exists, even when the measure is about none of it
@@ -100,6 +116,8 @@ def test_every_figure_matches_a_count_by_hand_in_two_years(db):
         for measure in report_cube.MEASURES:
             assert got[measure] == expected[measure], (year, measure)
         assert got["enrolled"][()].n > 20 and len([k for k in got["enrolled"] if k and k[0][0] == "grade"]) >= 3
+        if year == YEARS[0]:  # the first year's graduates, with what became of them
+            assert got["enrolled_fall"][()].n > 5 and 0 < got["persisted"][()].n < got["enrolled_fall"][()].n
 
 
 def test_a_year_counts_students_where_they_were_that_year(db):

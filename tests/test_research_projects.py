@@ -141,7 +141,7 @@ def test_a_researcher_reads_their_projects_with_their_state(client, db, study):
     login(client, study["researcher"])
     page = client.get("/research").get_data(as_text=True)
     assert "Current study" in page and "Ended study" in page and "Someone else" not in page
-    assert "Every school of the district" in page and "Attendance rate" in page
+    assert "Every school of each district" in page and "Attendance rate" in page
     logout(client)
     login(client, study["colleague"])
     assert "not attached to any research project" in client.get("/research").get_data(as_text=True)

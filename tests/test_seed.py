@@ -1,7 +1,8 @@
-"""The mock-district generator: what the district holds, how realistic it is, and that
-the same seed always gives the same district.
+"""The mock-district generator: what the districts hold (the demo district and the
+partnership's second district, and the students who moved between them), how realistic
+it is, and that the same seed always gives the same districts.
 
-Most tests read one district seeded once into a database of its own; the tests that
+Most tests read one partnership seeded once into a database of its own; the tests that
 seed again use the rolled-back `db` fixture or reset that database.
 """
 from __future__ import annotations
@@ -101,13 +102,22 @@ def demo_user(session, email: str) -> sa.Row:
 
 def test_summary_matches_the_database(seeded_app, session):
     summary = seeded_app.config["SEED_SUMMARY"]
-    # the summary counts this school year's students and days (past graduates have left)
-    assert summary.students == STUDENTS == scalar(session, "SELECT count(*) FROM students WHERE left_on IS NULL")
+    lakeview, riverside = summary.districts
+    assert (lakeview.code, lakeview.students, riverside.code, riverside.students) == (
+        "LVUSD", STUDENTS, "RCSD", generator.second_district_size(STUDENTS))
+    # the summary counts this school year's students and days (the leavers have left)
+    assert summary.students == scalar(session, "SELECT count(*) FROM students WHERE left_on IS NULL")
     assert summary.attendance_days == scalar(session, """
         SELECT count(*) FROM attendance_days WHERE day >= (SELECT max(starts_on) FROM school_years)""") > 0
-    assert summary.describe().startswith("200 students, ")
-    assert "attendance days" in summary.describe()
-    assert summary.past_graduates == scalar(session, "SELECT count(*) FROM students WHERE left_on IS NOT NULL") > 0
+    described = summary.describe()
+    assert described.startswith("Lakeview Unified School District (LVUSD): 200 students, ")
+    assert "; Riverside County School District (RCSD): 50 students, " in described
+    assert "attendance days" in described
+    assert described.endswith(f"; {summary.movers} students moved from RCSD to LVUSD over the summer")
+    # the leavers: past graduates, and the second district's records of the students who moved
+    assert summary.past_graduates + summary.movers == scalar(
+        session, "SELECT count(*) FROM students WHERE left_on IS NOT NULL")
+    assert summary.past_graduates > 0 and summary.movers >= 3
 
 
 def test_schools_of_every_level_and_partners_with_both_agreements(session):
@@ -197,6 +207,133 @@ def test_worker_is_compliant_and_some_partner_staff_are_not(session):
         AND (confidentiality_signed_on IS NULL OR ferpa_trained_on IS NULL OR ferpa_trained_on < :year_ago)""",
         year_ago=year_ago)
     assert 1 <= lapsed <= 3
+
+
+# --- the partnership's second district and the students who moved between them ----------------
+
+
+def district_ids(session) -> dict[str, int]:
+    return dict(rows(session, "SELECT code, id FROM organizations WHERE kind = 'district'"))
+
+
+def test_a_second_smaller_district_with_schools_staff_and_partners_of_its_own(session):
+    districts = district_ids(session)
+    assert set(districts) == {"LVUSD", "RCSD"}
+    riverside = districts["RCSD"]
+    levels = {level for (level,) in rows(session, "SELECT level FROM organizations WHERE district_id = :d", d=riverside)}
+    assert levels == {"elementary", "middle", "high"}
+    # its own staff in every school role and a district admin, at its own domain, none a demo login
+    staff = rows(session, """
+        SELECT u.role, u.email, u.demo_login FROM users u JOIN organizations o ON o.id = u.organization_id
+        WHERE o.id = :d OR o.district_id = :d""", d=riverside)
+    assert {role for role, _, _ in staff} >= {"district_admin", "principal", "counselor", "teacher", "parent", "student"}
+    assert all(email.endswith("@rcsd.example.org") and not demo for _, email, demo in staff)
+    # its own partners, each with a data-sharing and a service agreement with it only (one
+    # also with last year's), with staff at their own domains; and the partnership's
+    # research organization under an agreement of its own
+    partners = rows(session, """
+        SELECT o.code, array_agg(DISTINCT a.district_id), count(DISTINCT a.id),
+               (SELECT count(*) FROM service_agreements s JOIN service_agreement_schools x ON x.agreement_id = s.id
+                WHERE s.organization_id = o.id AND s.district_id = :d),
+               (SELECT count(*) FROM users u WHERE u.organization_id = o.id AND u.email LIKE '%%@' || lower(o.code) || '.example.org')
+        FROM organizations o JOIN data_sharing_agreements a ON a.organization_id = o.id
+        WHERE o.kind = 'partner' AND o.id IN (SELECT organization_id FROM data_sharing_agreements WHERE district_id = :d)
+        GROUP BY o.id, o.code""".replace("%%", "%"), d=riverside)
+    assert {code for code, *_ in partners} == {"RYA", "VCP", "RFN"}
+    assert all(sharing == [riverside] and services >= 1 and people >= 2 for _, sharing, _, services, people in partners)
+    assert sorted(agreements for _, _, agreements, _, _ in partners) == [1, 1, 2]
+    assert scalar(session, """
+        SELECT count(*) FROM data_sharing_agreements a JOIN organizations o ON o.id = a.organization_id
+        WHERE o.code = 'MERC' AND a.district_id = :d""", d=riverside) == 1
+    assert scalar(session, "SELECT count(*) FROM research_projects WHERE district_id = :d", d=riverside) == 0
+    # a fifth of the students, rosters and consents with its partners, casework, thresholds,
+    # its earlier years and every year's indicators
+    assert scalar(session, "SELECT count(*) FROM students WHERE district_id = :d AND left_on IS NULL",
+                  d=riverside) == generator.second_district_size(STUDENTS)
+    assert scalar(session, """
+        SELECT count(*) FROM consents c JOIN students s ON s.id = c.student_id
+        JOIN data_sharing_agreements a ON a.organization_id = c.organization_id AND a.district_id = s.district_id
+        WHERE s.district_id = :d""", d=riverside) > 0
+    for table in ("notes", "flags", "referrals", "roster_entries"):
+        assert scalar(session, f"SELECT count(*) FROM {table} t JOIN students s ON s.id = t.student_id "
+                               "WHERE s.district_id = :d", d=riverside) > 0, table
+    assert scalar(session, "SELECT count(*) FROM threshold_settings WHERE district_id = :d", d=riverside) == 1
+    years = [year for (year,) in rows(session, "SELECT year FROM school_years WHERE district_id = :d ORDER BY year",
+                                      d=riverside)]
+    assert years == [AS_OF.year - 3, AS_OF.year - 2, AS_OF.year - 1, AS_OF.year]
+    assert {year for (year,) in rows(session, """
+        SELECT DISTINCT i.school_year FROM student_indicators i JOIN students s ON s.id = i.student_id
+        WHERE s.district_id = :d""", d=riverside)} == set(years)
+
+
+def test_nothing_of_a_district_points_into_the_other(session):
+    """Every row about a student lies in the student's district: their schools, stays,
+    sections, guardians, the consents' and rosters' partners' agreements, the staff who
+    wrote about them."""
+    assert scalar(session, """
+        SELECT count(*) FROM school_enrollments e JOIN students s ON s.id = e.student_id
+        JOIN organizations o ON o.id = e.school_id WHERE o.district_id <> s.district_id""") == 0
+    assert scalar(session, """
+        SELECT count(*) FROM section_enrollments e JOIN students s ON s.id = e.student_id
+        JOIN sections x ON x.id = e.section_id JOIN organizations o ON o.id = x.school_id
+        WHERE o.district_id <> s.district_id""") == 0
+    assert scalar(session, """
+        SELECT count(*) FROM guardian_links l JOIN students s ON s.id = l.student_id
+        JOIN guardians g ON g.id = l.guardian_id WHERE g.district_id <> s.district_id""") == 0
+    assert scalar(session, """
+        SELECT count(*) FROM roster_entries r JOIN students s ON s.id = r.student_id WHERE NOT EXISTS (
+            SELECT 1 FROM data_sharing_agreements a
+            WHERE a.organization_id = r.organization_id AND a.district_id = s.district_id)""") == 0
+    assert scalar(session, """
+        SELECT count(*) FROM notes n JOIN students s ON s.id = n.student_id JOIN users u ON u.id = n.author_id
+        JOIN organizations o ON o.id = u.organization_id
+        WHERE coalesce(o.district_id, o.id) <> s.district_id AND o.kind IN ('district', 'school')""") == 0
+
+
+def test_state_ids_are_shared_only_by_the_students_who_moved(seeded_app, session):
+    shared = rows(session, """
+        SELECT state_id, array_agg(o.code ORDER BY o.code) FROM students s JOIN organizations o ON o.id = s.district_id
+        GROUP BY state_id HAVING count(*) > 1""")
+    assert len(shared) == seeded_app.config["SEED_SUMMARY"].movers >= 3
+    assert all(codes == ["LVUSD", "RCSD"] for _, codes in shared)
+    # no two records anywhere share a local ID, so that a page's local ID names one record
+    assert scalar(session, "SELECT count(*) - count(DISTINCT local_id) FROM students") == 0
+
+
+def test_each_mover_has_a_record_in_each_district_with_the_stays_of_their_years_there(session):
+    """A student who moved from Riverside to Lakeview over the summer: Lakeview's record
+    has this year's stay only; Riverside's, the same person a grade lower last year, has
+    the earlier years' stays (each year they were in kindergarten or above) with their
+    attendance, and the day they left, the last day of last school year."""
+    movers = rows(session, """
+        SELECT a.id AS here, b.id AS there, a.grade, b.grade AS grade_there, b.left_on, a.left_on AS still,
+               (a.first_name, a.middle_name, a.last_name, a.preferred_name, a.birth_date, a.gender, a.ethnicity,
+                a.low_income, a.english_learner, a.disability, a.home_language)
+               IS NOT DISTINCT FROM (b.first_name, b.middle_name, b.last_name, b.preferred_name, b.birth_date, b.gender, b.ethnicity,
+                  b.low_income, b.english_learner, b.disability, b.home_language) AS same_person,
+               a.local_id <> b.local_id AS own_local_ids
+        FROM students a JOIN students b ON b.state_id = a.state_id
+        WHERE a.district_id = (SELECT id FROM organizations WHERE code = 'LVUSD')
+          AND b.district_id = (SELECT id FROM organizations WHERE code = 'RCSD')""")
+    assert len(movers) >= 3
+    last_year_ends = scalar(session, "SELECT ends_on FROM school_years WHERE year = :year LIMIT 1",
+                            year=AS_OF.year - 1)
+
+    def stays(student_id):
+        return dict(rows(session, "SELECT school_year, grade FROM school_enrollments WHERE student_id = :id",
+                         id=student_id))
+
+    for mover in movers:
+        assert mover.same_person and mover.own_local_ids and mover.still is None
+        assert (mover.grade_there, mover.left_on) == (mover.grade - 1, last_year_ends)
+        assert stays(mover.here) == {AS_OF.year: mover.grade}
+        assert stays(mover.there) == {AS_OF.year - back: mover.grade - back for back in (1, 2, 3)
+                                      if mover.grade - back >= 0}
+        attended = {year for (year,) in rows(session, """
+            SELECT y.year FROM attendance_years a JOIN school_years y ON y.id = a.school_year_id
+            WHERE a.student_id = :id""", id=mover.there)}
+        assert attended == set(stays(mover.there))
+        assert scalar(session, "SELECT count(*) FROM guardian_links WHERE student_id = :id", id=mover.here) >= 1
 
 
 # --- realistic distributions ----------------------------------------------------------------
@@ -298,9 +435,10 @@ def test_assessments_from_last_spring_for_tested_grades(session):
 def test_guardians_and_languages(session):
     per_student = rows(session, """
         SELECT count(*) FILTER (WHERE educational_rights), count(*) FROM guardian_links GROUP BY student_id""")
-    assert len(per_student) == STUDENTS
+    current = scalar(session, "SELECT count(*) FROM students WHERE left_on IS NULL")  # both districts'
+    assert len(per_student) == current
     assert all(with_rights >= 1 for with_rights, _ in per_student)
-    assert sum(1 <= total <= 2 for _, total in per_student) / STUDENTS >= 0.9
+    assert sum(1 <= total <= 2 for _, total in per_student) / current >= 0.9
     assert scalar(session, "SELECT count(*) FROM guardian_links WHERE NOT educational_rights") > 0
     spanish = scalar(session, "SELECT avg((preferred_language = 'es')::int) FROM guardians")
     assert 0.15 <= spanish <= 0.45
@@ -394,7 +532,8 @@ def test_notes_flags_and_referrals(session):
             SELECT e.status FROM referral_events e WHERE e.referral_id = r.id ORDER BY e.created_at DESC, e.id DESC
             LIMIT 1)""") == 0
     assert scalar(session, "SELECT count(*) FROM flags") > 0
-    assert scalar(session, "SELECT count(*) FROM threshold_settings WHERE version = 1") == 1
+    assert scalar(session, "SELECT count(*) FROM threshold_settings WHERE version = 1") == scalar(
+        session, "SELECT count(*) FROM organizations WHERE kind = 'district'") == 2
 
 
 # --- determinism and refusals ------------------------------------------------------------------
@@ -419,7 +558,7 @@ def test_a_different_seed_gives_a_different_district(seeded_app, db):
 
 def test_seeds_before_the_school_year_starts(db):
     summary = generator.generate(50, SEED, date(2026, 8, 10))
-    assert summary.students == 50 and summary.attendance_days == 0
+    assert [d.students for d in summary.districts] == [50, 50] and summary.attendance_days == 0
     assert scalar(db.session, "SELECT count(*) FROM users WHERE email LIKE '%@example.org'") == 9
 
 

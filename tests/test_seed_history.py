@@ -29,7 +29,10 @@ def seeded_app(pg_server_url):
 
 def test_three_earlier_school_years_with_their_calendars(session):
     assert history.HISTORY_YEARS == 3
-    years = rows(session, "SELECT year, starts_on, ends_on FROM school_years ORDER BY year")
+    # each district of the partnership has the same four years
+    by_district = rows(session, "SELECT array_agg(year ORDER BY year) FROM school_years GROUP BY district_id")
+    assert [years for (years,) in by_district] == [EARLIER + [YEAR]] * 2
+    years = rows(session, "SELECT DISTINCT year, starts_on, ends_on FROM school_years ORDER BY year")
     assert [year for year, _, _ in years] == EARLIER + [YEAR]
     for (year, starts_on, ends_on), (following, next_start, _) in zip(years, years[1:]):
         assert (starts_on.year, starts_on.month, ends_on.year, ends_on.month) == (year, 8, year + 1, 6)
@@ -45,14 +48,18 @@ def test_todays_students_were_a_grade_lower_each_year_back(session):
         SELECT s.id, s.grade, e.school_year, e.grade FROM students s JOIN school_enrollments e ON e.student_id = s.id
         WHERE s.left_on IS NULL AND e.grade <> s.grade - (:year - e.school_year)""", year=YEAR)
     assert wrong == []
-    # every one of them who was in kindergarten or above then, and no one younger
+    # every one of them who was in kindergarten or above then, and no one younger, in the
+    # district they were at then (a student who moved has the other district's record of
+    # those years, with the same state ID), and in one district only
     for year in EARLIER:
         expected = scalar(session, "SELECT count(*) FROM students WHERE left_on IS NULL AND grade - :back >= 0",
                           back=YEAR - year)
-        enrolled = scalar(session, """
-            SELECT count(DISTINCT e.student_id) FROM school_enrollments e JOIN students s ON s.id = e.student_id
-            WHERE s.left_on IS NULL AND e.school_year = :year""", year=year)
-        assert enrolled == expected > 0
+        enrolled, records = rows(session, """
+            SELECT count(DISTINCT s.state_id), count(DISTINCT s.id) FROM school_enrollments e
+            JOIN students s ON s.id = e.student_id
+            WHERE e.school_year = :year AND s.state_id IN (SELECT state_id FROM students WHERE left_on IS NULL)""",
+                                    year=year)[0]
+        assert enrolled == records == expected > 0
     # in a school of the level of that year's grade; earlier stays ended with their year
     assert scalar(session, """
         SELECT count(*) FROM school_enrollments e JOIN organizations o ON o.id = e.school_id
@@ -68,13 +75,18 @@ def test_this_years_stays_carry_the_students_grade(session):
         WHERE e.school_year = :year AND e.grade <> s.grade""", year=YEAR) == 0
 
 
+GRADUATES = """s.left_on IS NOT NULL AND s.state_id NOT IN (SELECT state_id FROM students WHERE left_on IS NULL)"""
+
+
 def test_past_graduates_left_and_are_not_enrolled_this_year(session):
-    graduates = rows(session, """
+    """The leavers who are no one's student today: the past graduates (the others moved
+    to another district of the partnership: tests/test_seed.py)."""
+    graduates = rows(session, f"""
         SELECT s.id, s.left_on, s.grade, o.level,
                (SELECT max(e.school_year) FROM school_enrollments e WHERE e.student_id = s.id) AS last_year,
                (SELECT e.grade FROM school_enrollments e WHERE e.student_id = s.id
                 ORDER BY e.school_year DESC LIMIT 1) AS last_grade
-        FROM students s JOIN organizations o ON o.id = s.school_id WHERE s.left_on IS NOT NULL""")
+        FROM students s JOIN organizations o ON o.id = s.school_id WHERE {GRADUATES}""")
     assert graduates
     ends = dict(rows(session, "SELECT year, ends_on FROM school_years"))
     for _, left_on, grade, level, last_year, last_grade in graduates:
@@ -87,8 +99,10 @@ def test_past_graduates_left_and_are_not_enrolled_this_year(session):
     assert scalar(session, "SELECT count(*) FROM student_indicators WHERE school_year = :year "
                            "AND student_id = ANY(:ids)", year=YEAR, ids=ids) == 0
     assert scalar(session, "SELECT count(*) FROM guardian_links WHERE student_id = ANY(:ids)", ids=ids) == 0
-    # none shares a state ID or a local ID with today's students (unique keys hold them apart)
-    assert scalar(session, "SELECT count(DISTINCT local_id) FROM students") == STUDENTS + len(graduates)
+    # none shares a state ID or a local ID with anyone else of the partnership
+    assert scalar(session, "SELECT count(*) FROM students s WHERE s.id = ANY(:ids) AND EXISTS ("
+                           "SELECT 1 FROM students o WHERE o.id <> s.id AND (o.state_id = s.state_id "
+                           "OR o.local_id = s.local_id))", ids=ids) == 0
 
 
 def test_each_earlier_year_has_every_kind_of_record(session):
@@ -134,7 +148,8 @@ def test_indicators_of_each_year_as_of_its_end_for_every_student_enrolled(sessio
             SELECT count(*) FROM student_indicators si
             WHERE si.school_year = :year AND si.credits_on_track IS NOT NULL""", year=year)
         assert finals > 0
-    assert scalar(session, "SELECT count(*) FROM student_indicators WHERE school_year = :year", year=YEAR) == STUDENTS
+    assert scalar(session, "SELECT count(*) FROM student_indicators WHERE school_year = :year", year=YEAR) == scalar(
+        session, "SELECT count(*) FROM students WHERE left_on IS NULL")
     # the tiers of each year are in the tier history too
     assert {year for (year,) in rows(session, "SELECT DISTINCT school_year FROM tier_history")} == set(EARLIER + [YEAR])
 

@@ -24,6 +24,7 @@ from casemgr.importers.progress import Listener, Progress
 from casemgr.importers.records import ASSESSMENTS, CREDITS, DISCIPLINE, FAFSA, MARKS
 from casemgr.importers.runner import ImportSetupError, Outcome, execute, resolve_district
 from casemgr.importers.source import spool_dir
+from casemgr.importers.studenttracker import STUDENTTRACKER
 from casemgr.models import ImportBatch, Organization
 
 __all__ = ["KINDS", "MAX_ERRORS", "ImportSetupError", "Kind", "Outcome", "Progress", "Rejected", "RowError",
@@ -32,7 +33,7 @@ __all__ = ["KINDS", "MAX_ERRORS", "ImportSetupError", "Kind", "Outcome", "Progre
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (STUDENTS, GUARDIANS, CALENDAR, SECTIONS, SECTION_ENROLLMENTS, ATTENDANCE, MARKS, CREDITS,
-                 ASSESSMENTS, FAFSA, DISCIPLINE, ONEROSTER, EDFI)
+                 ASSESSMENTS, FAFSA, DISCIPLINE, ONEROSTER, EDFI, STUDENTTRACKER)
 }
 
 

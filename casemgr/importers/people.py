@@ -22,6 +22,7 @@ STUDENT_COLUMNS = [
     Column("english_learner", "bool", required=False),
     Column("disability", "bool", required=False),
     Column("home_language", required=False, max_length=40),
+    Column("ferpa_block", "bool", required=False),
     Column("entry_date", "date", required=False),
     Column("exit_date", "date", required=False),
 ]
@@ -32,8 +33,6 @@ def student_checks(ctx: Context) -> list[str]:
         unknown_school(),
         in_future("birth_date"),
         """SELECT row_no, 'birth_date', format('%%s is before 1900', birth_date) FROM import_typed WHERE birth_date <= '1900-01-01'""",
-        """SELECT t.row_no, 'state_id', format('state ID %%s belongs to a student of another district', t.state_id)
-           FROM import_typed t JOIN students s ON s.state_id = t.state_id WHERE s.district_id <> %(district)s""",
         """SELECT t.row_no, 'local_id', format('local ID %%s already belongs to the student with state ID %%s', t.local_id, s.state_id)
            FROM import_typed t JOIN students s ON s.district_id = %(district)s AND s.local_id = t.local_id
            WHERE s.state_id <> t.state_id
@@ -50,9 +49,11 @@ def student_checks(ctx: Context) -> list[str]:
 
 
 def merge_students(ctx: Context) -> None:
-    """Upsert the students by state ID. An optional column the file leaves out keeps what
-    is stored (a new student gets its default); a blank birth date or grade, which only a
-    OneRoster bundle may give, keeps the stored one too."""
+    """Upsert the district's students by state ID. An optional column the file leaves out
+    keeps what is stored (a new student gets its default); a blank birth date or grade,
+    which only a OneRoster bundle may give, keeps the stored one too. A student who moved
+    in from another district of the partnership gets a record of this district's own,
+    with the same state ID (SPEC §2): the other district's record is not touched."""
     given = set(ctx.labels)
 
     def value(column: str, default: str | None = None) -> str:
@@ -61,20 +62,21 @@ def merge_students(ctx: Context) -> None:
 
     columns = ["district_id", "school_id", "state_id", "local_id", "first_name", "middle_name", "last_name",
                "preferred_name", "birth_date", "grade", "gender", "ethnicity", "low_income", "english_learner",
-               "disability", "home_language"]
+               "disability", "home_language", "ferpa_block"]
     upsert(ctx, "students", columns, f"""
         SELECT %(district)s, o.id, t.state_id, t.local_id, t.first_name, {value("middle_name")}, t.last_name,
                {value("preferred_name")}, coalesce(t.birth_date, s.birth_date), coalesce(t.grade, s.grade),
                {value("gender")}, {value("ethnicity")}, {value("low_income", "false")},
-               {value("english_learner", "false")}, {value("disability", "false")}, {value("home_language")}
+               {value("english_learner", "false")}, {value("disability", "false")}, {value("home_language")},
+               {value("ferpa_block", "false")}
         FROM import_typed t JOIN organizations o ON o.code = t.school_code AND o.kind = 'school' AND o.district_id = %(district)s
         LEFT JOIN students s ON s.state_id = t.state_id AND s.district_id = %(district)s
-        ORDER BY t.row_no""", ["state_id"])
+        ORDER BY t.row_no""", ["district_id", "state_id"])
     # the stay at the school, when the file gives its entry date (SPEC §5: days enrolled)
     # with the student's grade at import as the stay's grade
     upsert(ctx, "school_enrollments", ["student_id", "school_id", "school_year", "entry_date", "exit_date", "grade"], """
         SELECT s.id, s.school_id, y.year, t.entry_date, t.exit_date, s.grade
-        FROM import_typed t JOIN students s ON s.state_id = t.state_id
+        FROM import_typed t JOIN students s ON s.state_id = t.state_id AND s.district_id = %(district)s
         JOIN school_years y ON y.district_id = %(district)s AND t.entry_date BETWEEN y.starts_on AND y.ends_on
         WHERE t.entry_date IS NOT NULL""", ["student_id", "school_id", "entry_date"])
 

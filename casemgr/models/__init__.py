@@ -11,8 +11,9 @@ from casemgr.models.consent import Consent, ConsentAsk, ConsentRevocation
 from casemgr.models.edfi import EdFiDescriptorMapping, EdFiStudent
 from casemgr.models.indicators import IndicatorMonth, StudentIndicator, TierChange
 from casemgr.models.people import Organization, User
+from casemgr.models.postsecondary import PostsecondaryOutcome, PostsecondaryRecord
 from casemgr.models.reports import PublishedReport, ReportLogEntry, StoredCube
-from casemgr.models.research import ResearchProject, ResearchProjectMember
+from casemgr.models.research import ResearchOptOut, ResearchProject, ResearchProjectDistrict, ResearchProjectMember
 from casemgr.models.records import (
     AttendanceYear,
     Assessment,
@@ -39,7 +40,7 @@ __all__ = [
     "AmendmentRequest", "AmendmentRequestEvent", "CaseloadAssignment", "CaseloadRule", "Assessment", "AttendanceYear", "CalendarDay", "Consent", "ConsentAsk", "ConsentRevocation", "CourseMark",
     "CreditRecord", "DataSharingAgreement", "DisciplineIncident", "DisclosureArchive", "DisclosureChainHead", "DisclosureDigest", "DisclosureEntry", "EdFiDescriptorMapping", "EdFiStudent",
     "FafsaRecord",
-    "Flag", "IndicatorMonth", "PublishedReport", "ReportLogEntry", "StoredCube", "ResearchProject", "ResearchProjectMember", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
+    "Flag", "IndicatorMonth", "PostsecondaryOutcome", "PostsecondaryRecord", "PublishedReport", "ReportLogEntry", "StoredCube", "ResearchOptOut", "ResearchProject", "ResearchProjectDistrict", "ResearchProjectMember", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
     "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",
     "ServiceAgreement", "SourceId", "SourceSchool", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "TierChange", "User",
     "service_agreement_schools",

@@ -71,6 +71,8 @@ class Category(StrEnum):
     COLLEGE = "college"
     NOTES = "notes"
     SERVICES = "services"
+    # where the graduate enrolled after high school (the Clearinghouse, issue 16)
+    POSTSECONDARY = "postsecondary"
 
 
 class AttendanceStatus(StrEnum):

@@ -44,6 +44,8 @@ class Organization(PublicId, CreatedAt, db.Model):
     require_staff_two_factor: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # a district's setting: no report shows a figure about fewer students (NCES 2011-603)
     report_minimum_n: Mapped[int] = mapped_column(sa.SmallInteger, default=10, server_default="10")
+    # a district's setting: families may keep their child out of research extracts
+    research_opt_out_allowed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     district: Mapped[Organization | None] = relationship(remote_side=[id])
 

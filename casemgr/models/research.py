@@ -55,9 +55,16 @@ class ResearchProject(PublicId, CreatedAt, db.Model):
     district: Mapped[Organization] = relationship(foreign_keys=[district_id])
     members: Mapped[list[ResearchProjectMember]] = relationship(back_populates="project",
                                                                  order_by="ResearchProjectMember.added_at")
+    districts: Mapped[list[ResearchProjectDistrict]] = relationship(
+        back_populates="project", order_by="ResearchProjectDistrict.invited_at")
 
     def active_on(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on
+
+    @property
+    def covered_district_ids(self) -> list[int]:
+        """The districts whose students the project's extracts hold."""
+        return sorted(row.district_id for row in self.districts if row.covered)
 
 
 class ResearchProjectMember(db.Model):
@@ -72,3 +79,62 @@ class ResearchProjectMember(db.Model):
 
     project: Mapped[ResearchProject] = relationship(back_populates="members")
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class ResearchProjectDistrict(db.Model):
+    """A district of the partnership that a project covers (issue 16 item 3). The
+    district that records the project covers it from the start; another district is
+    invited and covers it once its own district admin approves (each district discloses
+    its own students under its own written agreement) until it withdraws. Students are
+    linked across the districts by their state ID."""
+
+    __tablename__ = "research_project_districts"
+    __table_args__ = (
+        sa.CheckConstraint("(approved_at IS NULL) = (approved_by_id IS NULL)", name="approval_complete"),
+        sa.CheckConstraint("(withdrawn_at IS NULL) = (withdrawn_by_id IS NULL)", name="withdrawal_complete"),
+        sa.CheckConstraint("withdrawn_at IS NULL OR approved_at IS NOT NULL", name="withdrawn_after_approval"),
+    )
+
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("research_projects.id"), primary_key=True)
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True, index=True)
+    invited_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    project: Mapped[ResearchProject] = relationship(back_populates="districts")
+    district: Mapped[Organization] = relationship(foreign_keys=[district_id])
+
+    @property
+    def covered(self) -> bool:
+        return self.approved_at is not None and self.withdrawn_at is None
+
+    @property
+    def state(self) -> str:
+        """"invited", "approved" or "withdrawn"."""
+        if self.approved_at is None:
+            return "invited"
+        return "withdrawn" if self.withdrawn_at is not None else "approved"
+
+
+class ResearchOptOut(db.Model):
+    """A family's request that their child be left out of every research extract (issue
+    16 item 5), where the district lets families ask. Kept when withdrawn, so the record
+    shows who asked and when. Extracts leave out every record of the child's state ID,
+    in whichever district of the partnership it is."""
+
+    __tablename__ = "research_opt_outs"
+    __table_args__ = (
+        sa.CheckConstraint("(withdrawn_at IS NULL) = (withdrawn_by_id IS NULL)", name="withdrawal_complete"),
+        # one request in force per student
+        sa.Index("uq_research_opt_outs_in_force", "student_id", unique=True,
+                 postgresql_where=sa.text("withdrawn_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("students.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

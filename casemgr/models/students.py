@@ -41,6 +41,7 @@ class Student(PublicId, CreatedAt, db.Model):
     __tablename__ = "students"
     __table_args__ = (
         sa.UniqueConstraint("district_id", "local_id"),
+        sa.UniqueConstraint("district_id", "state_id"),
         sa.ForeignKeyConstraint(
             ["school_id", "district_id"],
             ["organizations.id", "organizations.district_id"],
@@ -69,8 +70,11 @@ class Student(PublicId, CreatedAt, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     school_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
-    # the state student number: unique across the whole partnership (SPEC §2)
-    state_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    # the state student number: one student's across the whole partnership (SPEC §2), and
+    # how records are linked. Each district keeps its own record of a student, as its
+    # student information system does: one who moved between two districts of the
+    # partnership has a record in each, with the same state ID (unique within a district)
+    state_id: Mapped[str] = mapped_column(sa.String(32), index=True)
     local_id: Mapped[str] = mapped_column(sa.String(32))
     first_name: Mapped[str] = mapped_column(sa.String(100))
     middle_name: Mapped[str | None] = mapped_column(sa.String(100))
@@ -89,6 +93,9 @@ class Student(PublicId, CreatedAt, db.Model):
     # the day the student left the district's schools (graduated, moved away); the record
     # stays the school's, but lists of current students leave them out from that day
     left_on: Mapped[date | None]
+    # the family asked that the student's directory information not be released (FERPA
+    # 34 CFR 99.37): flagged as a FERPA block in the Clearinghouse's graduates file
+    ferpa_block: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     school: Mapped[Organization] = relationship(foreign_keys=[school_id])
     district: Mapped[Organization] = relationship(foreign_keys=[district_id], overlaps="school")

@@ -27,6 +27,8 @@ CATEGORY_DESCRIPTIONS = {
     Category.COLLEGE: _l("Whether the FAFSA (the federal student aid form) is done, and college applications."),
     Category.NOTES: _l("Notes that school staff and the organization write about the support the student receives."),
     Category.SERVICES: _l("Programs the student takes part in, needs the school has noted, and referrals."),
+    Category.POSTSECONDARY: _l("After graduation: the colleges where the student enrolled and any degree earned, "
+                               "as the National Student Clearinghouse reports them."),
 }
 
 

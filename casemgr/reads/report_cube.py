@@ -21,7 +21,14 @@ from datetime import date
 import sqlalchemy as sa
 
 from casemgr.extensions import db
-from casemgr.models import IndicatorMonth, SchoolEnrollment, SchoolYear, Student, StudentIndicator
+from casemgr.models import (
+    IndicatorMonth,
+    PostsecondaryOutcome,
+    SchoolEnrollment,
+    SchoolYear,
+    Student,
+    StudentIndicator,
+)
 from casemgr.suppression import Cell, Figure, Key, protect_all
 
 Condition = Callable[[sa.Subquery], sa.ColumnElement[bool]]
@@ -41,6 +48,11 @@ def _enrolled(t: sa.Subquery) -> sa.ColumnElement[bool]:
     return t.c.days_enrolled > 0
 
 
+def _searched(t: sa.Subquery) -> sa.ColumnElement[bool]:
+    """The year's graduates the Clearinghouse reported on (issue 16 item 4)."""
+    return t.c.enrolled_fall.is_not(None)
+
+
 MEASURES: dict[str, Measure] = {m.key: m for m in (
     Measure("enrolled", "Enrolled students", _enrolled, None, lower_is_better=False),
     Measure("chronic_absence", "Chronic absence (10% or more of enrolled days missed)", _enrolled,
@@ -58,14 +70,24 @@ MEASURES: dict[str, Measure] = {m.key: m for m in (
     Measure("suspended", "Suspended at least once", _enrolled, lambda t: t.c.suspensions > 0),
     Measure("tier_2", "Tier 2 (targeted support)", _enrolled, lambda t: t.c.tier == 2),
     Measure("tier_3", "Tier 3 (intensive support)", _enrolled, lambda t: t.c.tier == 3),
+    # the graduates of the year (its graduating class), from the Clearinghouse's reports
+    Measure("enrolled_fall", "Graduates enrolled in college the fall after graduating", _searched,
+            lambda t: t.c.enrolled_fall, of="graduates", lower_is_better=False),
+    Measure("enrolled_within_year", "Graduates enrolled in college within a year", _searched,
+            lambda t: t.c.enrolled_within_year, of="graduates", lower_is_better=False),
+    Measure("persisted", "Graduates enrolled again the second fall", lambda t: t.c.persisted.is_not(None),
+            lambda t: t.c.persisted, of="graduates whose second fall has begun", lower_is_better=False),
+    Measure("completed_degree", "Graduates who completed a college degree", _searched,
+            lambda t: t.c.completed_degree, of="graduates", lower_is_better=False),
 )}
 
 # what ties the measures of a year to each other, for protecting them together: the
 # measures about the same students share their groups' sizes; severe chronic absence is
 # within chronic absence and failing English or math within failing a course; tier 2 and
-# tier 3 count no student twice
+# tier 3 count no student twice; a graduate enrolled the first fall is enrolled within a year
 FAMILY = {m.key: next(o.key for o in MEASURES.values() if o.about is m.about) for m in MEASURES.values()}
-NESTED = (("severe_absence", "chronic_absence"), ("core_failure", "course_failure"))
+NESTED = (("severe_absence", "chronic_absence"), ("core_failure", "course_failure"),
+          ("enrolled_fall", "enrolled_within_year"))
 EXCLUSIVE = (("tier_2", "tier_3"),)
 
 # the breakdowns, each a column of the year's placed students (see `placed`)
@@ -95,9 +117,12 @@ def placed(district_id: int, year: int, month_end: date | None = None) -> sa.Sub
     source = StudentIndicator if month_end is None else IndicatorMonth
     last = last_stay(source.student_id, year)
     columns = [source.student_id, *(getattr(source, name) for name in INDICATOR_COLUMNS)]
+    # the graduates' outcomes are the year's, never a month's
+    outcomes = [getattr(PostsecondaryOutcome, name) if month_end is None else sa.cast(sa.null(), sa.Boolean).label(name)
+                for name in OUTCOME_COLUMNS]
     query = (
         sa.select(
-            *columns,
+            *columns, *outcomes,
             # a student with that year's indicators but no stay in it (imported without an
             # entry date) counts where they are now, as the indicators do (casemgr/indicators.py)
             sa.func.coalesce(last.c.school_id, Student.school_id).label("school"),
@@ -110,6 +135,9 @@ def placed(district_id: int, year: int, month_end: date | None = None) -> sa.Sub
     )
     if month_end is not None:
         query = query.where(IndicatorMonth.month_end == month_end)
+    else:
+        query = query.outerjoin(PostsecondaryOutcome, sa.and_(PostsecondaryOutcome.student_id == source.student_id,
+                                                              PostsecondaryOutcome.class_year == year))
     return query.subquery("placed")
 
 
@@ -128,6 +156,7 @@ def last_stay(student_id: sa.ColumnElement[int], year: int | sa.ColumnElement[in
 # what the measures read, in the year's indicators and the months' alike
 INDICATOR_COLUMNS = ("days_enrolled", "chronic_absence", "severe_absence", "course_failures", "core_failure",
                      "ninth_grade_on_track", "credits_on_track", "suspensions", "fafsa_status", "tier")
+OUTCOME_COLUMNS = ("enrolled_fall", "enrolled_within_year", "persisted", "completed_degree")
 
 
 def grouping_sets() -> list[tuple[str, ...]]:

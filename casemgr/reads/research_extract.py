@@ -6,7 +6,12 @@ says what was generalized and how many rows were left out.
 
 The rows are read in one statement (each student's school and grade are those of their
 last stay of the year, as the reports count them); the pseudonyms and the k-anonymity
-step (`casemgr.deidentify`) run on them in memory, as that step must see every row."""
+step (`casemgr.deidentify`) run on them in memory, as that step must see every row.
+
+A project covering several districts (item 3) reads each covered district's own records
+of its students; a student who moved between them has a record in each, and both carry
+the one pseudonym of their state ID. Students whose family asked to be left out of
+research (item 5) are left out by state ID, in every district."""
 from __future__ import annotations
 
 import csv
@@ -20,9 +25,17 @@ import sqlalchemy as sa
 
 from casemgr.deidentify import LADDERS, Anonymized, anonymize, pseudonym
 from casemgr.extensions import db
-from casemgr.models import Organization, ResearchProject, Student, StudentIndicator
+from casemgr.models import (
+    Organization,
+    PostsecondaryOutcome,
+    ResearchOptOut,
+    ResearchProject,
+    Student,
+    StudentIndicator,
+)
 from casemgr.reads.report_cube import last_stay
-from casemgr.research import VARIABLES
+from casemgr.reads.report_figures import minimum_n
+from casemgr.research import POSTSECONDARY, VARIABLES
 
 FORMATS = ("csv", "parquet")
 QUASI = [key for key, v in VARIABLES.items() if v.quasi_identifier]
@@ -36,10 +49,18 @@ class Extract:
     k: int
 
 
-# columns given only in some grades (FAFSA for seniors, on-track for 9th graders and up):
+# columns given only in some grades (FAFSA for seniors, on-track for 9th graders and up,
+# postsecondary outcomes for graduates in the year they graduated):
 # whether they are empty tells the grade apart, so that pattern is known to an outsider too
-GRADE_SIGNS = ("fafsa_status", "ninth_grade_on_track", "credits_on_track")
+GRADE_SIGNS = ("fafsa_status", "ninth_grade_on_track", "credits_on_track", *POSTSECONDARY)
 SIGNS = "_grade_signs"
+
+
+def k_of(project: ResearchProject) -> int:
+    """k: the largest minimum n of the districts the project covers (each district's
+    rule holds for its students)."""
+    return max((minimum_n(district_id) for district_id in project.covered_district_ids),
+               default=minimum_n(project.district_id))
 
 
 def build(project: ResearchProject, k: int) -> Extract:
@@ -72,14 +93,29 @@ def _statement(project: ResearchProject) -> sa.Select:
             sa.cast(sa.extract("year", Student.birth_date), sa.Integer).label("birth_year"),
             *(getattr(StudentIndicator, key) for key in VARIABLES
               if key not in QUASI and hasattr(StudentIndicator, key)),
+            *(getattr(PostsecondaryOutcome, key) for key in POSTSECONDARY),
         )
         .join(Student, Student.id == StudentIndicator.student_id)
+        # a graduate's outcomes, on the row of the year they graduated
+        .outerjoin(PostsecondaryOutcome, sa.and_(PostsecondaryOutcome.student_id == StudentIndicator.student_id,
+                                                 PostsecondaryOutcome.class_year == StudentIndicator.school_year))
         .outerjoin(last, sa.true())
-        .where(Student.district_id == project.district_id, StudentIndicator.school_year.in_(project.school_years))
+        .where(Student.district_id.in_(project.covered_district_ids),
+               StudentIndicator.school_year.in_(project.school_years),
+               Student.state_id.not_in(_opted_out()))
     )
     if project.school_ids:
-        query = query.where(school_id.in_(project.school_ids))
+        # schools listed restrict their own district; another district gives every school
+        listing = sa.select(Organization.district_id).where(Organization.id.in_(project.school_ids))
+        query = query.where(sa.or_(school_id.in_(project.school_ids), Student.district_id.not_in(listing)))
     return query
+
+
+def _opted_out() -> sa.Select:
+    """The state IDs whose family asked that the student be left out of research."""
+    student = sa.orm.aliased(Student)
+    return (sa.select(student.state_id).join(ResearchOptOut, ResearchOptOut.student_id == student.id)
+            .where(ResearchOptOut.withdrawn_at.is_(None)))
 
 
 def zip_file(project: ResearchProject, extract: Extract, fmt: str, day: date) -> bytes:

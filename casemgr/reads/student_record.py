@@ -17,6 +17,8 @@ from casemgr.models import (
     DisciplineIncident,
     FafsaRecord,
     Organization,
+    PostsecondaryOutcome,
+    PostsecondaryRecord,
     Referral,
     RosterEntry,
     Section,
@@ -85,6 +87,16 @@ def load_college(access: StudentAccess) -> dict:
     return {"fafsa": rows}
 
 
+def load_postsecondary(access: StudentAccess) -> dict:
+    """The graduate's measures and the Clearinghouse's records, the latest first."""
+    student_id = access.student.id
+    records = db.session.scalars(
+        sa.select(PostsecondaryRecord).where(PostsecondaryRecord.student_id == student_id)
+        .order_by(PostsecondaryRecord.begins_on.desc().nulls_last(), PostsecondaryRecord.graduated_on.desc().nulls_last(),
+                  PostsecondaryRecord.row_no)).all()
+    return {"outcome": db.session.get(PostsecondaryOutcome, student_id), "records": records}
+
+
 def load_notes(access: StudentAccess) -> dict:
     """Notes are on the timeline (casemgr.reads.notes), merged with the rest of the casework."""
     return {}
@@ -121,6 +133,7 @@ LOADERS = {
     Category.COLLEGE: load_college,
     Category.NOTES: load_notes,
     Category.SERVICES: load_services,
+    Category.POSTSECONDARY: load_postsecondary,
 }
 
 

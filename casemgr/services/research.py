@@ -1,16 +1,30 @@
-"""Research projects (issue 16 item 1): a district admin records a study under written
-agreement and attaches the research organization's researcher accounts to it. A project
-is active from its first to its last day; outside them its researchers see only the
-published reports."""
+"""Research projects (issue 16 items 1, 3 and 5): a district admin records a study under
+written agreement and attaches the research organization's researcher accounts to it. A
+project is active from its first to its last day; outside them its researchers see only
+the published reports.
+
+A project may cover other districts of the partnership: the district that records it
+invites them, and each covers it from the day its own district admin approves (each
+district discloses its own students, under its own agreement) until it withdraws.
+Where a district lets them, families keep their child out of every extract."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
 from casemgr.extensions import db
-from casemgr.models import Organization, ResearchProject, ResearchProjectMember, SchoolYear, User
+from casemgr.models import (
+    Organization,
+    ResearchOptOut,
+    ResearchProject,
+    ResearchProjectDistrict,
+    ResearchProjectMember,
+    SchoolYear,
+    Student,
+    User,
+)
 from casemgr.models.enums import OrgKind, Role
 from casemgr.research import VARIABLES
 
@@ -22,8 +36,9 @@ class ResearchError(ValueError):
 def create_project(district: Organization, organization: Organization | None, title: str, purpose: str,
                    approval_reference: str, variables: Sequence[str], school_years: Sequence[int],
                    schools: Sequence[Organization], starts_on: date, ends_on: date, destroy_by: date,
-                   created_by: User) -> ResearchProject:
-    """`schools` empty: every school of the district."""
+                   created_by: User, invited: Sequence[Organization] = ()) -> ResearchProject:
+    """`schools` empty: every school of the district; `invited`: the other districts of
+    the partnership asked to cover the project too."""
     if organization is None or organization.kind != OrgKind.RESEARCH:
         raise ResearchError("Choose the research organization.")
     if not title.strip():
@@ -40,6 +55,8 @@ def create_project(district: Organization, organization: Organization | None, ti
         raise ResearchError("Choose school years the district has.")
     if any(school.district_id != district.id or school.kind != OrgKind.SCHOOL for school in schools):
         raise ResearchError("Choose schools of the district.")
+    if any(other.kind != OrgKind.DISTRICT or other.id == district.id for other in invited):
+        raise ResearchError("Invite other districts of the partnership only.")
     if ends_on < starts_on:
         raise ResearchError("The last day must be on or after the first.")
     if destroy_by < ends_on:
@@ -50,6 +67,12 @@ def create_project(district: Organization, organization: Organization | None, ti
         school_years=sorted(set(school_years)), school_ids=sorted({s.id for s in schools}), starts_on=starts_on,
         ends_on=ends_on, destroy_by=destroy_by, created_by_id=created_by.id)
     db.session.add(project)
+    db.session.flush()
+    moment = _now()
+    db.session.add(ResearchProjectDistrict(project_id=project.id, district_id=district.id, invited_at=moment,
+                                           approved_by_id=created_by.id, approved_at=moment))
+    db.session.add_all(ResearchProjectDistrict(project_id=project.id, district_id=other.id, invited_at=moment)
+                       for other in {o.id: o for o in invited}.values())
     db.session.flush()
     return project
 
@@ -101,3 +124,98 @@ def projects_of(user: User) -> list[ResearchProject]:
 
 def active_projects_of(user: User, day: date) -> list[ResearchProject]:
     return [project for project in projects_of(user) if project.active_on(day)]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- the districts a project covers (item 3) ------------------------------------------
+
+
+def coverage(project: ResearchProject, district: Organization) -> ResearchProjectDistrict | None:
+    return db.session.get(ResearchProjectDistrict, (project.id, district.id))
+
+
+def approve(project: ResearchProject, district: Organization, by: User) -> None:
+    """The invited district's admin approves: its students are in the project's extracts
+    from now on (a district that withdrew may approve again)."""
+    row = coverage(project, district)
+    if row is None or project.district_id == district.id:
+        raise ResearchError("Your district is not invited to this project.")
+    if row.covered:
+        raise ResearchError("Your district already takes part in this project.")
+    row.approved_by_id, row.approved_at = by.id, _now()
+    row.withdrawn_by_id = row.withdrawn_at = None
+    db.session.flush()
+
+
+def withdraw(project: ResearchProject, district: Organization, by: User) -> None:
+    """An invited district stops taking part: no later extract holds its students (what
+    was downloaded before stays under the agreement's destruction date)."""
+    row = coverage(project, district)
+    if row is None or project.district_id == district.id:
+        raise ResearchError("Your district is not invited to this project.")
+    if not row.covered:
+        raise ResearchError("Your district does not take part in this project.")
+    row.withdrawn_by_id, row.withdrawn_at = by.id, _now()
+    db.session.flush()
+
+
+def projects_of_district(district_id: int) -> list[ResearchProject]:
+    """Every project that invites the district or is its own, the newest first."""
+    return list(db.session.scalars(
+        sa.select(ResearchProject)
+        .join(ResearchProjectDistrict, ResearchProjectDistrict.project_id == ResearchProject.id)
+        .where(ResearchProjectDistrict.district_id == district_id)
+        .order_by(ResearchProject.starts_on.desc(), ResearchProject.id.desc())))
+
+
+def taken_part_in(district_id: int, day: date) -> list[ResearchProject]:
+    """What a family reads (item 5): the projects the district takes part in whose data
+    a research organization may still hold (until its destruction date)."""
+    return list(db.session.scalars(
+        sa.select(ResearchProject)
+        .join(ResearchProjectDistrict, ResearchProjectDistrict.project_id == ResearchProject.id)
+        .where(ResearchProjectDistrict.district_id == district_id, ResearchProjectDistrict.approved_at.is_not(None),
+               ResearchProjectDistrict.withdrawn_at.is_(None), ResearchProject.destroy_by >= day)
+        .order_by(ResearchProject.starts_on.desc(), ResearchProject.id.desc())))
+
+
+# --- families' choice (item 5) ---------------------------------------------------------
+
+
+def set_opt_out_allowed(district: Organization, allowed: bool) -> None:
+    """Requests made while families could ask stay in force if the district stops
+    offering the choice: a family's recorded wish is never dropped silently."""
+    district.research_opt_out_allowed = allowed
+    db.session.flush()
+
+
+def opt_out_in_force(student: Student) -> ResearchOptOut | None:
+    return db.session.scalar(sa.select(ResearchOptOut).where(ResearchOptOut.student_id == student.id,
+                                                             ResearchOptOut.withdrawn_at.is_(None)))
+
+
+def _offered(student: Student) -> None:
+    if not db.session.get(Organization, student.district_id).research_opt_out_allowed:
+        raise ResearchError("The district does not offer this choice.")
+
+
+def opt_out(student: Student, by: User) -> ResearchOptOut:
+    _offered(student)
+    if opt_out_in_force(student) is not None:
+        raise ResearchError("This student is already left out of research extracts.")
+    request = ResearchOptOut(student_id=student.id, requested_by_id=by.id, requested_at=_now())
+    db.session.add(request)
+    db.session.flush()
+    return request
+
+
+def opt_back_in(student: Student, by: User) -> None:
+    _offered(student)
+    request = opt_out_in_force(student)
+    if request is None:
+        raise ResearchError("This student is not left out of research extracts.")
+    request.withdrawn_by_id, request.withdrawn_at = by.id, _now()
+    db.session.flush()

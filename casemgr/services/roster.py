@@ -47,17 +47,24 @@ def add_by_state_id(organization: Organization, state_id: str, birth_date: date 
     the same work on either path (one lookup by state ID, the agreements read once, one
     log entry). The attempt is logged; a wrong birth date for an existing state ID is
     logged against that student, so the district and the family can see it. Past
-    `MAX_REFUSED_PER_HOUR` refusals, further attempts are turned away unanswered."""
+    `MAX_REFUSED_PER_HOUR` refusals, further attempts are turned away unanswered.
+
+    A student who moved between districts of the partnership has a record in each, with
+    the same state ID (SPEC §2): the record found is one of a district the organization
+    has an agreement in force with, and of those the one still at the district's schools."""
     cleaned = (state_id or "").strip()
     program = (program or "").strip() or None
     if program is not None and len(program) > PROGRAM_MAX:
         raise RosterError(f"Keep the program name to {PROGRAM_MAX} characters or fewer.")
     if _refused_in_the_last_hour(added_by) >= MAX_REFUSED_PER_HOUR:
         raise RosterError(TOO_MANY)
+    districts = {a.district_id for a in policy.active_agreements(organization.id, today)}
     student = None
     if cleaned and len(cleaned) <= STATE_ID_MAX:
-        student = db.session.scalar(sa.select(Student).where(Student.state_id == cleaned))
-    districts = {a.district_id for a in policy.active_agreements(organization.id, today)}
+        student = db.session.scalar(
+            sa.select(Student).where(Student.state_id == cleaned)
+            .order_by(Student.district_id.in_(districts).desc(), Student.current_on(today).desc(), Student.id.desc())
+            .limit(1))
     if student is None or birth_date is None or student.birth_date != birth_date:
         disclosure.log_denied(added_by, student, f"{REFUSED}: no student with this state ID and birth date",
                               [Category.IDENTITY])

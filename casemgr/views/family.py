@@ -13,20 +13,24 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.models import Student
+from casemgr.models import Organization, Student
 from casemgr.models.enums import Category
 from casemgr.reads import family, family_consents, family_log, family_reminders
+from casemgr.research import family_labels
 from casemgr.services import amendments, disclosure
+from casemgr.services import research as research_service
 from casemgr.services.consents import partners_with_agreement
 from casemgr.views.disclosure_guard import exempt
+from casemgr.views.forms import flashed
 from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
@@ -127,3 +131,35 @@ def log(student_id: uuid.UUID):
                   pages=page, lines=lines, args={k: v for k, v in request.args.items() if k != "page"})
 
 
+
+
+@bp.route("/children/<uuid:student_id>/research", methods=["GET", "POST"])
+@login_required
+def research(student_id: uuid.UUID):
+    """Research in plain words (issue 16 item 5): the projects the district takes part in
+    and what they receive; where the district offers it, the family member who signs
+    the child's consents keeps the child out of every extract, or lets them back in.
+    The page names the child: a view of their identity, logged as the family's others are."""
+    access = load_family_access_or_404(student_id)
+    student = access.student
+    district = db.session.get(Organization, student.district_id)
+    may_choose = district.research_opt_out_allowed and policy.holds_consent_rights(access)
+    form = FlaskForm()  # the CSRF token of the choice
+    if request.method == "POST":
+        if not may_choose or not form.validate_on_submit():
+            abort(403 if not may_choose else 400)
+        if research_service.opt_out_in_force(student) is None:
+            flashed(lambda: research_service.opt_out(student, current_user), research_service.ResearchError,
+                    gettext("%(name)s will be left out of every research file from now on.",
+                            name=student.display_name))
+        else:
+            flashed(lambda: research_service.opt_back_in(student, current_user), research_service.ResearchError,
+                    gettext("%(name)s may be included in research files again.", name=student.display_name))
+        return redirect(url_for("family.research", student_id=student.uuid))
+    projects = [(project, family_labels(project.variables))
+                for project in research_service.taken_part_in(district.id, access.today)]
+    response = render("family/research.html", student=student, district=district, projects=projects,
+                      opted_out=research_service.opt_out_in_force(student), may_choose=may_choose, form=form)
+    disclosure.log_view(current_user, student, {Category.IDENTITY: access.visible[Category.IDENTITY]})
+    db.session.commit()
+    return response

@@ -30,6 +30,7 @@ CATEGORY_LABELS = {
     Category.COLLEGE: "College and FAFSA",
     Category.NOTES: "Notes",
     Category.SERVICES: "Services",
+    Category.POSTSECONDARY: "After high school",
 }
 ATTENDANCE_LABELS = {
     AttendanceStatus.PRESENT: "Present",

@@ -44,6 +44,8 @@ class UploadForm(FlaskForm):
 def _form() -> UploadForm:
     form = UploadForm()
     form.kind.choices = [("", "Choose…")] + [(k.name, k.title) for k in importers.KINDS.values()]
+    if not form.is_submitted() and request.args.get("kind") in importers.KINDS:
+        form.kind.data = request.args["kind"]  # a page that links here for one kind of file
     return form
 
 

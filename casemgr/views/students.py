@@ -98,4 +98,5 @@ def access_list(student_id: uuid.UUID):
     if not policy.may_manage_consents(access):
         abort(404)
     viewers = policy.who_can_see(access.student, access.today)
-    return render("students/access.html", access=access, student=access.student, viewers=viewers)
+    return render("students/access.html", access=access, student=access.student, viewers=viewers,
+                  every_category=len(Category))

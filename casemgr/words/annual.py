@@ -15,6 +15,10 @@ MEASURE_TITLES = {
     "suspended": _l("Suspended at least once"),
     "tier_2": _l("Needing targeted support (tier 2)"),
     "tier_3": _l("Needing intensive support (tier 3)"),
+    "enrolled_fall": _l("Graduates in college the fall after graduating"),
+    "enrolled_within_year": _l("Graduates in college within a year"),
+    "persisted": _l("Graduates still in college the second fall"),
+    "completed_degree": _l("Graduates who earned a college degree"),
 }
 SUBGROUP_TITLES = {
     "low_income": _l("Family income"),

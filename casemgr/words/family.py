@@ -21,6 +21,7 @@ CATEGORY_WORDS = {
     Category.COLLEGE: _l("college and FAFSA"),
     Category.NOTES: _l("notes"),
     Category.SERVICES: _l("services and programs"),
+    Category.POSTSECONDARY: _l("college enrollment after high school"),
 }
 ROLE_WORDS = {
     Role.DISTRICT_ADMIN: _l("district administrator"),

@@ -42,7 +42,7 @@ def test_district_admin_records_a_study_and_the_researcher_reads_it(page, browse
         reader.get_by_role("link", name="Research projects", exact=True).click()
         expect(reader.get_by_role("heading", level=2, name="Attendance and course success from 9th grade to graduation")) \
             .to_be_visible()
-        expect(reader.get_by_text("Every school of the district").first).to_be_visible()
+        expect(reader.get_by_text("Every school of each district").first).to_be_visible()
         assert_accessible(reader)
         with reader.expect_download() as download:
             reader.get_by_role("link", name="CSV extract of Attendance and course success from 9th grade to graduation").click()

@@ -1,0 +1,69 @@
+"""The National Student Clearinghouse round trip (issue 16 item 4), for the district
+admin: the graduates file of each graduating class, to send to StudentTracker for High
+Schools; the detail report that comes back is imported as the kind `studenttracker`
+on the imports page. Writing the file is an export of the graduates' identities, logged
+in the disclosure log like any other."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, url_for
+from flask_login import current_user
+
+from casemgr import clearinghouse, policy, postsecondary
+from casemgr.clock import today
+from casemgr.extensions import db
+from casemgr.identity import admin_permission, restrict_blueprint
+from casemgr.models import ImportBatch, Organization, PostsecondaryOutcome
+from casemgr.models.enums import Category, DisclosureAction
+from casemgr.services import disclosure
+from casemgr.views import spreadsheets
+from casemgr.views.rendering import render
+
+bp = Blueprint("clearinghouse", __name__, url_prefix="/admin/clearinghouse")
+restrict_blueprint(bp, admin_permission)
+
+
+def _district() -> Organization:
+    return db.session.get(Organization, current_user.organization_id)
+
+
+@bp.get("")
+def index():
+    district = _district()
+    classes = []
+    for year in postsecondary.classes(district.id):
+        graduates = postsecondary.graduates(district.id, year)
+        reported = db.session.scalar(sa.select(sa.func.count()).select_from(PostsecondaryOutcome).where(
+            PostsecondaryOutcome.district_id == district.id, PostsecondaryOutcome.class_year == year))
+        classes.append({"year": year, "graduates": len(graduates), "blocked": sum(g.ferpa_block for g in graduates),
+                        "reported": reported})
+    imports = db.session.scalars(
+        sa.select(ImportBatch).where(ImportBatch.district_id == district.id, ImportBatch.kind == "studenttracker")
+        .order_by(ImportBatch.started_at.desc()).limit(10)).all()
+    return render("clearinghouse/index.html", classes=classes, imports=imports,
+                  upload=url_for("imports.index", kind="studenttracker"))
+
+
+@bp.get("/graduates-<int:class_year>.txt")
+def graduates_file(class_year: int):
+    """The class's graduates file (PH3, a PD3 row per graduate, PT3), tab-delimited."""
+    district = _district()
+    graduates = postsecondary.graduates(district.id, class_year)
+    if not graduates:
+        abort(404)
+    rows = [clearinghouse.Graduate(
+        student_id=g.local_id, first_name=g.first_name, middle_name=g.middle_name, last_name=g.last_name, suffix=None,
+        birth_date=g.birth_date, graduated_on=g.graduated_on, high_school_code=g.school_code,
+        ferpa_block=g.ferpa_block, gender=g.gender, ethnicity=g.ethnicity, low_income=g.low_income,
+        english_learner=g.english_learner, disability=g.disability) for g in graduates]
+    header = clearinghouse.GraduatesHeader(
+        account_code=district.code, account_name=district.name, created_on=today(),
+        diploma_period=clearinghouse.diploma_period([g.graduated_on for g in graduates]))
+    try:
+        body = clearinghouse.graduates_file(header, rows)
+    except clearinghouse.SubmissionError as error:
+        return render("clearinghouse/problems.html", class_year=class_year, problems=error.problems, status=422)
+    disclosure.log_list_view(current_user, [g.student_id for g in graduates], [Category.IDENTITY],
+                             policy.SCHOOL_OFFICIAL, DisclosureAction.EXPORT)
+    db.session.commit()
+    return spreadsheets.download(body.encode("ascii"), f"graduates-{district.code}-{class_year + 1}.txt")
