@@ -93,10 +93,10 @@ GRADUATES_SQL = sa.text(f"""
 WITH {GRADUATES_CTE}
 SELECT g.student_id, g.class_year, g.graduated_on, s.local_id, s.first_name, s.middle_name, s.last_name,
        s.birth_date, s.gender, s.ethnicity, s.low_income, s.english_learner, s.disability, s.ferpa_block,
-       o.code AS school_code, o.name AS school_name
+       o.act_code, o.name AS school_name
 FROM graduates g JOIN students s ON s.id = g.student_id JOIN organizations o ON o.id = g.school_id
 WHERE g.class_year = :class_year
-ORDER BY o.code, s.last_name, s.first_name, s.local_id
+ORDER BY o.name, s.last_name, s.first_name, s.local_id
 """)
 
 

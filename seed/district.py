@@ -20,6 +20,7 @@ from casemgr.seed.profiles import PartnerProfile
 from casemgr.seed.world import LEVEL_GRADES, MockDistrict, Partner, School
 
 RESEARCH_CODE, RESEARCH_NAME = "MERC", "Metro Education Research Collaborative"
+ACT_CODES = {"LVUSD": "361", "RCSD": "362"}  # the first digits of each district's high schools' ACT codes
 
 # Students per school that the generator aims for, by level.
 SCHOOL_SIZE = {"elementary": 450, "middle": 750, "high": 1100}
@@ -66,6 +67,8 @@ def create_organizations(d: MockDistrict, students: int) -> None:
             org = Organization(
                 kind=OrgKind.SCHOOL, code=code, name=school_name(index, offset + profile.school_namesakes_from, suffix),
                 district_id=district.id, level=level, created_at=created,
+                # a high school's ACT code, which the Clearinghouse's graduates file carries
+                act_code=f"{ACT_CODES.get(profile.code, '369')}{index + 1:03d}" if level == "high" else None,
             )
             rows.append((org, School(0, code, org.name, level)))
     profiles = profile.partners + profile.extra_partners[: min(len(profile.extra_partners), students // 20_000)]

@@ -173,6 +173,7 @@ ROUTES = {
     "research_admin.settings": "district_admin_post",
     "clearinghouse.index": "district_admin",
     "clearinghouse.graduates_file": "district_admin",
+    "clearinghouse.act_codes": "district_admin_post",
     "research.projects": "researcher",
     "research.extract": "researcher_project",
     "language.choose": "public_post",
@@ -796,6 +797,7 @@ def _global_requests(app, world, who):
         yield "GET", url_for("imports.index"), 200 if admin else 403
         yield "GET", url_for("clearinghouse.index"), 200 if admin else 403
         yield "GET", url_for("clearinghouse.graduates_file", class_year=1999), 404 if admin else 403  # no graduates
+        yield "POST", url_for("clearinghouse.act_codes"), 302 if admin else 403  # a forged post: nothing changes
         yield "POST", url_for("imports.upload"), 400 if admin else 403  # a forged post without a file
         yield "GET", url_for("imports.show", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
         yield "GET", url_for("imports.oneroster_schools"), 200 if admin else 403

@@ -44,7 +44,7 @@ def district(db):
     for year in (2022, 2023, 2024):
         create_school_year(district, year)
     high = create_school(district, name="Northfield High")
-    high.code = "036123"  # its ACT code
+    high.act_code = "036123"
     graduates = {key: _graduate(high, key) for key in ("S1001", "S1002", "S1003", "S1004", "S1005", "S1006")}
     return {"district": district, "high": high, "graduates": graduates}
 
@@ -343,3 +343,27 @@ def test_a_study_approved_for_the_outcomes_receives_them_on_the_graduates_year(c
     assert list(rows[0]) == ["pseudonym", "school_year", "grade", "enrolled_fall", "persisted"]
     # 14 graduates: S1001, S1003, S1006 and 5 of the 8 others enrolled the first fall
     assert len(rows) == 14 and sum(row["enrolled_fall"] == "True" for row in rows) == 8
+
+
+def test_the_admin_records_act_codes_and_a_school_without_one_is_named(client, db, district):
+    from tests.helpers import csrf_token
+
+    district["high"].act_code = None
+    db.session.flush()
+    admin = create_user(Role.DISTRICT_ADMIN, district["district"])
+    login(client, admin)
+    response = client.get("/admin/clearinghouse/graduates-2023.txt")
+    assert response.status_code == 422
+    assert "Record the ACT code of Northfield High" in response.get_data(as_text=True)
+    token = csrf_token(client, "/admin/clearinghouse")
+    field = f"act_{district['high'].uuid}"
+    refused = client.post("/admin/clearinghouse/act-codes", data={field: "36-12", "csrf_token": token},
+                          follow_redirects=True)
+    assert "An ACT code is six letters or digits: check Northfield High" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert district["high"].act_code is None
+    client.post("/admin/clearinghouse/act-codes", data={field: "003456", "csrf_token": token})
+    db.session.expire_all()
+    assert district["high"].act_code == "003456"
+    lines = client.get("/admin/clearinghouse/graduates-2023.txt").data.decode().split("\r\n")
+    assert lines[1].split("\t")[10] == "003456"  # column K, leading zeros kept

@@ -640,3 +640,32 @@ def test_the_seeded_studys_extract_resists_an_outsider(session):
     identifiers = {str(value) for row in session.execute(sa.select(Student.state_id, Student.local_id, Student.uuid))
                    for value in row}
     assert not identifiers & {str(value) for row in rows for value in row.values()}
+
+
+def test_the_seeded_study_follows_a_student_who_moved_under_one_pseudonym(session):
+    """Issue 16 item 3: the study covers both districts; a student who moved from
+    Riverside to Lakeview has earlier years only in Riverside's record and this year only
+    in Lakeview's, and the extract gives both the one pseudonym of their state ID."""
+    from collections import defaultdict
+
+    from casemgr.deidentify import pseudonym
+    from casemgr.models import ResearchProject
+    from casemgr.reads import research_extract
+
+    project = session.scalar(sa.select(ResearchProject))
+    assert len(project.covered_district_ids) == 2
+    movers = [state_id for (state_id,) in rows(session, """
+        SELECT state_id FROM students GROUP BY state_id HAVING count(DISTINCT district_id) = 2""")]
+    assert movers
+    extract = research_extract.build(project, research_extract.k_of(project))
+    years = defaultdict(set)
+    for row in extract.result.rows:
+        years[row["pseudonym"]].add(row["school_year"])
+    followed = [state_id for state_id in movers
+                if {AS_OF.year, AS_OF.year - 1} <= years[pseudonym(project.pseudonym_secret, state_id)]]
+    # the current year comes from Lakeview's record alone, the earlier years from Riverside's
+    assert followed, "no mover's two districts are linked in the extract"
+    assert len({pseudonym(project.pseudonym_secret, s) for s in movers}) == len(movers)
+    pseudonyms_by_record = {pseudonym(project.pseudonym_secret, state_id) for (state_id,) in rows(
+        session, "SELECT DISTINCT state_id FROM students")}
+    assert set(years) <= pseudonyms_by_record and len(set(years)) < len(rows(session, "SELECT id FROM students"))

@@ -28,6 +28,7 @@ class Organization(PublicId, CreatedAt, db.Model):
             name="school_has_district_and_level",
         ),
         sa.CheckConstraint("report_minimum_n BETWEEN 5 AND 100", name="report_minimum_n_range"),
+        sa.CheckConstraint("act_code ~ '^[0-9A-Za-z]{6}$'", name="act_code_format"),
         # lets students and sections reference (school, district) together
         sa.UniqueConstraint("id", "district_id", name="uq_organizations_id_district"),
         # the caseload sorted by school reads schools in name order
@@ -46,6 +47,8 @@ class Organization(PublicId, CreatedAt, db.Model):
     report_minimum_n: Mapped[int] = mapped_column(sa.SmallInteger, default=10, server_default="10")
     # a district's setting: families may keep their child out of research extracts
     research_opt_out_allowed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # a high school's ACT (CEEB) code: the Clearinghouse's graduates file names the school by it
+    act_code: Mapped[str | None] = mapped_column(sa.String(6))
 
     district: Mapped[Organization | None] = relationship(remote_side=[id])
 
