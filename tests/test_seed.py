@@ -669,3 +669,17 @@ def test_the_seeded_study_follows_a_student_who_moved_under_one_pseudonym(sessio
     pseudonyms_by_record = {pseudonym(project.pseudonym_secret, state_id) for (state_id,) in rows(
         session, "SELECT DISTINCT state_id FROM students")}
     assert set(years) <= pseudonyms_by_record and len(set(years)) < len(rows(session, "SELECT id FROM students"))
+
+
+def test_the_example_detail_report_fits_the_demo_district(session):
+    """seed/examples/studenttracker.csv names three of the demo district's graduates."""
+    from pathlib import Path
+
+    from casemgr import importers
+    from casemgr.models import Organization
+
+    example = Path(__file__).resolve().parent.parent / "seed" / "examples" / "studenttracker.csv"
+    lakeview = session.scalar(sa.select(Organization).where(Organization.code == "LVUSD"))
+    outcome = importers.import_file("studenttracker", example.read_bytes(), example.name, lakeview, dry_run=True)
+    assert outcome.ok, [e.describe() for e in outcome.errors]
+    assert outcome.batch.rows_read == 5
