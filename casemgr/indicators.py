@@ -37,6 +37,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import g, has_request_context
 
+from casemgr import postsecondary
 from casemgr.clock import today as default_today
 from casemgr.extensions import db
 from casemgr.models import IndicatorMonth, Organization, SchoolYear, StoredCube, Student, ThresholdSettings
@@ -317,6 +318,9 @@ def recompute_district(district_id: int, as_of: date) -> RecomputeResult | None:
     db.session.execute(sa.delete(StoredCube).where(StoredCube.district_id == district_id,
                                                    StoredCube.school_year == year.year, StoredCube.month == 0))
     db.session.execute(sa.update(SchoolYear).where(SchoolYear.id == year.id).values(indicators_computed_at=sa.func.now()))
+    # who graduated when may have changed with the records imported: the graduates'
+    # postsecondary measures follow
+    postsecondary.derive(district_id)
     return RecomputeResult(district_id, result.rowcount, year.year, as_of, settings.version)
 
 

@@ -28,6 +28,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from casemgr.extensions import db
+from casemgr.models import StoredCube
+from casemgr.research import POSTSECONDARY
+
+OUTCOMES = POSTSECONDARY  # the four measures, as stored per graduate (`PostsecondaryOutcome`)
 
 GRADUATES_CTE = """
 graduates AS (
@@ -100,18 +104,41 @@ ORDER BY o.name, s.last_name, s.first_name, s.local_id
 """)
 
 
+STORED = sa.text("""
+    SELECT student_id, class_year, enrolled_fall, enrolled_within_year, persisted, completed_degree
+    FROM postsecondary_outcomes o WHERE o.district_id = :district_id
+      AND (CAST(:student_ids AS int[]) IS NULL OR o.student_id = ANY(CAST(:student_ids AS int[])))""")
+
+# each class's graduates, their FERPA blocks and those the Clearinghouse reported on, in one pass
+SUMMARY_SQL = sa.text(f"""
+WITH {GRADUATES_CTE}
+SELECT g.class_year, count(*) AS graduates, count(*) FILTER (WHERE s.ferpa_block) AS blocked,
+       count(o.student_id) AS reported
+FROM graduates g JOIN students s ON s.id = g.student_id
+LEFT JOIN postsecondary_outcomes o ON o.student_id = g.student_id AND o.class_year = g.class_year
+GROUP BY g.class_year ORDER BY g.class_year DESC
+""")
+
+
 def derive(district_id: int, student_ids: Sequence[int] | None = None) -> None:
     """Store the measures of the district's graduates (or of `student_ids` alone) from
-    their records, set-based."""
+    their records, set-based; run after each detail report and each recompute of the
+    indicators (a student's record may have changed who graduated when)."""
     params = {"district_id": district_id, "student_ids": list(student_ids) if student_ids is not None else None}
+    before = set(db.session.execute(STORED, params).tuples())
     db.session.execute(STALE_SQL, params)
     db.session.execute(DERIVE_SQL, params)
-    # the reports' stored figures of the classes concerned are counted again when read
-    db.session.execute(sa.text("""
-        DELETE FROM report_cubes c WHERE c.district_id = :district_id AND c.month = 0 AND c.school_year IN (
-            SELECT DISTINCT class_year FROM postsecondary_outcomes o WHERE o.district_id = :district_id
-              AND (CAST(:student_ids AS int[]) IS NULL OR o.student_id = ANY(CAST(:student_ids AS int[]))))"""),
-        params)
+    # the reports' stored figures of each class whose measures changed (a graduate added,
+    # gone, moved to another class or measured anew) are counted again when read
+    changed = sorted({row[1] for row in before ^ set(db.session.execute(STORED, params).tuples())})
+    if changed:
+        db.session.execute(sa.delete(StoredCube).where(StoredCube.district_id == district_id, StoredCube.month == 0,
+                                                       StoredCube.school_year.in_(changed)))
+
+
+def class_summary(district_id: int) -> list[sa.Row]:
+    """(class_year, graduates, blocked, reported) per graduating class, the latest first."""
+    return list(db.session.execute(SUMMARY_SQL, {"district_id": district_id}))
 
 
 def graduates(district_id: int, class_year: int) -> list[sa.Row]:
@@ -121,6 +148,4 @@ def graduates(district_id: int, class_year: int) -> list[sa.Row]:
 
 def classes(district_id: int) -> list[int]:
     """The graduating classes the district has graduates of, the latest first."""
-    return list(db.session.scalars(sa.text(f"""
-        WITH {GRADUATES_CTE} SELECT DISTINCT class_year FROM graduates ORDER BY class_year DESC"""),
-        {"district_id": district_id}))
+    return [row.class_year for row in class_summary(district_id)]

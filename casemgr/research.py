@@ -41,6 +41,7 @@ VARIABLES: dict[str, Variable] = {v.key: v for v in (
     Variable("persisted", "Graduates: enrolled again the second fall"),
     Variable("completed_degree", "Graduates: completed a college degree"),
 )}
+# a graduate's four postsecondary measures (`casemgr.postsecondary`), named as stored
 POSTSECONDARY = ("enrolled_fall", "enrolled_within_year", "persisted", "completed_degree")
 
 

@@ -21,6 +21,7 @@ from casemgr.seed.world import LEVEL_GRADES, MockDistrict, Partner, School
 
 RESEARCH_CODE, RESEARCH_NAME = "MERC", "Metro Education Research Collaborative"
 ACT_CODES = {"LVUSD": "361", "RCSD": "362"}  # the first digits of each district's high schools' ACT codes
+CLEARINGHOUSE_ACCOUNTS = {"LVUSD": "10036100", "RCSD": "10036200"}
 
 # Students per school that the generator aims for, by level.
 SCHOOL_SIZE = {"elementary": 450, "middle": 750, "high": 1100}
@@ -55,7 +56,8 @@ def create_organizations(d: MockDistrict, students: int) -> None:
     organization, with their ids."""
     profile = d.profile
     created = start_of(date(d.year, 7, 1))
-    district = Organization(kind=OrgKind.DISTRICT, code=profile.code, name=profile.name, created_at=created)
+    district = Organization(kind=OrgKind.DISTRICT, code=profile.code, name=profile.name, created_at=created,
+                            clearinghouse_account=CLEARINGHOUSE_ACCOUNTS.get(profile.code))
     db.session.add(district)
     db.session.flush()
     d.district_id = district.id

@@ -451,7 +451,7 @@ def _student_requests(app, world, who, name):
         yield "GET", url_for("family.log", student_id=student.uuid), None, family
         yield "GET", url_for("family.research", student_id=student.uuid), None, family
         # the district offers no choice: a family's post changes nothing
-        yield "POST", url_for("family.research", student_id=student.uuid), {}, 403 if family == 200 else 404
+        yield "POST", url_for("family.research", student_id=student.uuid), {"choice": "out"}, 403 if family == 200 else 404
         yield from _family_consent_requests(world, who, name)
         yield from _family_forms_requests(world, who, name, family == 200, manager)
         yield from _rights_requests(world, who, name)

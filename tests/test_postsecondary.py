@@ -41,6 +41,7 @@ NUMBERS = itertools.count(1)
 @pytest.fixture()
 def district(db):
     district = create_district("Northfield Schools")
+    district.clearinghouse_account = "10012345"
     for year in (2022, 2023, 2024):
         create_school_year(district, year)
     high = create_school(district, name="Northfield High")
@@ -141,8 +142,8 @@ def test_an_unknown_student_id_is_refused_with_its_row(db, district):
     text = (DATA / "detail_good.csv").read_text().replace("S1004,N", "S9999,N")
     outcome = _import(district["district"], "unknown.csv", text.encode())
     assert not outcome.ok
-    assert [e.describe() for e in outcome.errors] == ["row 8, Requester Return Field: no student of the district "
-                                                      "has the ID S9999"]
+    assert [e.describe() for e in outcome.errors] == [
+        "row 8, Requester Return Field: no student of the district has the ID S9999"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PostsecondaryRecord)) == 0
 
 
@@ -236,7 +237,7 @@ def test_the_admin_downloads_a_class_s_graduates_file_with_ferpa_blocks_logged_a
     response = client.get("/admin/clearinghouse/graduates-2023.txt")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     lines = response.data.decode("ascii").split("\r\n")
-    assert lines[0].split("\t")[:4] == ["PH3", district["district"].code, "Northfield Schools", "P"]
+    assert lines[0].split("\t")[:4] == ["PH3", "10012345", "Northfield Schools", "P"]
     details = [line.split("\t") for line in lines if line.startswith("PD3")]
     assert sorted(d[9] for d in details) == sorted(district["graduates"])  # column J: the district's ID
     assert {d[9]: d[14] for d in details}["S1002"] == "Y" and {d[9]: d[14] for d in details}["S1001"] == "N"
@@ -349,12 +350,14 @@ def test_the_admin_records_act_codes_and_a_school_without_one_is_named(client, d
     from tests.helpers import csrf_token
 
     district["high"].act_code = None
+    district["district"].clearinghouse_account = None
     db.session.flush()
     admin = create_user(Role.DISTRICT_ADMIN, district["district"])
     login(client, admin)
     response = client.get("/admin/clearinghouse/graduates-2023.txt")
     assert response.status_code == 422
-    assert "Record the ACT code of Northfield High" in response.get_data(as_text=True)
+    assert ("Record the district's Clearinghouse account code and the ACT code of Northfield High"
+            in response.get_data(as_text=True))
     token = csrf_token(client, "/admin/clearinghouse")
     field = f"act_{district['high'].uuid}"
     refused = client.post("/admin/clearinghouse/act-codes", data={field: "36-12", "csrf_token": token},
@@ -362,8 +365,26 @@ def test_the_admin_records_act_codes_and_a_school_without_one_is_named(client, d
     assert "An ACT code is six letters or digits: check Northfield High" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert district["high"].act_code is None
-    client.post("/admin/clearinghouse/act-codes", data={field: "003456", "csrf_token": token})
+    refused = client.post("/admin/clearinghouse/act-codes", data={"account": "1001 2345", field: "003456",
+                                                                  "csrf_token": token}, follow_redirects=True)
+    assert "Nothing was saved" in refused.get_data(as_text=True)
+    client.post("/admin/clearinghouse/act-codes", data={"account": "10012345", field: "003456", "csrf_token": token})
     db.session.expire_all()
-    assert district["high"].act_code == "003456"
+    assert (district["high"].act_code, district["district"].clearinghouse_account) == ("003456", "10012345")
     lines = client.get("/admin/clearinghouse/graduates-2023.txt").data.decode().split("\r\n")
     assert lines[1].split("\t")[10] == "003456"  # column K, leading zeros kept
+
+
+def test_a_recompute_follows_a_record_that_no_longer_says_the_student_graduated(db, district):
+    """A students import that corrects who left when is followed by the indicators'
+    recompute, which derives the measures again: a student no longer a graduate keeps none."""
+    from casemgr import indicators
+
+    _import(district["district"])
+    student = district["graduates"]["S1001"]
+    assert db.session.get(PostsecondaryOutcome, student.id) is not None
+    student.left_on = None
+    db.session.flush()
+    indicators.recompute_district(district["district"].id, date(2024, 3, 1))
+    assert db.session.get(PostsecondaryOutcome, student.id) is None
+    assert db.session.get(PostsecondaryOutcome, district["graduates"]["S1002"].id) is not None

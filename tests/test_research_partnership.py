@@ -205,7 +205,8 @@ def test_a_parent_keeps_their_child_out_of_every_extract_where_the_district_offe
     login(client, parent)
     path = f"/family/children/{child.uuid}/research"
     token = csrf_token(client, path)
-    assert client.post(path, data={"csrf_token": token}).status_code == 403  # not offered: nothing changes
+    # not offered: nothing changes
+    assert client.post(path, data={"csrf_token": token, "choice": "out"}).status_code == 403
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ResearchOptOut)) == 0
     logout(client)
 
@@ -218,8 +219,13 @@ def test_a_parent_keeps_their_child_out_of_every_extract_where_the_district_offe
 
     login(client, parent)
     token = csrf_token(client, path)
-    page = client.post(path, data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    page = client.post(path, data={"csrf_token": token, "choice": "out"}, follow_redirects=True).get_data(as_text=True)
     assert "will be left out of every research file" in page and "Include" in page
+    # the same choice again (a second click, an old tab) changes nothing
+    again = client.post(path, data={"csrf_token": token, "choice": "out"}, follow_redirects=True)
+    assert "already left out" in again.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ResearchOptOut)) == 1
+    assert client.post(path, data={"csrf_token": token, "choice": "maybe"}).status_code == 400
     request = db.session.scalar(sa.select(ResearchOptOut))
     assert (request.student_id, request.requested_by_id, request.withdrawn_at) == (child.id, parent.id, None)
     logout(client)
@@ -239,11 +245,10 @@ def test_a_parent_keeps_their_child_out_of_every_extract_where_the_district_offe
     assert len(_rows(_download(client, project)[1])) == 11
     logout(client)
 
-    a["district"].research_opt_out_allowed = True
-    db.session.flush()
+    # the family may still withdraw its request
     login(client, parent)
     token = csrf_token(client, path)
-    back = client.post(path, data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    back = client.post(path, data={"csrf_token": token, "choice": "in"}, follow_redirects=True).get_data(as_text=True)
     assert "may be included in research files again" in back
     db.session.expire_all()
     assert db.session.get(ResearchOptOut, request.id).withdrawn_by_id == parent.id
@@ -260,7 +265,7 @@ def test_a_student_under_18_reads_but_their_parent_chooses(client, db, partnersh
     page = client.get(path).get_data(as_text=True)
     assert "The person who signs consents" in page and "Leave Marisol out" not in page
     token = csrf_token(client, path)
-    assert client.post(path, data={"csrf_token": token}).status_code == 403
+    assert client.post(path, data={"csrf_token": token, "choice": "out"}).status_code == 403
 
 
 def test_another_family_or_staff_cannot_read_a_childs_research_page(client, db, partnership, family):
@@ -269,3 +274,55 @@ def test_another_family_or_staff_cannot_read_a_childs_research_page(client, db, 
         login(client, user)
         assert client.get(f"/family/children/{family['child'].uuid}/research").status_code == 404
         logout(client)
+
+
+def test_a_request_made_through_one_districts_record_holds_for_the_student_everywhere(db, partnership):
+    """Extracts leave a child out by state ID: the request shows on every district's record
+    of the child, and withdrawing it through either record withdraws it."""
+    a, b = partnership["a"], partnership["b"]
+    for side in (a, b):
+        side["district"].research_opt_out_allowed = True
+    old = create_student(b["school"], state_id="ST-MOVER-1")
+    new = create_student(a["school"], state_id="ST-MOVER-1")
+    parent = create_user(Role.PARENT, b["district"])
+    research.opt_out(old, parent)
+    assert research.opt_out_in_force(new) is not None
+    with pytest.raises(research.ResearchError, match="already left out"):
+        research.opt_out(new, parent)
+    research.opt_back_in(new, parent)
+    assert research.opt_out_in_force(old) is None
+
+
+def test_a_student_who_moved_during_a_year_has_one_row_for_it(client, db, partnership):
+    """The year is in both districts' records: the later stay stands for it, under the
+    one pseudonym of the state ID."""
+    from datetime import date
+
+    a, b = partnership["a"], partnership["b"]
+    _students(a, 12, "Alpha")
+    _students(b, 12, "Beta")
+    for side, began in ((a, date(YEAR, 8, 20)), (b, date(YEAR + 1, 2, 2))):
+        record = create_student(side["school"], state_id="ST-MIDYEAR", grade=10, gender="female", ethnicity="White",
+                                last_name="Midyear")
+        db_add(SchoolEnrollment(student_id=record.id, school_id=side["school"].id, school_year=YEAR,
+                                entry_date=began, grade=10))
+        create_indicator(record, YEAR)
+    project = _project(partnership, [b["district"]])
+    research.approve(project, b["district"], b["admin"])
+    login(client, partnership["researcher"])
+    rows = _rows(_download(client, project)[1])
+    from casemgr.deidentify import pseudonym
+
+    mine = [row for row in rows if row["pseudonym"] == pseudonym(project.pseudonym_secret, "ST-MIDYEAR")]
+    assert [row["school"] for row in mine] == ["Hillcrest District High"]
+    assert len(rows) == 25
+    from casemgr.models import ReportLogEntry
+
+    logged = db.session.scalars(sa.select(ReportLogEntry.district_id).where(ReportLogEntry.action == "extract")).all()
+    assert sorted(logged) == sorted([a["district"].id, b["district"].id])  # in each district's report log
+
+
+def test_every_variable_has_words_for_families():
+    from casemgr.research import VARIABLES, family_labels
+
+    assert len(family_labels(list(VARIABLES))) == len(VARIABLES)

@@ -49,6 +49,8 @@ class Organization(PublicId, CreatedAt, db.Model):
     research_opt_out_allowed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # a high school's ACT (CEEB) code: the Clearinghouse's graduates file names the school by it
     act_code: Mapped[str | None] = mapped_column(sa.String(6))
+    # a district's account code (service agreement number) with the Clearinghouse
+    clearinghouse_account: Mapped[str | None] = mapped_column(sa.String(20))
 
     district: Mapped[Organization | None] = relationship(remote_side=[id])
 

@@ -20,6 +20,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from casemgr import postsecondary
 from casemgr.extensions import db
 from casemgr.models import (
     IndicatorMonth,
@@ -119,7 +120,7 @@ def placed(district_id: int, year: int, month_end: date | None = None) -> sa.Sub
     columns = [source.student_id, *(getattr(source, name) for name in INDICATOR_COLUMNS)]
     # the graduates' outcomes are the year's, never a month's
     outcomes = [getattr(PostsecondaryOutcome, name) if month_end is None else sa.cast(sa.null(), sa.Boolean).label(name)
-                for name in OUTCOME_COLUMNS]
+                for name in postsecondary.OUTCOMES]
     query = (
         sa.select(
             *columns, *outcomes,
@@ -143,9 +144,10 @@ def placed(district_id: int, year: int, month_end: date | None = None) -> sa.Sub
 
 def last_stay(student_id: sa.ColumnElement[int], year: int | sa.ColumnElement[int]) -> sa.Lateral:
     """The school and grade of the student's last enrollment of the year (`school_id`,
-    `grade`), to join laterally; none for a student without one."""
+    `grade`, and when it began: `entry_date`), to join laterally; none for a student
+    without one."""
     return (
-        sa.select(SchoolEnrollment.school_id, SchoolEnrollment.grade)
+        sa.select(SchoolEnrollment.school_id, SchoolEnrollment.grade, SchoolEnrollment.entry_date)
         .where(SchoolEnrollment.student_id == student_id, SchoolEnrollment.school_year == year)
         .order_by(SchoolEnrollment.entry_date.desc(), SchoolEnrollment.id.desc())
         .limit(1)
@@ -156,7 +158,6 @@ def last_stay(student_id: sa.ColumnElement[int], year: int | sa.ColumnElement[in
 # what the measures read, in the year's indicators and the months' alike
 INDICATOR_COLUMNS = ("days_enrolled", "chronic_absence", "severe_absence", "course_failures", "core_failure",
                      "ninth_grade_on_track", "credits_on_track", "suspensions", "fafsa_status", "tier")
-OUTCOME_COLUMNS = ("enrolled_fall", "enrolled_within_year", "persisted", "completed_degree")
 
 
 def grouping_sets() -> list[tuple[str, ...]]:

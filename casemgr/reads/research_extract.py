@@ -66,7 +66,7 @@ def k_of(project: ResearchProject) -> int:
 def build(project: ResearchProject, k: int) -> Extract:
     """The extract; the project's generalization is kept on it (never loosened by a later
     extract: two extracts read together show no more than the later one)."""
-    rows = [dict(row._mapping) for row in db.session.execute(_statement(project))]
+    rows = _one_per_student_and_year(dict(row._mapping) for row in db.session.execute(_statement(project)))
     signs = [c for c in GRADE_SIGNS if c in project.variables]
     for row in rows:
         row["pseudonym"] = pseudonym(project.pseudonym_secret, row.pop("state_id"))
@@ -81,13 +81,25 @@ def build(project: ResearchProject, k: int) -> Extract:
     return Extract(columns, result, len({row["pseudonym"] for row in result.rows}), k)
 
 
+def _one_per_student_and_year(rows) -> list[dict]:
+    """A student who moved between districts during a school year has that year in both
+    districts' records: the row of the later stay stands for the year."""
+    latest: dict[tuple, tuple[date, dict]] = {}
+    for row in rows:
+        key = (row["state_id"], row["school_year"])
+        began = row.pop("stay_began") or date.min
+        if key not in latest or began > latest[key][0]:
+            latest[key] = (began, row)
+    return [row for _, row in latest.values()]
+
+
 def _statement(project: ResearchProject) -> sa.Select:
     last = last_stay(StudentIndicator.student_id, StudentIndicator.school_year)
     school_id = sa.func.coalesce(last.c.school_id, Student.school_id)
     school = sa.select(Organization.name).where(Organization.id == school_id).scalar_subquery()
     query = (
         sa.select(
-            Student.state_id, StudentIndicator.school_year, school.label("school"),
+            Student.state_id, StudentIndicator.school_year, last.c.entry_date.label("stay_began"), school.label("school"),
             sa.func.coalesce(last.c.grade, Student.grade).label("grade"), Student.gender, Student.ethnicity,
             Student.low_income, Student.english_learner, Student.disability,
             sa.cast(sa.extract("year", Student.birth_date), sa.Integer).label("birth_year"),

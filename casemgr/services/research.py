@@ -192,13 +192,20 @@ def set_opt_out_allowed(district: Organization, allowed: bool) -> None:
     db.session.flush()
 
 
+def _in_force(student: Student) -> sa.Select:
+    """The requests in force for the student, made through any district's record of them:
+    extracts leave the child out by state ID, so the choice is the child's, not a record's."""
+    return (sa.select(ResearchOptOut).join(Student, Student.id == ResearchOptOut.student_id)
+            .where(Student.state_id == student.state_id, ResearchOptOut.withdrawn_at.is_(None))
+            .order_by(ResearchOptOut.requested_at, ResearchOptOut.id))
+
+
 def opt_out_in_force(student: Student) -> ResearchOptOut | None:
-    return db.session.scalar(sa.select(ResearchOptOut).where(ResearchOptOut.student_id == student.id,
-                                                             ResearchOptOut.withdrawn_at.is_(None)))
+    return db.session.scalars(_in_force(student).limit(1)).first()
 
 
 def _offered(student: Student) -> None:
-    if not db.session.get(Organization, student.district_id).research_opt_out_allowed:
+    if not student.district.research_opt_out_allowed:
         raise ResearchError("The district does not offer this choice.")
 
 
@@ -213,9 +220,12 @@ def opt_out(student: Student, by: User) -> ResearchOptOut:
 
 
 def opt_back_in(student: Student, by: User) -> None:
-    _offered(student)
-    request = opt_out_in_force(student)
-    if request is None:
+    """Withdraws the requests in force; a family may always do so, even where the district
+    no longer offers the choice (its requests stayed in force)."""
+    requests = db.session.scalars(_in_force(student)).all()
+    if not requests:
         raise ResearchError("This student is not left out of research extracts.")
-    request.withdrawn_by_id, request.withdrawn_at = by.id, _now()
+    moment = _now()
+    for request in requests:
+        request.withdrawn_by_id, request.withdrawn_at = by.id, moment
     db.session.flush()

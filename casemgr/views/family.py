@@ -22,7 +22,7 @@ from sqlalchemy import select
 from casemgr import policy
 from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.models import Organization, Student
+from casemgr.models import Student
 from casemgr.models.enums import Category
 from casemgr.reads import family, family_consents, family_log, family_reminders
 from casemgr.research import family_labels
@@ -142,13 +142,18 @@ def research(student_id: uuid.UUID):
     The page names the child: a view of their identity, logged as the family's others are."""
     access = load_family_access_or_404(student_id)
     student = access.student
-    district = db.session.get(Organization, student.district_id)
-    may_choose = district.research_opt_out_allowed and policy.holds_consent_rights(access)
+    district = student.district
+    signs = policy.holds_consent_rights(access)
+    may_choose = district.research_opt_out_allowed and signs
     form = FlaskForm()  # the CSRF token of the choice
     if request.method == "POST":
-        if not may_choose or not form.validate_on_submit():
-            abort(403 if not may_choose else 400)
-        if research_service.opt_out_in_force(student) is None:
+        # the choice is said, never toggled: a second click or an old tab changes nothing
+        choice = request.form.get("choice")
+        if not signs or (choice == "out" and not may_choose):
+            abort(403)
+        if choice not in ("out", "in") or not form.validate_on_submit():
+            abort(400)
+        if choice == "out":
             flashed(lambda: research_service.opt_out(student, current_user), research_service.ResearchError,
                     gettext("%(name)s will be left out of every research file from now on.",
                             name=student.display_name))
@@ -159,7 +164,8 @@ def research(student_id: uuid.UUID):
     projects = [(project, family_labels(project.variables))
                 for project in research_service.taken_part_in(district.id, access.today)]
     response = render("family/research.html", student=student, district=district, projects=projects,
-                      opted_out=research_service.opt_out_in_force(student), may_choose=may_choose, form=form)
+                      opted_out=research_service.opt_out_in_force(student), may_choose=may_choose, signs=signs,
+                      form=form)
     disclosure.log_view(current_user, student, {Category.IDENTITY: access.visible[Category.IDENTITY]})
     db.session.commit()
     return response

@@ -187,7 +187,7 @@ def show(project_id: uuid.UUID):
     form = _attach_form(project) if project.district_id == district.id else None
     downloads = db.session.execute(
         sa.select(ReportLogEntry, User.full_name).join(User, User.id == ReportLogEntry.user_id)
-        .where(ReportLogEntry.action == EXTRACT, ReportLogEntry.district_id == project.district_id,
+        .where(ReportLogEntry.action == EXTRACT, ReportLogEntry.district_id == district.id,
                ReportLogEntry.parameters["project"].astext == str(project.uuid))
         .order_by(ReportLogEntry.occurred_at.desc()).limit(50)).all()
     return render("research/admin_project.html", project=project, state=research_service.state(project, today()),
@@ -277,9 +277,11 @@ def extract(project_id: uuid.UUID, fmt: str):
     built = research_extract.build(project, research_extract.k_of(project))
     body = research_extract.zip_file(project, built, fmt, day)
     filename = f"extract-{project.uuid}-{day.isoformat()}-{fmt}.zip"
-    report_log.record(current_user, project.district_id, EXTRACT, f"Extract of {project.title}",
-                      {"project": str(project.uuid), "format": fmt, "rows": str(len(built.result.rows)),
-                       "rows_left_out": str(built.result.rows_left_out)}, body, filename)
+    # in the report log of every district whose students the file holds
+    for district_id in project.covered_district_ids:
+        report_log.record(current_user, district_id, EXTRACT, f"Extract of {project.title}",
+                          {"project": str(project.uuid), "format": fmt, "rows": str(len(built.result.rows)),
+                           "rows_left_out": str(built.result.rows_left_out)}, body, filename)
     db.session.commit()
     return Response(body, mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

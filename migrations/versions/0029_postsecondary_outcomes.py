@@ -1,8 +1,8 @@
 """Postsecondary outcomes from the National Student Clearinghouse (issue 16 item 4): the
 records of StudentTracker for High Schools' detail reports, the four measures derived
-per graduate, a student's FERPA block of directory information and a high school's ACT
-code (both in the graduates file), and the category `postsecondary` for agreements and
-consents.
+per graduate, a student's FERPA block of directory information, a high school's ACT code
+and a district's Clearinghouse account code (all in the graduates file), and the category
+`postsecondary` for agreements and consents.
 
 Revision ID: 0029
 Revises: 0028
@@ -51,6 +51,7 @@ def _categories(values: str, existing_rows: str = "") -> None:
 def upgrade():
     op.add_column('students', sa.Column('ferpa_block', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column('organizations', sa.Column('act_code', sa.String(length=6), nullable=True))
+    op.add_column('organizations', sa.Column('clearinghouse_account', sa.String(length=20), nullable=True))
     op.create_check_constraint(op.f('ck_organizations_act_code_format'), 'organizations', "act_code ~ '^[0-9A-Za-z]{6}$'")
     op.create_table(
         'postsecondary_records',
@@ -119,3 +120,4 @@ def downgrade():
     op.drop_column('students', 'ferpa_block')
     op.drop_constraint(op.f('ck_organizations_act_code_format'), 'organizations', type_='check')
     op.drop_column('organizations', 'act_code')
+    op.drop_column('organizations', 'clearinghouse_account')

@@ -29,7 +29,7 @@ def test_the_admin_lets_families_choose_and_downloads_a_graduates_file(page):
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile(r"^Download the graduates file")).first.click()
     lines = download.value.path().read_bytes().decode("ascii").split("\r\n")
-    assert lines[0].startswith("PH3\tLVUSD\tLakeview Unified School District\tP\t")
+    assert lines[0].startswith("PH3\t10036100\tLakeview Unified School District\tP\t")
     assert lines[1].startswith("PD3\t") and lines[1].endswith("\tED") and lines[-2].startswith("PT3\t")
 
     page.get_by_role("link", name="Import a detail report").click()
