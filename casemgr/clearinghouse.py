@@ -73,7 +73,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
@@ -351,9 +351,9 @@ class DetailReport:
     errors: tuple[ReportError, ...]
 
 
-def parse_detail_report(text: str, known_ids: Collection[str] | None = None) -> DetailReport:
-    """Read a detail report; never raises. With `known_ids` (the IDs sent), a row for any
-    other student is an error."""
+def parse_detail_report(text: str) -> DetailReport:
+    """Read a detail report; never raises. Whether each student ID is the district's is
+    the importer's to check (casemgr/importers/studenttracker.py)."""
     rows, unreadable = _read_rows(text.removeprefix("\ufeff"))
     if unreadable:
         return DetailReport((), (unreadable,))
@@ -369,7 +369,7 @@ def parse_detail_report(text: str, known_ids: Collection[str] | None = None) -> 
     errors: list[ReportError] = []
     first_rows: dict[tuple, int] = {}
     for row, fields in body:
-        parsed = _parse_row(row, fields, index, len(header), known_ids)
+        parsed = _parse_row(row, fields, index, len(header))
         if isinstance(parsed, EnrollmentRecord):
             parsed = _unless_repeated(parsed, first_rows)
         if isinstance(parsed, EnrollmentRecord):
@@ -465,8 +465,7 @@ class _Fields:
             self.problems.append(problem)
 
 
-def _parse_row(row: int, fields: list[str], index: dict[str, int], width: int,
-               known_ids: Collection[str] | None) -> EnrollmentRecord | list[str]:
+def _parse_row(row: int, fields: list[str], index: dict[str, int], width: int) -> EnrollmentRecord | list[str]:
     if len(fields) > width:
         return [(f"the row has {len(fields)} values but the header has {width} columns "
                  "(a comma inside a value that is not in quotes?)")]
@@ -474,8 +473,6 @@ def _parse_row(row: int, fields: list[str], index: dict[str, int], width: int,
     student_id = f.text(STUDENT_ID)
     f.require(student_id is not None,
               f"{STUDENT_ID} (the student ID the district sent) is blank, so the row cannot be matched to a student")
-    f.require(student_id is None or known_ids is None or student_id in known_ids,
-              f"student ID {student_id} is not one of the students the district sent")
     found = f.choice("Record Found Y/N", YES_NO, "Y or N")
     f.require(f.text("Record Found Y/N") is not None, "Record Found Y/N is blank; it must be Y or N")
     search_date = f.day("Search Date")

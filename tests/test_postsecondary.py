@@ -388,3 +388,28 @@ def test_a_recompute_follows_a_record_that_no_longer_says_the_student_graduated(
     indicators.recompute_district(district["district"].id, date(2024, 3, 1))
     assert db.session.get(PostsecondaryOutcome, student.id) is None
     assert db.session.get(PostsecondaryOutcome, district["graduates"]["S1002"].id) is not None
+
+
+def test_a_partner_is_told_of_a_graduate_s_college_only_where_there_is_one(client, db, district):
+    """The consent panel speaks of what a student did after high school only for a student
+    who has left: a partner consented for everything else sees no panel for a student at
+    school, and for a graduate learns that the agreement does not cover college enrollment."""
+    from datetime import timedelta
+
+    from casemgr.clock import today
+    from tests.factories import create_student
+
+    partner = create_partner()
+    everything_else = [c for c in Category if c != Category.POSTSECONDARY]
+    create_agreement(partner, district["district"], categories=everything_else)
+    worker = create_user(Role.YOUTH_WORKER, partner, confidentiality_signed_on=today(), ferpa_trained_on=today())
+    current = create_student(district["high"], grade=11)
+    graduate = district["graduates"]["S1001"]
+    for student in (current, graduate):
+        add_to_roster(student, partner)
+        create_consent(student, partner, categories=everything_else, expires_on=today() + timedelta(days=100))
+    login(client, worker)
+    assert 'id="consent-panel"' not in client.get(f"/students/{current.uuid}").get_data(as_text=True)
+    page = client.get(f"/students/{graduate.uuid}").get_data(as_text=True)
+    panel = page.split('id="consent-panel"')[1].split("</section>")[0]
+    assert "agreement with the district does not include" in panel and "college enrollment after high school" in panel

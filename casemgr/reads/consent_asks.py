@@ -41,15 +41,17 @@ class ConsentPanel:
 
 def consent_panel(access: policy.StudentAccess) -> ConsentPanel | None:
     """The panel for partner staff who do not see every category of the student; None
-    for everyone else (they keep one section per category, each saying why)."""
+    for everyone else (they keep one section per category, each saying why). Where the
+    student is still at school, what they did after it is no part of the panel."""
     user, student = access.user, access.student
-    if user.role_enum not in PARTNER_STAFF or not access.hidden:
+    hidden = [c for c in access.hidden if c != Category.POSTSECONDARY or student.left_on is not None]
+    if user.role_enum not in PARTNER_STAFF or not hidden:
         return None
-    askable = policy.consent_askable(access)
-    outside = [c for c in access.hidden if c not in askable]
+    askable = [c for c in policy.consent_askable(access) if c in hidden]
+    outside = [c for c in hidden if c not in askable]
     covering = [a for a in policy.active_agreements(user.organization_id, access.today)
                 if a.district_id == student.district_id]
-    no_agreement = None if covering else policy.why_hidden(access, access.hidden[0])
+    no_agreement = None if covering else policy.why_hidden(access, hidden[0])
     may_ask = policy.may_ask_for_consent(access)
     return ConsentPanel(
         organization=user.organization.name,
