@@ -29,9 +29,6 @@ import sqlalchemy as sa
 
 from casemgr.extensions import db
 from casemgr.models import StoredCube
-from casemgr.research import POSTSECONDARY
-
-OUTCOMES = POSTSECONDARY  # the four measures, as stored per graduate (`PostsecondaryOutcome`)
 
 GRADUATES_CTE = """
 graduates AS (

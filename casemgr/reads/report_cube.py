@@ -20,7 +20,6 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from casemgr import postsecondary
 from casemgr.extensions import db
 from casemgr.models import (
     IndicatorMonth,
@@ -30,6 +29,7 @@ from casemgr.models import (
     Student,
     StudentIndicator,
 )
+from casemgr.research import POSTSECONDARY
 from casemgr.suppression import Cell, Figure, Key, protect_all
 
 Condition = Callable[[sa.Subquery], sa.ColumnElement[bool]]
@@ -120,7 +120,7 @@ def placed(district_id: int, year: int, month_end: date | None = None) -> sa.Sub
     columns = [source.student_id, *(getattr(source, name) for name in INDICATOR_COLUMNS)]
     # the graduates' outcomes are the year's, never a month's
     outcomes = [getattr(PostsecondaryOutcome, name) if month_end is None else sa.cast(sa.null(), sa.Boolean).label(name)
-                for name in postsecondary.OUTCOMES]
+                for name in POSTSECONDARY]
     query = (
         sa.select(
             *columns, *outcomes,
