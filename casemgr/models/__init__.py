@@ -23,6 +23,7 @@ from casemgr.models.records import (
     DisciplineIncident,
     FafsaRecord,
 )
+from casemgr.models.services import ProgramGroup, ProgramGroupMember, ServiceContact
 from casemgr.models.settings import ThresholdSettings
 from casemgr.models.sources import SourceId, SourceSchool
 from casemgr.models.students import (
@@ -42,6 +43,6 @@ __all__ = [
     "FafsaRecord",
     "Flag", "IndicatorMonth", "PostsecondaryOutcome", "PostsecondaryRecord", "PublishedReport", "ReportLogEntry", "StoredCube", "ResearchOptOut", "ResearchProject", "ResearchProjectDistrict", "ResearchProjectMember", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
     "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",
-    "ServiceAgreement", "SourceId", "SourceSchool", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "TierChange", "User",
+    "ProgramGroup", "ProgramGroupMember", "ServiceAgreement", "ServiceContact", "SourceId", "SourceSchool", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "TierChange", "User",
     "service_agreement_schools",
 ]

@@ -121,6 +121,18 @@ class Service(StrEnum):
     OTHER = "other"
 
 
+class ContactMode(StrEnum):
+    """How a service contact was given (issue 17)."""
+
+    INDIVIDUAL = "individual"
+    GROUP = "group"
+
+
+class ContactSource(StrEnum):
+    APP = "app"  # recorded in casemgr by a worker
+    IMPORT = "import"  # imported from the partner's own attendance system
+
+
 class NoteAudience(StrEnum):
     SHARED = "shared"
     ORGANIZATION = "organization"

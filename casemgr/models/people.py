@@ -28,6 +28,7 @@ class Organization(PublicId, CreatedAt, db.Model):
             name="school_has_district_and_level",
         ),
         sa.CheckConstraint("report_minimum_n BETWEEN 5 AND 100", name="report_minimum_n_range"),
+        sa.CheckConstraint("served_min_hours BETWEEN 1 AND 500", name="served_min_hours_range"),
         sa.CheckConstraint("act_code ~ '^[0-9A-Za-z]{6}$'", name="act_code_format"),
         # lets students and sections reference (school, district) together
         sa.UniqueConstraint("id", "district_id", name="uq_organizations_id_district"),
@@ -45,6 +46,9 @@ class Organization(PublicId, CreatedAt, db.Model):
     require_staff_two_factor: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # a district's setting: no report shows a figure about fewer students (NCES 2011-603)
     report_minimum_n: Mapped[int] = mapped_column(sa.SmallInteger, default=10, server_default="10")
+    # a district's setting: the hours of a program after which a student counts as served
+    # by it, in the outcomes by program (issue 17)
+    served_min_hours: Mapped[int] = mapped_column(sa.SmallInteger, default=10, server_default="10")
     # a district's setting: families may keep their child out of research extracts
     research_opt_out_allowed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # a high school's ACT (CEEB) code: the Clearinghouse's graduates file names the school by it
