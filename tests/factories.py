@@ -15,10 +15,13 @@ from casemgr.models import (
     Guardian,
     GuardianLink,
     Organization,
+    ProgramGroup,
+    ProgramGroupMember,
     Referral,
     ReferralEvent,
     RosterEntry,
     ServiceAgreement,
+    ServiceContact,
     Student,
     SupportPlan,
     SupportPlanCheckIn,
@@ -243,6 +246,27 @@ def create_service_agreement(partner: Organization, district: Organization, serv
     agreement = ServiceAgreement(**values)
     agreement.schools = list(schools)
     return _add(agreement)
+
+
+def create_group(partner: Organization, students=(), service: str = "tutoring", name: str | None = None,
+                 **fields) -> ProgramGroup:
+    """A program group of `partner` with `students` as members (put them on the roster first)."""
+    values = dict(organization_id=partner.id, name=name or f"Group {_n()}", service=str(service),
+                  weekdays=[1, 3], session_minutes=90)
+    values.update(fields)
+    group = _add(ProgramGroup(**values))
+    for student in students:
+        db.session.add(ProgramGroupMember(group_id=group.id, student_id=student.id))
+    db.session.flush()
+    return group
+
+
+def create_contact(student: Student, partner: Organization, contact_on: date, minutes: int = 60,
+                   service: str = "tutoring", **fields) -> ServiceContact:
+    values = dict(student_id=student.id, organization_id=partner.id, service=str(service), contact_on=contact_on,
+                  minutes=minutes, mode="individual")
+    values.update(fields)
+    return _add(ServiceContact(**values))
 
 
 def create_referral(student: Student, partner: Organization, created_by: User, status: str = "sent",
