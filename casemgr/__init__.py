@@ -137,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
         clearinghouse,
         consent_asks,
         consents,
+        contacts,
         family,
         family_accounts,
         family_consents,
@@ -174,6 +175,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(claim.bp)
     app.register_blueprint(consent_asks.bp)
     app.register_blueprint(consents.bp)
+    app.register_blueprint(contacts.bp)
     app.register_blueprint(family.bp)
     app.register_blueprint(family_accounts.bp)
     app.register_blueprint(family_consents.bp)

@@ -40,10 +40,11 @@ from casemgr.models import (
     RosterEntry,
     Section,
     SectionEnrollment,
+    ServiceAgreement,
     Student,
     User,
 )
-from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, NoteAudience, OrgKind, ReferralStatus, Role
+from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, NoteAudience, OrgKind, ReferralStatus, Role, Service
 
 ALL_CATEGORIES = frozenset(Category)
 TEACHER_CATEGORIES = frozenset(
@@ -961,6 +962,45 @@ def roster_scope(user: User, today: date | None = None) -> ColumnElement[bool]:
     if user.role_enum not in PARTNER_STAFF or not is_compliant(user, today):
         return sa.false()
     return on_roster(user.organization_id, today)
+
+
+# --- services delivered (issue 17) -------------------------------------------------------
+# A partner's staff record the services they give the students on their roster: recording
+# a contact discloses nothing of the student's records, so it needs the roster and a
+# compliant worker, not a consent; reading contacts back is the `services` category.
+
+GROUP_MANAGERS = frozenset({Role.PARTNER_ADMIN})
+
+
+def records_contacts(user: User, today: date | None = None) -> bool:
+    """A compliant partner staff member records contacts and takes group attendance."""
+    return user.role_enum in PARTNER_STAFF and is_compliant(user, today or default_today())
+
+
+def contact_scope(user: User, today: date | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on `Student`: the students the user may record a contact for (their
+    organization's roster today)."""
+    return roster_scope(user, today)
+
+
+def manages_groups(user: User, today: date | None = None) -> bool:
+    """Partner administrators define their organization's program groups."""
+    return user.role_enum in GROUP_MANAGERS and is_compliant(user, today or default_today())
+
+
+def service_agreement_in_force(day: date) -> ColumnElement[bool]:
+    return sa.and_(ServiceAgreement.starts_on <= day, ServiceAgreement.ends_on >= day,
+                   sa.or_(ServiceAgreement.ended_on.is_(None), ServiceAgreement.ended_on > day))
+
+
+def services_offered(organization_id: int, day: date, district_id: int | None = None) -> list[str]:
+    """The services the organization's service agreements in force on `day` offer (with
+    one district, when given), in the order of the vocabulary: a contact is of one of them."""
+    where = [ServiceAgreement.organization_id == organization_id, service_agreement_in_force(day)]
+    if district_id is not None:
+        where.append(ServiceAgreement.district_id == district_id)
+    offered = set(db.session.scalars(sa.select(sa.func.unnest(ServiceAgreement.services)).where(*where)))
+    return [str(s) for s in Service if str(s) in offered]
 
 
 # --- asking the school to request a family's consent (issue 14) -------------------------

@@ -51,12 +51,14 @@ from tests.factories import (
     create_consent,
     create_district,
     create_flag,
+    create_group,
     create_guardian,
     create_partner,
     create_referral,
     create_research_org,
     create_school_year,
     create_school,
+    create_service_agreement,
     create_student,
     create_support_plan,
     create_user,
@@ -204,6 +206,13 @@ ROUTES = {
     "partner.reactivate": "partner_admin_account",
     "partner.resend_invitation": "partner_admin_account",
     "partner.account_events": "partner_admin",
+    "contacts.new_contact": "partner_staff",
+    "contacts.groups": "partner_staff",
+    "contacts.attendance": "partner_staff_group",
+    "contacts.new_group": "partner_admin",
+    "contacts.edit_group": "partner_admin_group",
+    "contacts.members": "partner_admin_group",
+    "contacts.end_group": "partner_admin_group",
 }
 
 
@@ -247,6 +256,7 @@ class World:
     guardians: dict = field(default_factory=dict)
     asks: dict = field(default_factory=dict)
     annual_report: object = None
+    group: object = None
     research_project: object = None
 
 
@@ -376,6 +386,9 @@ def build_world(db) -> World:
     db.session.add(ResearchProjectMember(project_id=w.research_project.id, user_id=u["researcher"].id,
                                          added_by_id=u["district_admin"].id))
     db.session.flush()
+    # services delivered: Northside tutors, in a group of its roster (issue 17)
+    create_service_agreement(northside, district, services=("tutoring",), schools=[high])
+    w.group = create_group(northside, [s["own"]], name="GROUPMARK club")
     return w
 
 
@@ -718,6 +731,30 @@ def url_for_student(app, student):
         return url_for("students.show", student_id=student.uuid)
 
 
+def _service_requests(world, who):
+    """Recording services (issue 17): partner staff only; a group only for its own
+    organization's compliant staff; groups managed by the partner administrator."""
+    staff = who in PARTNER_STAFF
+    recorder = who in ("partner_admin", "youth_worker")  # compliant, of Northside, the group's organization
+    group = world.group.uuid
+
+    def partner(status: int, outsider: int = 404) -> int:
+        return status if recorder else outsider if staff else 403
+
+    yield "GET", url_for("contacts.new_contact"), 200 if staff else 403
+    yield "POST", url_for("contacts.new_contact"), (400 if recorder or who == "eastside_worker"
+                                                    else 403)  # a forged contact without its fields
+    yield "GET", url_for("contacts.groups"), 200 if staff else 403
+    yield "GET", url_for("contacts.attendance", group_id=group), partner(200)
+    yield "POST", url_for("contacts.attendance", group_id=group), partner(400)  # without the day
+    admin = who == "partner_admin"
+    yield "GET", url_for("contacts.new_group"), 200 if admin else 403
+    yield "POST", url_for("contacts.new_group"), 400 if admin else 403
+    for endpoint in ("contacts.edit_group", "contacts.members"):
+        yield "GET", url_for(endpoint, group_id=group), 200 if admin else 404 if staff else 403
+    yield "POST", url_for("contacts.end_group", group_id=group), 302 if admin else 404 if staff else 403
+
+
 def _global_requests(app, world, who):
     admin = who == "district_admin"
     enrolled = admin  # the factory gives district admins a second factor
@@ -759,6 +796,7 @@ def _global_requests(app, world, who):
             yield "GET", url_for("caseload.export", fmt=fmt), 200 if who in ("district_admin", "principal", "counselor") else 403
         yield "GET", url_for("caseload.print_view"), 200 if who in ("district_admin", "principal", "counselor") else 403
         yield from _caseload_assignment_requests(world, who)
+        yield from _service_requests(world, who)
         reporter = who in ("district_admin", "principal", "researcher")
         yield "GET", url_for("reports.index"), 200 if reporter else 403
         yield "GET", url_for("reports.print_view", by="grade"), 200 if reporter else 403

@@ -40,6 +40,7 @@ from casemgr.reads.changes import (
     tier_on,
 )
 from casemgr.reads.indicator_cards import TIER_CATEGORIES
+from casemgr.reads.services_delivered import Dosage, dosage
 from casemgr.services import disclosure
 from casemgr.services.referrals import Load, load_columns
 from casemgr.words.consent_states import (
@@ -390,7 +391,8 @@ def _changes_statement(user: User, since: date, joined: bool) -> sa.Select:
 
 def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote],
                   expiring: ExpiringConsents | None = None,
-                  changes: dict[int, RosterChange] | None = None) -> None:
+                  changes: dict[int, RosterChange] | None = None,
+                  dosage: Mapping[int, list[Dosage]] | None = None) -> None:
     """The students shown, as list entries: one for each set of categories shown on the
     same bases (a partner's staff see each student on the basis of that student's own
     consent, which the log must name). A name on the roster without any consent shows
@@ -404,9 +406,19 @@ def log_workspace(user: User, roster: RosterPage | None, notes: list[ListedNote]
         change = changes.get(row.student.id)
         if change is not None:
             shown.setdefault(row.student.id, {}).update({c: row.shared[c] for c in change.categories})
+    for row in roster.rows if roster and dosage else []:  # the services given, where shown
+        if row.student.id in dosage:
+            shown.setdefault(row.student.id, {})[Category.SERVICES] = row.shared[Category.SERVICES]
     for item in notes:
         shown.setdefault(item.student.id, {}).update(item.shared)
     disclosure.log_list_views(user, shown, [row.student.id for row in listed])
+
+
+def roster_dosage(user: User, roster: RosterPage, today: date) -> dict[int, list[Dosage]]:
+    """The organization's own services this year to each student of the page whose
+    `services` category the user sees (issue 17), by student."""
+    ids = [row.student.id for row in roster.rows if Category.SERVICES in row.shared]
+    return dosage(ids, today, organization_id=user.organization_id)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from casemgr.models import (
 )
 from casemgr.models.enums import ABSENT_STATUSES, AttendanceStatus, Category
 from casemgr.policy import StudentAccess, why_hidden
+from casemgr.reads import services_delivered as delivered
 
 RECENT_ABSENCES = 30
 
@@ -117,7 +118,9 @@ def load_services(access: StudentAccess) -> dict:
         .where(Referral.student_id == student_id)
         .order_by(Referral.created_at.desc())
     ).all()
-    return {"programs": programs, "referrals": referrals}
+    return {"programs": programs, "referrals": referrals,
+            "dosage": delivered.dosage([student_id], access.today).get(student_id, []),
+            "contacts": delivered.recent_contacts(student_id)}
 
 
 def load_identity(access: StudentAccess) -> dict:

@@ -21,6 +21,7 @@ from casemgr.extensions import db
 from casemgr.identity import role_permission
 from casemgr.importers import progress
 from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, Role
+from casemgr.reads import services_delivered as delivered
 from casemgr.reads import caseload_assignments, district_home, school_home, teacher_home
 from casemgr.reads import partner_workspace as workspace
 from casemgr.services import disclosure
@@ -132,9 +133,11 @@ def _partner_home():
     expiring = workspace.expiring_consents(current_user, day, total=roster.alongside["expiring"])
     since = workspace.last_visit(current_user, day)
     changes = workspace.roster_changes(current_user, roster, since, day)
+    dosage = workspace.roster_dosage(current_user, roster, day)
     response = render(template, "partner/partials/_roster.html", user=current_user, blocked=None, roster=roster,
                       notes=notes, summary=summary, expiring=expiring, roster_endpoint="home.index", manage=False,
-                      changes=changes, changes_since=since, first_visit=current_user.home_changes_since is None)
-    workspace.log_workspace(current_user, roster, notes, expiring, changes)
+                      changes=changes, changes_since=since, first_visit=current_user.home_changes_since is None,
+                      dosage=dosage, groups=delivered.groups_of(current_user))
+    workspace.log_workspace(current_user, roster, notes, expiring, changes, dosage)
     db.session.commit()
     return response
