@@ -128,11 +128,15 @@ class ImportProgressBar:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Validate and count, then roll back (the import is still recorded).")
 @click.option("--district", "district_code", default=None, help="The district's code (needed when there are several).")
+@click.option("--organization", "organization_code", default=None,
+              help="The partner organization's code, for a partner's file (service_contacts); needed for it.")
 @click.option("--progress/--no-progress", "show_progress", default=None,
               help="A progress bar on stderr, from the start (default: when stderr is a terminal, after 2 s).")
 @with_appcontext
-def import_command(kind: str, path: Path, dry_run: bool, district_code: str | None, show_progress: bool | None) -> None:
-    """Import a CSV file (or a OneRoster bundle) of KIND from PATH; formats: seed/examples/README.md."""
+def import_command(kind: str, path: Path, dry_run: bool, district_code: str | None, organization_code: str | None,
+                   show_progress: bool | None) -> None:
+    """Import a CSV file (or a OneRoster bundle) of KIND from PATH; formats: seed/examples/README.md.
+    A partner organization's file (service_contacts) is imported for the partner named by --organization."""
     from casemgr import importers
     from casemgr.importers import background
 
@@ -144,8 +148,9 @@ def import_command(kind: str, path: Path, dry_run: bool, district_code: str | No
     if show_progress is None:
         show_progress = sys.stderr.isatty()
     try:
-        district = importers.resolve_district(district_code)
-        outcome = importers.import_path(kind, path, district, dry_run=dry_run, progress=bar if show_progress else None)
+        organization = _import_organization(kind, district_code, organization_code)
+        outcome = importers.import_path(kind, path, organization, dry_run=dry_run,
+                                        progress=bar if show_progress else None)
     except importers.ImportSetupError as error:
         raise click.ClickException(str(error)) from None
     finally:
@@ -169,6 +174,23 @@ def import_command(kind: str, path: Path, dry_run: bool, district_code: str | No
     )
     for warning in outcome.warnings:
         click.echo(f"  warning: {warning.describe()}")
+
+
+def _import_organization(kind: str, district_code: str | None, organization_code: str | None):
+    """The organization a file of `kind` is imported for: a partner's kind, the partner
+    named by --organization; every other kind, the district."""
+    from casemgr import importers
+
+    if kind in importers.PARTNER_KINDS:
+        if district_code:
+            raise importers.ImportSetupError(f"a {kind} file is a partner organization's: name it with "
+                                             "--organization CODE, not --district")
+        return importers.resolve_partner(organization_code)
+    if organization_code:
+        partner_kinds = ", ".join(sorted(importers.PARTNER_KINDS))
+        raise importers.ImportSetupError(f"--organization is for a partner's file ({partner_kinds}); a {kind} file "
+                                         "is the district's (--district CODE)")
+    return importers.resolve_district(district_code)
 
 
 @cli.command("backup")

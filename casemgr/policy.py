@@ -1003,6 +1003,26 @@ def services_offered(organization_id: int, day: date, district_id: int | None = 
     return [str(s) for s in Service if str(s) in offered]
 
 
+CONTACT_IMPORTERS = frozenset({Role.PARTNER_ADMIN})
+PARTNER_IMPORT_KINDS = frozenset({"service_contacts"})  # the import kinds of a partner's own records
+
+
+def imports_contacts(user: User, today: date | None = None) -> bool:
+    """A partner administrator imports their own organization's service contacts from
+    its attendance system, once compliant: before that they see nothing about any
+    student (SPEC §2), and the import's errors name students by state ID."""
+    return user.role_enum in CONTACT_IMPORTERS and is_compliant(user, today or default_today())
+
+
+def may_import(user: User, kind: str, today: date | None = None) -> bool:
+    """Whether `user` may import a file of `kind` for their own organization: a district
+    admin the district's kinds, a compliant partner administrator the partners' kinds;
+    neither the other's."""
+    if kind in PARTNER_IMPORT_KINDS:
+        return imports_contacts(user, today)
+    return user.role_enum is Role.DISTRICT_ADMIN
+
+
 # --- asking the school to request a family's consent (issue 14) -------------------------
 
 CONSENT_ASK_READERS = frozenset({Role.PRINCIPAL, Role.COUNSELOR})

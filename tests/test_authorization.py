@@ -127,12 +127,12 @@ ROUTES = {
     "admin.end_service_agreement": "district_admin",
     "admin.disclosures": "district_admin",
     "admin.disclosures_csv": "district_admin",
-    "imports.index": "district_admin",
-    "imports.upload": "district_admin_post",
-    "imports.show": "district_admin",
+    "imports.index": "importers",
+    "imports.upload": "importers_post",
+    "imports.show": "importers",
     "imports.oneroster_schools": "district_admin",
     "imports.unmap_oneroster_school": "district_admin_post",
-    "imports.status": "district_admin",
+    "imports.status": "importers",
     "admin.thresholds": "district_admin",
     "organizations.index": "district_admin",
     "organizations.rename": "district_admin",
@@ -832,16 +832,17 @@ def _global_requests(app, world, who):
         for fmt in ("csv", "parquet"):
             yield "GET", url_for("research.extract", project_id=project.uuid, fmt=fmt), 200 if who == "researcher" else 403
         yield "GET", url_for("home.classes"), 200 if who == "teacher" else 403
-        yield "GET", url_for("imports.index"), 200 if admin else 403
+        importer = who in ("district_admin", "partner_admin")  # a partner admin imports its service contacts
+        yield "GET", url_for("imports.index"), 200 if importer else 403
         yield "GET", url_for("clearinghouse.index"), 200 if admin else 403
         yield "GET", url_for("clearinghouse.graduates_file", class_year=1999), 404 if admin else 403  # no graduates
         yield "POST", url_for("clearinghouse.act_codes"), 302 if admin else 403  # a forged post: nothing changes
-        yield "POST", url_for("imports.upload"), 400 if admin else 403  # a forged post without a file
-        yield "GET", url_for("imports.show", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
+        yield "POST", url_for("imports.upload"), 400 if importer else 403  # a forged post without a file
+        yield "GET", url_for("imports.show", batch_id="00000000-0000-4000-8000-000000000000"), 404 if importer else 403
         yield "GET", url_for("imports.oneroster_schools"), 200 if admin else 403
         yield "POST", url_for("imports.oneroster_schools"), 400 if admin else 403  # a forged mapping without its fields
         yield "POST", url_for("imports.unmap_oneroster_school"), 400 if admin else 403
-        yield "GET", url_for("imports.status", batch_id="00000000-0000-4000-8000-000000000000"), 404 if admin else 403
+        yield "GET", url_for("imports.status", batch_id="00000000-0000-4000-8000-000000000000"), 404 if importer else 403
         yield "GET", url_for("static", filename="css/casemgr.css"), 200
         yield "GET", url_for("operations.healthz"), 200
         yield "GET", url_for("operations.favicon"), 301

@@ -367,3 +367,22 @@ def test_services_hidden_by_consent_show_no_dosage_on_the_student_page(client, d
     assert "Services this school year" not in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DisclosureEntry).where(
         DisclosureEntry.student_id == kid.id, DisclosureEntry.categories.any(str(Category.SERVICES)))) == 0
+
+
+def test_the_counselors_caseload_says_which_partners_serve_each_student_and_how_much(client, db):
+    w = World()
+    ana = w.student("Ana", "Lopez")
+    other = w.student("Ben", "Quiet")
+    mentors = create_partner("Eastside Mentors")
+    create_service_agreement(mentors, w.district, services=("mentoring",))
+    add_to_roster(ana, mentors, added_on=LONG_AGO)
+    create_contact(ana, w.partner, TODAY - timedelta(days=2), minutes=90)
+    create_contact(ana, w.partner, TODAY - timedelta(days=1), minutes=90)
+    create_contact(ana, mentors, TODAY - timedelta(days=1), minutes=30, service="mentoring")
+    login(client, w.counselor)
+    html = client.get("/caseload?scope=school").get_data(as_text=True)
+    row = html[html.index("Lopez, Ana"):]
+    row = row[:row.index("</tr>")]
+    assert "Northside Youth: tutoring, 3.0 h" in row and "Eastside Mentors: mentoring, 0.5 h" in row
+    row = html[html.index("Quiet, Ben"):]
+    assert "Northside" not in row[:row.index("</tr>")]

@@ -30,6 +30,7 @@ from casemgr.models import Flag, Organization, Student, StudentIndicator, User
 from casemgr.models.enums import CaseStatus, Role
 from casemgr.reads.caseload_assignments import has_caseload, in_caseload_of
 from casemgr.reads.changes import attendance_rates_on, tier_on
+from casemgr.reads.services_delivered import served_column
 
 PAGE_SIZE = 50
 SORT_WHOLE_SET_UP_TO = 2_000
@@ -228,6 +229,7 @@ class CaseloadRow:
     open_flags: int
     tier_then: int | None = None
     rate_then: Decimal | None = None
+    served: list = field(default_factory=list)  # [organization, service, minutes] of the partners' programs this year
 
     @property
     def change(self) -> list[str]:
@@ -306,7 +308,9 @@ def load_caseload(user: User, query: CaseloadQuery, today: date, size: int | Non
     )
     loaded = db.session.execute(
         sa.select(*SHOWN_STUDENT, StudentIndicator.student_id, *SHOWN_INDICATOR, Organization.name,
-                  open_flags.label("open_flags"), tier_on(Student.id, query.since).label("tier_then"))
+                  open_flags.label("open_flags"), tier_on(Student.id, query.since).label("tier_then"),
+                  (served_column(Student.id, year.starts_on, min(year.ends_on, today)) if year else sa.null())
+                  .label("served"))
         .select_from(listed)
         .join(Student, Student.id == listed.c.id)
         .join(Organization, Organization.id == Student.school_id)
@@ -320,7 +324,7 @@ def load_caseload(user: User, query: CaseloadQuery, today: date, size: int | Non
             CaseloadRow(
                 ListedStudent(*row[:students]),
                 ListedIndicators(*row[students + 1:students + 1 + indicators]) if row[students] is not None else None,
-                row[-3], row[-2], row[-1], rates.get(row[0]),
+                row[-4], row[-3], row[-2], rates.get(row[0]), row[-1] or [],
             )
             for row in loaded
         ],

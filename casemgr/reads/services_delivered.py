@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
 
 from casemgr import policy
 from casemgr.extensions import db
@@ -102,6 +102,27 @@ def dosage(student_ids: Iterable[int], today: date, organization_id: int | None 
     for row in db.session.execute(query):
         found[row[0]].append(Dosage(*row))
     return dict(found)
+
+
+def served_column(student_id: sa.ColumnElement[int], starts_on: date, ends_on: date) -> sa.ScalarSelect:
+    """For a list's select: the programs that served the student between the days, as a
+    JSON array of [organization, service, minutes], the most hours first (NULL: none)."""
+    c = ServiceContact
+    programs = (
+        sa.select(c.organization_id, c.service, sa.func.sum(c.minutes).label("minutes"))
+        .where(c.student_id == student_id, c.attended, c.contact_on >= starts_on, c.contact_on <= ends_on)
+        .group_by(c.organization_id, c.service)
+        .correlate_except(c)
+        .subquery("programs")
+    )
+    return (
+        sa.select(sa.func.jsonb_agg(aggregate_order_by(
+            sa.func.jsonb_build_array(Organization.name, programs.c.service, programs.c.minutes),
+            programs.c.minutes.desc())))
+        .select_from(programs.join(Organization, Organization.id == programs.c.organization_id))
+        .correlate_except(programs, Organization)
+        .scalar_subquery()
+    )
 
 
 def recent_contacts(student_id: int, limit: int = 10) -> list[tuple[ServiceContact, str, str | None]]:

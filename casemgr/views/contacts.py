@@ -280,4 +280,5 @@ def end_group(group_id: uuid.UUID):
 
 
 bp.add_app_template_global(WEEKDAYS, "weekday_names")
+bp.add_app_template_filter(delivered.hours, "hours")
 bp.add_app_template_global(MODE_LABELS, "contact_mode_labels")

@@ -1,4 +1,7 @@
-"""The district data steward's imports: the history of imports and an upload form.
+"""Imports: the history of an organization's imports and an upload form. A district
+admin imports the district's files; a partner administrator, their organization's
+service contacts from its own attendance system (issue 17), and nothing else; the
+OneRoster school mapping is the district's.
 
 An upload is written to disk as it arrives (views/uploads.py), recorded as a running
 batch and imported in the background (importers/background.py); the answer is at once
@@ -18,12 +21,13 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from casemgr import importers
+from casemgr import importers, policy
+from casemgr.clock import today
 from casemgr.extensions import db
-from casemgr.identity import admin_permission, restrict_blueprint
-from casemgr.importers import background, progress
+from casemgr.identity import admin_permission, restrict_blueprint, role_permission
+from casemgr.importers import background, contacts, progress
 from casemgr.models import ImportBatch, Organization, User
-from casemgr.models.enums import ImportStatus
+from casemgr.models.enums import ImportStatus, Role
 from casemgr.services import source_schools
 from casemgr.views import uploads
 from casemgr.views.input_bounds import page_number
@@ -32,7 +36,9 @@ from casemgr.views.rendering import render
 bp = Blueprint("imports", __name__, url_prefix="/admin/imports")
 PAGE_SIZE = 25
 
-restrict_blueprint(bp, admin_permission)
+# who imports which kind is the policy's (may_import); these roles may open the pages
+restrict_blueprint(bp, role_permission(Role.DISTRICT_ADMIN, Role.PARTNER_ADMIN))
+district_only = admin_permission.require(http_exception=403)
 
 
 class UploadForm(FlaskForm):
@@ -41,12 +47,35 @@ class UploadForm(FlaskForm):
     dry_run = BooleanField("Dry run: check the file and count the changes, but change nothing")
 
 
-def _form() -> UploadForm:
+def _kinds() -> list[importers.Kind]:
+    """The kinds the user may import for their organization (none: a partner
+    administrator who is not yet compliant)."""
+    day = today()
+    return [k for k in importers.KINDS.values() if policy.may_import(current_user, k.name, day)]
+
+
+def _partner_only(kinds: list[importers.Kind]) -> bool:
+    return bool(kinds) and all(k.name in importers.PARTNER_KINDS for k in kinds)
+
+
+def _form(kinds: list[importers.Kind]) -> UploadForm:
     form = UploadForm()
-    form.kind.choices = [("", "Choose…")] + [(k.name, k.title) for k in importers.KINDS.values()]
-    if not form.is_submitted() and request.args.get("kind") in importers.KINDS:
+    form.kind.choices = [("", "Choose…")] + [(k.name, k.title) for k in kinds]
+    if _partner_only(kinds):
+        form.file.label.text = "CSV file"
+        if len(kinds) == 1 and not form.is_submitted():
+            form.kind.data = kinds[0].name
+    if not form.is_submitted() and request.args.get("kind") in {k.name for k in kinds}:
         form.kind.data = request.args["kind"]  # a page that links here for one kind of file
     return form
+
+
+def _require_kinds() -> list[importers.Kind]:
+    """The kinds the user may import; a user who may import none is refused (403)."""
+    kinds = _kinds()
+    if not kinds:
+        abort(403)
+    return kinds
 
 
 def _history(page: int):
@@ -74,30 +103,41 @@ def _unfinished() -> dict[str, int]:
     return dict(counted)
 
 
-def _index_page(form: UploadForm, status: int = 200, error: str | None = None):
+def _index_page(form: UploadForm, kinds: list[importers.Kind], status: int = 200, error: str | None = None):
     results, names = _history(page_number())
     return render("imports/index.html", "imports/partials/_history.html", form=form, results=results, names=names,
                   limit_mb=_limit_mb(), unfinished=_unfinished(), shown_status=_shown_status, error=error,
+                  partner_only=_partner_only(kinds), services=contacts.SERVICE_CONTACTS.column("service").values,
                   status=status)
 
 
 @bp.get("/")
 def index():
-    return _index_page(_form())
+    kinds = _kinds()
+    if not kinds:  # a partner administrator not yet compliant: why, and nothing else
+        blocked = policy.partner_block_reason(current_user, today())
+        if blocked is None:
+            abort(403)
+        return render("imports/index.html", blocked=blocked)
+    return _index_page(_form(kinds), kinds)
 
 
 @bp.post("/")
 def upload():
-    form = _form()
+    kinds = _require_kinds()
+    requested = request.form.get("kind")
+    if requested in importers.KINDS and requested not in {k.name for k in kinds}:
+        abort(403)  # a kind of another organization's files (a partner's, or the district's)
+    form = _form(kinds)
     if not form.validate_on_submit():
-        return _index_page(form, status=400)
+        return _index_page(form, kinds, status=400)
     background.record_interrupted()
     upload = form.file.data
     try:
         batch = background.start(form.kind.data, upload.filename or "upload.csv", uploads.take(upload),
                                  current_user.organization, user_id=current_user.id, dry_run=form.dry_run.data)
     except background.Busy:
-        return _index_page(form, status=503, error=gettext(
+        return _index_page(form, kinds, status=503, error=gettext(
             "As many imports as casemgr runs at once (%(count)s) are running: start this one when one has finished.",
             count=current_app.config["IMPORT_WORKERS"]))
     return redirect(url_for("imports.show", batch_id=batch.uuid), 303)
@@ -115,6 +155,7 @@ def status(batch_id: uuid.UUID):
 
 
 def _batch_page(batch_id: uuid.UUID):
+    _require_kinds()
     batch = db.session.scalar(
         sa.select(ImportBatch).where(ImportBatch.uuid == batch_id, ImportBatch.district_id == current_user.organization_id)
     )
@@ -152,6 +193,7 @@ def _mapping_form() -> SchoolMappingForm:
 
 
 @bp.route("/oneroster-schools", methods=["GET", "POST"])
+@district_only
 def oneroster_schools():
     """The district's OneRoster orgs whose identifier is not the casemgr school code."""
     form = _mapping_form()
@@ -170,6 +212,7 @@ def oneroster_schools():
 
 
 @bp.post("/oneroster-schools/remove")
+@district_only
 def unmap_oneroster_school():
     form = UnmapForm()
     if not form.validate_on_submit():

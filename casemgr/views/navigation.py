@@ -31,6 +31,9 @@ NAVIGATION[Role.TEACHER] += [(_l("My classes"), "home.classes")]
 for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.COUNSELOR):
     NAVIGATION[role].insert(2, (_l("Referrals"), "referrals.index"))
 NAVIGATION[Role.PARTNER_ADMIN] += [(_l("Referral inbox"), "inbox.index"), (_l("Roster"), "roster.index"), (_l("Staff"), "partner.staff")]
+for role in (Role.PARTNER_ADMIN, Role.YOUTH_WORKER):
+    NAVIGATION[role].insert(1, (_l("Groups"), "contacts.groups"))
+NAVIGATION[Role.PARTNER_ADMIN].append((_l("Imports"), "imports.index"))
 for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.RESEARCHER):
     NAVIGATION[role].append((_l("Reports"), "reports.index"))
 for role in Role:  # the partnership's published annual reports are everyone's to read
