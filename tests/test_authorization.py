@@ -208,6 +208,7 @@ ROUTES = {
     "partner.account_events": "partner_admin",
     "contacts.new_contact": "partner_staff",
     "contacts.groups": "partner_staff",
+    "contacts.progress": "partner_staff",
     "contacts.attendance": "partner_staff_group",
     "contacts.new_group": "partner_admin",
     "contacts.edit_group": "partner_admin_group",
@@ -745,6 +746,7 @@ def _service_requests(world, who):
     yield "POST", url_for("contacts.new_contact"), (400 if recorder or who == "eastside_worker"
                                                     else 403)  # a forged contact without its fields
     yield "GET", url_for("contacts.groups"), 200 if staff else 403
+    yield "GET", url_for("contacts.progress"), 200 if staff else 403
     yield "GET", url_for("contacts.attendance", group_id=group), partner(200)
     yield "POST", url_for("contacts.attendance", group_id=group), partner(400)  # without the day
     admin = who == "partner_admin"

@@ -18,10 +18,12 @@ from casemgr.policy import StudentAccess
 TIER_CATEGORIES = frozenset({Category.ATTENDANCE, Category.GRADES, Category.BEHAVIOR, Category.COLLEGE})
 
 # Absent days are read from the stored bit strings (bit i is first_day + i), so the
-# query touches one attendance row per school year rather than a row per day.
+# query touches one attendance row per student and school year rather than a row per
+# day. The student page's card reads one student; the partners' progress page a page of them.
 MONTHLY_SQL = sa.text(
     f"""
-SELECT date_trunc('month', cd.day)::date AS month,
+SELECT se.student_id,
+       date_trunc('month', cd.day)::date AS month,
        count(DISTINCT cd.day) AS enrolled,
        count(DISTINCT cd.day) FILTER (WHERE get_bit(ay.absent, cd.day - ay.first_day) = 1) AS absent
 FROM school_enrollments se
@@ -29,12 +31,12 @@ JOIN calendar_days cd
   ON cd.school_id = se.school_id AND cd.instructional
  AND cd.day >= se.entry_date AND cd.day <= LEAST(COALESCE(se.exit_date, :as_of), :as_of)
  AND cd.day BETWEEN :year_start AND :year_end
-LEFT JOIN (SELECT first_day, {attendance.ABSENT} AS absent
-           FROM attendance_years WHERE student_id = :student_id) ay
-  ON cd.day >= ay.first_day AND cd.day < ay.first_day + length(ay.absent)
-WHERE se.student_id = :student_id
-GROUP BY 1
-ORDER BY 1
+LEFT JOIN (SELECT student_id, first_day, {attendance.ABSENT} AS absent
+           FROM attendance_years WHERE student_id = ANY(CAST(:ids AS integer[]))) ay
+  ON ay.student_id = se.student_id AND cd.day >= ay.first_day AND cd.day < ay.first_day + length(ay.absent)
+WHERE se.student_id = ANY(CAST(:ids AS integer[]))
+GROUP BY 1, 2
+ORDER BY 1, 2
 """
 )
 
@@ -166,7 +168,7 @@ def load_cards(access: StudentAccess) -> Cards:
     if indicator is not None and cards.show_attendance:
         rows = db.session.execute(
             MONTHLY_SQL,
-            {"student_id": student.id, "as_of": indicator.as_of, "year_start": year.starts_on, "year_end": year.ends_on},
+            {"ids": [student.id], "as_of": indicator.as_of, "year_start": year.starts_on, "year_end": year.ends_on},
         ).all()
-        cards.months = [Month(month, enrolled, absent) for month, enrolled, absent in rows]
+        cards.months = [Month(month, enrolled, absent) for _, month, enrolled, absent in rows]
     return cards

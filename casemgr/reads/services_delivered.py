@@ -30,6 +30,7 @@ from casemgr.models import (
     Student,
     User,
 )
+from casemgr.models.enums import Category
 
 
 def hours(minutes: int) -> Decimal:
@@ -134,7 +135,7 @@ def recent_contacts(student_id: int, limit: int = 10) -> list[tuple[ServiceConta
         .where(ServiceContact.student_id == student_id)
         .order_by(ServiceContact.contact_on.desc(), ServiceContact.id.desc())
         .limit(limit)
-    ).tuples().all()
+    ).all()
 
 
 # --- program groups ------------------------------------------------------------------------
@@ -166,6 +167,7 @@ class SheetRow:
     student_id: int
     name: str
     attended: bool | None  # None: not taken yet for the day
+    grade_label: str | None  # where the user sees the student's identity: two of the same name told apart
 
 
 @dataclass(frozen=True)
@@ -186,12 +188,14 @@ class Sheet:
 
 
 def attendance_sheet(user: User, group: ProgramGroup, day: date, today: date) -> Sheet:
-    """The group's members on the roster (their names: the roster shows them), each with
-    what was recorded for `day`; one statement."""
+    """The group's members on the roster (their names: the roster shows them; their grade
+    where the user sees their identity), each with what was recorded for `day`; one
+    statement."""
     recorded = sa.orm.aliased(ServiceContact)
     rows = db.session.execute(
         sa.select(Student.uuid, Student.id, Student.preferred_name, Student.first_name, Student.last_name,
-                  recorded.attended, recorded.minutes)
+                  recorded.attended, recorded.minutes, Student.grade,
+                  policy.basis_column(user, Category.IDENTITY, today).label("identity"))
         .join(ProgramGroupMember, ProgramGroupMember.student_id == Student.id)
         .outerjoin(recorded, sa.and_(recorded.group_id == ProgramGroupMember.group_id,
                                      recorded.student_id == Student.id, recorded.contact_on == day))
@@ -201,7 +205,8 @@ def attendance_sheet(user: User, group: ProgramGroup, day: date, today: date) ->
     taken_minutes = next((r.minutes for r in rows if r.minutes is not None), None)
     return Sheet(
         group=group, day=day,
-        rows=[SheetRow(r.uuid, r.id, f"{r.preferred_name or r.first_name} {r.last_name}", r.attended) for r in rows],
+        rows=[SheetRow(r.uuid, r.id, f"{r.preferred_name or r.first_name} {r.last_name}", r.attended,
+                       Student(grade=r.grade).grade_label if r.identity else None) for r in rows],
         minutes=taken_minutes or group.session_minutes, taken=taken_minutes is not None)
 
 

@@ -219,7 +219,7 @@ def set_members(user: User, group: ProgramGroup, student_ids: Collection[uuid.UU
         raise ContactError("This group is not your organization's.")
     chosen = dict(db.session.execute(
         sa.select(Student.uuid, Student.id).where(Student.uuid.in_(list(student_ids)), policy.roster_scope(user, today))
-    ).tuples().all())
+    ).all())
     if len(chosen) != len(set(student_ids)):
         raise ContactError("Choose members from your organization's roster.")
     ids = list(chosen.values())

@@ -21,6 +21,8 @@ from casemgr.identity import restrict_blueprint, role_permission
 from casemgr.models import Student, User
 from casemgr.models.enums import PARTNER_STAFF, ContactMode, NoteAudience
 from casemgr.models.services import SESSION_MINUTES_MAX
+from casemgr.reads import partner_workspace as workspace
+from casemgr.reads import progress as progress_reads
 from casemgr.reads import services_delivered as delivered
 from casemgr.reads.notes import audience_label
 from casemgr.services import contacts as contact_service
@@ -28,6 +30,7 @@ from casemgr.services import disclosure
 from casemgr.services.contacts import ContactError
 from casemgr.views.casework import need_label
 from casemgr.views.forms import CheckboxListField, flashed, saved
+from casemgr.views.input_bounds import page_number
 from casemgr.views.rendering import render
 
 bp = Blueprint("contacts", __name__, url_prefix="/services")
@@ -141,6 +144,22 @@ def _ids_of(students: list[tuple[uuid.UUID, str]]) -> list[int]:
     if not students:
         return []
     return list(db.session.scalars(sa.select(Student.id).where(Student.uuid.in_([u for u, _ in students]))))
+
+
+@bp.get("/progress")
+def progress():
+    """What changed for each student of the roster since the organization began serving
+    them, as far as each family's consent lets the user see."""
+    day = today()
+    blocked = _blocked_or_none(day)
+    if blocked:
+        return render("contacts/progress.html", blocked=blocked)
+    roster = workspace.roster_page(current_user, day, page_number())
+    found = progress_reads.load_progress(current_user, roster, day)
+    response = render("contacts/progress.html", blocked=None, roster=roster, progress=found)
+    progress_reads.log_progress(current_user, roster, found)
+    db.session.commit()
+    return response
 
 
 # --- groups ------------------------------------------------------------------------------------
