@@ -40,6 +40,7 @@ from casemgr.models import Organization
 from casemgr.passwords import hash_password
 from casemgr.seed import attendance, casework, classes, district, history, population, profiles, records, rosters, staff
 from casemgr.seed import postsecondary as seed_postsecondary
+from casemgr.seed import services as seed_services
 from casemgr.seed.bulk import constraints_deferred, next_id, sync_sequence
 from casemgr.seed.schoolyear import build_calendar
 from casemgr.seed.staff import DEMO_LOGINS
@@ -247,9 +248,10 @@ def write_records(d: MockDistrict, cur, password_hash: str, past: history.Histor
 
 
 def write_casework(d: MockDistrict, cur, study: int | None) -> int | None:
-    """The district's agreements, thresholds, rosters, consents and casework; the research
-    organization's study (returned), recorded by the district that hosts it, which the
-    other district joins."""
+    """The district's agreements, thresholds, rosters, consents, casework and the services
+    its partners delivered (before the indicators are computed: one program's students
+    attend more); the research organization's study (returned), recorded by the district
+    that hosts it, which the other district joins."""
     spots = rosters.build_rosters(d)
     admin_id = d.demo["admin"].id
     district.create_agreements(d, admin_id)
@@ -262,6 +264,7 @@ def write_casework(d: MockDistrict, cur, study: int | None) -> int | None:
     rosters.write_rosters(cur, d, spots)
     rosters.write_consents(cur, d, spots)
     casework.write_casework(cur, d, spots)
+    seed_services.write_services(cur, d, spots)
     return study
 
 
