@@ -150,6 +150,7 @@ def register_blueprints(app: Flask) -> None:
         notes,
         notices,
         organizations,
+        outcomes,
         partner,
         referrals,
         release_forms,
@@ -185,6 +186,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notes.bp)
     app.register_blueprint(notices.bp)
     app.register_blueprint(organizations.bp)
+    app.register_blueprint(outcomes.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(language.bp)
     app.register_blueprint(partner.bp)

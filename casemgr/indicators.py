@@ -409,9 +409,11 @@ def recompute(district_id: int | None = None, as_of: date | None = None) -> list
     db.session.execute(sa.text("ANALYZE tier_history"))
     db.session.commit()
     if present:  # the reports' figures, counted again now rather than by their next reader
+        from casemgr import outcomes
         from casemgr.reads import report_figures
 
         for result in results:
             report_figures.warm(result.district_id)
+            outcomes.rebuild(result.district_id, as_of)  # the outcomes by program, of the records just counted
         db.session.commit()
     return results

@@ -1023,6 +1023,41 @@ def may_import(user: User, kind: str, today: date | None = None) -> bool:
     return user.role_enum is Role.DISTRICT_ADMIN
 
 
+# --- outcomes by program (issue 17) -----------------------------------------------------
+# Aggregates only, protected by casemgr.outcomes: a district admin reads every program of
+# the district, each school's rows too; a principal their school's rows; a partner
+# administrator their own organization's programs, all schools together, in each district
+# whose data-sharing agreement with them is in force (its served students are all on its
+# roster; its comparison groups appear only as protected aggregates).
+
+OUTCOME_READERS = frozenset({Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.PARTNER_ADMIN})
+
+
+@dataclass(frozen=True)
+class OutcomeScope:
+    district_id: int
+    organization_id: int | None = None  # a partner administrator's own programs only
+    school_id: int | None = None  # a principal's school
+    by_school: bool = False  # may read each school's rows
+
+
+def outcome_scopes(user: User, today: date | None = None) -> list[OutcomeScope]:
+    """The outcome figures the user may read, one scope per district; none for others."""
+    today = today or default_today()
+    org = user.organization
+    role = user.role_enum
+    if org is None or role not in OUTCOME_READERS:
+        return []
+    if role is Role.DISTRICT_ADMIN:
+        return [OutcomeScope(org.id, by_school=True)]
+    if role is Role.PRINCIPAL:
+        return [OutcomeScope(org.district_id, school_id=org.id)] if org.district_id else []
+    if not is_compliant(user, today):
+        return []
+    districts = sorted({a.district_id for a in active_agreements(org.id, today)})
+    return [OutcomeScope(d, organization_id=org.id) for d in districts]
+
+
 # --- asking the school to request a family's consent (issue 14) -------------------------
 
 CONSENT_ASK_READERS = frozenset({Role.PRINCIPAL, Role.COUNSELOR})

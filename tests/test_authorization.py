@@ -206,6 +206,9 @@ ROUTES = {
     "partner.reactivate": "partner_admin_account",
     "partner.resend_invitation": "partner_admin_account",
     "partner.account_events": "partner_admin",
+    "outcomes.index": "outcome_readers",
+    "outcomes.export": "outcome_readers",
+    "outcomes.threshold": "district_admin_post",
     "contacts.new_contact": "partner_staff",
     "contacts.groups": "partner_staff",
     "contacts.progress": "partner_staff",
@@ -755,6 +758,11 @@ def _service_requests(world, who):
     for endpoint in ("contacts.edit_group", "contacts.members"):
         yield "GET", url_for(endpoint, group_id=group), 200 if admin else 404 if staff else 403
     yield "POST", url_for("contacts.end_group", group_id=group), 302 if admin else 404 if staff else 403
+    # outcomes by program: aggregates for district admins, principals and partner admins
+    reader = who in ("district_admin", "principal", "partner_admin")
+    yield "GET", url_for("outcomes.index"), 200 if reader else 403
+    yield "GET", url_for("outcomes.export", fmt="csv"), 404 if reader else 403  # the world has no outcomes
+    yield "POST", url_for("outcomes.threshold"), 302 if who == "district_admin" else 403  # forged: nothing saved
 
 
 def _global_requests(app, world, who):

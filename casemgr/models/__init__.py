@@ -10,6 +10,7 @@ from casemgr.models.casework import Flag, Note, Referral, ReferralEvent, Support
 from casemgr.models.consent import Consent, ConsentAsk, ConsentRevocation
 from casemgr.models.edfi import EdFiDescriptorMapping, EdFiStudent
 from casemgr.models.indicators import IndicatorMonth, StudentIndicator, TierChange
+from casemgr.models.outcomes import ProgramOutcome
 from casemgr.models.people import Organization, User
 from casemgr.models.postsecondary import PostsecondaryOutcome, PostsecondaryRecord
 from casemgr.models.reports import PublishedReport, ReportLogEntry, StoredCube
@@ -44,5 +45,6 @@ __all__ = [
     "Flag", "IndicatorMonth", "PostsecondaryOutcome", "PostsecondaryRecord", "PublishedReport", "ReportLogEntry", "StoredCube", "ResearchOptOut", "ResearchProject", "ResearchProjectDistrict", "ResearchProjectMember", "Guardian", "GuardianLink", "ImportBatch", "Note", "Organization", "Referral",
     "ReferralEvent", "RosterEntry", "SchoolEnrollment", "SchoolYear", "Section", "SectionEnrollment",
     "ProgramGroup", "ProgramGroupMember", "ServiceAgreement", "ServiceContact", "SourceId", "SourceSchool", "Student", "StudentIndicator", "SupportPlan", "SupportPlanCheckIn", "ThresholdSettings", "TierChange", "User",
+    "ProgramOutcome",
     "service_agreement_schools",
 ]

@@ -6,6 +6,7 @@ with the gaps between each subgroup and the other students.
 Every figure comes from the years' protected cubes (`report_figures`), so the report
 publishes nothing the report pages hide. Its content is plain data (keys, not words): the
 page and the PDF word it in English or Spanish, and a published report stores it, frozen.
+Partner programs (issue 17) add their reach and their protected outcome comparison.
 """
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from fractions import Fraction
 
 import sqlalchemy as sa
 
+from casemgr import outcomes
+from casemgr.extensions import db
+from casemgr.models import Organization
 from casemgr.reads import report_cube, report_figures
 from casemgr.suppression import Figure, Key
 
@@ -81,7 +85,31 @@ def content(district_id: int, district_name: str, year: int, baseline: int, mini
         sections.append({"measure": measure.key, "overall": _line(measure, (), now, then, {"dim": "", "value": None}),
                          "groups": groups})
     return {"district": district_name, "year": year, "baseline": baseline, "minimum_n": minimum,
-            "margin": MARGIN_POINTS, "sections": sections}
+            "margin": MARGIN_POINTS, "sections": sections, **programs(district_id, year, minimum)}
+
+
+def programs(district_id: int, year: int, minimum: int) -> dict:
+    """Each partner program's reach in the year and, where counted, its outcome
+    comparison (issue 17): protected figures only, as plain data; None where hidden."""
+    compared = {(f.organization_id, f.service): f for f in outcomes.protected(district_id, year, minimum_n=minimum)}
+    lines = []
+    for reach in outcomes.protect_reach(outcomes.reach(district_id, year), minimum):
+        figures = compared.get((reach.organization_id, reach.service))
+        outcome = None
+        if figures is not None and figures.figures.get("served_n") is not None:
+            served, comparison = figures.attendance_change("served"), figures.attendance_change("comparison")
+            outcome = {
+                "served_n": figures.figures["served_n"], "comparison_n": figures.figures.get("comparison_n"),
+                "served": None if served is None else round(float(served) * 100, 1),
+                "comparison": None if comparison is None else round(float(comparison) * 100, 1),
+                "difference": None if served is None or comparison is None
+                else round(float(served - comparison) * 100, 1),
+            }
+        lines.append({"organization": reach.organization_name, "service": reach.service, "served": reach.served,
+                      "contacted": reach.contacted, "sessions": reach.sessions,
+                      "hours": None if reach.hours is None else float(reach.hours), "outcome": outcome})
+    min_hours = db.session.scalar(sa.select(Organization.served_min_hours).where(Organization.id == district_id))
+    return {"programs": lines, "served_min_hours": min_hours}
 
 
 def _gap(group: dict, others: dict) -> float | None:

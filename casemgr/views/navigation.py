@@ -36,6 +36,8 @@ for role in (Role.PARTNER_ADMIN, Role.YOUTH_WORKER):
 NAVIGATION[Role.PARTNER_ADMIN].append((_l("Imports"), "imports.index"))
 for role in (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.RESEARCHER):
     NAVIGATION[role].append((_l("Reports"), "reports.index"))
+for role in policy.OUTCOME_READERS:
+    NAVIGATION[role].append((_l("Program outcomes"), "outcomes.index"))
 for role in Role:  # the partnership's published annual reports are everyone's to read
     NAVIGATION[role].append((_l("Annual reports"), "annual_reports.index"))
 for role in notices.NOTICE_ROLES:

@@ -14,6 +14,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from flask import Response
 from openpyxl import Workbook
@@ -31,6 +32,10 @@ _NOT_IN_SHEET_TITLE = re.compile(r"[\[\]:*?/\\]")
 
 
 def safe_cell(value: object) -> str:
+    """The cell's text, with a leading quote where a spreadsheet would read it as a
+    formula; a number is never one, whatever its sign."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 

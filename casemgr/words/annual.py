@@ -40,6 +40,11 @@ VALUES = {
     "American Indian or Alaska Native": _l("American Indian or Alaska Native"),
     "Native Hawaiian or Pacific Islander": _l("Native Hawaiian or Pacific Islander"),
 }
+SERVICES = {
+    "attendance_support": _l("attendance support"), "tutoring": _l("tutoring"), "mentoring": _l("mentoring"),
+    "college_application": _l("college applications"), "fafsa_help": _l("FAFSA help"),
+    "family_support": _l("family support"), "other": _l("other services"),
+}
 DIRECTIONS = {"better": _l("Better"), "worse": _l("Worse"), "same": _l("No change")}
 
 
@@ -86,6 +91,16 @@ def direction_words(direction: str | None) -> str:
     return str(DIRECTIONS[direction]) if direction else "—"
 
 
+def program_words(line: dict) -> str:
+    """"Northside Youth: tutoring" ("Northside Youth: tutoría")."""
+    return f"{line['organization']}: {SERVICES.get(line['service'], line['service'])}"
+
+
+def count_words(value: int | float | None) -> str:
+    return "*" if value is None else format_decimal(value)
+
+
 def register(app) -> None:
-    for function in (measure_title, subgroup_title, group_words, figure_words, points_words, direction_words):
+    for function in (measure_title, subgroup_title, group_words, figure_words, points_words, direction_words,
+                     program_words, count_words):
         app.add_template_global(function, f"annual_{function.__name__}")
