@@ -232,6 +232,33 @@ def test_the_no_effect_programs_students_attend_as_their_comparison_does(session
     assert served_change - comparison_change < (effective[1] - effective[2]) / 3
 
 
+def test_the_outcomes_by_program_find_the_effect_of_the_one_and_not_the_other(session):
+    """The report's own matching (school, grade and tier in the start week) and its
+    protection, on the seeded year: the effective program's served students gain clearly
+    more attendance than their comparison, the other program's gain no more than theirs."""
+    import sqlalchemy as sa
+
+    from casemgr import outcomes
+    from casemgr.models import Organization
+
+    district_id = session.scalar(sa.select(Organization.id).where(Organization.code == "LVUSD"))
+    assert outcomes.rebuild(district_id, AS_OF) > 0
+    shown = {(f.organization_id, f.service): f for f in outcomes.protected(district_id, 2026)}
+    codes = dict(session.execute(sa.select(Organization.code, Organization.id)).all())
+
+    def difference(program: tuple[str, str]) -> tuple[int, float]:
+        figures = shown[(codes[program[0]], program[1])]
+        served, comparison = figures.attendance_change("served"), figures.attendance_change("comparison")
+        assert served is not None and comparison is not None, "the comparison is hidden"
+        return figures.served_n, float(served - comparison) * 100
+
+    effective_n, effective = difference(services.EFFECTIVE_PROGRAM)
+    none_n, no_effect = difference(services.NO_EFFECT_PROGRAM)
+    assert effective_n >= 25 and none_n >= 25
+    assert effective >= 2.0  # points of attendance rate beyond the comparison's change
+    assert abs(no_effect) < 1.5 and abs(no_effect) < effective / 3
+
+
 # --- the same seed gives the same services -------------------------------------------------------
 
 DIGEST_QUERIES = (
