@@ -43,6 +43,7 @@ from casemgr.models import (
     ServiceAgreement,
     Student,
     User,
+    service_agreement_schools,
 )
 from casemgr.models.enums import FAMILY, PARTNER_STAFF, Category, NoteAudience, OrgKind, ReferralStatus, Role, Service
 
@@ -993,12 +994,33 @@ def service_agreement_in_force(day: date) -> ColumnElement[bool]:
                    sa.or_(ServiceAgreement.ended_on.is_(None), ServiceAgreement.ended_on > day))
 
 
-def services_offered(organization_id: int, day: date, district_id: int | None = None) -> list[str]:
+def _at_school(school_id: ColumnElement[int] | int) -> ColumnElement[bool]:
+    """The agreement covers the school: it names it, or names no school (all of them)."""
+    named = sa.select(service_agreement_schools.c.school_id).where(
+        service_agreement_schools.c.agreement_id == ServiceAgreement.id)
+    return sa.or_(~sa.exists(named), sa.literal(school_id).in_(named) if isinstance(school_id, int)
+                  else school_id.in_(named))
+
+
+def service_covered(organization_id: ColumnElement[int], service: ColumnElement[str],
+                    district_id: ColumnElement[int], school_id: ColumnElement[int], day: date) -> ColumnElement[bool]:
+    """EXISTS a service agreement of the organization with the student's district, in
+    force on `day`, that offers the service at the student's school: what a contact needs."""
+    return sa.exists().where(
+        ServiceAgreement.organization_id == organization_id, ServiceAgreement.district_id == district_id,
+        service == sa.any_(ServiceAgreement.services), service_agreement_in_force(day), _at_school(school_id))
+
+
+def services_offered(organization_id: int, day: date, district_id: int | None = None,
+                     school_id: int | None = None) -> list[str]:
     """The services the organization's service agreements in force on `day` offer (with
-    one district, when given), in the order of the vocabulary: a contact is of one of them."""
+    one district, at one school, when given), in the order of the vocabulary: a contact is
+    of one of them."""
     where = [ServiceAgreement.organization_id == organization_id, service_agreement_in_force(day)]
     if district_id is not None:
         where.append(ServiceAgreement.district_id == district_id)
+    if school_id is not None:
+        where.append(_at_school(school_id))
     offered = set(db.session.scalars(sa.select(sa.func.unnest(ServiceAgreement.services)).where(*where)))
     return [str(s) for s in Service if str(s) in offered]
 

@@ -210,6 +210,7 @@ ROUTES = {
     "outcomes.export": "outcome_readers",
     "outcomes.threshold": "district_admin_post",
     "contacts.new_contact": "partner_staff",
+    "contacts.note_audience": "partner_staff",
     "contacts.groups": "partner_staff",
     "contacts.progress": "partner_staff",
     "contacts.attendance": "partner_staff_group",
@@ -746,6 +747,8 @@ def _service_requests(world, who):
         return status if recorder else outsider if staff else 403
 
     yield "GET", url_for("contacts.new_contact"), 200 if staff else 403
+    yield "GET", url_for("contacts.note_audience", student=world.students["own"].uuid, audience="shared"), (
+        200 if recorder or who == "eastside_worker" else 404 if staff else 403)
     yield "POST", url_for("contacts.new_contact"), (400 if recorder or who == "eastside_worker"
                                                     else 403)  # a forged contact without its fields
     yield "GET", url_for("contacts.groups"), 200 if staff else 403

@@ -24,7 +24,7 @@ from tests.factories import (
     create_student,
     create_user,
 )
-from tests.helpers import csrf_token, login
+from tests.helpers import csrf_token, login, logout
 
 TODAY = today()
 LONG_AGO = TODAY - timedelta(days=200)
@@ -349,6 +349,7 @@ def test_dosage_shows_on_the_student_page_and_the_partner_home(client, db):
         DisclosureEntry.user_id == w.worker.id, DisclosureEntry.categories.any("services"))).all()
     assert entry and all(hidden.id not in (e.student_ids or [e.student_id]) for e in entry)
     # the counselor sees every partner's programs on the student page, with this month
+    logout(client)
     login(client, w.counselor)
     page = client.get(f"/students/{ana.uuid}").get_data(as_text=True)
     section = page[page.index("Services this school year"):]
@@ -386,3 +387,98 @@ def test_the_counselors_caseload_says_which_partners_serve_each_student_and_how_
     assert "Northside Youth: tutoring, 3.0 h" in row and "Eastside Mentors: mentoring, 0.5 h" in row
     row = html[html.index("Quiet, Ben"):]
     assert "Northside" not in row[:row.index("</tr>")]
+
+
+# --- found in review: the agreement's schools, double taps, the note's readers -----------------
+
+def test_a_service_agreement_naming_schools_covers_only_those(client, db):
+    w = World()
+    other_school = create_school(w.district, "middle", "Riverside Middle")
+    elsewhere = create_student(other_school, first_name="Far", last_name="Side")
+    add_to_roster(elsewhere, w.partner, added_on=LONG_AGO)
+    create_consent(elsewhere, w.partner, SHARED, signed_on=LONG_AGO, expires_on=LATER)
+    here = w.student("Near", "Side")
+    group = create_group(w.partner, [here, elsewhere])
+    login(client, w.worker)
+    response = _post(client, "/services/contacts/new", {
+        "student": str(elsewhere.uuid), "day": TODAY.isoformat(), "service": "tutoring", "minutes": "60",
+        "mode": "individual"})
+    assert response.status_code == 400
+    assert "offers at Far Side&#39;s school" in response.get_data(as_text=True)
+    html = client.get(f"/services/groups/{group.uuid}/attendance").get_data(as_text=True)
+    assert "Near Side" in html and "Far Side" not in html
+    response = _post(client, f"/services/groups/{group.uuid}/attendance",
+                     {"day": TODAY.isoformat(), "minutes": "60", "present": [str(here.uuid)]})
+    assert response.status_code == 302
+    assert [r.student_id for r in _contacts(db, ServiceContact.group_id == group.id)] == [here.id]
+
+
+def test_the_same_contact_form_sent_twice_records_one_contact(client, db):
+    w = World()
+    ana = w.student("Ana", "Lopez")
+    login(client, w.worker)
+    html = client.get(f"/services/contacts/new?student={ana.uuid}").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"|type="hidden" name="token" value="([^"]+)"|'
+                      r'id="token" name="token" type="hidden" value="([^"]+)"', html)
+    token = next(g for g in token.groups() if g)
+    data = {"student": str(ana.uuid), "day": TODAY.isoformat(), "service": "tutoring", "minutes": "45",
+            "mode": "individual", "note": "Fractions.", "audience": "organization", "token": token}
+    assert _post(client, "/services/contacts/new", data).status_code == 302
+    assert _post(client, "/services/contacts/new", data).status_code == 302
+    assert len(_contacts(db, ServiceContact.student_id == ana.id)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note).where(Note.student_id == ana.id)) == 1
+
+
+def test_the_sheet_of_a_past_day_lists_only_who_was_on_the_roster_that_day(client, db):
+    w = World()
+    early = w.student("Early", "Member")
+    late = create_student(w.school, first_name="Late", last_name="Member")
+    add_to_roster(late, w.partner, added_on=TODAY - timedelta(days=2))
+    group = create_group(w.partner, [early, late])
+    login(client, w.worker)
+    day = (TODAY - timedelta(days=5)).isoformat()
+    html = client.get(f"/services/groups/{group.uuid}/attendance?day={day}").get_data(as_text=True)
+    assert "Early Member" in html and "Late Member" not in html
+    today_html = client.get(f"/services/groups/{group.uuid}/attendance").get_data(as_text=True)
+    assert "Late Member" in today_html
+
+
+def test_the_contact_form_shows_who_will_read_the_note_before_it_is_saved(client, db):
+    w = World()
+    ana = w.student("Ana", "Lopez")
+    no_notes = w.student("Quiet", "Family", consent=["identity"])
+    login(client, w.worker)
+    html = client.get(f"/services/contacts/new?student={ana.uuid}").get_data(as_text=True)
+    assert "will be able to read this note" in html and "Northside Youth" in html
+    # "Preview" sends the form back with the readers of the audience chosen, and saves nothing
+    response = _post(client, "/services/contacts/new", {
+        "student": str(ana.uuid), "day": TODAY.isoformat(), "service": "tutoring", "minutes": "45",
+        "mode": "individual", "note": "Hello", "audience": "shared", "preview": "1"})
+    assert response.status_code == 200 and "will be able to read this note" in response.get_data(as_text=True)
+    assert _contacts(db) == []
+    fragment = client.get(f"/services/contacts/audience?student={ana.uuid}&audience=family",
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "will be able to read this note" in fragment and "<html" not in fragment
+    fragment = client.get(f"/services/contacts/audience?student={no_notes.uuid}&audience=shared").get_data(as_text=True)
+    assert "You cannot write notes about this student" in fragment
+    stranger = w.student("Not", "Mine", roster=False)
+    fragment = client.get(f"/services/contacts/audience?student={stranger.uuid}&audience=shared").get_data(as_text=True)
+    assert "Choose the student" in fragment and "Not Mine" not in fragment
+
+
+def test_a_partner_reads_another_organizations_contacts_without_its_group_names(client, db):
+    w = World()
+    ana = w.student("Ana", "Lopez")
+    other = create_partner("Harbor Health")
+    create_service_agreement(other, w.district, services=("family_support",))
+    add_to_roster(ana, other, added_on=LONG_AGO)
+    circle = create_group(other, [ana], name="Recovery circle", service="family_support")
+    create_contact(ana, other, TODAY - timedelta(days=1), service="family_support", mode="group", group_id=circle.id)
+    login(client, w.worker)
+    page = client.get(f"/students/{ana.uuid}").get_data(as_text=True)
+    assert "Harbor Health, family support" in page and "Recovery circle" not in page
+    logout(client)
+    login(client, w.counselor)
+    assert "Recovery circle" in client.get(f"/students/{ana.uuid}").get_data(as_text=True)

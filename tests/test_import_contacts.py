@@ -56,7 +56,7 @@ LATE_START = today() - timedelta(days=5)
 def world(db):
     now = today()
     district = create_district("Lakeview Schools")
-    school = create_school(district)
+    school = create_school(district, name="Lakeview High")
     partner = create_partner("Northside Youth")
     other_partner = create_partner("Eastside Club")
     create_service_agreement(partner, district, services=("tutoring", "mentoring"))
@@ -212,7 +212,8 @@ def test_every_bad_row_is_named_and_nothing_is_written(world):
         (6, "minutes", "0 is out of range (1 to 720)"),
         (7, "minutes", "721 is out of range (1 to 720)"),
         (8, "minutes", "'abc' is not a whole number"),
-        (8, "service", f"Northside Youth has no service agreement with Lakeview Schools for fafsa_help in force on {world.day}"),
+        (8, "service", ("Northside Youth has no service agreement with Lakeview Schools for fafsa_help at Lakeview High "
+                        f"in force on {world.day}")),
         (9, "service", "'cooking' is not one of: attendance_support, tutoring"),
         (10, "minutes", "minutes is required"),
         (11, "date", (f"the student with state ID '{world.late.state_id}' was not on the roster of Northside Youth "
@@ -220,7 +221,7 @@ def test_every_bad_row_is_named_and_nothing_is_written(world):
         (12, "state_id", "no student on the roster of Northside Youth has the state ID 'NOBODY'"),
         (13, "state_id", f"no student on the roster of Northside Youth has the state ID '{world.outsider.state_id}'"),
         (14, "state_id", f"no student on the roster of Northside Youth has the state ID '{world.on_other_roster.state_id}'"),
-        (15, "service", "Northside Youth has no service agreement with Lakeview Schools for family_support"),
+        (15, "service", "Northside Youth has no service agreement with Lakeview Schools for family_support at Lakeview High"),
     )
     assert outcome.batch.error_count == 14
     assert not any(r == 2 for r, _, _ in errors_of(outcome))

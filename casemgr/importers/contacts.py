@@ -91,14 +91,19 @@ AMBIGUOUS = f"""SELECT t.row_no, 'state_id',
     FROM import_typed t {ORGANIZATION} JOIN import_contact_candidates c ON c.row_no = t.row_no AND c.on_roster
     GROUP BY t.row_no, t.state_id, t.date, o.name HAVING count(*) > 1"""
 NO_AGREEMENT = f"""SELECT t.row_no, 'service',
-        format('%%s has no service agreement with %%s for %%s in force on %%s', o.name, d.name, t.service, t.date)
+        format('%%s has no service agreement with %%s for %%s at %%s in force on %%s', o.name, d.name, t.service,
+               k.name, t.date)
     FROM import_typed t {ORGANIZATION}
     JOIN import_contact_students c ON c.row_no = t.row_no
     JOIN organizations d ON d.id = c.district_id
+    JOIN students s ON s.id = c.student_id
+    JOIN organizations k ON k.id = s.school_id
     WHERE t.service IS NOT NULL AND t.date <= %(today)s AND NOT EXISTS (
         SELECT 1 FROM service_agreements a
         WHERE a.organization_id = o.id AND a.district_id = c.district_id AND t.service = ANY(a.services)
-          AND a.starts_on <= t.date AND a.ends_on >= t.date AND (a.ended_on IS NULL OR a.ended_on > t.date))"""
+          AND a.starts_on <= t.date AND a.ends_on >= t.date AND (a.ended_on IS NULL OR a.ended_on > t.date)
+          AND (NOT EXISTS (SELECT 1 FROM service_agreement_schools x WHERE x.agreement_id = a.id)
+               OR s.school_id IN (SELECT x.school_id FROM service_agreement_schools x WHERE x.agreement_id = a.id)))"""
 
 MERGE = f"""WITH merged AS (
     INSERT INTO service_contacts (student_id, organization_id, service, contact_on, minutes, mode, attended, source,

@@ -109,7 +109,11 @@ def programs(district_id: int, year: int, minimum: int) -> dict:
                       "contacted": reach.contacted, "sessions": reach.sessions,
                       "hours": None if reach.hours is None else float(reach.hours), "outcome": outcome})
     min_hours = db.session.scalar(sa.select(Organization.served_min_hours).where(Organization.id == district_id))
-    return {"programs": lines, "served_min_hours": min_hours}
+    counted = [f for f in compared.values()]
+    if counted:  # the comparison's own threshold and day (the reach counts the whole year)
+        min_hours = counted[0].served_min_hours
+    return {"programs": lines, "served_min_hours": min_hours,
+            "outcomes_as_of": max(f.as_of for f in counted).isoformat() if counted else None}
 
 
 def _gap(group: dict, others: dict) -> float | None:

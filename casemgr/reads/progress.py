@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from casemgr.extensions import db
 from casemgr.indicators import school_year_for
-from casemgr.models import CourseMark, RosterEntry, ServiceContact, TierChange, User
+from casemgr.models import CourseMark, RosterEntry, ServiceContact, StudentIndicator, TierChange, User
 from casemgr.models.enums import Category
 from casemgr.reads import partner_workspace as workspace
 from casemgr.reads.indicator_cards import MONTHLY_SQL, TIER_CATEGORIES, Month
@@ -38,6 +38,8 @@ class Progress:
     months: list[Month] | None = None  # this school year's, month by month
     failures: list[tuple[str, int, bool]] | None = None  # (term, failing marks, recorded since service began)
     tiers: list[tuple[date, int]] | None = None  # the tier when service began, then each change
+    tier_at_start: bool = False  # a tier was recorded by the day service began (else the first is later)
+    contacted: bool = False  # `since` is the first contact (else the day the student joined the roster)
 
     @property
     def before(self) -> Decimal | None:
@@ -61,9 +63,9 @@ def _rate(months: list[Month]) -> Decimal | None:
     return Decimal(enrolled - sum(m.absent for m in months)) / enrolled if enrolled else None
 
 
-def service_began(organization_id: int, student_ids: list[int]) -> dict[int, date]:
-    """The organization's first attended contact with each student, else the day the
-    student joined its roster (the roster's current entry)."""
+def service_began(organization_id: int, student_ids: list[int]) -> tuple[dict[int, date], dict[int, date]]:
+    """(the organization's first attended contact with each student, the day each joined
+    its roster: the roster's current entry)."""
     first = (sa.select(ServiceContact.student_id, sa.func.min(ServiceContact.contact_on))
              .where(ServiceContact.organization_id == organization_id, ServiceContact.student_id.in_(student_ids),
                     ServiceContact.attended)
@@ -72,9 +74,7 @@ def service_began(organization_id: int, student_ids: list[int]) -> dict[int, dat
               .where(RosterEntry.organization_id == organization_id, RosterEntry.student_id.in_(student_ids),
                      RosterEntry.removed_on.is_(None))
               .group_by(RosterEntry.student_id))
-    began = dict(db.session.execute(joined).all())
-    began.update(db.session.execute(first).all())
-    return began
+    return dict(db.session.execute(first).all()), dict(db.session.execute(joined).all())
 
 
 def load_progress(user: User, roster: workspace.RosterPage, today: date) -> dict[int, Progress]:
@@ -82,8 +82,9 @@ def load_progress(user: User, roster: workspace.RosterPage, today: date) -> dict
     rows = [row for row in roster.rows if row.shared]
     if not rows:
         return {}
-    began = service_began(user.organization_id, [row.student.id for row in rows])
-    found = {row.student.id: Progress(since=began.get(row.student.id, row.entry.added_on)) for row in rows}
+    first, joined = service_began(user.organization_id, [row.student.id for row in rows])
+    found = {row.student.id: Progress(since=first.get(row.student.id) or joined.get(row.student.id, row.entry.added_on),
+                                      contacted=row.student.id in first) for row in rows}
 
     attendance_by_district: dict[int, list[int]] = defaultdict(list)
     for row in rows:
@@ -95,8 +96,12 @@ def load_progress(user: User, roster: workspace.RosterPage, today: date) -> dict
             found[student_id].months = []
         if year is None:
             continue
+        # up to the day the indicators were computed, as the student page's card: school
+        # days since then may not be imported yet, and would count as days present
+        as_of = db.session.scalar(sa.select(sa.func.max(StudentIndicator.as_of)).where(
+            StudentIndicator.student_id.in_(ids), StudentIndicator.school_year == year.year)) or today
         for student_id, month, enrolled, absent in db.session.execute(MONTHLY_SQL, {
-                "ids": ids, "as_of": today, "year_start": year.starts_on, "year_end": year.ends_on}):
+                "ids": ids, "as_of": min(as_of, today), "year_start": year.starts_on, "year_end": year.ends_on}):
             found[student_id].months.append(Month(month, enrolled, absent))
 
     graded = [row.student.id for row in rows if Category.GRADES in row.shared]
@@ -105,10 +110,11 @@ def load_progress(user: User, roster: workspace.RosterPage, today: date) -> dict
             found[student_id].failures = []
         year_of = {row.student.id: school_year_for(row.student.district_id, today) for row in rows
                    if Category.GRADES in row.shared}
+        years = {year.year for year in year_of.values() if year is not None}
         marks = db.session.execute(
             sa.select(CourseMark.student_id, CourseMark.school_year, CourseMark.term,
                       sa.func.count().filter(CourseMark.failing), sa.func.min(CourseMark.recorded_on))
-            .where(CourseMark.student_id.in_(graded))
+            .where(CourseMark.student_id.in_(graded), CourseMark.school_year.in_(years or {0}))
             .group_by(CourseMark.student_id, CourseMark.school_year, CourseMark.term)
             .order_by(CourseMark.student_id, sa.func.min(CourseMark.recorded_on), CourseMark.term))
         for student_id, school_year, term, failing, recorded_on in marks:
@@ -130,6 +136,7 @@ def load_progress(user: User, roster: workspace.RosterPage, today: date) -> dict
             before = [c for c in changes[student_id] if c[0] <= began_on]
             after = [c for c in changes[student_id] if c[0] > began_on]
             found[student_id].tiers = before[-1:] + after
+            found[student_id].tier_at_start = bool(before)
     return found
 
 

@@ -30,7 +30,8 @@ from casemgr.models import (
     Student,
     User,
 )
-from casemgr.models.enums import Category
+from casemgr.models.enums import PARTNER_STAFF, Category
+from casemgr.services import contacts as contact_service
 
 
 def hours(minutes: int) -> Decimal:
@@ -126,10 +127,14 @@ def served_column(student_id: sa.ColumnElement[int], starts_on: date, ends_on: d
     )
 
 
-def recent_contacts(student_id: int, limit: int = 10) -> list[tuple[ServiceContact, str, str | None]]:
-    """The student's latest contacts, with the organization's name and the group's name."""
+def recent_contacts(student_id: int, viewer: User, limit: int = 10) -> list[tuple[ServiceContact, str, str | None]]:
+    """The student's latest contacts, with the organization's name and the group's name;
+    a partner's staff read only their own organization's group names (a group's name can
+    say more than the service: a recovery circle)."""
+    own_groups = sa.or_(sa.literal(viewer.role_enum not in PARTNER_STAFF),
+                        ServiceContact.organization_id == viewer.organization_id)
     return db.session.execute(
-        sa.select(ServiceContact, Organization.name, ProgramGroup.name)
+        sa.select(ServiceContact, Organization.name, sa.case((own_groups, ProgramGroup.name)))
         .join(Organization, Organization.id == ServiceContact.organization_id)
         .outerjoin(ProgramGroup, ProgramGroup.id == ServiceContact.group_id)
         .where(ServiceContact.student_id == student_id)
@@ -153,7 +158,7 @@ def groups_of(user: User, include_ended: bool = False) -> list[GroupRow]:
                .correlate(ProgramGroup).scalar_subquery())
     last = (sa.select(sa.func.max(ServiceContact.contact_on)).where(ServiceContact.group_id == ProgramGroup.id)
             .correlate(ProgramGroup).scalar_subquery())
-    query = (sa.select(ProgramGroup, members, last)
+    query = (sa.select(ProgramGroup, members, last).options(sa.orm.selectinload(ProgramGroup.leader))
              .where(ProgramGroup.organization_id == user.organization_id)
              .order_by(ProgramGroup.archived_on.is_not(None), sa.func.lower(ProgramGroup.name)))
     if not include_ended:
@@ -188,9 +193,9 @@ class Sheet:
 
 
 def attendance_sheet(user: User, group: ProgramGroup, day: date, today: date) -> Sheet:
-    """The group's members on the roster (their names: the roster shows them; their grade
-    where the user sees their identity), each with what was recorded for `day`; one
-    statement."""
+    """The group's members whose session of `day` can be recorded (`members_on`: their
+    names, as the roster shows them; their grade where the user sees their identity),
+    each with what was recorded for `day`; one statement."""
     recorded = sa.orm.aliased(ServiceContact)
     rows = db.session.execute(
         sa.select(Student.uuid, Student.id, Student.preferred_name, Student.first_name, Student.last_name,
@@ -199,7 +204,8 @@ def attendance_sheet(user: User, group: ProgramGroup, day: date, today: date) ->
         .join(ProgramGroupMember, ProgramGroupMember.student_id == Student.id)
         .outerjoin(recorded, sa.and_(recorded.group_id == ProgramGroupMember.group_id,
                                      recorded.student_id == Student.id, recorded.contact_on == day))
-        .where(ProgramGroupMember.group_id == group.id, policy.contact_scope(user, today))
+        .where(ProgramGroupMember.group_id == group.id, policy.contact_scope(user, today),
+               Student.id.in_(contact_service.members_on(group, day)))
         .order_by(Student.last_name, Student.first_name, Student.id)
     ).all()
     taken_minutes = next((r.minutes for r in rows if r.minutes is not None), None)

@@ -120,7 +120,7 @@ def load_services(access: StudentAccess) -> dict:
     ).all()
     return {"programs": programs, "referrals": referrals,
             "dosage": delivered.dosage([student_id], access.today).get(student_id, []),
-            "contacts": delivered.recent_contacts(student_id)}
+            "contacts": delivered.recent_contacts(student_id, access.user)}
 
 
 def load_identity(access: StudentAccess) -> dict:

@@ -81,17 +81,43 @@ def _on_roster_by(user: User, student: Student, day: date, today: date) -> bool:
 
 
 def record_contact(user: User, student: Student, day: date, service: str, minutes: int, mode: str,
-                   today: date, note_audience: str | None = None, note_body: str | None = None) -> ServiceContact:
+                   today: date, note_audience: str | None = None, note_body: str | None = None,
+                   contact_id: uuid.UUID | None = None) -> ServiceContact:
     """One contact with a student of the user's roster; with `note_body`, a note too,
-    written as any note is (its audience, its log entry)."""
+    written as any note is (its audience, its log entry). `contact_id` is the form's own
+    identifier: the same form sent twice (a double tap, a retry on a slow connection)
+    records one contact."""
     _require_recorder(user, today)
+    if contact_id is not None:
+        earlier = _sent_before(user, contact_id)
+        if earlier is not None:
+            return earlier
     _check(day_problem(day, today) or minutes_problem(minutes))
     if not _on_roster_by(user, student, day, today):
         raise ContactError(f"{student.display_name} was not on your organization's roster on that day.")
-    if service not in policy.services_offered(user.organization_id, day, student.district_id):
-        raise ContactError("Choose one of the services your organization's service agreement offers.")
+    if service not in policy.services_offered(user.organization_id, day, student.district_id, student.school_id):
+        raise ContactError(f"Choose one of the services your organization's service agreement offers at "
+                           f"{student.display_name}'s school.")
     if mode not in set(ContactMode):
         raise ContactError("Choose individual or group.")
+    try:
+        with db.session.begin_nested():
+            return _write_contact(user, student, day, service, minutes, mode, today, note_audience, note_body,
+                                  contact_id)
+    except IntegrityError:  # the same form, saved meanwhile by its other sending
+        earlier = _sent_before(user, contact_id) if contact_id is not None else None
+        if earlier is None:
+            raise ContactError("This form cannot be saved again: reload the page and try once more.") from None
+        return earlier
+
+
+def _sent_before(user: User, contact_id: uuid.UUID) -> ServiceContact | None:
+    return db.session.scalar(sa.select(ServiceContact).where(ServiceContact.uuid == contact_id,
+                                                             ServiceContact.recorded_by_id == user.id))
+
+
+def _write_contact(user: User, student: Student, day: date, service: str, minutes: int, mode: str, today: date,
+                   note_audience: str | None, note_body: str | None, contact_id: uuid.UUID | None) -> ServiceContact:
     note = None
     if plain_text(note_body):
         access = policy.student_access(user, student, today)
@@ -104,7 +130,7 @@ def record_contact(user: User, student: Student, day: date, service: str, minute
     contact = ServiceContact(
         student_id=student.id, organization_id=user.organization_id, service=service, contact_on=day,
         minutes=minutes, mode=mode, attended=True, source=str(ContactSource.APP), recorded_by_id=user.id,
-        note_id=note.id if note else None)
+        note_id=note.id if note else None, **({"uuid": contact_id} if contact_id else {}))
     db.session.add(contact)
     db.session.flush()
     return contact
@@ -112,21 +138,20 @@ def record_contact(user: User, student: Student, day: date, service: str, minute
 
 # --- a group session's attendance ----------------------------------------------------------
 
-_TAKE_ATTENDANCE = sa.text("""
-INSERT INTO service_contacts AS c
-       (student_id, organization_id, service, contact_on, minutes, mode, attended, group_id, source, recorded_by_id)
-SELECT m.student_id, g.organization_id, g.service, :day, :minutes, 'group', m.student_id = ANY(:present), g.id, 'app',
-       :user_id
-FROM program_group_members m
-JOIN program_groups g ON g.id = m.group_id
-JOIN roster_entries r ON r.organization_id = g.organization_id AND r.student_id = m.student_id
-                     AND r.removed_on IS NULL AND r.added_on <= :day
-WHERE m.group_id = :group_id
-ON CONFLICT (group_id, contact_on, student_id) WHERE group_id IS NOT NULL
-DO UPDATE SET attended = EXCLUDED.attended, minutes = EXCLUDED.minutes, recorded_by_id = EXCLUDED.recorded_by_id,
-              updated_at = now()
-WHERE (c.attended, c.minutes) IS DISTINCT FROM (EXCLUDED.attended, EXCLUDED.minutes)
-""")
+def members_on(group: ProgramGroup, day: date) -> sa.Select:
+    """The group's members whose session of `day` can be recorded: on the organization's
+    roster since that day at the latest, at a school where a service agreement in force
+    that day offers the group's service (the attendance sheet lists exactly these)."""
+    entry = sa.orm.aliased(RosterEntry)
+    return (
+        sa.select(ProgramGroupMember.student_id)
+        .join(Student, Student.id == ProgramGroupMember.student_id)
+        .join(entry, sa.and_(entry.organization_id == group.organization_id, entry.student_id == Student.id,
+                             entry.removed_on.is_(None), entry.added_on <= day))
+        .where(ProgramGroupMember.group_id == group.id,
+               policy.service_covered(sa.literal(group.organization_id), sa.literal(group.service),
+                                      Student.district_id, Student.school_id, day))
+    )
 
 
 def group_of(user: User, group_id: uuid.UUID, today: date) -> ProgramGroup | None:
@@ -150,12 +175,22 @@ def take_attendance(user: User, group: ProgramGroup, day: date, present: Collect
     strangers = set(present) - set(members)
     if strangers:
         raise ContactError("The sheet names a student who is not in this group: reload it and try again.")
-    if group.service not in policy.services_offered(user.organization_id, day):
-        raise ContactError("Your organization's service agreement does not offer this group's service on that day.")
-    result = db.session.execute(_TAKE_ATTENDANCE, {
-        "day": day, "minutes": minutes, "present": [members[p] for p in present], "user_id": user.id,
-        "group_id": group.id})
-    return result.rowcount
+    listed = members_on(group, day).subquery()
+    present_ids = [members[p] for p in present]
+    rows = sa.select(
+        listed.c.student_id, sa.literal(group.organization_id), sa.literal(group.service), sa.literal(day),
+        sa.literal(minutes), sa.literal(str(ContactMode.GROUP)), listed.c.student_id.in_(present_ids),
+        sa.literal(group.id), sa.literal(str(ContactSource.APP)), sa.literal(user.id))
+    statement = insert(ServiceContact).from_select(
+        ["student_id", "organization_id", "service", "contact_on", "minutes", "mode", "attended", "group_id", "source",
+         "recorded_by_id"], rows, include_defaults=False)  # each row its own UUID, from the database
+    statement = statement.on_conflict_do_update(
+        index_elements=["group_id", "contact_on", "student_id"], index_where=ServiceContact.group_id.is_not(None),
+        set_={"attended": statement.excluded.attended, "minutes": statement.excluded.minutes,
+              "recorded_by_id": statement.excluded.recorded_by_id, "updated_at": sa.func.now()},
+        where=sa.or_(ServiceContact.attended != statement.excluded.attended,
+                     ServiceContact.minutes != statement.excluded.minutes))
+    return db.session.execute(statement).rowcount
 
 
 # --- program groups --------------------------------------------------------------------------

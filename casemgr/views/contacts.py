@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Optional
 
 from casemgr import policy
@@ -24,7 +24,7 @@ from casemgr.models.services import SESSION_MINUTES_MAX
 from casemgr.reads import partner_workspace as workspace
 from casemgr.reads import progress as progress_reads
 from casemgr.reads import services_delivered as delivered
-from casemgr.reads.notes import audience_label
+from casemgr.reads.notes import audience_label, audience_preview
 from casemgr.services import contacts as contact_service
 from casemgr.services import disclosure
 from casemgr.services.contacts import ContactError
@@ -51,6 +51,8 @@ class ContactForm(FlaskForm):
                       default=str(ContactMode.INDIVIDUAL), validators=[InputRequired("Choose one to one or in a group.")])
     note = TextAreaField("Note (optional)", validators=[Optional()])
     audience = RadioField("Who can read the note", validate_choice=False, default=str(NoteAudience.ORGANIZATION), validators=[Optional()])
+    # the form's own identifier: sent twice (a double tap, a retry), it records one contact
+    token = HiddenField()
 
 
 class SheetDayForm(FlaskForm):
@@ -107,6 +109,7 @@ def new_contact():
     form.service.choices = _service_choices(day)
     form.audience.choices = [(str(a), audience_label(a, current_user.organization.name)) for a in NOTE_AUDIENCES]
     if request.method == "GET":
+        form.token.data = str(uuid.uuid4())
         form.day.data = day
         form.minutes.data = 60
         if len(form.service.choices) == 1:
@@ -114,21 +117,57 @@ def new_contact():
         chosen = request.args.get("student", "")
         if any(chosen == str(u) for u, _ in students):
             form.student.data = chosen
-    if form.validate_on_submit():
+    previewing = request.method == "POST" and request.form.get("preview") == "1"
+    if not previewing and form.validate_on_submit():
         student = _roster_student(form.student.data, day)
         if student is None:
             form.student.errors = ["Choose a student from your roster."]
         elif saved(form, lambda: contact_service.record_contact(
                 current_user, student, form.day.data, form.service.data, form.minutes.data, form.mode.data, day,
-                note_audience=form.audience.data, note_body=form.note.data), ContactError):
+                note_audience=form.audience.data, note_body=form.note.data, contact_id=_token(form.token.data)),
+                ContactError):
             flash(f"Contact with {student.display_name} saved: {form.minutes.data} minutes of "
                   f"{need_label(form.service.data).lower()}.", "success")
             return redirect(url_for("home.index"))
     status = 400 if form.is_submitted() and (form.errors or form.form_errors) else 200
-    response = render("contacts/new.html", blocked=None, form=form, status=status, today_iso=day.isoformat())
+    chosen = _roster_student(form.student.data, day)
+    may_write, preview = _note_readers(chosen, form.audience.data, day)
+    response = render("contacts/new.html", blocked=None, form=form, status=status, today_iso=day.isoformat(),
+                      chosen=chosen is not None, may_write=may_write, preview=preview)
     disclosure.log_names_shown(current_user, _ids_of(students))
     db.session.commit()
     return response
+
+
+def _note_readers(student: Student | None, audience: str | None, day: date):
+    """(whether the user may write a note about the student, who would read it with the
+    audience chosen): the note form's own preview (SPEC §4 rule 4)."""
+    access = policy.student_access(current_user, student, day) if student is not None else None
+    if access is None or not policy.may_write_note(access):
+        return False, None
+    if audience not in policy.note_audiences(access):
+        return True, None
+    return True, audience_preview(student, current_user, NoteAudience(audience), day)
+
+
+@bp.get("/contacts/audience")
+def note_audience():
+    """Who would read the contact's note, for the student and audience chosen: the live
+    preview's fragment."""
+    day = today()
+    if _blocked_or_none(day):
+        abort(404)
+    student = _roster_student(request.args.get("student"), day)
+    may_write, preview = _note_readers(student, request.args.get("audience"), day)
+    return render("contacts/partials/_note_readers.html", "contacts/partials/_note_readers.html",
+                  chosen=student is not None, may_write=may_write, preview=preview)
+
+
+def _token(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value or "")
+    except ValueError:
+        return None
 
 
 def _roster_student(value: str | None, day: date) -> Student | None:

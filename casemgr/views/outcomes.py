@@ -108,7 +108,8 @@ def export(fmt: str):
             else spreadsheets.xlsx_bytes("Outcomes by program", header, rows))
     filename = f"outcomes-by-program-{page.year}.{fmt}"
     report_log.record(current_user, page.scope.district_id, report_log.EXPORT, page.title(),
-                      {k: v for k, v in request.args.items()} | {"year": str(page.year)}, body, filename)
+                      {k: request.args[k] for k in ("district", "school") if request.args.get(k)}
+                      | {"year": str(page.year)}, body, filename)
     db.session.commit()
     return spreadsheets.download(body, filename)
 

@@ -8,8 +8,9 @@ then gives each of the demo district's partner programs a school year of weekly 
 of its own, in one statement (kept for later runs). Then: the rebuild of the demo
 district's outcomes (what each present recompute runs), and the median time of what the
 page reads: the stored rows, the protected rows of all schools and of one school, and
-each program's reach (counted from the contacts, not stored). Target: the page's reads
-well under 200 ms at 50,000 students.
+each program's reach (counted from the contacts, not stored), and the page itself for a
+district admin, a principal and a partner admin. Target: the page ≤ 200 ms at 50,000
+students.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import time
 
 import sqlalchemy as sa
 
+from tests.perf.bench_policy import signed_in_client
 from tests.perf.common import median_ms, perf_app, print_table
 
 # a partner program's students: a share of the students of the schools of its agreement
@@ -101,6 +103,13 @@ def main() -> None:
         for name, action in reads:
             rows.append((f"{name}: median", f"{median_ms(lambda a=action: (a(), db.session.rollback()), args.runs):.1f} ms",
                          "≤ 200 ms"))
+    # the page itself, through the Flask test client (server time), for each kind of reader
+    for email, what in (("admin@example.org", "district admin"), ("principal@example.org", "principal"),
+                        ("partner@example.org", "partner admin")):
+        client = signed_in_client(app, email)
+        assert client.get("/reports/programs").status_code == 200
+        rows.append((f"outcomes page, {what}: median", f"{median_ms(lambda c=client: c.get('/reports/programs'), args.runs):.1f} ms",
+                     "≤ 200 ms"))
     print_table(f"Outcomes by program at {args.students:,} students", rows)
 
 
