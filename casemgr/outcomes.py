@@ -15,7 +15,11 @@ A program is a partner organization's service. In a district's school year:
 - Matched: the students of the district enrolled at the same school, in the same grade,
   at some time in the start week (school_enrollments of the year; a served student who
   changed school that week is placed at the stay begun last), with the same tier on its
-  Monday, who had no attended contact of the program that year. The tier on a day is the
+  Monday, who had no attended contact of the program that year and were never on the
+  organization's roster that school year. A partner chooses who is on its roster and whose
+  contacts it logs; keeping every student it has rostered out of the comparison means it
+  cannot move a student into or out of its comparison group, and so cannot learn that
+  student's figures by comparing the page before and after. The tier on a day is the
   newest of the year's tier history on or before it; a day before the year's first
   recompute takes the first tier recorded that year (last year's tier was computed from
   last year's records), and a student with no history that year the year's stored tier.
@@ -41,9 +45,23 @@ The rebuild runs in five steps, each into a temporary table that the next one pl
 and one INSERT … SELECT: about 4 s for a district of 50,000 students, once per recompute;
 the page reads the stored rows (a few milliseconds) and protects them in Python.
 
-`rebuild` stores the figures (`ProgramOutcome`) per program and school (the school of the
-served students in their start week) and for all schools, after each recompute of the
-indicators; `protected` reads them with every figure of fewer than the minimum n hidden.
+Two versions of each program's figures are stored, for two audiences:
+
+- district: every served student, as above; what the district's own readers see.
+- partner: only the served students who, on the as-of day, are on the organization's
+  roster and have a consent in force naming the organization that covers attendance;
+  what the organization's own administrators see, and of it only the attendance measure
+  (`PARTNER_MEASURES`: failures and tiers are made of grades, behavior and college, which
+  such a consent may not cover). A partner decides who is served, so a version counting
+  every served student would let it work out one student's change by pushing that
+  student over the hours threshold between two rebuilds; this way its figures are only
+  ever about records it may already read one by one. The comparison side is computed the
+  same way, from the strata of the students counted.
+
+`rebuild` stores the figures (`ProgramOutcome`) per audience, program and school (the
+school of the served students in their start week) and for all schools, after each
+recompute of the indicators; `protected` reads one audience's with every figure of
+fewer than the minimum n hidden.
 `reach` counts a program's reach (served, contacted, sessions, hours) from the contacts.
 """
 from __future__ import annotations
@@ -58,12 +76,24 @@ import sqlalchemy as sa
 from casemgr.extensions import db
 from casemgr.indicators import current_settings, school_year_for
 from casemgr.models import Organization, ProgramOutcome
+from casemgr.models.enums import Category
 from casemgr.suppression import Cell, coded, coding_bound
+
+# the audiences of the stored rows (ProgramOutcome.audience); a partner's rows count the
+# served students whose consent lets the partner see their attendance, and show only the
+# attendance measure (failures and tiers are made of categories the consent may not cover)
+DISTRICT, PARTNER = "district", "partner"
+AUDIENCES = (DISTRICT, PARTNER)
+PARTNER_CATEGORIES = [str(Category.ATTENDANCE)]
+PARTNER_MEASURES = ("attendance",)
 
 # The rebuild's steps, each written to a temporary table whose statistics the next one
 # plans with (the sizes of the strata are known only once counted).
 # 1. every student's attended contacts of each program in the year; the served, with
-#    their start week and their stay that week (the latest begun)
+#    their start week and their stay that week (the latest begun), and whether the partner
+#    may count them (`visible`): on the organization's roster on the as-of day
+#    (`policy.on_roster`), with a consent naming it in force that day (`policy.
+#    consent_in_force`: signed, not expired, not revoked) covering attendance
 CONTACTS_SQL = """
 SELECT sc.organization_id, sc.service, sc.student_id, sum(sc.minutes) AS minutes, min(sc.contact_on) AS first_on
 FROM service_contacts sc
@@ -72,8 +102,23 @@ WHERE sc.attended AND sc.contact_on BETWEEN :year_start AND :end_day
 GROUP BY sc.organization_id, sc.service, sc.student_id
 """
 SERVED_SQL = """
-SELECT c.organization_id, c.service, c.student_id, c.minutes, c.week, ss.school_id, ss.grade
-FROM (SELECT *, date_trunc('week', first_on)::date AS week FROM outcome_contacts WHERE minutes >= :min_minutes) c
+WITH served AS (
+    SELECT *, date_trunc('week', first_on)::date AS week FROM outcome_contacts WHERE minutes >= :min_minutes
+),
+readable AS (
+    SELECT DISTINCT re.organization_id, re.student_id
+    FROM roster_entries re
+    JOIN consents cn ON cn.student_id = re.student_id AND cn.organization_id = re.organization_id
+    WHERE re.organization_id IN (SELECT organization_id FROM served)
+      AND re.added_on <= :as_of AND (re.removed_on IS NULL OR re.removed_on > :as_of)
+      AND cn.signed_on <= :as_of AND cn.expires_on >= :as_of
+      AND cn.categories @> CAST(:partner_categories AS text[])
+      AND NOT EXISTS (SELECT 1 FROM consent_revocations cr WHERE cr.consent_id = cn.id)
+)
+SELECT c.organization_id, c.service, c.student_id, c.minutes, c.week, ss.school_id, ss.grade,
+       rd.student_id IS NOT NULL AS visible
+FROM served c
+LEFT JOIN readable rd ON rd.organization_id = c.organization_id AND rd.student_id = c.student_id
 LEFT JOIN LATERAL (
     SELECT se.school_id, se.grade FROM school_enrollments se
     WHERE se.student_id = c.student_id AND se.school_year = :year
@@ -196,32 +241,42 @@ FROM (
     FROM counted c) r
 """
 # 4. the served students with their stratum (week, school, grade, tier); each one's pool:
-#    the members of their stratum the program did not serve
+#    the members of their stratum the program did not serve, who were never on the
+#    organization's roster in the school year. The pool of a stratum is the same for both
+#    audiences; a stratum counts for the partner when a served student it may count is in
+#    it (`any_visible`, and the same per measure)
 SERVED_PLACED = """
 WITH served_placed AS (
     SELECT s.organization_id, s.service, s.student_id, s.minutes, s.week, s.school_id, s.grade, r.tier_then AS tier,
-           r.rate_before, r.rate_after, r.has_rates, r.failures, r.tier_now, r.has_tiers
+           r.rate_before, r.rate_after, r.has_rates, r.failures, r.tier_now, r.has_tiers, s.visible
     FROM outcome_served s
     LEFT JOIN outcome_measured r ON r.week = s.week AND r.student_id = s.student_id
 )"""
 POOL_SQL = SERVED_PLACED + """,
 strata AS (
     SELECT organization_id, service, week, school_id, grade, tier,
-           bool_or(has_rates) AS any_rates, bool_or(has_tiers) AS any_tiers
+           bool_or(has_rates) AS any_rates, bool_or(has_tiers) AS any_tiers, bool_or(visible) AS any_visible,
+           bool_or(has_rates AND visible) AS any_visible_rates, bool_or(has_tiers AND visible) AS any_visible_tiers
     FROM served_placed WHERE tier IS NOT NULL
     GROUP BY organization_id, service, week, school_id, grade, tier
 )
 SELECT st.organization_id, st.service, st.week, st.school_id, st.grade, st.tier, st.any_rates, st.any_tiers,
+       st.any_visible, st.any_visible_rates, st.any_visible_tiers,
        r.student_id, r.rate_before, r.rate_after, r.has_rates, r.failures, r.tier_now, r.has_tiers
 FROM strata st
 JOIN outcome_members m ON m.week = st.week AND m.school_id = st.school_id AND m.grade = st.grade AND m.tier = st.tier
 JOIN outcome_measured r ON r.week = m.week AND r.student_id = m.student_id
 WHERE NOT EXISTS (SELECT 1 FROM outcome_contacts c WHERE c.student_id = m.student_id
                   AND c.organization_id = st.organization_id AND c.service = st.service)
+  AND NOT EXISTS (SELECT 1 FROM roster_entries re WHERE re.student_id = m.student_id
+                  AND re.organization_id = st.organization_id
+                  AND re.added_on <= :year_end AND (re.removed_on IS NULL OR re.removed_on > :year_start))
 """
 # 5. the means of each pool, each served student scored beside theirs, and the rows per
-#    program and school and per program
+#    audience, program and school and per audience and program: each served student and
+#    each pool's student once for each audience that counts them
 OUTCOMES_SQL = SERVED_PLACED + """,
+audiences AS (SELECT * FROM (VALUES ('district'), ('partner')) a (audience)),
 pool AS (SELECT * FROM outcome_pool),
 pool_means AS (
     SELECT organization_id, service, week, school_id, grade, tier,
@@ -238,18 +293,20 @@ pool_means AS (
     GROUP BY organization_id, service, week, school_id, grade, tier
 ),
 scored AS (
-    SELECT sp.*, pm.organization_id IS NOT NULL AS matched,
+    SELECT a.audience, sp.*, pm.organization_id IS NOT NULL AS matched,
            sp.has_rates AND pm.rates_n > 0 AS rates_in, sp.has_tiers AND pm.tiers_n > 0 AS tiers_in,
            pm.rate_before AS pool_before, pm.rate_after AS pool_after, pm.failures AS pool_failures,
            pm.failing AS pool_failing, pm.tier_change AS pool_tier_change, pm.improved AS pool_improved,
            pm.worsened AS pool_worsened
     FROM served_placed sp
+    CROSS JOIN audiences a
     LEFT JOIN pool_means pm
       ON pm.organization_id = sp.organization_id AND pm.service = sp.service AND pm.week = sp.week
      AND pm.school_id = sp.school_id AND pm.grade = sp.grade AND pm.tier = sp.tier
+    WHERE a.audience = 'district' OR sp.visible
 ),
 served_rows AS (
-    SELECT organization_id, service, school_id, GROUPING(school_id) AS all_schools,
+    SELECT audience, organization_id, service, school_id, GROUPING(school_id) AS all_schools,
            count(*) AS served_n, count(*) FILTER (WHERE matched) AS matched_n,
            round(sum(minutes) / 60.0, 1) AS served_hours,
            count(*) FILTER (WHERE rates_in) AS attendance_n,
@@ -270,18 +327,25 @@ served_rows AS (
            round(avg((tier_now > tier)::int) FILTER (WHERE tiers_in), 4) AS tier_worsened_served,
            round(avg(pool_worsened) FILTER (WHERE tiers_in), 4) AS tier_worsened_comparison
     FROM scored
-    GROUP BY GROUPING SETS ((organization_id, service, school_id), (organization_id, service))
+    GROUP BY GROUPING SETS ((audience, organization_id, service, school_id), (audience, organization_id, service))
 ),
 comparison_rows AS (
-    SELECT organization_id, service, school_id, GROUPING(school_id) AS all_schools,
-           count(DISTINCT student_id) AS comparison_n,
-           count(DISTINCT student_id) FILTER (WHERE has_rates AND any_rates) AS attendance_comparison_n,
-           count(DISTINCT student_id) FILTER (WHERE has_tiers AND any_tiers) AS tier_comparison_n
-    FROM pool
-    GROUP BY GROUPING SETS ((organization_id, service, school_id), (organization_id, service))
+    SELECT a.audience, p.organization_id, p.service, p.school_id, GROUPING(p.school_id) AS all_schools,
+           count(DISTINCT p.student_id) AS comparison_n,
+           count(DISTINCT p.student_id) FILTER (WHERE p.has_rates AND CASE a.audience WHEN 'district' THEN p.any_rates
+                                                                     ELSE p.any_visible_rates END)
+               AS attendance_comparison_n,
+           count(DISTINCT p.student_id) FILTER (WHERE p.has_tiers AND CASE a.audience WHEN 'district' THEN p.any_tiers
+                                                                     ELSE p.any_visible_tiers END)
+               AS tier_comparison_n
+    FROM pool p
+    CROSS JOIN audiences a
+    WHERE a.audience = 'district' OR p.any_visible
+    GROUP BY GROUPING SETS ((a.audience, p.organization_id, p.service, p.school_id),
+                            (a.audience, p.organization_id, p.service))
 )
 INSERT INTO program_outcomes (
-    district_id, school_year, organization_id, service, school_id, as_of, served_min_hours,
+    audience, district_id, school_year, organization_id, service, school_id, as_of, served_min_hours,
     served_n, matched_n, unmatched_n, comparison_n, served_hours,
     attendance_n, attendance_comparison_n, attendance_before_served, attendance_after_served,
     attendance_before_comparison, attendance_after_comparison,
@@ -289,7 +353,7 @@ INSERT INTO program_outcomes (
     failing_share_served, failing_share_comparison,
     tier_n, tier_comparison_n, tier_change_served, tier_change_comparison,
     tier_improved_served, tier_improved_comparison, tier_worsened_served, tier_worsened_comparison)
-SELECT :district_id, :year, s.organization_id, s.service, s.school_id, :as_of, :min_hours,
+SELECT s.audience, :district_id, :year, s.organization_id, s.service, s.school_id, :as_of, :min_hours,
        s.served_n, s.matched_n, s.served_n - s.matched_n, coalesce(c.comparison_n, 0), s.served_hours,
        s.attendance_n, coalesce(c.attendance_comparison_n, 0), s.attendance_before_served, s.attendance_after_served,
        s.attendance_before_comparison, s.attendance_after_comparison,
@@ -299,7 +363,8 @@ SELECT :district_id, :year, s.organization_id, s.service, s.school_id, :as_of, :
        s.tier_improved_served, s.tier_improved_comparison, s.tier_worsened_served, s.tier_worsened_comparison
 FROM served_rows s
 LEFT JOIN comparison_rows c
-  ON c.organization_id = s.organization_id AND c.service = s.service AND c.all_schools = s.all_schools
+  ON c.audience = s.audience AND c.organization_id = s.organization_id AND c.service = s.service
+ AND c.all_schools = s.all_schools
  AND c.school_id IS NOT DISTINCT FROM s.school_id
 WHERE s.all_schools = 1 OR s.school_id IS NOT NULL
 """
@@ -312,8 +377,8 @@ STEPS = (("outcome_contacts", CONTACTS_SQL, "student_id, organization_id, servic
 def rebuild(district_id: int, as_of: date) -> int:
     """Replace the district's outcomes by program for the school year under way on `as_of`
     (or the last begun): five steps into temporary tables and one INSERT … SELECT, set-based
-    throughout; returns the rows written (a row per program and school, and per program
-    for all schools). The caller commits."""
+    throughout; returns the rows written (for each audience, a row per program and school,
+    and per program for all schools). The caller commits."""
     year = school_year_for(district_id, as_of)
     if year is None:
         return 0
@@ -326,7 +391,7 @@ def rebuild(district_id: int, as_of: date) -> int:
         "district_id": district_id, "year": year.year, "year_id": year.id, "year_start": year.starts_on,
         "year_end": year.ends_on, "length": (year.ends_on - year.starts_on).days + 1,
         "end_day": min(as_of, year.ends_on), "as_of": as_of, "min_hours": min_hours, "min_minutes": 60 * min_hours,
-        "min_days": settings.min_enrolled_days,
+        "min_days": settings.min_enrolled_days, "partner_categories": PARTNER_CATEGORIES,
     }
     for table, select, index in STEPS:
         session.execute(sa.text(f"DROP TABLE IF EXISTS pg_temp.{table}"))
@@ -341,19 +406,23 @@ def rebuild(district_id: int, as_of: date) -> int:
 
 
 def read(district_id: int, year: int, organization_id: int | None = None,
-         school_id: int | None = None) -> list[ProgramOutcome]:
-    """The stored outcomes of the district's school year, unprotected, by organization name
-    and service: of one school, or (school_id None) of all schools. Show them only
-    through `protect`."""
-    return list(db.session.scalars(_query(district_id, year, organization_id)
+         school_id: int | None = None, audience: str = DISTRICT) -> list[ProgramOutcome]:
+    """The stored outcomes of the district's school year for one audience ("district", or
+    "partner" for a partner's own administrators), unprotected, by organization name and
+    service: of one school, or (school_id None) of all schools. Show them only through
+    `protect`."""
+    return list(db.session.scalars(_query(district_id, year, organization_id, audience)
                                    .where(ProgramOutcome.school_id.is_(None) if school_id is None
                                           else ProgramOutcome.school_id == school_id)))
 
 
-def _query(district_id: int, year: int, organization_id: int | None) -> sa.Select:
+def _query(district_id: int, year: int, organization_id: int | None, audience: str) -> sa.Select:
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}")
     query = (sa.select(ProgramOutcome)
              .join(Organization, Organization.id == ProgramOutcome.organization_id)
-             .where(ProgramOutcome.district_id == district_id, ProgramOutcome.school_year == year)
+             .where(ProgramOutcome.district_id == district_id, ProgramOutcome.school_year == year,
+                    ProgramOutcome.audience == audience)
              .order_by(Organization.name, ProgramOutcome.service, ProgramOutcome.school_id.nulls_first()))
     if organization_id is not None:
         query = query.where(ProgramOutcome.organization_id == organization_id)
@@ -451,7 +520,7 @@ def protect(rows: list[ProgramOutcome], minimum_n: int) -> list[OutcomeFigures]:
     shown = [_Shown(values, minimum_n) for values in raw]
     programs: dict[tuple, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
-        programs[(row.district_id, row.school_year, row.organization_id, row.service)].append(i)
+        programs[(row.audience, row.district_id, row.school_year, row.organization_id, row.service)].append(i)
     for indexes in programs.values():
         total = next((i for i in indexes if rows[i].school_id is None), None)
         schools = sorted((i for i in indexes if rows[i].school_id is not None), key=lambda i: rows[i].school_id)
@@ -476,15 +545,28 @@ def protect(rows: list[ProgramOutcome], minimum_n: int) -> list[OutcomeFigures]:
 
 
 def protected(district_id: int, year: int, organization_id: int | None = None, school_id: int | None = None,
-              minimum_n: int | None = None) -> list[OutcomeFigures]:
-    """What a page shows of the district's year: the protected rows of one school, or
-    (school_id None) of all schools, each program's figures protected together."""
+              minimum_n: int | None = None, audience: str = DISTRICT) -> list[OutcomeFigures]:
+    """What a page shows of the district's year: the protected rows of one audience
+    ("partner" for a partner's own administrators: only the served students they may read
+    one by one), of one school or (school_id None) of all schools, each program's figures
+    protected together."""
     from casemgr.reads.report_figures import minimum_n as district_minimum_n
 
-    found = db.session.execute(_query(district_id, year, organization_id).add_columns(Organization.name)).all()
+    found = db.session.execute(_query(district_id, year, organization_id, audience)
+                               .add_columns(Organization.name)).all()
     shown = protect([row for row, _ in found], minimum_n or district_minimum_n(district_id))
+    if audience == PARTNER:
+        shown = [_only(f, PARTNER_MEASURES) for f in shown]
     return [replace(f, organization_name=name) for f, (_, name) in zip(shown, found, strict=True)
             if f.school_id == school_id]
+
+
+def _only(figures: OutcomeFigures, measures: tuple[str, ...]) -> OutcomeFigures:
+    """The figures with every measure but `measures` hidden."""
+    names = {name for key, spec in MEASURES.items() if key not in measures for part in spec.values() for name in part}
+    return replace(figures, figures={k: None if k in names else v for k, v in figures.figures.items()},
+                   coded={k: v for k, v in figures.coded.items() if k not in names},
+                   hidden=figures.hidden | names)
 
 
 class _Shown:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from casemgr import attendance, indicators, outcomes
 from casemgr.clock import today
 from casemgr.models import (
+    ConsentRevocation,
     CourseMark,
     ProgramOutcome,
     SchoolEnrollment,
@@ -22,6 +23,7 @@ from casemgr.models import (
 from tests.factories import (
     add_to_roster,
     create_calendar,
+    create_consent,
     create_district,
     create_group,
     create_indicator,
@@ -49,6 +51,8 @@ DAYS = school_days(60)  # twelve weeks
 START = DAYS[20]  # the Monday of the fifth week
 AS_OF = DAYS[-1]
 TIER_RECORDED = DAYS[5]  # the year's first recompute, in its second week
+# what a partner's rows need its students' consents to cover: the records of the measures
+MEASURED = ["identity", "attendance", "grades", "behavior", "college"]
 
 
 class Year:
@@ -115,11 +119,20 @@ class Year:
         self.days = []
         return outcomes.rebuild(self.district.id, as_of)
 
-    def row(self, school: int | None = None, service: str = "tutoring", partner=None) -> ProgramOutcome:
+    def consent(self, students, partner=None, categories=MEASURED, **fields) -> list:
+        """On the partner's roster, with a consent naming it covering `categories`."""
+        partner = partner or self.partner
+        for student in students:
+            add_to_roster(student, partner)
+            create_consent(student, partner, categories=categories, **fields)
+        return students
+
+    def row(self, school: int | None = None, service: str = "tutoring", partner=None,
+            audience: str = "district") -> ProgramOutcome:
         partner = partner or self.partner
         return self.db.session.scalar(sa.select(ProgramOutcome).where(
             ProgramOutcome.district_id == self.district.id, ProgramOutcome.organization_id == partner.id,
-            ProgramOutcome.service == service,
+            ProgramOutcome.service == service, ProgramOutcome.audience == audience,
             ProgramOutcome.school_id.is_(None) if school is None else ProgramOutcome.school_id == self.schools[school].id))
 
 
@@ -291,6 +304,112 @@ def test_a_present_recompute_leaves_fresh_outcomes(db):
     row = db.session.scalar(sa.select(ProgramOutcome).where(ProgramOutcome.district_id == district.id,
                                                             ProgramOutcome.school_id.is_(None)))
     assert (row.served_n, row.matched_n, row.comparison_n, row.as_of) == (1, 1, 2, day)
+
+
+# --- the partner's rows --------------------------------------------------------------
+
+STORED = [name for name in outcomes.FIGURES]
+
+
+def figures(row: ProgramOutcome | None) -> dict | None:
+    return None if row is None else {name: getattr(row, name) for name in STORED}
+
+
+def test_the_partner_rows_count_only_rostered_students_whose_consent_covers_attendance(db):
+    year = Year(db)
+    readable = year.consent(year.serve(year.pupils(8, absent_after=0)))
+    unreadable = year.serve(year.pupils(7, absent_after=8))
+    _no_consent, no_attendance, revoked, removed, expired, not_yet, elsewhere = unreadable
+    for student in unreadable:
+        add_to_roster(student, year.partner, removed_on=DAYS[30] if student is removed else None)
+    create_consent(no_attendance, year.partner, categories=["identity", "grades", "behavior", "college"])
+    db.session.flush()
+    db.session.add(ConsentRevocation(consent_id=create_consent(revoked, year.partner, categories=MEASURED).id))
+    create_consent(removed, year.partner, categories=MEASURED)
+    create_consent(expired, year.partner, categories=MEASURED, expires_on=AS_OF - timedelta(days=1))
+    create_consent(not_yet, year.partner, categories=MEASURED, signed_on=AS_OF + timedelta(days=1))
+    create_consent(elsewhere, create_partner(), categories=MEASURED)
+    year.pupils(15, absent_after=8)
+    year.rebuild()
+
+    district, partner = year.row(), year.row(audience="partner")
+    assert (district.served_n, district.comparison_n, district.served_hours) == (15, 15, Decimal("150.0"))
+    assert district.attendance_after_served == round(Decimal(8 * 40 + 7 * 32) / (15 * 40), 4)
+    assert (partner.served_n, partner.matched_n, partner.comparison_n, partner.served_hours) == \
+        (8, 8, 15, Decimal("80.0"))
+    assert (partner.attendance_n, partner.attendance_after_served) == (8, 1)  # only the readable eight
+    assert partner.attendance_after_comparison == district.attendance_after_comparison == Decimal("0.8000")
+    assert year.row(0, audience="partner").served_n == 8
+    assert len(readable) == 8
+    # each reader reads its own version
+    [shown] = outcomes.protected(year.district.id, YEAR, year.partner.id, minimum_n=5, audience="partner")
+    assert shown.served_n == 8 and shown.shown("attendance")
+    # failures and tiers are made of records such a consent need not cover: never shown to the partner
+    assert not shown.shown("failures") and not shown.shown("tier")
+    assert shown.figures["failures_served"] is None and shown.figures["tier_change_served"] is None
+    [shown] = outcomes.protected(year.district.id, YEAR, year.partner.id, minimum_n=5)
+    assert shown.served_n == 15
+    assert [r.served_n for r in outcomes.read(year.district.id, YEAR, audience="partner")] == [8]
+    with pytest.raises(ValueError):
+        outcomes.read(year.district.id, YEAR, audience="everyone")
+
+
+def test_a_program_without_a_student_the_partner_may_read_has_no_partner_rows(db):
+    year = Year(db)
+    year.serve(year.pupils(12))
+    year.pupils(12)
+    assert year.rebuild() == 2
+    assert year.row() is not None and year.row(audience="partner") is None
+    assert outcomes.protected(year.district.id, YEAR, year.partner.id, audience="partner") == []
+
+
+def test_a_student_ever_on_the_roster_that_year_is_never_a_comparison_student(db):
+    year = Year(db)
+    year.consent(year.serve(year.pupils(10, absent_after=0)))
+    year.pupils(10, absent_after=4)  # the peers: present 36 days of 40 after
+    odd = {"absent_after": 40}  # were any of these counted with the peers, the comparison would fall
+    for student in year.pupils(3, **odd):  # on the roster, never served
+        add_to_roster(student, year.partner)
+    gone = year.pupil(**odd)  # on it for a fortnight at the start of the year
+    add_to_roster(gone, year.partner, added_on=YEAR_START, removed_on=DAYS[10])
+    last_year = year.pupil(absent_after=4)  # on it last year only: a peer
+    add_to_roster(last_year, year.partner, added_on=date(2025, 9, 1), removed_on=YEAR_START)
+    other = year.pupil(absent_after=4)  # on another partner's roster: a peer
+    add_to_roster(other, create_partner())
+    year.rebuild()
+
+    for audience in ("district", "partner"):
+        row = year.row(audience=audience)
+        assert (row.served_n, row.comparison_n, row.attendance_comparison_n) == (10, 12, 12), audience
+        assert row.attendance_after_comparison == Decimal("0.9000"), audience  # 36 of 40 each
+
+
+@pytest.mark.parametrize("hours_before", [0, 9])  # in the comparison pool's reach, or just under the threshold
+def test_pushing_a_student_without_consent_over_the_threshold_leaves_the_partners_figures_as_they_were(db, hours_before):
+    """The differencing a partner could try: the served students at the minimum n, all
+    consenting, and one student on its roster without a consent. Logging that student's
+    hours over the threshold and reading the page again tells the partner nothing."""
+    year = Year(db)
+    year.consent(year.serve(year.pupils(10, absent_before=4, absent_after=2, tier_now=1)))
+    year.pupils(15, absent_before=4, absent_after=8)
+    target = year.pupil(absent_before=0, absent_after=40, tier_now=3)  # figures unlike anyone else's
+    add_to_roster(target, year.partner)
+    year.fail(target, DAYS[40])
+    if hours_before:
+        year.serve([target], hours=hours_before)
+    year.rebuild()
+    before = figures(year.row(audience="partner"))
+    shown_before = outcomes.protected(year.district.id, YEAR, year.partner.id, audience="partner")
+    district_before = figures(year.row())
+    assert before["served_n"] == 10 and before["comparison_n"] == 15
+    assert shown_before[0].served_n == 10 and shown_before[0].shown("attendance")
+
+    year.serve([target], hours=10 - hours_before, start=[d for d in DAYS if d >= START][hours_before])
+    year.rebuild()
+    assert figures(year.row()) != district_before and year.row().served_n == 11  # the district counts them
+    assert figures(year.row(audience="partner")) == before
+    assert [f.figures for f in outcomes.protected(year.district.id, YEAR, year.partner.id, audience="partner")] == \
+        [f.figures for f in shown_before]
 
 
 # --- protection ----------------------------------------------------------------------

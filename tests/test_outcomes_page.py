@@ -10,9 +10,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from casemgr.clock import today
-from casemgr.models import Organization, ReportLogEntry
+from casemgr.models import Organization, ReportLogEntry, ServiceContact, Student
 from casemgr.models.enums import Role
-from tests.factories import create_agreement, create_partner, create_user
+from tests.factories import add_to_roster, create_agreement, create_consent, create_partner, create_user
 from tests.helpers import csrf_token, login, logout
 from tests.test_outcomes import Year
 
@@ -52,22 +52,43 @@ def test_the_district_admin_reads_every_program_with_the_caveat(client, db):
     assert client.get("/reports/programs?school=00000000-0000-4000-8000-000000000000").status_code == 404
 
 
+def _program_row(html: str, program: str) -> str:
+    row = html[html.index(program, html.index("<tbody>")):]
+    return row[:row.index("</tr>")]
+
+
 def test_a_partner_admin_reads_only_its_own_programs_and_never_a_small_group(client, db):
     year, other = two_programs(db)
+    served = db.session.scalars(sa.select(ServiceContact.student_id).distinct().where(
+        ServiceContact.organization_id == year.partner.id)).all()
+    for student in db.session.scalars(sa.select(Student).where(Student.id.in_(served))):
+        add_to_roster(student, year.partner)
+        create_consent(student, year.partner, categories=["identity", "attendance", "grades", "behavior", "college"])
+    # one more served student, on the roster, whose family gave no consent: the district's
+    # figures count them, the partner's do not
+    unconsented = year.serve(year.pupils(1, absent_before=4, absent_after=2))[0]
+    add_to_roster(unconsented, year.partner)
+    year.rebuild()
     create_agreement(year.partner, year.district, categories=["identity", "services"])
     partner_admin = create_user(Role.PARTNER_ADMIN, year.partner, **_compliant())
     login(client, partner_admin)
     html = client.get("/reports/programs").get_data(as_text=True)
     assert f"{year.partner.name}: tutoring" in html and "Quiet Mentors" not in html
     assert "All schools" not in html  # no school rows for a partner
+    row = _program_row(html, f"{year.partner.name}: tutoring")
+    assert "12 students, 120.0 hours" in row and "13 students" not in row  # the partner's version
     assert client.get(f"/reports/programs?school={year.schools[0].uuid}").status_code == 404
-    # the district raises its minimum n above the group: every figure is hidden
+    # the district raises its minimum n above the partner's group: every figure is hidden,
+    # though the district's version (13 served) would show
     db.session.get(Organization, year.district.id).report_minimum_n = 13
     db.session.flush()
     html = client.get("/reports/programs").get_data(as_text=True)
-    row = html[html.index(f"{year.partner.name}: tutoring", html.index("<tbody>")):]
-    row = row[:row.index("</tr>")]
-    assert "12" not in row and "95.0%" not in row and "—" in row
+    row = _program_row(html, f"{year.partner.name}: tutoring")
+    assert "12" not in row and "13" not in row and "95.0%" not in row and "—" in row
+    logout(client)
+    login(client, create_user(Role.DISTRICT_ADMIN, year.district))
+    html = client.get("/reports/programs").get_data(as_text=True)
+    assert "13 students, 130.0 hours" in _program_row(html, f"{year.partner.name}: tutoring")
     # a partner without an agreement in force reads nothing
     logout(client)
     login(client, create_user(Role.PARTNER_ADMIN, other, **_compliant()))
@@ -171,3 +192,11 @@ def test_the_annual_report_gives_each_programs_reach_and_comparison_in_both_lang
     assert f"{year.partner.name}: tutoring" in english and "+12.5 points" in english
     assert "Programas de los socios" in spanish and f"{year.partner.name}: tutoría" in spanish
     assert "Tiny Tutors: tutoring" in english and english.count("*") >= 3
+
+
+def test_odd_query_strings_get_the_page_not_an_error(client, db):
+    year, _ = two_programs(db)
+    login(client, create_user(Role.DISTRICT_ADMIN, year.district))
+    for query in ("fmt=x", "endpoint=x", "_scheme=https", "_external=1", "year=abc", "year=1999"):
+        assert client.get(f"/reports/programs?{query}").status_code == 200, query
+    assert client.get("/reports/programs?district=not-a-uuid").status_code == 404

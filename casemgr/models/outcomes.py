@@ -30,17 +30,27 @@ class ProgramOutcome(db.Model):
     week to `as_of` (or the end of the school year, if it ended). A side's mean leaves
     out the students without the measure; the comparison mean is the average, over the
     served students counted, of the mean of each one's matched students, and its n the
-    number of distinct matched students counted."""
+    number of distinct matched students counted. The comparison leaves out every student on
+    the organization's roster at any time in the school year.
+
+    Each row has two versions (`audience`): "district", of every served student, for the
+    district's readers; and "partner", for the organization's own administrators, of only
+    the served students on its roster on `as_of` with a consent naming it in force that
+    day covering attendance, grades, behavior and college."""
 
     __tablename__ = "program_outcomes"
     __table_args__ = (
         one_of("service", Service),
         sa.CheckConstraint("matched_n + unmatched_n = served_n", name="served_matched_or_not"),
+        one_of("audience", ("district", "partner")),
         sa.Index("uq_program_outcomes_program_school", "district_id", "school_year", "organization_id", "service",
-                 "school_id", unique=True, postgresql_nulls_not_distinct=True),
+                 "school_id", "audience", unique=True, postgresql_nulls_not_distinct=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # who may read the row: "district" (every served student) or "partner" (the served
+    # students the organization may read one by one)
+    audience: Mapped[str] = mapped_column(sa.String(8), default="district", server_default="district")
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     school_year: Mapped[int] = mapped_column(sa.SmallInteger)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))

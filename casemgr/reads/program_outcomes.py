@@ -36,7 +36,7 @@ HEADER = [
     "Change in attendance, comparison (points)", "Failing courses per student since, served",
     "Failing courses per student since, comparison", "Share failing a course since, served",
     "Share failing a course since, comparison", "Tier change, served", "Tier change, comparison",
-    "Share down a tier, served", "Share down a tier, comparison",
+    "Share moved to a lower (better) tier, served", "Share moved to a lower (better) tier, comparison",
 ]
 
 
@@ -186,7 +186,8 @@ def load(scope: OutcomeScope, today: date, year: int | None = None, school_id: i
     lines: list[ProgramLine] = []
     as_of = computed_at = None
     if year is not None:
-        shown = outcomes.protected(scope.district_id, year, scope.organization_id, school_id, minimum)
+        shown = outcomes.protected(scope.district_id, year, scope.organization_id, school_id, minimum,
+                                   audience="partner" if scope.organization_id is not None else "district")
         names = dict(db.session.execute(sa.select(Organization.id, Organization.name).where(
             Organization.id.in_({f.organization_id for f in shown} or {0}))).all())
         lines = sorted((ProgramLine(names[f.organization_id], f.service, f) for f in shown),
@@ -194,5 +195,7 @@ def load(scope: OutcomeScope, today: date, year: int | None = None, school_id: i
         if shown:
             as_of, computed_at = max(f.as_of for f in shown), max(f.computed_at for f in shown)
     school = db.session.get(Organization, school_id).name if school_id is not None else None
+    # the threshold the figures were counted with (a year counted before a change keeps its own)
+    min_hours = lines[0].figures.served_min_hours if lines else district.served_min_hours
     return OutcomePage(scope=scope, district=district.name, school=school, year=year, lines=lines, minimum_n=minimum,
-                       served_min_hours=district.served_min_hours, as_of=as_of, computed_at=computed_at, years=years)
+                       served_min_hours=min_hours, as_of=as_of, computed_at=computed_at, years=years)

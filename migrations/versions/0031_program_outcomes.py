@@ -1,7 +1,8 @@
 """Outcomes by program (issue 17 item 4): per program (a partner organization's service),
 school year and school (or all schools), the students served and their matched
 comparison students, and how each side's attendance, course failures and tier changed
-after service began.
+after service began; each row twice, for the district's readers and for the partner's
+own (only the served students with a consent covering the measures).
 
 Revision ID: 0031
 Revises: 0030
@@ -33,6 +34,7 @@ def upgrade():
     op.create_table(
         'program_outcomes',
         sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('audience', sa.String(length=8), server_default='district', nullable=False),
         sa.Column('district_id', sa.Integer(), nullable=False),
         sa.Column('school_year', sa.SmallInteger(), nullable=False),
         sa.Column('organization_id', sa.Integer(), nullable=False),
@@ -68,6 +70,7 @@ def upgrade():
         _rate('tier_worsened_comparison'),
         sa.CheckConstraint(f"service IN ({SERVICES})", name=op.f('ck_program_outcomes_service_valid')),
         sa.CheckConstraint('matched_n + unmatched_n = served_n', name=op.f('ck_program_outcomes_served_matched_or_not')),
+        sa.CheckConstraint("audience IN ('district', 'partner')", name=op.f('ck_program_outcomes_audience_valid')),
         sa.ForeignKeyConstraint(['district_id'], ['organizations.id'],
                                 name=op.f('fk_program_outcomes_district_id_organizations')),
         sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'],
@@ -77,7 +80,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_program_outcomes')),
     )
     op.create_index('uq_program_outcomes_program_school', 'program_outcomes',
-                    ['district_id', 'school_year', 'organization_id', 'service', 'school_id'], unique=True,
+                    ['district_id', 'school_year', 'organization_id', 'service', 'school_id', 'audience'], unique=True,
                     postgresql_nulls_not_distinct=True)
 
 

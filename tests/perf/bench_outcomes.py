@@ -89,7 +89,8 @@ def main() -> None:
         served = db.session.execute(
             sa.select(sa.func.count(), sa.func.sum(ProgramOutcome.served_n), sa.func.sum(ProgramOutcome.unmatched_n),
                       sa.func.sum(ProgramOutcome.comparison_n))
-            .where(ProgramOutcome.district_id == district, ProgramOutcome.school_id.is_(None))).one()
+            .where(ProgramOutcome.district_id == district, ProgramOutcome.school_id.is_(None),
+                   ProgramOutcome.audience == "district")).one()
         rows.append(("programs; served; unmatched; comparison students", "; ".join(f"{v:,}" for v in served), ""))
         school = db.session.scalar(sa.select(ProgramOutcome.school_id).where(
             ProgramOutcome.district_id == district, ProgramOutcome.school_id.is_not(None))
