@@ -36,7 +36,7 @@ class ProgramOutcome(db.Model):
     Each row has two versions (`audience`): "district", of every served student, for the
     district's readers; and "partner", for the organization's own administrators, of only
     the served students on its roster on `as_of` with a consent naming it in force that
-    day covering attendance, grades, behavior and college."""
+    day covering attendance (a page shows them only the attendance measure)."""
 
     __tablename__ = "program_outcomes"
     __table_args__ = (

@@ -2,7 +2,7 @@
 school year and school (or all schools), the students served and their matched
 comparison students, and how each side's attendance, course failures and tier changed
 after service began; each row twice, for the district's readers and for the partner's
-own (only the served students with a consent covering the measures).
+own (only the served students on its roster whose consent covers attendance).
 
 Revision ID: 0031
 Revises: 0030
