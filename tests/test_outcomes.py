@@ -32,19 +32,9 @@ from tests.factories import (
     create_school_year,
     create_student,
 )
+from tests.test_indicators import YEAR_END, YEAR_START, school_days  # the indicators' school year
 
 YEAR = 2026
-YEAR_START = date(2026, 8, 17)  # a Monday
-YEAR_END = date(2027, 6, 11)
-
-
-def school_days(count: int, start: date = YEAR_START) -> list[date]:
-    days, day = [], start
-    while len(days) < count:
-        if day.weekday() < 5:
-            days.append(day)
-        day += timedelta(days=1)
-    return days
 
 
 DAYS = school_days(60)  # twelve weeks
