@@ -383,8 +383,10 @@ def rebuild(district_id: int, as_of: date) -> int:
     if year is None:
         return 0
     settings = current_settings(district_id)
-    min_hours = db.session.scalar(sa.select(Organization.served_min_hours).where(Organization.id == district_id))
     session = db.session
+    # one rebuild of a district at a time (a recompute and a change of threshold), until commit
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("program outcomes"), district_id)))
+    min_hours = session.scalar(sa.select(Organization.served_min_hours).where(Organization.id == district_id))
     session.execute(sa.delete(ProgramOutcome).where(ProgramOutcome.district_id == district_id,
                                                     ProgramOutcome.school_year == year.year))
     params = {

@@ -387,6 +387,10 @@ def test_the_counselors_caseload_says_which_partners_serve_each_student_and_how_
     assert "Northside Youth: tutoring, 3.0 h" in row and "Eastside Mentors: mentoring, 0.5 h" in row
     row = html[html.index("Quiet, Ben"):]
     assert "Northside" not in row[:row.index("</tr>")]
+    # the exported caseload says the same
+    exported = client.get("/caseload/export.csv?scope=school").get_data(as_text=True)
+    line = next(line for line in exported.splitlines() if line.startswith("Lopez,"))
+    assert "Northside Youth: tutoring, 3.0 h; Eastside Mentors: mentoring, 0.5 h" in line
 
 
 # --- found in review: the agreement's schools, double taps, the note's readers -----------------

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from casemgr.models.enums import Service
 from casemgr.reads.caseload import CaseloadRow
+from casemgr.reads.program_outcomes import SERVICE_WORDS
+from casemgr.reads.services_delivered import hours
 
 # a school's whole caseload fits (the largest high schools have about 4,000 students);
 # a district admin exporting the district is asked to pick a school or a filter
@@ -15,7 +18,7 @@ EXPORT_CAP = 5_000
 def columns(with_school: bool, since: date) -> list[str]:
     return (["Last name", "First name", "State ID", "Grade"] + (["School"] if with_school else [])
             + ["Tier", "Why", f"Change since {since.isoformat()}", "Attendance %", "Attendance band", "Course failures", "Failing English or math",
-               "Credits earned", "Credits expected", "FAFSA", "Open flags"])
+               "Credits earned", "Credits expected", "FAFSA", "Open flags", "Served by (hours this year)"])
 
 
 def cells(row: CaseloadRow, with_school: bool) -> list:
@@ -35,4 +38,6 @@ def cells(row: CaseloadRow, with_school: bool) -> list:
             ((i.fafsa_status or "").replace("_", " ") + (" (off track)" if i.fafsa_off_track else "")) or None,
         ]
     values.append(row.open_flags)
+    values.append("; ".join(f"{organization}: {SERVICE_WORDS[Service(service)]}, {hours(minutes)} h"
+                            for organization, service, minutes in row.served) or None)
     return values

@@ -104,7 +104,10 @@ def new_contact():
             abort(403)
         return render("contacts/new.html", blocked=blocked)
     form = ContactForm()
-    students = delivered.roster_choices(current_user, day)
+    # from a roster row the student is chosen already: the form lists them alone
+    picked = _roster_student(request.values.get("student"), day)
+    students = ([(picked.uuid, picked.display_name)] if picked is not None
+                else delivered.roster_choices(current_user, day))
     form.student.choices = [("", "Choose a student")] + [(str(u), name) for u, name in students]
     form.service.choices = _service_choices(day)
     form.audience.choices = [(str(a), audience_label(a, current_user.organization.name)) for a in NOTE_AUDIENCES]
@@ -133,7 +136,7 @@ def new_contact():
     chosen = _roster_student(form.student.data, day)
     may_write, preview = _note_readers(chosen, form.audience.data, day)
     response = render("contacts/new.html", blocked=None, form=form, status=status, today_iso=day.isoformat(),
-                      chosen=chosen is not None, may_write=may_write, preview=preview)
+                      chosen=chosen is not None, may_write=may_write, preview=preview, only_one=picked is not None)
     disclosure.log_names_shown(current_user, _ids_of(students))
     db.session.commit()
     return response
