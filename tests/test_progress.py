@@ -118,8 +118,13 @@ def test_the_progress_shows_exactly_what_the_policy_lets_the_worker_see(client, 
         create_mark(kid, w.section, "F", term="Q1")
     login(client, w.worker)
     html = client.get("/services/progress").get_data(as_text=True)
+    # the policy's list face, category by category, agrees with its record face here
+    listed = {category: set(db.session.scalars(policy.visible_student_ids(w.worker, category)))
+              for category in (Category.ATTENDANCE, Category.GRADES)}
     for last, kid in kids.items():
         visible = policy.categories_visible(w.worker, kid)
+        for category, ids in listed.items():
+            assert (kid.id in ids) == (category in visible), (last, category)
         card = _card(html, f"Kid {last}")
         if not visible.keys() - {Category.IDENTITY}:
             assert "Name only" in card and "%" not in card and "Q1" not in card
