@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from casemgr.models.enums import Service
 from casemgr.reads.caseload import CaseloadRow
-from casemgr.reads.program_outcomes import SERVICE_WORDS
+from casemgr.reads.program_outcomes import program_name
 from casemgr.reads.services_delivered import hours
 
 # a school's whole caseload fits (the largest high schools have about 4,000 students);
@@ -38,6 +37,6 @@ def cells(row: CaseloadRow, with_school: bool) -> list:
             ((i.fafsa_status or "").replace("_", " ") + (" (off track)" if i.fafsa_off_track else "")) or None,
         ]
     values.append(row.open_flags)
-    values.append("; ".join(f"{organization}: {SERVICE_WORDS[Service(service)]}, {hours(minutes)} h"
+    values.append("; ".join(f"{program_name(organization, service)}, {hours(minutes)} h"
                             for organization, service, minutes in row.served) or None)
     return values

@@ -19,12 +19,8 @@ from casemgr.models import Organization, ProgramOutcome
 from casemgr.models.enums import Service
 from casemgr.policy import OutcomeScope
 from casemgr.reads.report_figures import minimum_n as district_minimum_n
+from casemgr.services.casework import SERVICE_LABELS
 
-SERVICE_WORDS = {
-    Service.ATTENDANCE_SUPPORT: "attendance support", Service.TUTORING: "tutoring", Service.MENTORING: "mentoring",
-    Service.COLLEGE_APPLICATION: "college applications", Service.FAFSA_HELP: "FAFSA help",
-    Service.FAMILY_SUPPORT: "family support", Service.OTHER: "other services",
-}
 HIDDEN = "—"
 CAVEAT = ("This compares the students a program served with students who were alike when service began (the same "
           "school, grade and tier) but were not served by it. It is not proof that the program caused the difference: "
@@ -38,6 +34,11 @@ HEADER = [
     "Share failing a course since, comparison", "Tier change, served", "Tier change, comparison",
     "Share moved to a lower (better) tier, served", "Share moved to a lower (better) tier, comparison",
 ]
+
+
+def program_name(organization: str, service: str) -> str:
+    """"Northside Youth: tutoring", as the staff's pages name services."""
+    return f"{organization}: {SERVICE_LABELS[Service(service)].lower()}"
 
 
 def percent(value: Decimal | float | None) -> str:
@@ -63,7 +64,7 @@ class ProgramLine:
 
     @property
     def name(self) -> str:
-        return f"{self.organization}: {SERVICE_WORDS[Service(self.service)]}"
+        return program_name(self.organization, self.service)
 
     def share(self, name: str) -> str:
         coded = self.figures.coded.get(name)

@@ -12,6 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -216,10 +217,16 @@ def attendance_sheet(user: User, group: ProgramGroup, day: date, today: date) ->
         minutes=taken_minutes or group.session_minutes, taken=taken_minutes is not None)
 
 
-def roster_choices(user: User, today: date) -> list[tuple[uuid.UUID, str]]:
+class Choice(NamedTuple):
+    uuid: uuid.UUID
+    name: str
+    id: int  # for the log of the names a page shows
+
+
+def roster_choices(user: User, today: date) -> list[Choice]:
     """The students the user may record a contact for, by name, for the form's list."""
-    return [(r.uuid, f"{r.preferred_name or r.first_name} {r.last_name}") for r in db.session.execute(
-        sa.select(Student.uuid, Student.preferred_name, Student.first_name, Student.last_name)
+    return [Choice(r.uuid, f"{r.preferred_name or r.first_name} {r.last_name}", r.id) for r in db.session.execute(
+        sa.select(Student.uuid, Student.preferred_name, Student.first_name, Student.last_name, Student.id)
         .where(policy.contact_scope(user, today))
         .order_by(Student.last_name, Student.first_name, Student.id))]
 

@@ -106,9 +106,9 @@ def new_contact():
     form = ContactForm()
     # from a roster row the student is chosen already: the form lists them alone
     picked = _roster_student(request.values.get("student"), day)
-    students = ([(picked.uuid, picked.display_name)] if picked is not None
+    students = ([delivered.Choice(picked.uuid, picked.display_name, picked.id)] if picked is not None
                 else delivered.roster_choices(current_user, day))
-    form.student.choices = [("", "Choose a student")] + [(str(u), name) for u, name in students]
+    form.student.choices = [("", "Choose a student")] + [(str(s.uuid), s.name) for s in students]
     form.service.choices = _service_choices(day)
     form.audience.choices = [(str(a), audience_label(a, current_user.organization.name)) for a in NOTE_AUDIENCES]
     if request.method == "GET":
@@ -117,12 +117,11 @@ def new_contact():
         form.minutes.data = 60
         if len(form.service.choices) == 1:
             form.service.data = form.service.choices[0][0]
-        chosen = request.args.get("student", "")
-        if any(chosen == str(u) for u, _ in students):
-            form.student.data = chosen
+        if picked is not None:
+            form.student.data = str(picked.uuid)
     previewing = request.method == "POST" and request.form.get("preview") == "1"
     if not previewing and form.validate_on_submit():
-        student = _roster_student(form.student.data, day)
+        student = picked  # the form's own student field, read above
         if student is None:
             form.student.errors = ["Choose a student from your roster."]
         elif saved(form, lambda: contact_service.record_contact(
@@ -133,11 +132,10 @@ def new_contact():
                   f"{need_label(form.service.data).lower()}.", "success")
             return redirect(url_for("home.index"))
     status = 400 if form.is_submitted() and (form.errors or form.form_errors) else 200
-    chosen = _roster_student(form.student.data, day)
-    may_write, preview = _note_readers(chosen, form.audience.data, day)
+    may_write, preview = _note_readers(picked, form.audience.data, day)
     response = render("contacts/new.html", blocked=None, form=form, status=status, today_iso=day.isoformat(),
-                      chosen=chosen is not None, may_write=may_write, preview=preview, only_one=picked is not None)
-    disclosure.log_names_shown(current_user, _ids_of(students))
+                      chosen=picked is not None, may_write=may_write, preview=preview, only_one=picked is not None)
+    disclosure.log_names_shown(current_user, [s.id for s in students])
     db.session.commit()
     return response
 
@@ -180,12 +178,6 @@ def _roster_student(value: str | None, day: date) -> Student | None:
         return None
     return db.session.scalar(
         sa.select(Student).where(Student.uuid == student_id, policy.contact_scope(current_user, day)))
-
-
-def _ids_of(students: list[tuple[uuid.UUID, str]]) -> list[int]:
-    if not students:
-        return []
-    return list(db.session.scalars(sa.select(Student.id).where(Student.uuid.in_([u for u, _ in students]))))
 
 
 @bp.get("/progress")
@@ -314,7 +306,7 @@ def members(group_id: uuid.UUID):
     group = _group_or_404(group_id, day, manage=True)
     students = delivered.roster_choices(current_user, day)
     form = MembersForm()
-    form.members.choices = [(str(u), name) for u, name in students]
+    form.members.choices = [(str(s.uuid), s.name) for s in students]
     if request.method == "GET":
         form.members.data = [str(u) for u in delivered.member_uuids(group)]
     if form.validate_on_submit() and saved(form, lambda: contact_service.set_members(
@@ -323,7 +315,7 @@ def members(group_id: uuid.UUID):
         return redirect(url_for("contacts.groups"))
     status = 400 if form.is_submitted() and (form.errors or form.form_errors) else 200
     response = render("contacts/members.html", form=form, group=group, status=status)
-    disclosure.log_names_shown(current_user, _ids_of(students))
+    disclosure.log_names_shown(current_user, [s.id for s in students])
     db.session.commit()
     return response
 
