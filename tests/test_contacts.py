@@ -486,3 +486,25 @@ def test_a_partner_reads_another_organizations_contacts_without_its_group_names(
     logout(client)
     login(client, w.counselor)
     assert "Recovery circle" in client.get(f"/students/{ana.uuid}").get_data(as_text=True)
+
+
+def test_nul_bytes_huge_numbers_and_long_text_get_a_message_not_an_error(client, db):
+    w = World()
+    ana = w.student("Ana", "Lopez")
+    group = create_group(w.partner, [ana])
+    login(client, w.admin)
+    huge = "9" * 40
+    for data in ({"student": str(ana.uuid), "day": TODAY.isoformat(), "service": "tutoring", "minutes": huge,
+                  "mode": "individual"},
+                 {"student": "\x00", "day": "\x00", "service": "\x00", "minutes": "\x00", "mode": "\x00",
+                  "note": "a\x00b", "token": "\x00"},
+                 {"student": str(ana.uuid), "day": TODAY.isoformat(), "service": "tutoring", "minutes": "30",
+                  "mode": "individual", "note": "x" * 20000, "audience": "shared"}):
+        assert _post(client, "/services/contacts/new", data).status_code == 400, data
+    assert _post(client, f"/services/groups/{group.uuid}/attendance",
+                 {"day": TODAY.isoformat(), "minutes": huge, "present": [str(ana.uuid)]}).status_code == 400
+    assert client.get(f"/services/groups/{group.uuid}/attendance?day=99999-99-99").status_code == 200
+    assert _post(client, "/services/groups/new", {"name": "Club\x00" + "x" * 500, "service": "tutoring",
+                                                  "session_minutes": huge}).status_code == 400
+    assert client.get(f"/reports/programs?year={huge}").status_code == 200  # the latest year instead
+    assert _contacts(db) == []
